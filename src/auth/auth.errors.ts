@@ -1,0 +1,11 @@
+import { errorTable } from '../http/errors.js';
+
+export const authError = errorTable({
+  AUTHENTICATION_REQUIRED: 401,
+  INVALID_CREDENTIALS: 401,
+  SESSION_EXPIRED: 401,
+  ACCOUNT_INACTIVE: 403,
+  PERMISSION_DENIED: 403,
+  CSRF_TOKEN_INVALID: 403,
+  TOO_MANY_ATTEMPTS: 429,
+});

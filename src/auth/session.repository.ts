@@ -1,0 +1,46 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { SessionRow } from './session.table.js';
+
+type Q = Kysely<Database> | Transaction<Database>;
+
+export async function insertSession(
+  db: Q,
+  row: {
+    token_hash: string;
+    user_id: number;
+    csrf_token: string;
+    now: number;
+    expires_at: number;
+    ip: string;
+    user_agent: string;
+  },
+): Promise<number> {
+  const { now, ...rest } = row;
+  const r = await db
+    .insertInto('sessions')
+    .values({ ...rest, created_at: now, last_seen_at: now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return r.id;
+}
+
+export function findSessionByTokenHash(db: Q, tokenHash: string): Promise<SessionRow | undefined> {
+  return db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+}
+
+export async function touchSession(db: Q, id: number, now: number): Promise<void> {
+  await db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute();
+}
+
+export async function deleteSession(db: Q, id: number): Promise<void> {
+  await db.deleteFrom('sessions').where('id', '=', id).execute();
+}
+
+/** Ends every session of a user, optionally keeping one (the caller's own). */
+export async function deleteUserSessions(db: Q, userId: number, exceptSessionId?: number): Promise<number> {
+  let q = db.deleteFrom('sessions').where('user_id', '=', userId);
+  if (exceptSessionId !== undefined) q = q.where('id', '!=', exceptSessionId);
+  const r = await q.executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

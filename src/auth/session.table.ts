@@ -1,0 +1,23 @@
+import type { Generated, Selectable } from 'kysely';
+
+export interface SessionTable {
+  id: Generated<number>;
+  /** SHA-256 of the cookie token; the token itself is never stored */
+  token_hash: string;
+  user_id: number;
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ip: string;
+  user_agent: string;
+}
+
+export interface AuthFailureTable {
+  id: Generated<number>;
+  scope: 'user' | 'ip';
+  key: string;
+  at: number;
+}
+
+export type SessionRow = Selectable<SessionTable>;

@@ -1,0 +1,157 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { CLI_ACTOR, recordAudit } from '../audit/audit.repository.js';
+import { passwordProblem } from '../auth/password-policy.js';
+import { deleteUserSessions } from '../auth/session.repository.js';
+import { ConfigError, parseConfig } from '../config.js';
+import { type AppContext, closeContext, createContext } from '../context.js';
+import { openDatabase } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { randomToken } from '../platform/crypto.js';
+import { serve } from '../server.js';
+import { findUserByUsername } from '../users/user.repository.js';
+import { createUser } from '../users/user.service.js';
+
+const USAGE = `Usage: rapport <command>
+
+Commands:
+  serve                          start the server (default)
+  migrate                        apply database migrations and exit
+  create-admin --username U --email E [--first-name F] [--last-name L] [--password-stdin]
+                                 create an administrator; prints a generated password unless one is piped in
+  reset-password <username> [--password-stdin]
+                                 set a new password (generated and printed unless piped in); ends their sessions
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      username: { type: 'string' },
+      email: { type: 'string' },
+      'first-name': { type: 'string' },
+      'last-name': { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command = 'serve', ...rest] = positionals;
+  if (values.help || command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const config = parseConfig();
+  switch (command) {
+    case 'serve':
+      await serve(config);
+      return -1; // keep running
+    case 'migrate': {
+      if (config.database.kind === 'sqlite') mkdirSync(config.dataDir, { recursive: true });
+      const db = openDatabase(config.database);
+      try {
+        const applied = await migrateToLatest(db);
+        process.stdout.write(
+          applied.length ? `Applied: ${applied.join(', ')}\n` : 'Database is up to date.\n',
+        );
+      } finally {
+        await db.close();
+      }
+      return 0;
+    }
+    case 'create-admin':
+      return withContext(config, async (ctx) => {
+        if (!values.username || !values.email)
+          throw new UsageError('create-admin needs --username and --email');
+        const { password, generated } = choosePassword(values['password-stdin']);
+        await ctx.db.kysely.transaction().execute((trx) =>
+          createUser(
+            ctx,
+            trx,
+            {
+              username: values.username!,
+              email: values.email!,
+              password,
+              firstName: values['first-name'] ?? '',
+              lastName: values['last-name'] ?? values.username!,
+              isAdmin: true,
+            },
+            CLI_ACTOR,
+          ),
+        );
+        process.stdout.write(`Created administrator ${values.username}.\n`);
+        if (generated) process.stdout.write(`Password (shown once): ${password}\n`);
+      });
+    case 'reset-password':
+      return withContext(config, async (ctx) => {
+        const username = rest[0];
+        if (!username) throw new UsageError('reset-password needs a username');
+        const user = await findUserByUsername(ctx.db.kysely, username);
+        if (!user || user.deletedAt !== null) throw new UsageError(`There is no user "${username}".`);
+        const { password, generated } = choosePassword(values['password-stdin']);
+        const hash = await ctx.passwords.hash(password);
+        await ctx.db.kysely.transaction().execute(async (trx) => {
+          await trx
+            .updateTable('users')
+            .set({ password_hash: hash, updated_at: ctx.clock.now() })
+            .where('id', '=', user.id)
+            .execute();
+          const ended = await deleteUserSessions(trx, user.id);
+          await recordAudit(
+            trx,
+            CLI_ACTOR,
+            {
+              action: 'user.password_reset',
+              target: { type: 'user', id: user.id },
+              details: { sessionsEnded: ended },
+            },
+            ctx.clock.now(),
+          );
+        });
+        process.stdout.write(`Password of ${user.username} changed; their sessions have ended.\n`);
+        if (generated) process.stdout.write(`New password (shown once): ${password}\n`);
+      });
+    default:
+      throw new UsageError(`Unknown command "${command}".`);
+  }
+}
+
+class UsageError extends Error {}
+
+function choosePassword(fromStdin: boolean | undefined): { password: string; generated: boolean } {
+  if (!fromStdin) return { password: randomToken(18), generated: true };
+  const password = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+  const problem = passwordProblem(password);
+  if (problem) throw new UsageError(problem);
+  return { password, generated: false };
+}
+
+async function withContext(
+  config: ReturnType<typeof parseConfig>,
+  fn: (ctx: AppContext) => Promise<void>,
+): Promise<number> {
+  const ctx = await createContext({ ...config, logLevel: 'warn' });
+  try {
+    await fn(ctx);
+    return 0;
+  } finally {
+    await closeContext(ctx);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n${err instanceof UsageError ? `\n${USAGE}` : ''}`);
+      process.exit(2);
+    }
+    const e = err as { code?: string; message?: string };
+    process.stderr.write(
+      `rapport: ${e.code === 'USERNAME_TAKEN' || e.code === 'PASSWORD_TOO_WEAK' ? e.message : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { auditRoutes } from '../audit/audit.routes.js';
+import { authRoutes } from '../auth/auth.routes.js';
+import { authenticateRequest } from '../auth/authenticate.js';
+import type { AppContext } from '../context.js';
+import { roleRoutes } from '../roles/role.routes.js';
+import { userRoutes } from '../users/user.routes.js';
+import { installErrorHandling } from './error-handler.js';
+import type { RegisteredRoute } from './types.js';
+
+export type App = FastifyInstance & { registeredRoutes: RegisteredRoute[] };
+
+export async function buildApp(ctx: AppContext): Promise<App> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    bodyLimit: ctx.config.bodyLimit,
+    trustProxy: ctx.config.trustProxy,
+    genReqId: () => randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest('auth', null);
+
+  const registeredRoutes: RegisteredRoute[] = [];
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.access;
+    if (route.url.startsWith('/api/v1/') && !access) {
+      throw new Error(`Route ${route.method} ${route.url} does not declare config.access`);
+    }
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method !== 'HEAD' && access) registeredRoutes.push({ method, url: route.url, access });
+    }
+  });
+
+  await app.register(fastifyCookie);
+  installErrorHandling(app);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+    await authenticateRequest(ctx, req);
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Rapport API',
+        version: '1',
+        description:
+          'Rapport CRM REST API. Authenticate with a session cookie (browser), `Authorization: Bearer <accessKey>`, ' +
+          'or HTTP Basic `username:accessKey`. Errors are `{"error":{"code","message","requestId"}}`.',
+      },
+      components: {
+        securitySchemes: {
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'rapport_session' },
+          bearerKey: { type: 'http', scheme: 'bearer' },
+          basicKey: { type: 'http', scheme: 'basic' },
+        },
+      },
+      security: [{ sessionCookie: [] }, { bearerKey: [] }, { basicKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+
+  app.get('/healthz', { config: { access: 'public' }, schema: { hide: true } }, async () => ({
+    status: 'ok',
+  }));
+  app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+
+  await app.register(
+    async (api) => {
+      await authRoutes(api, ctx);
+      await userRoutes(api, ctx);
+      await roleRoutes(api, ctx);
+      await auditRoutes(api, ctx);
+    },
+    { prefix: '/api/v1' },
+  );
+
+  return Object.assign(app, { registeredRoutes }) as unknown as App;
+}

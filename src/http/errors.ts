@@ -1,0 +1,47 @@
+/** The one error type that crosses into HTTP. Each feature declares its codes with `errorTable`. */
+export class AppError extends Error {
+  readonly headers: Record<string, string>;
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    options: { cause?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.headers = options.headers ?? {};
+  }
+}
+
+export type ErrorFactory<Codes extends string> = (
+  code: Codes,
+  message: string,
+  options?: { cause?: unknown; headers?: Record<string, string> },
+) => AppError;
+
+/** One code → HTTP status table per feature; returns a factory that cannot be given an unknown code. */
+export function errorTable<const T extends Record<string, number>>(table: T): ErrorFactory<keyof T & string> {
+  return (code, message, options) => new AppError(code, table[code] as number, message, options);
+}
+
+/** Codes shared by every feature. */
+export const httpError = errorTable({
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  BAD_REQUEST: 400,
+  AUTHENTICATION_REQUIRED: 401,
+  PERMISSION_DENIED: 403,
+  CSRF_TOKEN_INVALID: 403,
+  NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+});
+
+export interface ErrorBody {
+  error: { code: string; message: string; requestId: string };
+}

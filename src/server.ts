@@ -1,0 +1,39 @@
+import type { Config } from './config.js';
+import { closeContext, createContext } from './context.js';
+import { buildApp } from './http/app.js';
+import { ensureInitialAdmin } from './users/bootstrap.js';
+
+/** Start Rapport: migrate, make sure an admin exists, listen, and shut down cleanly on SIGTERM/SIGINT. */
+export async function serve(config: Config): Promise<void> {
+  const ctx = await createContext(config);
+  const boot = await ensureInitialAdmin(ctx);
+  if (boot.generatedPassword) {
+    process.stdout.write(
+      `\n  Rapport created the administrator account.\n  username: admin\n  password: ${boot.generatedPassword}\n` +
+        '  This password is shown only once. Set RAPPORT_ADMIN_PASSWORD to choose it yourself.\n\n',
+    );
+  } else if (boot.created) {
+    ctx.logger.info(
+      'created the administrator account "admin" with the password from RAPPORT_ADMIN_PASSWORD',
+    );
+  }
+  const app = await buildApp(ctx);
+  await app.listen({ port: config.port, host: config.host });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    ctx.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const timer = setTimeout(() => {
+      ctx.logger.error('shutdown took longer than 10 s; exiting');
+      process.exit(1);
+    }, 10_000);
+    timer.unref();
+    await app.close();
+    await closeContext(ctx);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}

@@ -1,0 +1,94 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { toUser, type User } from './user.model.js';
+import type { UserTable } from './user.table.js';
+
+type Q = Kysely<Database> | Transaction<Database>;
+
+function baseSelect(db: Q) {
+  return db
+    .selectFrom('users')
+    .leftJoin('roles', 'roles.id', 'users.role_id')
+    .selectAll('users')
+    .select('roles.name as role_name');
+}
+
+export async function findUserById(db: Q, id: number): Promise<User | undefined> {
+  const row = await baseSelect(db).where('users.id', '=', id).executeTakeFirst();
+  return row ? toUser(row) : undefined;
+}
+
+export async function findUserByUsername(db: Q, username: string): Promise<User | undefined> {
+  const row = await baseSelect(db)
+    .where('users.username_key', '=', username.toLowerCase())
+    .executeTakeFirst();
+  return row ? toUser(row) : undefined;
+}
+
+export async function findPasswordHash(db: Q, id: number): Promise<string | undefined> {
+  const row = await db.selectFrom('users').select('password_hash').where('id', '=', id).executeTakeFirst();
+  return row?.password_hash;
+}
+
+export interface UserListQuery {
+  search?: string;
+  status?: 'Active' | 'Inactive';
+  roleId?: number;
+  limit: number;
+  offset: number;
+}
+
+export async function listUsers(db: Q, q: UserListQuery): Promise<{ items: User[]; total: number }> {
+  let query = baseSelect(db).where('users.deleted_at', 'is', null);
+  let count = db.selectFrom('users').where('users.deleted_at', 'is', null);
+  if (q.search) {
+    const like = `%${q.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const filter = sql<boolean>`(lower(users.username) like ${like} escape '\\' or lower(users.first_name) like ${like} escape '\\'
+      or lower(users.last_name) like ${like} escape '\\' or lower(users.email) like ${like} escape '\\')`;
+    query = query.where(filter);
+    count = count.where(filter);
+  }
+  if (q.status) {
+    query = query.where('users.status', '=', q.status);
+    count = count.where('users.status', '=', q.status);
+  }
+  if (q.roleId !== undefined) {
+    query = query.where('users.role_id', '=', q.roleId);
+    count = count.where('users.role_id', '=', q.roleId);
+  }
+  const [rows, total] = await Promise.all([
+    query.orderBy('users.username_key').limit(q.limit).offset(q.offset).execute(),
+    count.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { items: rows.map(toUser), total: Number(total.n) };
+}
+
+export type NewUserRow = Omit<UserTable, 'id'>;
+
+export async function insertUser(trx: Q, row: NewUserRow): Promise<number> {
+  const r = await trx.insertInto('users').values(row).returning('id').executeTakeFirstOrThrow();
+  return r.id;
+}
+
+export async function updateUserRow(trx: Q, id: number, patch: Partial<NewUserRow>): Promise<void> {
+  await trx.updateTable('users').set(patch).where('id', '=', id).execute();
+}
+
+export async function countActiveAdmins(db: Q): Promise<number> {
+  const r = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('is_admin', '=', 1)
+    .where('status', '=', 'Active')
+    .where('deleted_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+export async function countUsers(db: Q): Promise<number> {
+  const r = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}

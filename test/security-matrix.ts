@@ -1,0 +1,87 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { expect, it } from 'vitest';
+import type { RegisteredRoute } from '../src/http/types.js';
+import { errorCode, type Harness, type Session } from './harness.js';
+
+/**
+ * A credential state and what every protected route must answer to it. Features add states (issue 3 adds
+ * the access-key states) by extending this list; the matrix runs each against every protected route.
+ */
+export interface CredentialCase {
+  name: string;
+  /** headers to send; null means the case does not apply to this route */
+  headers(h: Harness, route: RegisteredRoute): Promise<Record<string, string> | null>;
+  expect: { status: number; code?: string | RegExp };
+}
+
+export function concreteUrl(route: RegisteredRoute, id: number | string): string {
+  return route.url.replace(/:id\b/g, String(id)).replace(/:(\w+)/g, 'x');
+}
+
+export function bodyFor(route: RegisteredRoute): unknown {
+  return ['POST', 'PUT', 'PATCH'].includes(route.method) ? {} : undefined;
+}
+
+export const sessionCases = (nonAdmin: () => Session): CredentialCase[] => [
+  {
+    name: 'no credentials',
+    headers: async () => ({}),
+    expect: { status: 401, code: 'AUTHENTICATION_REQUIRED' },
+  },
+  {
+    name: 'a forged session cookie',
+    headers: async () => ({ cookie: 'rapport_session=forged-token' }),
+    expect: { status: 401 },
+  },
+  {
+    name: 'a session without the CSRF token on a write',
+    headers: async (_h, route) =>
+      ['GET', 'HEAD'].includes(route.method) ? null : { cookie: nonAdmin().cookie },
+    expect: { status: 403, code: 'CSRF_TOKEN_INVALID' },
+  },
+  {
+    name: 'a non-admin on an admin route',
+    headers: async (_h, route) =>
+      route.access === 'admin' ? { cookie: nonAdmin().cookie, 'x-csrf-token': nonAdmin().csrfToken } : null,
+    expect: { status: 403, code: 'PERMISSION_DENIED' },
+  },
+];
+
+/** Registers one test per (route, credential case); call inside a describeEachDialect block. */
+export function securityMatrix(h: Harness, cases: () => CredentialCase[], targetId: () => number): void {
+  it('every /api/v1 route is in the matrix and declares who may call it', () => {
+    const api = h.app.registeredRoutes.filter((r) => r.url.startsWith('/api/v1/'));
+    expect(api.length).toBeGreaterThan(10);
+    const publicRoutes = api.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`);
+    expect(publicRoutes).toEqual(['POST /api/v1/auth/login']);
+  });
+
+  it('every protected route refuses every bad credential state', async () => {
+    const failures: string[] = [];
+    let checked = 0;
+    const routes = h.app.registeredRoutes.filter((r) => r.access !== 'public');
+    for (const route of routes) {
+      for (const c of cases()) {
+        const headers = await c.headers(h, route);
+        if (headers === null) continue;
+        checked++;
+        const res: LightMyRequestResponse = await h.app.inject({
+          method: route.method as 'GET',
+          url: concreteUrl(route, targetId()),
+          headers,
+          payload: bodyFor(route) as never,
+        });
+        const codeOk =
+          c.expect.code === undefined ||
+          (typeof c.expect.code === 'string'
+            ? errorCode(res) === c.expect.code
+            : c.expect.code.test(errorCode(res) ?? ''));
+        if (res.statusCode !== c.expect.status || !codeOk) {
+          failures.push(`${route.method} ${route.url} with ${c.name}: got ${res.statusCode} ${res.body}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(checked).toBeGreaterThan(routes.length * 2);
+  });
+}
