@@ -14,6 +14,8 @@ export type DatabaseTarget =
 export interface Db {
   kysely: Kysely<Database>;
   dialect: DialectName;
+  /** the PostgreSQL schema when one was chosen (tests); the migrator must look only there */
+  schema?: string;
   close(): Promise<void>;
 }
 
@@ -43,5 +45,5 @@ export function openDatabase(target: DatabaseTarget): Db {
     },
   });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+  return { kysely, dialect: 'postgres', schema: target.schema, close: () => kysely.destroy() };
 }

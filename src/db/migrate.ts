@@ -27,6 +27,8 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
     provider: new StaticProvider(db.dialect),
     // features land on parallel branches; a later-numbered migration may be applied before an earlier one
     allowUnorderedMigrations: true,
+    // without this, Kysely finds the migration tables of any schema and skips creating ours
+    ...(db.schema ? { migrationTableSchema: db.schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));

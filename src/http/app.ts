@@ -17,6 +17,7 @@ import { roleRoutes } from '../roles/role.routes.js';
 import { userRoutes } from '../users/user.routes.js';
 import { installErrorHandling } from './error-handler.js';
 import type { RegisteredRoute } from './types.js';
+import { webUiRoutes } from './web-ui.js';
 
 export type App = FastifyInstance & { registeredRoutes: RegisteredRoute[] };
 
@@ -91,6 +92,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     },
     { prefix: '/api/v1' },
   );
+  await webUiRoutes(app);
 
   return Object.assign(app, { registeredRoutes }) as unknown as App;
 }

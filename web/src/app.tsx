@@ -1,0 +1,58 @@
+import { createTheme, MantineProvider } from '@mantine/core';
+import { Notifications } from '@mantine/notifications';
+import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
+import { AppLayout } from './layout/app-layout';
+import { RequireAdmin, RequireSignIn } from './layout/guards';
+import { LoginPage } from './pages/login-page';
+import { NotFoundPage } from './pages/not-found-page';
+import { RecordRoutes } from './records/record-routes';
+import { SessionProvider } from './session/session-context';
+import { ApiManagementPage } from './settings/api-management-page';
+import { AuditPage } from './settings/audit-page';
+import { OutboxPage } from './settings/outbox-page';
+import { PreferencesPage } from './settings/preferences-page';
+import { RolesPage } from './settings/roles-page';
+import { SettingsHomePage } from './settings/settings-home-page';
+import { SetupChecklistPage } from './settings/setup-checklist-page';
+import { UserDetailPage } from './users/user-detail-page';
+import { UsersPage } from './users/users-page';
+
+const theme = createTheme({
+  primaryColor: 'indigo',
+  defaultRadius: 'md',
+  fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
+});
+
+export function App() {
+  return (
+    <MantineProvider theme={theme}>
+      <Notifications position="top-right" />
+      <BrowserRouter>
+        <SessionProvider>
+          <Routes>
+            <Route path="/login" element={<LoginPage />} />
+            <Route element={<RequireSignIn />}>
+              <Route element={<AppLayout />}>
+                <Route index element={<Navigate to="/settings" replace />} />
+                <Route path="settings" element={<SettingsHomePage />} />
+                <Route path="settings/preferences" element={<PreferencesPage />} />
+                <Route element={<RequireAdmin />}>
+                  <Route path="settings/users" element={<UsersPage />} />
+                  <Route path="settings/users/:id" element={<UserDetailPage />} />
+                  <Route path="settings/api-management" element={<ApiManagementPage />} />
+                  <Route path="settings/api-management/:userId" element={<ApiManagementPage />} />
+                  <Route path="settings/roles" element={<RolesPage />} />
+                  <Route path="settings/audit" element={<AuditPage />} />
+                  <Route path="settings/outbox" element={<OutboxPage />} />
+                  <Route path="settings/setup-checklist" element={<SetupChecklistPage />} />
+                </Route>
+                <Route path="records/*" element={<RecordRoutes />} />
+                <Route path="*" element={<NotFoundPage />} />
+              </Route>
+            </Route>
+          </Routes>
+        </SessionProvider>
+      </BrowserRouter>
+    </MantineProvider>
+  );
+}
