@@ -6,7 +6,7 @@ import { RequireAdmin, RequireSignIn } from './layout/guards';
 import { LoginPage } from './pages/login-page';
 import { NotFoundPage } from './pages/not-found-page';
 import { RecordRoutes } from './records/record-routes';
-import { SessionProvider } from './session/session-context';
+import { SessionProvider, useSession } from './session/session-context';
 import { ApiManagementPage } from './settings/api-management-page';
 import { AuditPage } from './settings/audit-page';
 import { OutboxPage } from './settings/outbox-page';
@@ -33,7 +33,7 @@ export function App() {
             <Route path="/login" element={<LoginPage />} />
             <Route element={<RequireSignIn />}>
               <Route element={<AppLayout />}>
-                <Route index element={<Navigate to="/settings" replace />} />
+                <Route index element={<HomeRedirect />} />
                 <Route path="settings" element={<SettingsHomePage />} />
                 <Route path="settings/preferences" element={<PreferencesPage />} />
                 <Route element={<RequireAdmin />}>
@@ -55,4 +55,10 @@ export function App() {
       </BrowserRouter>
     </MantineProvider>
   );
+}
+
+/** The records when this server has them, else Settings. */
+function HomeRedirect() {
+  const { can } = useSession();
+  return <Navigate to={can('records') ? '/records' : '/settings'} replace />;
 }

@@ -1,24 +1,19 @@
 import { Anchor, Group } from '@mantine/core';
 import { NavLink as RouterNavLink } from 'react-router';
 import { useApi } from '../api/use-api';
+import type { ModuleSummary } from '../records/record-types';
 import { useSession } from '../session/session-context';
-
-interface ModuleSummary {
-  name: string;
-  label?: string;
-  pluralLabel?: string;
-}
 
 /** Top navigation: the record modules the user may open (once the records API exists), then Settings. */
 export function MainNav() {
   const { can } = useSession();
   const modules = useApi<{ items: ModuleSummary[] }>(can('modules') ? 'modules' : null);
-  const items = (modules.data?.items ?? []).slice(0, 5);
+  const items = (modules.data?.items ?? []).filter((m) => m.retrieveable).slice(0, 5);
   return (
     <Group gap="md" visibleFrom="sm" component="nav" aria-label="Main">
       {items.map((m) => (
         <Anchor key={m.name} component={RouterNavLink} to={`/records/${m.name}`} size="sm" c="dark">
-          {m.pluralLabel ?? m.label ?? m.name}
+          {m.label}
         </Anchor>
       ))}
       <Anchor component={RouterNavLink} to="/settings" size="sm" c="dark">
