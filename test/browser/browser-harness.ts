@@ -76,6 +76,7 @@ export function describeInBrowser(name: string, fn: (env: BrowserEnv) => void): 
       },
       async shot(page, shotName) {
         fs.mkdirSync(ARTIFACTS, { recursive: true });
+        await page.evaluate('window.scrollTo(0, 0)');
         await page.screenshot({ path: path.join(ARTIFACTS, `${dialect}-${shotName}.png`), fullPage: true });
       },
       allowHttpError(urlPart) {

@@ -10,11 +10,12 @@ interface Props {
   field: FieldView;
   value: FormValue;
   onChange: (v: FormValue) => void;
+  error?: string;
 }
 
 /** The input for one field, chosen by its type from the module description. */
-export function FieldInput({ field, value, onChange }: Props) {
-  const common = { label: field.label, required: field.mandatory, name: field.name };
+export function FieldInput({ field, value, onChange, error }: Props) {
+  const common = { label: field.label, required: field.mandatory, name: field.name, error };
   const text = typeof value === 'string' ? value : '';
   switch (field.type) {
     case 'text':
@@ -58,9 +59,9 @@ export function FieldInput({ field, value, onChange }: Props) {
         />
       );
     case 'owner':
-      return <OwnerInput {...{ field, value, onChange }} />;
+      return <OwnerInput {...{ field, value, onChange, error }} />;
     case 'reference':
-      return <ReferenceInput {...{ field, value, onChange }} />;
+      return <ReferenceInput {...{ field, value, onChange, error }} />;
     default: {
       const kind: Record<string, { type?: string; inputMode?: 'decimal' | 'numeric' }> = {
         email: { type: 'email' },
@@ -84,12 +85,13 @@ export function FieldInput({ field, value, onChange }: Props) {
   }
 }
 
-function OwnerInput({ field, value, onChange }: Props) {
+function OwnerInput({ field, value, onChange, error }: Props) {
   const { users } = useUserNames();
   return (
     <Select
       label={field.label}
       required={field.mandatory}
+      error={error}
       searchable
       data={users.map((u) => ({ value: String(u.id), label: fullName(u) }))}
       value={typeof value === 'string' && value ? value : null}
@@ -98,13 +100,14 @@ function OwnerInput({ field, value, onChange }: Props) {
   );
 }
 
-function ReferenceInput({ field, value, onChange }: Props) {
+function ReferenceInput({ field, value, onChange, error }: Props) {
   const target = field.refersTo?.[0];
   const records = useApi<RecordPage>(target ? `records/${target}?limit=100&sort=-modifiedtime` : null);
   return (
     <Select
       label={field.label}
       required={field.mandatory}
+      error={error}
       searchable
       clearable={!field.mandatory}
       placeholder={records.loading ? 'Loading…' : 'None'}

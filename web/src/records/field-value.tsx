@@ -1,6 +1,8 @@
 import { Anchor, Text } from '@mantine/core';
+import { Link } from 'react-router';
+import { useApi } from '../api/use-api';
 import { formatTime } from '../format';
-import type { FieldView } from './record-types';
+import type { FieldView, RestRecord } from './record-types';
 
 /** A field's value for reading: links for email/phone/url, words for booleans, local time for datetimes. */
 export function FieldValue({
@@ -40,9 +42,23 @@ export function FieldValue({
     case 'multipicklist':
       return <>{Array.isArray(value) ? value.join(', ') : s}</>;
     case 'owner':
-    case 'modifiedby':
       return <>{users?.get(Number(value)) ?? `User ${s}`}</>;
+    case 'reference': {
+      const target = field.refersTo?.[0];
+      if (!target || target === 'Users') return <>{users?.get(Number(value)) ?? `User ${s}`}</>;
+      return <ReferenceValue module={target} id={Number(value)} />;
+    }
     default:
       return <>{s}</>;
   }
+}
+
+/** A link to the referenced record, named by its label once loaded. */
+function ReferenceValue({ module, id }: { module: string; id: number }) {
+  const rec = useApi<RestRecord>(`records/${encodeURIComponent(module)}/${id}`);
+  return (
+    <Anchor component={Link} to={`/records/${module}/${id}`}>
+      {rec.data?.label || `#${id}`}
+    </Anchor>
+  );
 }

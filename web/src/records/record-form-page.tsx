@@ -65,11 +65,20 @@ function RecordForm({ meta, record }: { meta: ModuleDescription; record?: RestRe
   const [values, setValues] = useState<Record<string, FormValue>>(() =>
     Object.fromEntries(fields.map((f) => [f.name, initialValue(f, record?.[f.name], me.user.id)])),
   );
+  const [missing, setMissing] = useState<Set<string>>(new Set());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    const empty = fields.filter(
+      (f) => f.mandatory && f.type !== 'boolean' && !String(values[f.name] ?? '').trim(),
+    );
+    setMissing(new Set(empty.map((f) => f.name)));
+    if (empty.length) {
+      document.querySelector<HTMLElement>(`[name="${empty[0]!.name}"]`)?.focus();
+      return;
+    }
     setBusy(true);
     setError(null);
     const body: Record<string, unknown> = {};
@@ -105,6 +114,7 @@ function RecordForm({ meta, record }: { meta: ModuleDescription; record?: RestRe
                 key={f.name}
                 field={f}
                 value={values[f.name] ?? ''}
+                error={missing.has(f.name) ? `${f.label} is required.` : undefined}
                 onChange={(v) => setValues((prev) => ({ ...prev, [f.name]: v }))}
               />
             ))}

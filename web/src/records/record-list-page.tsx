@@ -9,7 +9,7 @@ import { SectionLoader } from '../components/loading-state';
 import { PageHeader } from '../components/page-header';
 import { useMe } from '../session/session-context';
 import { FieldValue } from './field-value';
-import { LIST_TYPES, type ModuleDescription, type RecordPage } from './record-types';
+import { type FieldView, LIST_TYPES, type ModuleDescription, type RecordPage } from './record-types';
 import { useModule, useUserNames } from './use-module';
 
 const PAGE_SIZE = 25;
@@ -43,10 +43,7 @@ function RecordTable({ meta }: { meta: ModuleDescription }) {
   const { names } = useUserNames();
   const searchField = meta.labelFields.at(-1) ?? meta.fields[0]?.name ?? 'id';
   const nameColumn = { name: searchField, label: 'Name', type: 'string', mandatory: false, editable: false };
-  const columns = [
-    nameColumn,
-    ...meta.fields.filter((f) => !meta.labelFields.includes(f.name) && LIST_TYPES.has(f.type)).slice(0, 5),
-  ];
+  const columns = [nameColumn, ...listColumns(meta)];
   const filterable = meta.fields.filter((f) => f.type === 'picklist');
   const [search, setSearch] = useState('');
   const [debounced] = useDebouncedValue(search.trim(), 300);
@@ -200,4 +197,17 @@ function RecordTable({ meta }: { meta: ModuleDescription }) {
       </Group>
     </>
   );
+}
+
+/** Up to five columns besides the name: one of each useful type first (email, phone, picklist, …). */
+function listColumns(meta: ModuleDescription): FieldView[] {
+  const candidates = meta.fields.filter(
+    (f) => !meta.labelFields.includes(f.name) && LIST_TYPES.has(f.type) && !f.name.endsWith('_no'),
+  );
+  const picked: FieldView[] = [];
+  for (const type of LIST_TYPES) {
+    const f = candidates.find((c) => c.type === type);
+    if (f) picked.push(f);
+  }
+  return picked.slice(0, 5);
 }

@@ -38,5 +38,5 @@ export interface RecordPage {
 /** Fields the server fills in; shown on the record, never in the form. */
 export const SYSTEM_FIELDS = new Set(['createdtime', 'modifiedtime', 'modifiedby']);
 
-/** Types worth a column in the list. */
-export const LIST_TYPES = new Set(['string', 'email', 'phone', 'picklist', 'currency', 'date', 'owner']);
+/** Types worth a column in the list, in the order they are picked. */
+export const LIST_TYPES = new Set(['email', 'phone', 'picklist', 'currency', 'date', 'owner', 'string']);
