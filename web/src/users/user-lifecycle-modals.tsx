@@ -62,11 +62,18 @@ export function DeleteUserModal({ user, opened, onClose }: Props) {
       onConfirm={async () => {
         if (!to)
           throw new ApiError(400, 'TRANSFER_TARGET_REQUIRED', 'Choose who receives the records.', null);
-        await api.del(`users/${user.id}?transferTo=${to}`);
+        const out = await api.del<{ recordsTransferred?: number } | undefined>(
+          `users/${user.id}?transferTo=${to}`,
+        );
+        const receiver = options.find((o) => o.value === to)?.label ?? 'the chosen user';
+        const count = out?.recordsTransferred;
         notifications.show({
           color: 'green',
-          title: 'User deleted',
-          message: `Their records now belong to ${options.find((o) => o.value === to)?.label ?? 'the chosen user'}.`,
+          title: `${fullName(user)} was deleted`,
+          message:
+            count === undefined
+              ? `Their records now belong to ${receiver}.`
+              : `${count} ${count === 1 ? 'record' : 'records'} now belong to ${receiver}.`,
         });
         navigate('/settings/users');
       }}

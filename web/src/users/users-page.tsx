@@ -1,4 +1,4 @@
-import { Anchor, Badge, Button, Group, Paper, Select, Table, Text, TextInput } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Paper, Select, Switch, Table, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconSearch, IconUserPlus } from '@tabler/icons-react';
 import { useState } from 'react';
@@ -9,7 +9,9 @@ import { ErrorAlert } from '../components/error-alert';
 import { SectionLoader } from '../components/loading-state';
 import { PageHeader } from '../components/page-header';
 import { fullName } from '../format';
+import { useSession } from '../session/session-context';
 import { CreateUserModal } from './create-user-modal';
+import { RestoreUserModal } from './user-lifecycle-modals';
 
 const PAGE_SIZE = 50;
 
@@ -18,10 +20,14 @@ export function UsersPage() {
   const [status, setStatus] = useState<string | null>(null);
   const [offset, setOffset] = useState(0);
   const [creating, setCreating] = useState(false);
+  const [showDeleted, setShowDeleted] = useState(false);
+  const [restoring, setRestoring] = useState<UserView | null>(null);
+  const { can } = useSession();
   const [debounced] = useDebouncedValue(search.trim(), 250);
   const params = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(offset) });
   if (debounced) params.set('search', debounced);
   if (status) params.set('status', status);
+  if (showDeleted) params.set('deleted', 'true');
   const users = useApi<Page<UserView>>(`users?${params}`);
   const total = users.data?.total ?? 0;
 
@@ -60,6 +66,17 @@ export function UsersPage() {
           }}
           w={180}
         />
+        {can('restoreUser') && (
+          <Switch
+            label="Show deleted users"
+            checked={showDeleted}
+            onChange={(e) => {
+              setShowDeleted(e.currentTarget.checked);
+              setOffset(0);
+            }}
+            mb={8}
+          />
+        )}
       </Group>
       <ErrorAlert error={users.error} title="The users cannot be listed" onRetry={users.reload} />
       {users.loading && !users.data && <SectionLoader label="Loading users" />}
@@ -74,15 +91,26 @@ export function UsersPage() {
                   <Table.Th>Email</Table.Th>
                   <Table.Th>Role</Table.Th>
                   <Table.Th>Status</Table.Th>
+                  {showDeleted && (
+                    <Table.Th>
+                      <span className="mantine-visually-hidden">Actions</span>
+                    </Table.Th>
+                  )}
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
                 {users.data.items.map((u) => (
                   <Table.Tr key={u.id}>
                     <Table.Td>
-                      <Anchor component={Link} to={`/settings/users/${u.id}`} fw={500}>
-                        {fullName(u)}
-                      </Anchor>
+                      {u.deletedAt ? (
+                        <Text span fw={500}>
+                          {fullName(u)}
+                        </Text>
+                      ) : (
+                        <Anchor component={Link} to={`/settings/users/${u.id}`} fw={500}>
+                          {fullName(u)}
+                        </Anchor>
+                      )}
                       {u.isAdmin && (
                         <Badge ml="xs" size="xs" variant="light">
                           Admin
@@ -93,10 +121,28 @@ export function UsersPage() {
                     <Table.Td>{u.email}</Table.Td>
                     <Table.Td>{u.roleName ?? '—'}</Table.Td>
                     <Table.Td>
-                      <Badge color={u.status === 'Active' ? 'green' : 'gray'} variant="light">
-                        {u.status}
-                      </Badge>
+                      {u.deletedAt ? (
+                        <Badge color="red" variant="light">
+                          Deleted
+                        </Badge>
+                      ) : (
+                        <Badge color={u.status === 'Active' ? 'green' : 'gray'} variant="light">
+                          {u.status}
+                        </Badge>
+                      )}
                     </Table.Td>
+                    {showDeleted && (
+                      <Table.Td ta="right">
+                        <Button
+                          size="xs"
+                          variant="light"
+                          onClick={() => setRestoring(u)}
+                          aria-label={`Restore ${fullName(u)}`}
+                        >
+                          Restore
+                        </Button>
+                      </Table.Td>
+                    )}
                   </Table.Tr>
                 ))}
               </Table.Tbody>
@@ -129,6 +175,14 @@ export function UsersPage() {
         </Group>
       )}
       <CreateUserModal opened={creating} onClose={() => setCreating(false)} />
+      {restoring && (
+        <RestoreUserModal
+          user={restoring}
+          opened
+          onClose={() => setRestoring(null)}
+          onChanged={users.reload}
+        />
+      )}
     </>
   );
 }

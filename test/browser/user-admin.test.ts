@@ -1,0 +1,129 @@
+import { expect, it, type TestContext } from 'vitest';
+import { ADMIN_PASSWORD, type Harness } from '../harness.js';
+import { describeInBrowser, hasRoute, signIn } from './browser-harness.js';
+
+/** User administration lands on main separately; until then these click paths have nothing to drive. */
+function need(h: Harness, t: TestContext, method: string, url: string): void {
+  if (!hasRoute(h, method, url)) t.skip(`${method} ${url} is not on this branch yet`);
+}
+
+async function loginStatus(h: Harness, username: string, password: string): Promise<number> {
+  const res = await h.request({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password } });
+  return res.statusCode;
+}
+
+describeInBrowser('user administration in the browser', (env) => {
+  const { h } = env;
+
+  it('changes my password with the current one', async (t) => {
+    need(h, t, 'POST', '/api/v1/users/:id/password');
+    const user = await h.createUser({ firstName: 'Paula', lastName: 'Password' });
+    const page = await env.open();
+    await signIn(page, user.username, user.password);
+    await page.goto('/settings/preferences');
+    await page.getByLabel(/^Current password/).fill(user.password);
+    await page.getByLabel(/^New password/).fill('a brand new passphrase 7');
+    await page.getByLabel(/^Repeat the new password/).fill('a brand new passphrase 7');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed').waitFor();
+    await env.shot(page, 'password-changed');
+    expect(await loginStatus(h, user.username, 'a brand new passphrase 7')).toBe(200);
+    expect(await loginStatus(h, user.username, user.password)).toBe(401);
+  });
+
+  it("admin changes another user's password; their session ends", async (t) => {
+    need(h, t, 'POST', '/api/v1/users/:id/password');
+    const user = await h.createUser({ firstName: 'Sid', lastName: 'Signedout' });
+    const page = await env.open();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.goto(`/settings/users/${user.id}`);
+    await page.getByRole('button', { name: 'More' }).click();
+    await page.getByRole('menuitem', { name: 'Change Password' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Change the password of Sid Signedout' });
+    await dialog.getByLabel(/^New password/).fill('set by the administrator 9');
+    await env.shot(page, 'admin-password-dialog');
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed').waitFor();
+    const old = await h.request({ method: 'GET', url: '/api/v1/me', as: user.session });
+    expect(old.statusCode).toBe(401);
+    expect(await loginStatus(h, user.username, 'set by the administrator 9')).toBe(200);
+  });
+
+  it('logs in as a user, with a banner on every page, and stops', async (t) => {
+    need(h, t, 'POST', '/api/v1/users/:id/impersonate');
+    const user = await h.createUser({ firstName: 'Ivy', lastName: 'Impersonated' });
+    const page = await env.open();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.goto(`/settings/users/${user.id}`);
+    await page.getByRole('button', { name: 'More' }).click();
+    await page.getByRole('menuitem', { name: `Log in as ${user.username}` }).click();
+    await page
+      .getByRole('dialog', { name: 'Log in as Ivy Impersonated?' })
+      .getByRole('button', { name: `Log in as ${user.username}` })
+      .click();
+    const banner = page.getByTestId('impersonation-banner');
+    await banner.getByText('Ivy Impersonated').waitFor();
+    await expect(banner.textContent()).resolves.toContain('admin');
+    await env.shot(page, 'impersonating-settings');
+    await page.getByTestId('user-menu').click();
+    await page.getByRole('menuitem', { name: 'My Preferences' }).click();
+    await page.getByText('Not while logged in as someone else').waitFor();
+    await expect(banner.isVisible()).resolves.toBe(true);
+    await env.shot(page, 'impersonating-preferences');
+    await banner.getByRole('button', { name: /^Stop/ }).click();
+    await page.getByRole('heading', { name: 'Ivy Impersonated', level: 1 }).waitFor();
+    await expect(banner.count()).resolves.toBe(0);
+    const me = await page.request.get('/api/v1/me');
+    expect(((await me.json()) as { user: { username: string } }).user.username).toBe('admin');
+  });
+
+  it('deletes a user, transferring their records, and restores them', async (t) => {
+    need(h, t, 'DELETE', '/api/v1/users/:id');
+    const leaver = await h.createUser({ firstName: 'Leo', lastName: 'Leaver' });
+    await h.createUser({ firstName: 'Rae', lastName: 'Receiver' });
+    const page = await env.open();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.goto(`/settings/users/${leaver.id}`);
+    await page.getByRole('button', { name: 'More' }).click();
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete Leo Leaver?' });
+    await dialog.getByRole('textbox', { name: 'Transfer their records to' }).click();
+    await page.getByRole('option', { name: /Rae Receiver/ }).click();
+    await env.shot(page, 'delete-user-dialog');
+    await dialog.getByRole('button', { name: 'Delete user' }).click();
+    await page.getByText('Leo Leaver was deleted').waitFor();
+    await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+    await expect.poll(() => page.getByRole('link', { name: 'Leo Leaver' }).count()).toBe(0);
+    expect(await loginStatus(h, leaver.username, leaver.password)).toBe(401);
+
+    if (hasRoute(h, 'POST', '/api/v1/users/:id/restore')) {
+      await page.getByRole('switch', { name: 'Show deleted users' }).click({ force: true });
+      await page.getByRole('button', { name: 'Restore Leo Leaver' }).click();
+      await env.shot(page, 'restore-user-dialog');
+      await page.getByRole('dialog').getByRole('button', { name: 'Restore user' }).click();
+      await page.getByRole('switch', { name: 'Show deleted users' }).click({ force: true });
+      await page.getByRole('link', { name: 'Leo Leaver' }).waitFor();
+    }
+  });
+
+  it('tracks the setup checklist and shows the mail outbox', async (t) => {
+    need(h, t, 'GET', '/api/v1/setup-checklist');
+    const page = await env.open();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.getByRole('link', { name: 'Setup checklist' }).click();
+    const first = page.locator('section').first();
+    await first.getByRole('textbox', { name: 'Status' }).click();
+    await page.getByRole('option', { name: 'Done' }).click();
+    await first.getByLabel('Notes').fill('The sales team of Berlin pilots.');
+    await first.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('1 of 5 steps done or skipped').waitFor();
+    await env.shot(page, 'setup-checklist');
+
+    if (hasRoute(h, 'GET', '/api/v1/mail/outbox')) {
+      await h.createUser({ firstName: 'Mia', lastName: 'Mailed' });
+      await page.goto('/settings/outbox');
+      await page.getByRole('table', { name: 'Outgoing mail' }).waitFor();
+      await env.shot(page, 'outbox');
+    }
+  });
+});
