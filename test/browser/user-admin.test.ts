@@ -62,7 +62,7 @@ describeInBrowser('user administration in the browser', (env) => {
       .getByRole('button', { name: `Log in as ${user.username}` })
       .click();
     const banner = page.getByTestId('impersonation-banner');
-    await banner.getByText('Ivy Impersonated').waitFor();
+    await banner.getByText('Ivy Impersonated').first().waitFor();
     await expect(banner.textContent()).resolves.toContain('admin');
     await env.shot(page, 'impersonating-settings');
     await page.getByTestId('user-menu').click();
@@ -87,7 +87,10 @@ describeInBrowser('user administration in the browser', (env) => {
     await page.getByRole('button', { name: 'More' }).click();
     await page.getByRole('menuitem', { name: 'Delete' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete Leo Leaver?' });
-    await dialog.getByRole('textbox', { name: 'Transfer their records to' }).click();
+    await dialog
+      .getByLabel(/^Transfer their records to/)
+      .first()
+      .click();
     await page.getByRole('option', { name: /Rae Receiver/ }).click();
     await env.shot(page, 'delete-user-dialog');
     await dialog.getByRole('button', { name: 'Delete user' }).click();
@@ -112,7 +115,7 @@ describeInBrowser('user administration in the browser', (env) => {
     await signIn(page, 'admin', ADMIN_PASSWORD);
     await page.getByRole('link', { name: 'Setup checklist' }).click();
     const first = page.locator('section').first();
-    await first.getByRole('textbox', { name: 'Status' }).click();
+    await first.getByLabel('Status').first().click();
     await page.getByRole('option', { name: 'Done' }).click();
     await first.getByLabel('Notes').fill('The sales team of Berlin pilots.');
     await first.getByRole('button', { name: 'Save' }).click();

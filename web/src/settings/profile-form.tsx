@@ -20,7 +20,8 @@ export const LANGUAGES = [
   { value: 'es_es', label: 'Español' },
   { value: 'pt_br', label: 'Português (Brasil)' },
 ];
-const TIME_ZONES = Intl.supportedValuesOf('timeZone');
+// Chromium leaves UTC out of its list; the server accepts it and uses it as the default
+const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];
 
 /** Name and preferences; every user may change these on their own record. */
 export function ProfileForm({ user, onSaved }: { user: UserView; onSaved: () => void }) {
@@ -75,7 +76,7 @@ export function ProfileForm({ user, onSaved }: { user: UserView; onSaved: () => 
             <Select
               label="Time zone"
               searchable
-              data={TIME_ZONES}
+              data={TIME_ZONES.includes(form.timeZone) ? TIME_ZONES : [form.timeZone, ...TIME_ZONES]}
               value={form.timeZone}
               onChange={set('timeZone')}
               allowDeselect={false}
