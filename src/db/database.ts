@@ -14,7 +14,7 @@ export type DatabaseTarget =
 export interface Db {
   kysely: Kysely<Database>;
   dialect: DialectName;
-  /** the PostgreSQL schema when one was chosen (tests); the migrator must look only there */
+  /** the PostgreSQL schema this connection works in, when not the default (tests use one per file) */
   schema?: string;
   close(): Promise<void>;
 }
@@ -30,7 +30,9 @@ export function openDatabase(target: DatabaseTarget): Db {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const kysely = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    });
     return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
   }
   const pool = new pg.Pool({
@@ -46,4 +48,26 @@ export function openDatabase(target: DatabaseTarget): Db {
   });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { kysely, dialect: 'postgres', schema: target.schema, close: () => kysely.destroy() };
+}
+
+/**
+ * Kysely prepares every query anew; on SQLite preparing costs more than running a short query. Kysely
+ * compiles the same SQL text for the same query shape, so prepared statements are cached by that text.
+ */
+function withStatementCache(sqlite: SQLite.Database, max = 500) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (stmt) {
+        cache.delete(sql);
+      } else {
+        stmt = sqlite.prepare(sql);
+        if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(sql, stmt);
+      return stmt;
+    },
+  };
 }

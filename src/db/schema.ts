@@ -1,3 +1,4 @@
+import type { AccessKeyTable, AccessKeyUsageTable } from '../access-keys/access-key.table.js';
 import type { AuditLogTable } from '../audit/audit.table.js';
 import type { AuthFailureTable, SessionTable } from '../auth/session.table.js';
 import type {
@@ -19,4 +20,6 @@ export interface Database {
   sessions: SessionTable;
   auth_failures: AuthFailureTable;
   audit_log: AuditLogTable;
+  access_keys: AccessKeyTable;
+  access_key_usage: AccessKeyUsageTable;
 }
