@@ -59,7 +59,7 @@ export function describeInBrowser(name: string, fn: (env: BrowserEnv) => void): 
       h,
       baseUrl: '',
       async open(viewport = { width: 1280, height: 860 }) {
-        context = await browser.newContext({ viewport, baseURL: env.baseUrl });
+        context = await browser.newContext({ viewport, baseURL: env.baseUrl, reducedMotion: 'reduce' });
         await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.baseUrl });
         const page = await context.newPage();
         page.setDefaultTimeout(10_000);

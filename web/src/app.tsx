@@ -19,6 +19,8 @@ import { UsersPage } from './users/users-page';
 
 const theme = createTheme({
   primaryColor: 'indigo',
+  // people who ask their system for less motion get no animated dialogs or menus
+  respectReducedMotion: true,
   defaultRadius: 'md',
   fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
 });

@@ -46,10 +46,16 @@ export function ConfirmModal({
         {typeof children === 'string' ? <Text size="sm">{children}</Text> : children}
         <ErrorAlert error={error} />
         <Group justify="flex-end">
-          <Button variant="default" onClick={close}>
+          {/* a destructive action starts with focus on Cancel, so Enter does not destroy by accident */}
+          <Button variant="default" onClick={close} data-autofocus={danger || undefined}>
             Cancel
           </Button>
-          <Button color={danger ? 'red' : undefined} loading={busy} onClick={confirm} data-autofocus>
+          <Button
+            color={danger ? 'red' : undefined}
+            loading={busy}
+            onClick={confirm}
+            data-autofocus={!danger || undefined}
+          >
             {confirmLabel}
           </Button>
         </Group>

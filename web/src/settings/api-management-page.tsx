@@ -1,4 +1,4 @@
-import { Anchor, Button, Paper, Table, Text } from '@mantine/core';
+import { Anchor, Button, Paper, Table, Text, VisuallyHidden } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconKeyOff } from '@tabler/icons-react';
 import { useState } from 'react';
@@ -47,7 +47,7 @@ export function ApiManagementPage() {
                   <Table.Th>Last used</Table.Th>
                   <Table.Th>Requests (24 h)</Table.Th>
                   <Table.Th>
-                    <span className="mantine-visually-hidden">Actions</span>
+                    <VisuallyHidden>Actions</VisuallyHidden>
                   </Table.Th>
                 </Table.Tr>
               </Table.Thead>

@@ -1,4 +1,16 @@
-import { Anchor, Badge, Button, Group, Paper, Select, Switch, Table, Text, TextInput } from '@mantine/core';
+import {
+  Anchor,
+  Badge,
+  Button,
+  Group,
+  Paper,
+  Select,
+  Switch,
+  Table,
+  Text,
+  TextInput,
+  VisuallyHidden,
+} from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconSearch, IconUserPlus } from '@tabler/icons-react';
 import { useState } from 'react';
@@ -93,7 +105,7 @@ export function UsersPage() {
                   <Table.Th>Status</Table.Th>
                   {showDeleted && (
                     <Table.Th>
-                      <span className="mantine-visually-hidden">Actions</span>
+                      <VisuallyHidden>Actions</VisuallyHidden>
                     </Table.Th>
                   )}
                 </Table.Tr>
