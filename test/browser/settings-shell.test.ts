@@ -108,7 +108,43 @@ describeInBrowser('settings in the browser', (env) => {
     await rename.getByRole('button', { name: 'Change username' }).click();
     await page.getByText('The username is now carla.c.').waitFor();
     await rename.waitFor({ state: 'hidden' });
+
+    await page.getByRole('button', { name: 'More' }).click();
+    await page.getByRole('menuitem', { name: 'Edit details' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit user details' });
+    await edit.getByLabel('First name').fill('Carlotta');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'Carlotta Create', level: 1 }).waitFor();
     await env.shot(page, 'user-detail');
+  });
+
+  it('works with the keyboard alone, and dialogs take the focus', async () => {
+    const page = await env.open();
+    await page.goto('/login');
+    await page.getByRole('heading', { name: 'Sign in to Rapport' }).waitFor();
+    await expect(page.evaluate('document.activeElement?.autocomplete')).resolves.toBe('username');
+    await page.keyboard.type('admin');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ADMIN_PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+    await page.getByTestId('user-menu').focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('menuitem', { name: 'My Preferences' }).waitFor();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'My Preferences', level: 1 }).waitFor();
+    await page.goto('/settings/users');
+    await page.getByRole('button', { name: 'Add user' }).focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Add a user' });
+    await dialog.waitFor();
+    await expect
+      .poll(() => page.evaluate('document.activeElement?.closest("[role=dialog]") !== null'))
+      .toBe(true);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
   });
 
   it('works on a phone-sized screen', async () => {

@@ -1,6 +1,7 @@
 import { Button, Menu } from '@mantine/core';
 import {
   IconChevronDown,
+  IconEdit,
   IconKey,
   IconLogin,
   IconPassword,
@@ -10,10 +11,18 @@ import {
 } from '@tabler/icons-react';
 import type { UserView } from '../api/types';
 import { useMe, useSession } from '../session/session-context';
+import { EditUserModal } from './edit-user-modal';
 import { ChangePasswordModal, ChangeUsernameModal } from './user-edit-modals';
 import { DeleteUserModal, ImpersonateModal, RestoreUserModal } from './user-lifecycle-modals';
 
-export type UserAction = 'change-key' | 'password' | 'username' | 'impersonate' | 'delete' | 'restore';
+export type UserAction =
+  | 'edit'
+  | 'change-key'
+  | 'password'
+  | 'username'
+  | 'impersonate'
+  | 'delete'
+  | 'restore';
 
 /** The seeds' "More" menu on a user record; each action appears only when the server offers it. */
 export function UserMoreMenu({
@@ -37,6 +46,11 @@ export function UserMoreMenu({
         </Button>
       </Menu.Target>
       <Menu.Dropdown>
+        {!deleted && (
+          <Menu.Item leftSection={<IconEdit size={16} />} onClick={() => onAction('edit')}>
+            Edit details
+          </Menu.Item>
+        )}
         {canChangeKey && !deleted && (
           <Menu.Item leftSection={<IconKey size={16} />} onClick={() => onAction('change-key')}>
             Change Access Key
@@ -88,6 +102,7 @@ export function UserActionDialogs({
 }) {
   return (
     <>
+      {action === 'edit' && <EditUserModal user={user} opened onClose={onClose} onChanged={onChanged} />}
       <ChangePasswordModal user={user} opened={action === 'password'} onClose={onClose} />
       <ChangeUsernameModal
         user={user}
