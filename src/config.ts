@@ -24,6 +24,15 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_USER: z.coerce.number().int().min(1).default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
   LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps:// (leave unset to keep mail in the outbox)')
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(200).default('Rapport <rapport@localhost>'),
+  PUBLIC_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL')
+    .optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -40,6 +49,10 @@ export interface Config {
   trustProxy: boolean;
   bodyLimit: number;
   loginThrottle: { maxPerUser: number; maxPerIp: number; windowMs: number };
+  /** Outgoing mail: SMTP when `smtpUrl` is set, else the outbox table; `from` is the system sender. */
+  mail: { smtpUrl: string | undefined; from: string };
+  /** Base of links in emails (password reset, email verification), without a trailing slash. */
+  publicUrl: string;
   /** Cheaper password hashing for the test suite only; never set from the environment. */
   fastPasswordHashing: boolean;
 }
@@ -76,6 +89,8 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       maxPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
       windowMs: e.LOGIN_FAILURE_WINDOW_SECONDS * 1000,
     },
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
     fastPasswordHashing: false,
   };
 }

@@ -19,6 +19,8 @@ export async function serve(config: Config): Promise<void> {
   }
   const app = await buildApp(ctx);
   await app.listen({ port: config.port, host: config.host });
+  ctx.mailQueue.start();
+  ctx.mailQueue.kick();
 
   let stopping = false;
   const stop = async (signal: string) => {

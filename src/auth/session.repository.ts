@@ -37,9 +37,14 @@ export async function deleteSession(db: Q, id: number): Promise<void> {
   await db.deleteFrom('sessions').where('id', '=', id).execute();
 }
 
-/** Ends every session of a user, optionally keeping one (the caller's own). */
+/**
+ * Ends every session of a user, including sessions in which they are logged in as someone else, optionally
+ * keeping one (the caller's own).
+ */
 export async function deleteUserSessions(db: Q, userId: number, exceptSessionId?: number): Promise<number> {
-  let q = db.deleteFrom('sessions').where('user_id', '=', userId);
+  let q = db
+    .deleteFrom('sessions')
+    .where((eb) => eb.or([eb('user_id', '=', userId), eb('impersonator_user_id', '=', userId)]));
   if (exceptSessionId !== undefined) q = q.where('id', '!=', exceptSessionId);
   const r = await q.executeTakeFirst();
   return Number(r.numDeletedRows);

@@ -1,6 +1,7 @@
 import { type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Db, DialectName } from './database.js';
 import * as m0001 from './migrations/0001-foundation.js';
+import * as m0005 from './migrations/0005-user-admin.js';
 
 interface DialectMigration {
   // biome-ignore lint/suspicious/noExplicitAny: migrations are typed against no schema
@@ -10,6 +11,7 @@ interface DialectMigration {
 /** Listed statically so the build needs no file-system discovery; names sort in order of application. */
 const MIGRATIONS: Record<string, DialectMigration> = {
   '0001-foundation': m0001,
+  '0005-user-admin': m0005,
 };
 
 class StaticProvider implements MigrationProvider {

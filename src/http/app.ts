@@ -15,6 +15,7 @@ import { authenticateRequest } from '../auth/authenticate.js';
 import type { AppContext } from '../context.js';
 import { roleRoutes } from '../roles/role.routes.js';
 import { userRoutes } from '../users/user.routes.js';
+import { userAdminRoutes } from '../users/user-admin.routes.js';
 import { installErrorHandling } from './error-handler.js';
 import type { RegisteredRoute } from './types.js';
 
@@ -88,6 +89,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       await userRoutes(api, ctx);
       await roleRoutes(api, ctx);
       await auditRoutes(api, ctx);
+      await userAdminRoutes(api, ctx);
     },
     { prefix: '/api/v1' },
   );

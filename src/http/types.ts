@@ -6,6 +6,10 @@ export interface AuthState {
   user: User;
   method: 'session' | 'access-key';
   session?: { id: number; csrfToken: string };
+  /** set while an admin is logged in as `user` ("log in as"): the admin behind the requests */
+  impersonator?: { id: number; username: string };
+  /** when the "log in as" session returns to the admin (epoch ms) */
+  impersonationExpiresAt?: number;
 }
 
 declare module 'fastify' {

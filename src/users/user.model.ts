@@ -18,6 +18,7 @@ export interface User {
   createdAt: number;
   updatedAt: number;
   deletedAt: number | null;
+  emailVerifiedAt: number | null;
 }
 
 export function toUser(row: UserRow & { role_name?: string | null }): User {
@@ -38,6 +39,7 @@ export function toUser(row: UserRow & { role_name?: string | null }): User {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     deletedAt: row.deleted_at,
+    emailVerifiedAt: row.email_verified_at,
   };
 }
 
@@ -71,6 +73,8 @@ export const userViewSchema = z
     firstName: z.string(),
     lastName: z.string(),
     email: z.string(),
+    emailVerified: z.boolean().describe('false until the user follows the link mailed to this address'),
+    emailVerifiedAt: z.string().nullable(),
     status: z.enum(['Active', 'Inactive']),
     isAdmin: z.boolean(),
     roleId: z.number().int(),
@@ -92,6 +96,8 @@ export function userView(u: User): UserView {
     firstName: u.firstName,
     lastName: u.lastName,
     email: u.email,
+    emailVerified: u.emailVerifiedAt !== null,
+    emailVerifiedAt: u.emailVerifiedAt === null ? null : new Date(u.emailVerifiedAt).toISOString(),
     status: u.status,
     isAdmin: u.isAdmin,
     roleId: u.roleId,

@@ -122,6 +122,7 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
       const user = await db
         .transaction()
         .execute((trx) => createUser(ctx, trx, req.body, actorFromRequest(req)));
+      ctx.mailQueue.kick();
       return reply.code(201).send(userView(user));
     },
   );
@@ -191,7 +192,7 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
   );
 }
 
-async function loadVisibleUser(ctx: AppContext, id: number): Promise<User> {
+export async function loadVisibleUser(ctx: AppContext, id: number): Promise<User> {
   const user = await findUserById(ctx.db.kysely, id);
   if (!user || user.deletedAt !== null) throw userError('USER_NOT_FOUND', `There is no user ${id}.`);
   return user;

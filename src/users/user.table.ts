@@ -20,6 +20,10 @@ export interface UserTable {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  /** null until the user follows the verification link sent to the current address */
+  email_verified_at: number | null;
+  /** set by a (soft) delete: who received the user's records */
+  deleted_transfer_to: number | null;
 }
 
 export type UserRow = Selectable<UserTable>;

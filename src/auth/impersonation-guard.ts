@@ -1,0 +1,28 @@
+import type { FastifyRequest } from 'fastify';
+import { errorTable } from '../http/errors.js';
+
+export const impersonationError = errorTable({
+  NOT_WHILE_IMPERSONATING: 403,
+  NOT_IMPERSONATING: 409,
+  IMPERSONATION_ENDED: 409,
+  CANNOT_IMPERSONATE: 409,
+  CONSENT_REQUIRED: 403,
+  CONSENT_NOT_FOUND: 404,
+  SESSION_REQUIRED: 400,
+});
+
+/**
+ * Refuses the request while an admin is logged in as another user. Routes that reveal or change the
+ * user's secrets call it: access keys (`/users/:id/access-key*`, `/users/:id/api-access`), passwords,
+ * starting another impersonation, answering a consent request.
+ */
+export function assertNotImpersonating(req: FastifyRequest): void {
+  const impersonator = req.auth?.impersonator;
+  if (impersonator) {
+    throw impersonationError(
+      'NOT_WHILE_IMPERSONATING',
+      `You are logged in as ${req.auth!.user.username}. This cannot be done while logged in as another user; ` +
+        'stop with POST /api/v1/auth/stop-impersonating first.',
+    );
+  }
+}
