@@ -53,7 +53,15 @@ export function securityMatrix(h: Harness, cases: () => CredentialCase[], target
     const api = h.app.registeredRoutes.filter((r) => r.url.startsWith('/api/v1/'));
     expect(api.length).toBeGreaterThan(10);
     const publicRoutes = api.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`);
-    expect(publicRoutes).toEqual(['POST /api/v1/auth/login']);
+    expect(publicRoutes.sort()).toEqual(
+      [
+        'POST /api/v1/auth/login',
+        // token-based account recovery and email verification (issue 5)
+        'POST /api/v1/auth/forgot-password',
+        'POST /api/v1/auth/reset-password',
+        'POST /api/v1/auth/verify-email',
+      ].sort(),
+    );
   });
 
   it('every protected route refuses every bad credential state', async () => {

@@ -40,6 +40,25 @@ export async function consumeUserToken(
   token: string,
   now: number,
 ): Promise<TokenLookup> {
+  const found = await lookupUserToken(trx, purpose, token, now);
+  if (!found.ok) return found;
+  const r = await trx
+    .updateTable('user_tokens')
+    .set({ used_at: now })
+    .where('id', '=', found.row.id)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) !== 1) return { ok: false, reason: 'used' };
+  return { ok: true, row: { ...found.row, used_at: now } };
+}
+
+/** What a token is, without using it. */
+export async function lookupUserToken(
+  trx: Q,
+  purpose: UserTokenPurpose,
+  token: string,
+  now: number,
+): Promise<TokenLookup> {
   const row = await trx
     .selectFrom('user_tokens')
     .selectAll()
@@ -49,14 +68,7 @@ export async function consumeUserToken(
   if (!row) return { ok: false, reason: 'unknown' };
   if (row.used_at !== null) return { ok: false, reason: 'used' };
   if (now >= row.expires_at) return { ok: false, reason: 'expired' };
-  const r = await trx
-    .updateTable('user_tokens')
-    .set({ used_at: now })
-    .where('id', '=', row.id)
-    .where('used_at', 'is', null)
-    .executeTakeFirst();
-  if (Number(r.numUpdatedRows) !== 1) return { ok: false, reason: 'used' };
-  return { ok: true, row: { ...row, used_at: now } };
+  return { ok: true, row };
 }
 
 /** Every outstanding token of this purpose stops working (a newer link was sent, or the password changed). */

@@ -92,3 +92,13 @@ export async function countUsers(db: Q): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(r.n);
 }
+
+/** Active, not deleted users with this address (case-insensitive); several users may share one. */
+export async function findActiveUsersByEmail(db: Q, email: string): Promise<User[]> {
+  const rows = await baseSelect(db)
+    .where(sql<boolean>`lower(users.email) = ${email.toLowerCase()}`)
+    .where('users.status', '=', 'Active')
+    .where('users.deleted_at', 'is', null)
+    .execute();
+  return rows.map(toUser);
+}

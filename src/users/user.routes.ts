@@ -5,6 +5,7 @@ import { actorFromRequest, recordAudit } from '../audit/audit.repository.js';
 import { PASSWORD_MAX_LENGTH } from '../auth/password-policy.js';
 import { deleteUserSessions } from '../auth/session.repository.js';
 import type { AppContext } from '../context.js';
+import { queueVerificationMail } from './email-verification.service.js';
 import { userError } from './user.errors.js';
 import {
   DATE_FORMATS,
@@ -145,7 +146,13 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
         summary: 'Change a user. Users change their own names and preferences; admins change anything.',
         params: userIdParam,
         body: patchBody,
-        response: { 200: userViewSchema },
+        response: {
+          200: userViewSchema.extend({
+            warnings: z
+              .array(z.string())
+              .describe('things the caller should know about the change, e.g. integrations to update'),
+          }),
+        },
       },
     },
     async (req) => {
@@ -162,10 +169,14 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
         }
       }
       await assertAdminChangeAllowed(ctx, caller, target, patch);
+      const renamed = patch.username !== undefined && patch.username !== target.username;
+      if (renamed) assertRenameAllowed(caller, target);
       if (patch.username && patch.username.toLowerCase() !== target.username.toLowerCase()) {
+        // deleted users keep their name until deleted permanently, as in Vtiger
         if (await findUserByUsername(db, patch.username))
           throw userError('USERNAME_TAKEN', `The username "${patch.username}" is already taken.`);
       }
+      const emailChanged = patch.email !== undefined && patch.email !== target.email;
       if (
         patch.roleId !== undefined &&
         !(await db.selectFrom('roles').select('id').where('id', '=', patch.roleId).executeTakeFirst())
@@ -173,7 +184,24 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
         throw userError('ROLE_NOT_FOUND', `There is no role ${patch.roleId}.`);
       }
       await db.transaction().execute(async (trx) => {
-        await updateUserRow(trx, target.id, { ...toRowPatch(patch), updated_at: ctx.clock.now() });
+        await updateUserRow(trx, target.id, {
+          ...toRowPatch(patch),
+          ...(emailChanged ? { email_verified_at: null } : {}),
+          updated_at: ctx.clock.now(),
+        });
+        if (emailChanged) await queueVerificationMail(ctx, trx, { ...target, email: patch.email! });
+        if (renamed) {
+          await recordAudit(
+            trx,
+            actorFromRequest(req),
+            {
+              action: 'user.username_changed',
+              target: { type: 'user', id: target.id },
+              details: { from: target.username, to: patch.username },
+            },
+            ctx.clock.now(),
+          );
+        }
         const deactivated = patch.status === 'Inactive' && target.status === 'Active';
         if (deactivated) await deleteUserSessions(trx, target.id);
         await recordAudit(
@@ -187,9 +215,30 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
           ctx.clock.now(),
         );
       });
-      return userView((await findUserById(db, target.id))!);
+      if (emailChanged) ctx.mailQueue.kick();
+      const warnings: string[] = [];
+      if (renamed)
+        warnings.push(
+          `Web-service integrations sign in with the username: update every integration that used "${target.username}" to use "${patch.username}".`,
+        );
+      if (emailChanged)
+        warnings.push(
+          `A verification link was sent to ${patch.email}; until it is followed the address is unverified.`,
+        );
+      return { ...userView((await findUserById(db, target.id))!), warnings };
     },
   );
+}
+
+/** Vtiger's rule: never the account owner's name (unless they do it), and another admin's only by the owner. */
+function assertRenameAllowed(caller: User, target: User): void {
+  if (target.isOwner && caller.id !== target.id)
+    throw userError('PERMISSION_DENIED', "Only the account owner can change the account owner's username.");
+  if (target.isAdmin && caller.id !== target.id && !caller.isOwner)
+    throw userError(
+      'PERMISSION_DENIED',
+      "Only the account owner can change another administrator's username.",
+    );
 }
 
 export async function loadVisibleUser(ctx: AppContext, id: number): Promise<User> {
