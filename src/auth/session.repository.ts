@@ -49,3 +49,28 @@ export async function deleteUserSessions(db: Q, userId: number, exceptSessionId?
   const r = await q.executeTakeFirst();
   return Number(r.numDeletedRows);
 }
+
+/** "Log in as": the session now acts as `targetUserId` until `expiresAt`, remembering the admin behind it. */
+export async function startImpersonation(
+  db: Q,
+  sessionId: number,
+  adminUserId: number,
+  targetUserId: number,
+  expiresAt: number,
+): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ user_id: targetUserId, impersonator_user_id: adminUserId, impersonation_expires_at: expiresAt })
+    .where('id', '=', sessionId)
+    .execute();
+}
+
+/** The session returns to the admin who was logged in as someone else. */
+export async function endImpersonation(db: Q, sessionId: number, adminUserId: number): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ user_id: adminUserId, impersonator_user_id: null, impersonation_expires_at: null })
+    .where('id', '=', sessionId)
+    .where('impersonator_user_id', '=', adminUserId)
+    .execute();
+}

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { accountRecoveryRoutes } from '../auth/routes/account-recovery.routes.js';
+import { impersonationRoutes } from '../auth/routes/impersonation.routes.js';
+import { impersonationConsentRoutes } from '../auth/routes/impersonation-consent.routes.js';
 import type { AppContext } from '../context.js';
 import { mailRoutes } from '../mail/mail.routes.js';
 import { changePasswordRoutes } from './routes/change-password.js';
@@ -10,5 +12,7 @@ export async function userAdminRoutes(app: FastifyInstance, ctx: AppContext): Pr
   await changePasswordRoutes(app, ctx);
   await accountRecoveryRoutes(app, ctx);
   await emailVerificationRoutes(app, ctx);
+  await impersonationRoutes(app, ctx);
+  await impersonationConsentRoutes(app, ctx);
   await mailRoutes(app, ctx);
 }
