@@ -4,13 +4,14 @@ import type { AppContext } from '../context.js';
 import { redactUrl } from '../platform/logger.js';
 
 /**
- * onResponse hook: while an admin is logged in as a user, every request is audited with both of them:
- * the admin as actor, the user as target.
+ * onSend hook: while an admin is logged in as a user, every request is audited with both of them (the
+ * admin as actor, the user as target). onSend rather than onResponse: the entry is written before the
+ * answer leaves, so no request the admin saw an answer to goes unaudited.
  */
 export function auditImpersonatedRequest(ctx: AppContext) {
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  return async <T>(req: FastifyRequest, reply: FastifyReply, payload: T): Promise<T> => {
     const impersonator = req.auth?.impersonator;
-    if (!impersonator) return;
+    if (!impersonator) return payload;
     const user = req.auth!.user;
     try {
       await recordAudit(
@@ -38,5 +39,6 @@ export function auditImpersonatedRequest(ctx: AppContext) {
     } catch (err) {
       req.log.error({ err }, 'could not audit a request made while logged in as another user');
     }
+    return payload;
   };
 }

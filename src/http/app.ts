@@ -53,7 +53,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     reply.header('x-request-id', req.id);
     await authenticateRequest(ctx, req);
   });
-  app.addHook('onResponse', auditImpersonatedRequest(ctx));
+  app.addHook('onSend', auditImpersonatedRequest(ctx));
 
   await app.register(fastifySwagger, {
     openapi: {

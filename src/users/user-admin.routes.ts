@@ -5,11 +5,13 @@ import { impersonationConsentRoutes } from '../auth/routes/impersonation-consent
 import type { AppContext } from '../context.js';
 import { mailRoutes } from '../mail/mail.routes.js';
 import { changePasswordRoutes } from './routes/change-password.js';
+import { deleteUserRoutes } from './routes/delete-user.js';
 import { emailVerificationRoutes } from './routes/email-verification.js';
 
 /** The user-administration feature's routes (issue 5), registered under /api/v1 by the app. */
 export async function userAdminRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await changePasswordRoutes(app, ctx);
+  await deleteUserRoutes(app, ctx);
   await accountRecoveryRoutes(app, ctx);
   await emailVerificationRoutes(app, ctx);
   await impersonationRoutes(app, ctx);

@@ -84,6 +84,7 @@ export const userViewSchema = z
     language: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),
+    deletedAt: z.string().nullable().describe('set for a deleted user, who can be restored'),
   })
   .meta({ id: 'User' });
 
@@ -107,5 +108,6 @@ export function userView(u: User): UserView {
     language: u.language,
     createdAt: new Date(u.createdAt).toISOString(),
     updatedAt: new Date(u.updatedAt).toISOString(),
+    deletedAt: u.deletedAt === null ? null : new Date(u.deletedAt).toISOString(),
   };
 }

@@ -34,13 +34,16 @@ export interface UserListQuery {
   search?: string;
   status?: 'Active' | 'Inactive';
   roleId?: number;
+  /** list only deleted users (restorable) instead of the others */
+  deleted?: boolean;
   limit: number;
   offset: number;
 }
 
 export async function listUsers(db: Q, q: UserListQuery): Promise<{ items: User[]; total: number }> {
-  let query = baseSelect(db).where('users.deleted_at', 'is', null);
-  let count = db.selectFrom('users').where('users.deleted_at', 'is', null);
+  const deletedOp = q.deleted ? 'is not' : 'is';
+  let query = baseSelect(db).where('users.deleted_at', deletedOp, null);
+  let count = db.selectFrom('users').where('users.deleted_at', deletedOp, null);
   if (q.search) {
     const like = `%${q.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const filter = sql<boolean>`(lower(users.username) like ${like} escape '\\' or lower(users.first_name) like ${like} escape '\\'

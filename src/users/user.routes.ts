@@ -89,6 +89,10 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
           search: z.string().max(100).optional(),
           status: z.enum(['Active', 'Inactive']).optional(),
           roleId: z.coerce.number().int().positive().optional(),
+          deleted: z
+            .enum(['true', 'false'])
+            .default('false')
+            .describe('`true` (admins): list deleted users, who can be restored'),
           limit: z.coerce.number().int().min(1).max(200).default(50),
           offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
         }),
@@ -103,7 +107,10 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
       },
     },
     async (req) => {
-      const { items, total } = await listUsers(db, req.query);
+      const deleted = req.query.deleted === 'true';
+      if (deleted && !req.auth!.user.isAdmin)
+        throw userError('PERMISSION_DENIED', 'Only administrators can list deleted users.');
+      const { items, total } = await listUsers(db, { ...req.query, deleted });
       return { items: items.map(userView), total, limit: req.query.limit, offset: req.query.offset };
     },
   );
