@@ -4,6 +4,8 @@ import { impersonationRoutes } from '../auth/routes/impersonation.routes.js';
 import { impersonationConsentRoutes } from '../auth/routes/impersonation-consent.routes.js';
 import type { AppContext } from '../context.js';
 import { mailRoutes } from '../mail/mail.routes.js';
+import { settingsRoutes } from '../settings/settings.routes.js';
+import { setupChecklistRoutes } from '../setup-checklist/setup-checklist.routes.js';
 import { changePasswordRoutes } from './routes/change-password.js';
 import { deleteUserRoutes } from './routes/delete-user.js';
 import { emailVerificationRoutes } from './routes/email-verification.js';
@@ -17,4 +19,6 @@ export async function userAdminRoutes(app: FastifyInstance, ctx: AppContext): Pr
   await impersonationRoutes(app, ctx);
   await impersonationConsentRoutes(app, ctx);
   await mailRoutes(app, ctx);
+  await settingsRoutes(app, ctx);
+  await setupChecklistRoutes(app, ctx);
 }

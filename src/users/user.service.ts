@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import { type AuditActor, recordAudit } from '../audit/audit.repository.js';
 import type { AppContext } from '../context.js';
 import type { Database } from '../db/schema.js';
+import { loadSettings } from '../settings/settings.repository.js';
 import { queueVerificationMail } from './email-verification.service.js';
 import { assertPasswordAllowed } from './password.service.js';
 import { userError } from './user.errors.js';
@@ -53,7 +54,7 @@ export async function createUser(
     is_admin: +(input.isAdmin ?? false),
     is_owner: +(input.isOwner ?? false),
     role_id: roleId,
-    time_zone: input.timeZone ?? 'UTC',
+    time_zone: input.timeZone ?? (await loadSettings(trx)).defaultTimeZone,
     date_format: input.dateFormat ?? 'yyyy-mm-dd',
     language: input.language ?? 'en_us',
     created_at: now,
