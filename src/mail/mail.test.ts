@@ -160,6 +160,31 @@ describeEachDialect(
       const outbox = await h.request({ method: 'GET', url: '/api/v1/mail/outbox', as: h.admin });
       expect(outbox.json()).toMatchObject({ smtpConfigured: true, items: [] });
     });
+
+    it('a forgot-password link travels over SMTP and resets the password', async () => {
+      const u = await h.createUser();
+      const to = `${u.username}@example.com`;
+      expectStatus(
+        await h.request({
+          method: 'POST',
+          url: '/api/v1/auth/forgot-password',
+          payload: { username: u.username },
+        }),
+        202,
+      );
+      await h.ctx.mailQueue.drain();
+      const mail = smtp.received.filter((m) => m.to.includes(to)).find((m) => /reset/i.test(m.raw));
+      const raw = (mail?.raw ?? '').replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+      const token = raw.match(/reset-password\?token=([A-Za-z0-9_-]+)/)?.[1];
+      expect(token).toBeDefined();
+      const res = await h.request({
+        method: 'POST',
+        url: '/api/v1/auth/reset-password',
+        payload: { token, newPassword: 'reset over smtp works' },
+      });
+      expectStatus(res, 200);
+      await h.login(u.username, 'reset over smtp works');
+    });
   },
   { mail: { smtpUrl: smtp.url, from: 'rapport@example.test' } },
 );
