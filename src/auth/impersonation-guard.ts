@@ -26,3 +26,24 @@ export function assertNotImpersonating(req: FastifyRequest): void {
     );
   }
 }
+
+/**
+ * Route patterns that reveal or change a user's secrets. Refused for the whole app while impersonating
+ * (defence in depth: a route that forgets `assertNotImpersonating` is still covered).
+ */
+const SECRET_ROUTES = [
+  /^\/api\/v1\/users\/:id\/access-key(\/.*)?$/,
+  /^\/api\/v1\/users\/:id\/api-access$/,
+  /^\/api\/v1\/users\/:id\/password$/,
+  /^\/api\/v1\/users\/:id\/impersonate$/,
+  /^\/api\/v1\/api-access\/users$/,
+];
+
+export function isSecretRoute(routeUrl: string): boolean {
+  return SECRET_ROUTES.some((re) => re.test(routeUrl));
+}
+
+/** onRequest hook, after authentication. */
+export async function refuseSecretRoutesWhileImpersonating(req: FastifyRequest): Promise<void> {
+  if (req.auth?.impersonator && isSecretRoute(req.routeOptions.url ?? '')) assertNotImpersonating(req);
+}

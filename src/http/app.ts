@@ -13,6 +13,7 @@ import { auditRoutes } from '../audit/audit.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { authenticateRequest } from '../auth/authenticate.js';
 import { auditImpersonatedRequest } from '../auth/impersonation-audit.js';
+import { refuseSecretRoutesWhileImpersonating } from '../auth/impersonation-guard.js';
 import type { AppContext } from '../context.js';
 import { roleRoutes } from '../roles/role.routes.js';
 import { userRoutes } from '../users/user.routes.js';
@@ -52,6 +53,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
     await authenticateRequest(ctx, req);
+    await refuseSecretRoutesWhileImpersonating(req);
   });
   app.addHook('onSend', auditImpersonatedRequest(ctx));
 
