@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
+import type { User } from '../users/user.model.js';
 
 const outboxItem = z
   .object({
@@ -13,6 +14,28 @@ const outboxItem = z
     createdAt: z.string(),
   })
   .meta({ id: 'OutboxMail' });
+
+/**
+ * Links mailed to another administrator (password reset, verification) are live credentials: a non-owner
+ * admin must not gain another admin's account by reading them here. Only the owner sees them.
+ */
+async function protectedAddresses(ctx: AppContext, caller: User): Promise<Set<string>> {
+  if (caller.isOwner) return new Set();
+  const rows = await ctx.db.kysely
+    .selectFrom('users')
+    .select('email')
+    .where('is_admin', '=', 1)
+    .where('id', '!=', caller.id)
+    .execute();
+  return new Set(rows.map((r) => r.email.toLowerCase()));
+}
+
+function hideLinks(text: string): string {
+  return text.replace(
+    /([?&]token=)[^\s&]+/g,
+    '$1[hidden: only the account owner sees links mailed to administrators]',
+  );
+}
 
 export async function mailRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -33,6 +56,7 @@ export async function mailRoutes(app: FastifyInstance, ctx: AppContext): Promise
       },
     },
     async (req) => {
+      const hideFrom = await protectedAddresses(ctx, req.auth!.user);
       let q = ctx.db.kysely.selectFrom('mail_outbox').selectAll();
       if (req.query.to) q = q.where('to_address', '=', req.query.to);
       if (req.query.before) q = q.where('id', '<', req.query.before);
@@ -44,7 +68,7 @@ export async function mailRoutes(app: FastifyInstance, ctx: AppContext): Promise
           from: m.from_address,
           to: m.to_address,
           subject: m.subject,
-          text: m.text_body,
+          text: hideFrom.has(m.to_address.toLowerCase()) ? hideLinks(m.text_body) : m.text_body,
           createdAt: new Date(m.created_at).toISOString(),
         })),
       };

@@ -42,6 +42,21 @@ describeEachDialect('outgoing mail without an SMTP server (outbox)', (h) => {
     expect(await outboxFor(h, 'rollback@example.com')).toEqual([]);
   });
 
+  it('only the account owner sees links mailed to other administrators', async () => {
+    const a = await h.createUser({ isAdmin: true });
+    const b = await h.createUser({ isAdmin: true });
+    const to = `${b.username}@example.com`;
+    expect((await outboxFor(h, to))[0]!.text).toMatch(/token=[A-Za-z0-9_-]{20,}/);
+    const asOtherAdmin = await h.request({
+      method: 'GET',
+      url: `/api/v1/mail/outbox?to=${to}`,
+      as: a.session,
+    });
+    expectStatus(asOtherAdmin, 200);
+    expect(asOtherAdmin.json().items[0].text).toContain('token=[hidden');
+    expect(asOtherAdmin.json().items[0].text).not.toMatch(/token=[A-Za-z0-9_-]{20,}/);
+  });
+
   it('non-admins cannot read the outbox', async () => {
     const u = await h.createUser();
     const res = await h.request({ method: 'GET', url: '/api/v1/mail/outbox', as: u.session });
