@@ -177,13 +177,15 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
       }
       await assertAdminChangeAllowed(ctx, caller, target, patch);
       const renamed = patch.username !== undefined && patch.username !== target.username;
-      if (renamed) assertRenameAllowed(caller, target);
+      const emailChanged = patch.email !== undefined && patch.email !== target.email;
+      if (renamed) assertSensitiveChangeAllowed(caller, target, 'username');
+      // the address receives password-reset links: changing it is as strong as setting the password
+      if (emailChanged) assertSensitiveChangeAllowed(caller, target, 'email address');
       if (patch.username && patch.username.toLowerCase() !== target.username.toLowerCase()) {
         // deleted users keep their name until deleted permanently, as in Vtiger
         if (await findUserByUsername(db, patch.username))
           throw userError('USERNAME_TAKEN', `The username "${patch.username}" is already taken.`);
       }
-      const emailChanged = patch.email !== undefined && patch.email !== target.email;
       if (
         patch.roleId !== undefined &&
         !(await db.selectFrom('roles').select('id').where('id', '=', patch.roleId).executeTakeFirst())
@@ -237,14 +239,12 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
   );
 }
 
-/** Vtiger's rule: never the account owner's name (unless they do it), and another admin's only by the owner. */
-function assertRenameAllowed(caller: User, target: User): void {
-  if (target.isOwner && caller.id !== target.id)
-    throw userError('PERMISSION_DENIED', "Only the account owner can change the account owner's username.");
+/** Vtiger's rule for usernames: another admin's only by the account owner (who is an admin too). */
+function assertSensitiveChangeAllowed(caller: User, target: User, what: string): void {
   if (target.isAdmin && caller.id !== target.id && !caller.isOwner)
     throw userError(
       'PERMISSION_DENIED',
-      "Only the account owner can change another administrator's username.",
+      `Only the account owner can change another administrator's ${what}.`,
     );
 }
 

@@ -53,6 +53,20 @@ describeEachDialect('changing a username', (h) => {
     expectStatus(await rename(a.id, `${a.username}-self`, a.session), 200);
   });
 
+  it('only the account owner changes another admin email address (it receives reset links)', async () => {
+    const a = await h.createUser({ isAdmin: true });
+    const b = await h.createUser({ isAdmin: true });
+    const patch = (as: typeof h.admin) =>
+      h.request({
+        method: 'PATCH',
+        url: `/api/v1/users/${b.id}`,
+        as,
+        payload: { email: 'attacker@example.com' },
+      });
+    expectStatus(await patch(a.session), 403);
+    expectStatus(await patch(h.admin), 200);
+  });
+
   it('rejects invalid usernames with 400', async () => {
     const u = await h.createUser();
     expectStatus(await rename(u.id, 'has space'), 400);
