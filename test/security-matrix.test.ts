@@ -1,6 +1,6 @@
 import { beforeAll } from 'vitest';
 import { describeEachDialect, type TestUser } from './harness.js';
-import { securityMatrix, sessionCases } from './security-matrix.js';
+import { impersonationCases, securityMatrix, sessionCases } from './security-matrix.js';
 
 describeEachDialect('security matrix', (h) => {
   let user: TestUser;
@@ -11,7 +11,7 @@ describeEachDialect('security matrix', (h) => {
   });
   securityMatrix(
     h,
-    () => sessionCases(() => user.session),
+    () => [...sessionCases(() => user.session), ...impersonationCases()],
     () => other.id,
   );
 });
