@@ -29,6 +29,15 @@ const envSchema = z.object({
   KEY_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(1000).default(500),
   KEY_USAGE_FLUSH_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps:// (leave unset to keep mail in the outbox)')
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(200).default('Rapport <rapport@localhost>'),
+  PUBLIC_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL')
+    .optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -48,6 +57,10 @@ export interface Config {
   accessKeys: { perMinute: number; maxFailuresPerIp: number; failureWindowMs: number; usageFlushMs: number };
   /** how long a replica may serve a cached key lookup or permission set; 0 turns the cache off */
   authCacheTtlMs: number;
+  /** Outgoing mail: SMTP when `smtpUrl` is set, else the outbox table; `from` is the system sender. */
+  mail: { smtpUrl: string | undefined; from: string };
+  /** Base of links in emails (password reset, email verification), without a trailing slash. */
+  publicUrl: string;
   /** Cheaper password hashing for the test suite only; never set from the environment. */
   fastPasswordHashing: boolean;
 }
@@ -91,6 +104,8 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       usageFlushMs: Math.round(e.KEY_USAGE_FLUSH_SECONDS * 1000),
     },
     authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
     fastPasswordHashing: false,
   };
 }

@@ -1,14 +1,19 @@
 import fs from 'node:fs';
+import { destroyKeyOfRemovedUser } from './access-keys/access-key.service.js';
 import { AuthCache } from './access-keys/auth-cache.js';
 import { KeyLimits } from './access-keys/key-limits.js';
 import { KeyUsageRecorder } from './access-keys/key-usage.recorder.js';
+import { loadCommonPasswords } from './auth/common-passwords.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/password.js';
 import type { Config } from './config.js';
 import { type Db, openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import { createMailQueue, type MailQueue } from './mail/mail-queue.js';
+import { createOutboxMailer, createSmtpMailer, type Mailer } from './mail/mailer.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { createSecretBox, loadMasterKey, type SecretBox } from './platform/secrets.js';
+import type { OwnershipTransfer, UserRemovalHook } from './users/ownership-transfer.js';
 
 /** Everything a request handler or job may use, built once at start and passed explicitly. */
 export interface AppContext {
@@ -22,12 +27,24 @@ export interface AppContext {
   keyUsage: KeyUsageRecorder;
   keyLimits: KeyLimits;
   authCache: AuthCache;
+  /** lower-cased common passwords that the password policy refuses */
+  commonPasswords: ReadonlySet<string>;
+  /** outgoing mail transport; mail is queued with `enqueueMail` and sent by `mailQueue` */
+  mailer: Mailer;
+  mailQueue: MailQueue;
+  /** run, in one transaction, when a user is deleted: each moves what the user owns to the receiving user */
+  ownershipTransfers: OwnershipTransfer[];
+  /** run before a permanent delete: rewrite created-by style references to the receiving user */
+  creatorRewrites: OwnershipTransfer[];
+  /** run when a user is deleted: destroy per-user secrets such as the access key */
+  userRemovalHooks: UserRemovalHook[];
 }
 
 export interface ContextOverrides {
   db?: Db;
   logger?: Logger;
   clock?: Clock;
+  mailer?: Mailer;
 }
 
 export async function createContext(config: Config, overrides: ContextOverrides = {}): Promise<AppContext> {
@@ -51,6 +68,9 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const keyUsage = new KeyUsageRecorder(db.kysely, clock, logger, config.accessKeys.usageFlushMs);
   keyUsage.start();
   const { perMinute, maxFailuresPerIp, failureWindowMs } = config.accessKeys;
+  const mailer =
+    overrides.mailer ??
+    (config.mail.smtpUrl ? createSmtpMailer(config.mail.smtpUrl) : createOutboxMailer(db, clock));
   return {
     config,
     db,
@@ -61,10 +81,17 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     keyUsage,
     keyLimits: new KeyLimits(perMinute, maxFailuresPerIp, failureWindowMs),
     authCache: new AuthCache(clock, config.authCacheTtlMs),
+    commonPasswords: loadCommonPasswords(),
+    mailer,
+    mailQueue: createMailQueue({ db, mailer, clock, logger }),
+    ownershipTransfers: [],
+    creatorRewrites: [],
+    userRemovalHooks: [destroyKeyOfRemovedUser],
   };
 }
 
 export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.keyUsage.stop();
+  await ctx.mailQueue.stop();
   await ctx.db.close();
 }

@@ -22,6 +22,8 @@ export async function serve(config: Config): Promise<void> {
   if (generated > 0) ctx.logger.info({ users: generated }, 'generated access keys for users who had none');
   const app = await buildApp(ctx);
   await app.listen({ port: config.port, host: config.host });
+  ctx.mailQueue.start();
+  ctx.mailQueue.kick();
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,7 +1,13 @@
 import { beforeAll } from 'vitest';
 import { generateAccessKey } from '../src/access-keys/access-key.format.js';
 import { describeEachDialect, type TestUser } from './harness.js';
-import { type KeyFixtures, keyCases, securityMatrix, sessionCases } from './security-matrix.js';
+import {
+  impersonationCases,
+  type KeyFixtures,
+  keyCases,
+  securityMatrix,
+  sessionCases,
+} from './security-matrix.js';
 
 describeEachDialect(
   'security matrix',
@@ -36,7 +42,7 @@ describeEachDialect(
     });
     securityMatrix(
       h,
-      () => [...sessionCases(() => user.session), ...keyCases(() => keys)],
+      () => [...sessionCases(() => user.session), ...keyCases(() => keys), ...impersonationCases()],
       () => other.id,
     );
   },

@@ -1,7 +1,8 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { expect, it } from 'vitest';
+import { isSecretRoute } from '../src/auth/impersonation-guard.js';
 import type { RegisteredRoute } from '../src/http/types.js';
-import { errorCode, type Harness, type Session } from './harness.js';
+import { ADMIN_PASSWORD, errorCode, type Harness, type Session } from './harness.js';
 
 /**
  * A credential state and what every protected route must answer to it. Features add states (issue 3 adds
@@ -71,7 +72,15 @@ export function securityMatrix(h: Harness, cases: () => CredentialCase[], target
     const api = h.app.registeredRoutes.filter((r) => r.url.startsWith('/api/v1/'));
     expect(api.length).toBeGreaterThan(10);
     const publicRoutes = api.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`);
-    expect(publicRoutes).toEqual(['POST /api/v1/auth/login']);
+    expect(publicRoutes.sort()).toEqual(
+      [
+        'POST /api/v1/auth/login',
+        // token-based account recovery and email verification (issue 5)
+        'POST /api/v1/auth/forgot-password',
+        'POST /api/v1/auth/reset-password',
+        'POST /api/v1/auth/verify-email',
+      ].sort(),
+    );
   });
 
   it('every protected route refuses every bad credential state', async () => {
@@ -179,3 +188,39 @@ export const keyCases = (k: () => KeyFixtures): CredentialCase[] => {
     },
   ];
 };
+/**
+ * While an admin is logged in as another user (issue 5), every route that reveals or changes that user's
+ * secrets (keys, API access, password) and starting another log-in-as answer 403 NOT_WHILE_IMPERSONATING.
+ * The target is an admin, so admin-only routes get past the admin check and the guard itself is tested.
+ */
+export const impersonationCases = (): CredentialCase[] => [
+  {
+    name: 'a session logged in as another admin, on a secret route',
+    headers: async (h, route) => {
+      if (!isSecretRoute(route.url)) return null;
+      const s = await impersonatingSession(h);
+      return { cookie: s.cookie, 'x-csrf-token': s.csrfToken };
+    },
+    expect: { status: 403, code: 'NOT_WHILE_IMPERSONATING' },
+  },
+];
+
+const impersonating = new WeakMap<Harness, Promise<Session>>();
+function impersonatingSession(h: Harness): Promise<Session> {
+  let s = impersonating.get(h);
+  if (!s) {
+    s = (async () => {
+      const owner = await h.login('admin', ADMIN_PASSWORD);
+      const target = await h.createUser({ isAdmin: true });
+      const res = await h.request({
+        method: 'POST',
+        url: `/api/v1/users/${target.id}/impersonate`,
+        as: owner,
+      });
+      if (res.statusCode !== 200) throw new Error(`impersonate failed: ${res.body}`);
+      return owner;
+    })();
+    impersonating.set(h, s);
+  }
+  return s;
+}

@@ -217,6 +217,26 @@ describeEachDialect('access keys', (h) => {
     expect(res.body).not.toContain(key);
   });
 
+  it('deleting a user kills their key at once; a restored user has API access off and no key', async () => {
+    const u = await h.createUser();
+    const receiver = await h.createUser();
+    const key = await h.accessKey(u.session);
+    expectStatus(await me(h, bearer(key)), 200);
+    expectStatus(
+      await h.request({
+        method: 'DELETE',
+        url: `/api/v1/users/${u.id}?transferTo=${receiver.id}`,
+        as: h.admin,
+      }),
+      200,
+    );
+    expect(errorCode(await me(h, bearer(key)))).toBe('ACCESS_KEY_INVALID');
+    expectStatus(await h.request({ method: 'POST', url: `/api/v1/users/${u.id}/restore`, as: h.admin }), 200);
+    const view = await h.request({ method: 'GET', url: `/api/v1/users/${u.id}/access-key`, as: h.admin });
+    expect(view.json()).toMatchObject({ accessKey: null, apiAccess: false });
+    expect(errorCode(await me(h, bearer(key)))).toBe('ACCESS_KEY_INVALID');
+  });
+
   it('an inactive user cannot use their key', async () => {
     const u = await h.createUser();
     const key = await h.accessKey(u.session);

@@ -33,15 +33,11 @@ export async function accessKeyRoutes(app: FastifyInstance, ctx: AppContext): Pr
   const tags = ['Access keys'];
   const authenticated = { access: 'authenticated' as const };
 
-  /** The user whose key the route acts on (selfOrAdmin already checked the caller); never while impersonating. */
+  /**
+   * The user whose key the route acts on. selfOrAdmin already checked the caller, and the app-wide
+   * impersonation guard refuses these routes while an admin is logged in as someone else.
+   */
   async function keyOwner(req: FastifyRequest, id: number | 'me'): Promise<User> {
-    const auth = req.auth!;
-    if (auth.impersonator) {
-      throw keyError(
-        'IMPERSONATION_FORBIDDEN',
-        'While logged in as another user you cannot see or change their access key.',
-      );
-    }
     const targetId = resolveUserId(req, id);
     const user = await findUserById(db, targetId);
     if (!user || user.deletedAt !== null) throw keyError('USER_NOT_FOUND', `There is no user ${targetId}.`);

@@ -23,6 +23,11 @@ const meSchema = z.object({
   user: userViewSchema,
   authMethod: z.enum(['session', 'access-key']),
   csrfToken: z.string().nullable().describe('send as X-CSRF-Token on cookie-authenticated writes'),
+  impersonatedBy: z
+    .object({ id: z.number().int(), username: z.string() })
+    .nullable()
+    .describe('set while an admin is logged in as this user ("log in as"): show a banner'),
+  impersonationEndsAt: z.string().nullable(),
   permissions: z.record(z.string(), grantsSchema),
 });
 
@@ -135,6 +140,10 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
         user: userView(auth.user),
         authMethod: auth.method,
         csrfToken: auth.session?.csrfToken ?? null,
+        impersonatedBy: auth.impersonator ?? null,
+        impersonationEndsAt: auth.impersonationExpiresAt
+          ? new Date(auth.impersonationExpiresAt).toISOString()
+          : null,
         permissions: Object.fromEntries(
           CRM_MODULES.map((m) => [
             m,

@@ -3,6 +3,7 @@ import { authenticateWithKey } from '../access-keys/key-auth.js';
 import type { AppContext } from '../context.js';
 import { safeEqual } from '../platform/crypto.js';
 import { authError } from './auth.errors.js';
+import { impersonationError } from './impersonation-guard.js';
 import { resolveSession, SESSION_COOKIE } from './session.service.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -32,11 +33,22 @@ export async function authenticateRequest(ctx: AppContext, req: FastifyRequest):
   }
   const found = await resolveSession(ctx, token);
   if (!found.ok) {
+    if (found.reason === 'impersonation-ended') {
+      throw impersonationError(
+        'IMPERSONATION_ENDED',
+        'Your "log in as" session has ended (it lasts at most 1 hour). You are back in your own account; ' +
+          'nothing was done for this request.',
+      );
+    }
     throw found.reason === 'expired'
       ? authError('SESSION_EXPIRED', 'Your session has expired. Sign in again.')
       : authError('AUTHENTICATION_REQUIRED', 'Your session is no longer valid. Sign in again.');
   }
   req.auth = { user: found.user, method: 'session', session: found.session };
+  if (found.impersonator) {
+    req.auth.impersonator = found.impersonator;
+    req.auth.impersonationExpiresAt = found.impersonationExpiresAt;
+  }
 
   if (!SAFE_METHODS.has(req.method)) {
     const sent = req.headers['x-csrf-token'];

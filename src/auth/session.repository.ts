@@ -37,10 +37,40 @@ export async function deleteSession(db: Q, id: number): Promise<void> {
   await db.deleteFrom('sessions').where('id', '=', id).execute();
 }
 
-/** Ends every session of a user, optionally keeping one (the caller's own). */
+/**
+ * Ends every session of a user, including sessions in which they are logged in as someone else, optionally
+ * keeping one (the caller's own).
+ */
 export async function deleteUserSessions(db: Q, userId: number, exceptSessionId?: number): Promise<number> {
-  let q = db.deleteFrom('sessions').where('user_id', '=', userId);
+  let q = db
+    .deleteFrom('sessions')
+    .where((eb) => eb.or([eb('user_id', '=', userId), eb('impersonator_user_id', '=', userId)]));
   if (exceptSessionId !== undefined) q = q.where('id', '!=', exceptSessionId);
   const r = await q.executeTakeFirst();
   return Number(r.numDeletedRows);
+}
+
+/** "Log in as": the session now acts as `targetUserId` until `expiresAt`, remembering the admin behind it. */
+export async function startImpersonation(
+  db: Q,
+  sessionId: number,
+  adminUserId: number,
+  targetUserId: number,
+  expiresAt: number,
+): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ user_id: targetUserId, impersonator_user_id: adminUserId, impersonation_expires_at: expiresAt })
+    .where('id', '=', sessionId)
+    .execute();
+}
+
+/** The session returns to the admin who was logged in as someone else. */
+export async function endImpersonation(db: Q, sessionId: number, adminUserId: number): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ user_id: adminUserId, impersonator_user_id: null, impersonation_expires_at: null })
+    .where('id', '=', sessionId)
+    .where('impersonator_user_id', '=', adminUserId)
+    .execute();
 }

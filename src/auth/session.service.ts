@@ -4,7 +4,13 @@ import type { Database } from '../db/schema.js';
 import { randomToken, sha256Hex } from '../platform/crypto.js';
 import type { User } from '../users/user.model.js';
 import { findUserById } from '../users/user.repository.js';
-import { deleteSession, findSessionByTokenHash, insertSession, touchSession } from './session.repository.js';
+import {
+  deleteSession,
+  endImpersonation,
+  findSessionByTokenHash,
+  insertSession,
+  touchSession,
+} from './session.repository.js';
 
 export const SESSION_COOKIE = 'rapport_session';
 /** last_seen_at is written at most this often per session, so reads do not all become writes. */
@@ -40,8 +46,14 @@ export async function createSession(
 }
 
 export type SessionLookup =
-  | { ok: true; user: User; session: { id: number; csrfToken: string } }
-  | { ok: false; reason: 'unknown' | 'expired' | 'inactive' };
+  | {
+      ok: true;
+      user: User;
+      session: { id: number; csrfToken: string };
+      impersonator?: { id: number; username: string };
+      impersonationExpiresAt?: number;
+    }
+  | { ok: false; reason: 'unknown' | 'expired' | 'inactive' | 'impersonation-ended' };
 
 /** Checked against the database on every request, so a session ended on one replica is ended on all. */
 export async function resolveSession(ctx: AppContext, token: string): Promise<SessionLookup> {
@@ -53,8 +65,27 @@ export async function resolveSession(ctx: AppContext, token: string): Promise<Se
     await deleteSession(db, row.id);
     return { ok: false, reason: 'expired' };
   }
+  let impersonator: { id: number; username: string } | undefined;
+  if (row.impersonator_user_id !== null) {
+    if (now >= (row.impersonation_expires_at ?? 0)) {
+      // time is up: the session returns to the admin, who is told so rather than acting as either user
+      await endImpersonation(db, row.id, row.impersonator_user_id);
+      return { ok: false, reason: 'impersonation-ended' };
+    }
+    const admin = await findUserById(db, row.impersonator_user_id);
+    if (admin?.status !== 'Active' || admin.deletedAt !== null || !admin.isAdmin) {
+      await deleteSession(db, row.id);
+      return { ok: false, reason: 'inactive' };
+    }
+    impersonator = { id: admin.id, username: admin.username };
+  }
   const user = await findUserById(db, row.user_id);
   if (user?.status !== 'Active' || user.deletedAt !== null) return { ok: false, reason: 'inactive' };
   if (now - row.last_seen_at >= TOUCH_INTERVAL_MS) await touchSession(db, row.id, now);
-  return { ok: true, user, session: { id: row.id, csrfToken: row.csrf_token } };
+  return {
+    ok: true,
+    user,
+    session: { id: row.id, csrfToken: row.csrf_token },
+    ...(impersonator ? { impersonator, impersonationExpiresAt: row.impersonation_expires_at! } : {}),
+  };
 }

@@ -11,11 +11,14 @@ export interface SessionTable {
   expires_at: number;
   ip: string;
   user_agent: string;
+  /** set while an admin is logged in as `user_id`: the admin's own user id */
+  impersonator_user_id: number | null;
+  impersonation_expires_at: number | null;
 }
 
 export interface AuthFailureTable {
   id: Generated<number>;
-  scope: 'user' | 'ip';
+  scope: 'user' | 'ip' | 'forgot-login' | 'forgot-ip';
   key: string;
   at: number;
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CLI_ACTOR, recordAudit } from '../audit/audit.repository.js';
+import { loadCommonPasswords } from '../auth/common-passwords.js';
 import { passwordProblem } from '../auth/password-policy.js';
 import { deleteUserSessions } from '../auth/session.repository.js';
 import { ConfigError, parseConfig } from '../config.js';
@@ -121,7 +122,7 @@ class UsageError extends Error {}
 function choosePassword(fromStdin: boolean | undefined): { password: string; generated: boolean } {
   if (!fromStdin) return { password: randomToken(18), generated: true };
   const password = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
-  const problem = passwordProblem(password);
+  const problem = passwordProblem(password, { commonPasswords: loadCommonPasswords() });
   if (problem) throw new UsageError(problem);
   return { password, generated: false };
 }

@@ -14,8 +14,6 @@ export type DatabaseTarget =
 export interface Db {
   kysely: Kysely<Database>;
   dialect: DialectName;
-  /** the PostgreSQL schema this connection works in, when not the default (tests use one per file) */
-  schema?: string;
   close(): Promise<void>;
 }
 
@@ -47,7 +45,7 @@ export function openDatabase(target: DatabaseTarget): Db {
     },
   });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { kysely, dialect: 'postgres', schema: target.schema, close: () => kysely.destroy() };
+  return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
 }
 
 /**

@@ -1,7 +1,8 @@
-import { type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Db, DialectName } from './database.js';
 import * as m0001 from './migrations/0001-foundation.js';
 import * as m0002 from './migrations/0002-access-keys.js';
+import * as m0005 from './migrations/0005-user-admin.js';
 
 interface DialectMigration {
   // biome-ignore lint/suspicious/noExplicitAny: migrations are typed against no schema
@@ -12,6 +13,7 @@ interface DialectMigration {
 const MIGRATIONS: Record<string, DialectMigration> = {
   '0001-foundation': m0001,
   '0002-access-keys': m0002,
+  '0005-user-admin': m0005,
 };
 
 class StaticProvider implements MigrationProvider {
@@ -24,13 +26,18 @@ class StaticProvider implements MigrationProvider {
 }
 
 export async function migrateToLatest(db: Db): Promise<string[]> {
+  // Kysely looks for its migration tables in every schema unless told which; with several schemas on one
+  // server (tests, or other apps) it would find another schema's tables and skip creating its own
+  const schema =
+    db.dialect === 'postgres'
+      ? (await sql<{ s: string }>`select current_schema() as s`.execute(db.kysely)).rows[0]?.s
+      : undefined;
   const migrator = new Migrator({
     db: db.kysely,
+    ...(schema ? { migrationTableSchema: schema } : {}),
     provider: new StaticProvider(db.dialect),
     // features land on parallel branches; a later-numbered migration may be applied before an earlier one
     allowUnorderedMigrations: true,
-    // Kysely looks for its tables by name in every schema unless told which one
-    ...(db.schema && { migrationTableSchema: db.schema }),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));

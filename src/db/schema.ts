@@ -1,6 +1,8 @@
 import type { AccessKeyTable, AccessKeyUsageTable } from '../access-keys/access-key.table.js';
 import type { AuditLogTable } from '../audit/audit.table.js';
+import type { ImpersonationConsentTable } from '../auth/impersonation.table.js';
 import type { AuthFailureTable, SessionTable } from '../auth/session.table.js';
+import type { MailOutboxTable, MailQueueTable } from '../mail/mail.table.js';
 import type {
   ProfilePermissionTable,
   ProfileTable,
@@ -8,7 +10,10 @@ import type {
   RoleTable,
   SharingDefaultTable,
 } from '../roles/role.table.js';
+import type { SettingsTable } from '../settings/settings.table.js';
+import type { SetupChecklistTable } from '../setup-checklist/setup-checklist.table.js';
 import type { UserTable } from '../users/user.table.js';
+import type { UserTokenTable } from '../users/user-token.table.js';
 
 export interface Database {
   users: UserTable;
@@ -22,4 +27,10 @@ export interface Database {
   audit_log: AuditLogTable;
   access_keys: AccessKeyTable;
   access_key_usage: AccessKeyUsageTable;
+  user_tokens: UserTokenTable;
+  mail_queue: MailQueueTable;
+  mail_outbox: MailOutboxTable;
+  impersonation_consents: ImpersonationConsentTable;
+  settings: SettingsTable;
+  setup_checklist: SetupChecklistTable;
 }

@@ -13,9 +13,12 @@ import { accessKeyRoutes } from '../access-keys/access-key.routes.js';
 import { auditRoutes } from '../audit/audit.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { authenticateRequest } from '../auth/authenticate.js';
+import { auditImpersonatedRequest } from '../auth/impersonation-audit.js';
+import { refuseSecretRoutesWhileImpersonating } from '../auth/impersonation-guard.js';
 import type { AppContext } from '../context.js';
 import { roleRoutes } from '../roles/role.routes.js';
 import { userRoutes } from '../users/user.routes.js';
+import { userAdminRoutes } from '../users/user-admin.routes.js';
 import { installErrorHandling } from './error-handler.js';
 import type { RegisteredRoute } from './types.js';
 import { webUiRoutes } from './web-ui.js';
@@ -52,7 +55,9 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
     await authenticateRequest(ctx, req);
+    await refuseSecretRoutesWhileImpersonating(req);
   });
+  app.addHook('onSend', auditImpersonatedRequest(ctx));
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -91,6 +96,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       await roleRoutes(api, ctx);
       await auditRoutes(api, ctx);
       await accessKeyRoutes(api, ctx);
+      await userAdminRoutes(api, ctx);
     },
     { prefix: '/api/v1' },
   );

@@ -8,8 +8,10 @@ export interface AuthState {
   session?: { id: number; csrfToken: string };
   /** the key that authenticated the request, when method is 'access-key' */
   keyId?: number;
-  /** set while an admin is logged in as this user */
+  /** set while an admin is logged in as `user` ("log in as"): the admin behind the requests */
   impersonator?: { id: number; username: string };
+  /** when the "log in as" session returns to the admin (epoch ms) */
+  impersonationExpiresAt?: number;
 }
 
 declare module 'fastify' {

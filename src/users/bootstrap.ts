@@ -29,6 +29,7 @@ export async function ensureInitialAdmin(ctx: AppContext): Promise<BootstrapResu
           isOwner: true,
         },
         { ...CLI_ACTOR, username: 'system' },
+        { sendVerificationMail: false },
       ),
     );
   } catch (err) {

@@ -19,6 +19,7 @@ export interface User {
   updatedAt: number;
   deletedAt: number | null;
   apiAccess: boolean;
+  emailVerifiedAt: number | null;
 }
 
 export function toUser(row: UserRow & { role_name?: string | null }): User {
@@ -40,6 +41,7 @@ export function toUser(row: UserRow & { role_name?: string | null }): User {
     updatedAt: row.updated_at,
     deletedAt: row.deleted_at,
     apiAccess: Boolean(row.api_access),
+    emailVerifiedAt: row.email_verified_at,
   };
 }
 
@@ -73,6 +75,8 @@ export const userViewSchema = z
     firstName: z.string(),
     lastName: z.string(),
     email: z.string(),
+    emailVerified: z.boolean().describe('false until the user follows the link mailed to this address'),
+    emailVerifiedAt: z.string().nullable(),
     status: z.enum(['Active', 'Inactive']),
     isAdmin: z.boolean(),
     apiAccess: z.boolean().describe("whether the user's access key may be used"),
@@ -83,6 +87,7 @@ export const userViewSchema = z
     language: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),
+    deletedAt: z.string().nullable().describe('set for a deleted user, who can be restored'),
   })
   .meta({ id: 'User' });
 
@@ -95,6 +100,8 @@ export function userView(u: User): UserView {
     firstName: u.firstName,
     lastName: u.lastName,
     email: u.email,
+    emailVerified: u.emailVerifiedAt !== null,
+    emailVerifiedAt: u.emailVerifiedAt === null ? null : new Date(u.emailVerifiedAt).toISOString(),
     status: u.status,
     isAdmin: u.isAdmin,
     apiAccess: u.apiAccess,
@@ -105,5 +112,6 @@ export function userView(u: User): UserView {
     language: u.language,
     createdAt: new Date(u.createdAt).toISOString(),
     updatedAt: new Date(u.updatedAt).toISOString(),
+    deletedAt: u.deletedAt === null ? null : new Date(u.deletedAt).toISOString(),
   };
 }

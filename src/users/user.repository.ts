@@ -34,13 +34,16 @@ export interface UserListQuery {
   search?: string;
   status?: 'Active' | 'Inactive';
   roleId?: number;
+  /** list only deleted users (restorable) instead of the others */
+  deleted?: boolean;
   limit: number;
   offset: number;
 }
 
 export async function listUsers(db: Q, q: UserListQuery): Promise<{ items: User[]; total: number }> {
-  let query = baseSelect(db).where('users.deleted_at', 'is', null);
-  let count = db.selectFrom('users').where('users.deleted_at', 'is', null);
+  const deletedOp = q.deleted ? 'is not' : 'is';
+  let query = baseSelect(db).where('users.deleted_at', deletedOp, null);
+  let count = db.selectFrom('users').where('users.deleted_at', deletedOp, null);
   if (q.search) {
     const like = `%${q.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const filter = sql<boolean>`(lower(users.username) like ${like} escape '\\' or lower(users.first_name) like ${like} escape '\\'
@@ -91,4 +94,14 @@ export async function countUsers(db: Q): Promise<number> {
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(r.n);
+}
+
+/** Active, not deleted users with this address (case-insensitive); several users may share one. */
+export async function findActiveUsersByEmail(db: Q, email: string): Promise<User[]> {
+  const rows = await baseSelect(db)
+    .where(sql<boolean>`lower(users.email) = ${email.toLowerCase()}`)
+    .where('users.status', '=', 'Active')
+    .where('users.deleted_at', 'is', null)
+    .execute();
+  return rows.map(toUser);
 }

@@ -6,6 +6,7 @@ import { authChangingTransaction } from '../auth/auth-change.js';
 import { PASSWORD_MAX_LENGTH } from '../auth/password-policy.js';
 import { deleteUserSessions } from '../auth/session.repository.js';
 import type { AppContext } from '../context.js';
+import { queueVerificationMail } from './email-verification.service.js';
 import { selfOrAdmin } from './self-or-admin.js';
 import { userError } from './user.errors.js';
 import {
@@ -90,6 +91,10 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
           search: z.string().max(100).optional(),
           status: z.enum(['Active', 'Inactive']).optional(),
           roleId: z.coerce.number().int().positive().optional(),
+          deleted: z
+            .enum(['true', 'false'])
+            .default('false')
+            .describe('`true` (admins): list deleted users, who can be restored'),
           limit: z.coerce.number().int().min(1).max(200).default(50),
           offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
         }),
@@ -104,7 +109,10 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
       },
     },
     async (req) => {
-      const { items, total } = await listUsers(db, req.query);
+      const deleted = req.query.deleted === 'true';
+      if (deleted && !req.auth!.user.isAdmin)
+        throw userError('PERMISSION_DENIED', 'Only administrators can list deleted users.');
+      const { items, total } = await listUsers(db, { ...req.query, deleted });
       return { items: items.map(userView), total, limit: req.query.limit, offset: req.query.offset };
     },
   );
@@ -124,6 +132,7 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
       const user = await db
         .transaction()
         .execute((trx) => createUser(ctx, trx, req.body, actorFromRequest(req)));
+      ctx.mailQueue.kick();
       return reply.code(201).send(userView(user));
     },
   );
@@ -147,7 +156,13 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
         summary: 'Change a user. Users change their own names and preferences; admins change anything.',
         params: userIdParam,
         body: patchBody,
-        response: { 200: userViewSchema },
+        response: {
+          200: userViewSchema.extend({
+            warnings: z
+              .array(z.string())
+              .describe('things the caller should know about the change, e.g. integrations to update'),
+          }),
+        },
       },
     },
     async (req) => {
@@ -155,16 +170,21 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
       const target = await loadVisibleUser(ctx, resolveUserId(req, req.params.id));
       const patch = req.body;
       if (!caller.isAdmin) {
-        const forbidden = Object.keys(patch).filter((k) => target.id !== caller.id || !SELF_FIELDS.has(k));
-        if (forbidden.length) {
+        const forbidden = Object.keys(patch).filter((k) => !SELF_FIELDS.has(k));
+        if (forbidden.length)
           throw userError(
             'PERMISSION_DENIED',
-            `You do not have permission to change ${target.id === caller.id ? forbidden.join(', ') : "another user's record"}.`,
+            `You do not have permission to change ${forbidden.join(', ')}.`,
           );
-        }
       }
       await assertAdminChangeAllowed(ctx, caller, target, patch);
+      const renamed = patch.username !== undefined && patch.username !== target.username;
+      const emailChanged = patch.email !== undefined && patch.email !== target.email;
+      if (renamed) assertSensitiveChangeAllowed(caller, target, 'username');
+      // the address receives password-reset links: changing it is as strong as setting the password
+      if (emailChanged) assertSensitiveChangeAllowed(caller, target, 'email address');
       if (patch.username && patch.username.toLowerCase() !== target.username.toLowerCase()) {
+        // deleted users keep their name until deleted permanently, as in Vtiger
         if (await findUserByUsername(db, patch.username))
           throw userError('USERNAME_TAKEN', `The username "${patch.username}" is already taken.`);
       }
@@ -175,7 +195,24 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
         throw userError('ROLE_NOT_FOUND', `There is no role ${patch.roleId}.`);
       }
       await authChangingTransaction(ctx, async (trx) => {
-        await updateUserRow(trx, target.id, { ...toRowPatch(patch), updated_at: ctx.clock.now() });
+        await updateUserRow(trx, target.id, {
+          ...toRowPatch(patch),
+          ...(emailChanged ? { email_verified_at: null } : {}),
+          updated_at: ctx.clock.now(),
+        });
+        if (emailChanged) await queueVerificationMail(ctx, trx, { ...target, email: patch.email! });
+        if (renamed) {
+          await recordAudit(
+            trx,
+            actorFromRequest(req),
+            {
+              action: 'user.username_changed',
+              target: { type: 'user', id: target.id },
+              details: { from: target.username, to: patch.username },
+            },
+            ctx.clock.now(),
+          );
+        }
         const deactivated = patch.status === 'Inactive' && target.status === 'Active';
         if (deactivated) await deleteUserSessions(trx, target.id);
         await recordAudit(
@@ -189,12 +226,31 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
           ctx.clock.now(),
         );
       });
-      return userView((await findUserById(db, target.id))!);
+      if (emailChanged) ctx.mailQueue.kick();
+      const warnings: string[] = [];
+      if (renamed)
+        warnings.push(
+          `Web-service integrations sign in with the username: update every integration that used "${target.username}" to use "${patch.username}".`,
+        );
+      if (emailChanged)
+        warnings.push(
+          `A verification link was sent to ${patch.email}; until it is followed the address is unverified.`,
+        );
+      return { ...userView((await findUserById(db, target.id))!), warnings };
     },
   );
 }
 
-async function loadVisibleUser(ctx: AppContext, id: number): Promise<User> {
+/** Vtiger's rule for usernames: another admin's only by the account owner (who is an admin too). */
+function assertSensitiveChangeAllowed(caller: User, target: User, what: string): void {
+  if (target.isAdmin && caller.id !== target.id && !caller.isOwner)
+    throw userError(
+      'PERMISSION_DENIED',
+      `Only the account owner can change another administrator's ${what}.`,
+    );
+}
+
+export async function loadVisibleUser(ctx: AppContext, id: number): Promise<User> {
   const user = await findUserById(ctx.db.kysely, id);
   if (!user || user.deletedAt !== null) throw userError('USER_NOT_FOUND', `There is no user ${id}.`);
   return user;

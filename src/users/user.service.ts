@@ -1,9 +1,11 @@
 import type { Transaction } from 'kysely';
 import { issueKey } from '../access-keys/access-key.service.js';
 import { type AuditActor, recordAudit } from '../audit/audit.repository.js';
-import { passwordProblem } from '../auth/password-policy.js';
 import type { AppContext } from '../context.js';
 import type { Database } from '../db/schema.js';
+import { loadSettings } from '../settings/settings.repository.js';
+import { queueVerificationMail } from './email-verification.service.js';
+import { assertPasswordAllowed } from './password.service.js';
 import { userError } from './user.errors.js';
 import type { User } from './user.model.js';
 import { findUserById, findUserByUsername, insertUser } from './user.repository.js';
@@ -23,15 +25,18 @@ export interface NewUserInput {
   language?: string;
 }
 
-/** Every path that creates a user (API, first start, CLI) goes through here, so it is validated and audited once. */
+/**
+ * Every path that creates a user (API, first start, CLI) goes through here, so it is validated and audited
+ * once. It queues a verification mail in the same transaction: kick `ctx.mailQueue` after commit.
+ */
 export async function createUser(
   ctx: AppContext,
   trx: Transaction<Database>,
   input: NewUserInput,
   actor: AuditActor,
+  options: { sendVerificationMail?: boolean } = {},
 ): Promise<User> {
-  const problem = passwordProblem(input.password);
-  if (problem) throw userError('PASSWORD_TOO_WEAK', problem);
+  await assertPasswordAllowed(ctx, trx, input.password, input);
   if (await findUserByUsername(trx, input.username)) {
     throw userError('USERNAME_TAKEN', `The username "${input.username}" is already taken.`);
   }
@@ -50,12 +55,14 @@ export async function createUser(
     is_admin: +(input.isAdmin ?? false),
     is_owner: +(input.isOwner ?? false),
     role_id: roleId,
-    time_zone: input.timeZone ?? 'UTC',
+    time_zone: input.timeZone ?? (await loadSettings(trx)).defaultTimeZone,
     date_format: input.dateFormat ?? 'yyyy-mm-dd',
     language: input.language ?? 'en_us',
     created_at: now,
     updated_at: now,
     deleted_at: null,
+    email_verified_at: null,
+    deleted_transfer_to: null,
   });
   // a user never has a blank key: it exists from creation (API access on, as in Vtiger)
   await issueKey(ctx, trx, id);
@@ -69,7 +76,10 @@ export async function createUser(
     },
     now,
   );
-  return (await findUserById(trx, id))!;
+  const user = (await findUserById(trx, id))!;
+  // the first admin's placeholder address (admin@localhost) is not worth a mail
+  if (options.sendVerificationMail !== false) await queueVerificationMail(ctx, trx, user);
+  return user;
 }
 
 /** Admins start in the role under the root (CEO); others in the lowest role, as in Vtiger's defaults. */

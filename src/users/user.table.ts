@@ -22,6 +22,10 @@ export interface UserTable {
   deleted_at: number | null;
   /** owned by the access-keys feature: whether the user's key may be used (Crelate's "API access") */
   api_access: Generated<number | boolean>;
+  /** null until the user follows the verification link sent to the current address */
+  email_verified_at: number | null;
+  /** set by a (soft) delete: who received the user's records */
+  deleted_transfer_to: number | null;
 }
 
 export type UserRow = Selectable<UserTable>;

@@ -1,0 +1,63 @@
+import nodemailer from 'nodemailer';
+import type { Db } from '../db/database.js';
+import type { Clock } from '../platform/clock.js';
+
+export interface MailMessage {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/** Delivers one message or throws; retries and bookkeeping belong to the mail queue. */
+export interface Mailer {
+  readonly kind: 'smtp' | 'outbox' | 'memory';
+  send(message: MailMessage): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createSmtpMailer(smtpUrl: string): Mailer {
+  const transport = nodemailer.createTransport(smtpUrl);
+  return {
+    kind: 'smtp',
+    send: async (m) => {
+      await transport.sendMail({ from: m.from, to: m.to, subject: m.subject, text: m.text });
+    },
+    close: async () => transport.close(),
+  };
+}
+
+/** The embedded default: a fresh install works without a mail server; admins read `GET /api/v1/mail/outbox`. */
+export function createOutboxMailer(db: Db, clock: Clock): Mailer {
+  return {
+    kind: 'outbox',
+    send: async (m) => {
+      await db.kysely
+        .insertInto('mail_outbox')
+        .values({
+          from_address: m.from,
+          to_address: m.to,
+          subject: m.subject,
+          text_body: m.text,
+          created_at: clock.now(),
+        })
+        .execute();
+    },
+    close: async () => {},
+  };
+}
+
+/** For tests: keeps what was sent, and can be told to fail. */
+export class MemoryMailer implements Mailer {
+  readonly kind = 'memory';
+  readonly sent: MailMessage[] = [];
+  failNext = 0;
+  async send(m: MailMessage): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('simulated delivery failure');
+    }
+    this.sent.push(m);
+  }
+  async close(): Promise<void> {}
+}

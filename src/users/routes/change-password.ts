@@ -1,0 +1,98 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { actorFromRequest, recordAudit } from '../../audit/audit.repository.js';
+import { assertNotImpersonating } from '../../auth/impersonation-guard.js';
+import { assertLoginAllowed, clearUserFailures, recordLoginFailure } from '../../auth/login-throttle.js';
+import { PASSWORD_MAX_LENGTH } from '../../auth/password-policy.js';
+import { deleteUserSessions } from '../../auth/session.repository.js';
+import type { AppContext } from '../../context.js';
+import { assertPasswordAllowed, storeNewPassword } from '../password.service.js';
+import { selfOrAdmin } from '../self-or-admin.js';
+import { userError } from '../user.errors.js';
+import { findPasswordHash } from '../user.repository.js';
+import { loadVisibleUser, resolveUserId, userIdParam } from '../user.routes.js';
+
+const password = z
+  .string()
+  .min(1)
+  .max(PASSWORD_MAX_LENGTH * 4);
+
+/**
+ * `POST /users/me/password` (needs the current password; the caller's other sessions end) and
+ * `POST /users/{id}/password` (admins, no current password; all of that user's sessions end).
+ */
+export async function changePasswordRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const db = ctx.db.kysely;
+  r.post(
+    '/users/:id/password',
+    {
+      config: { access: 'authenticated' },
+      preValidation: selfOrAdmin('set the password of'),
+      schema: {
+        tags: ['Users'],
+        summary:
+          'Change a password. For yourself (`me`) give currentPassword; your other sessions end. Admins set ' +
+          "another user's password without it; all of that user's sessions end.",
+        params: userIdParam,
+        body: z.object({ currentPassword: password.optional(), newPassword: password }).strict(),
+        response: { 200: z.object({ sessionsEnded: z.number().int() }) },
+      },
+    },
+    async (req) => {
+      assertNotImpersonating(req);
+      const caller = req.auth!.user;
+      const target = await loadVisibleUser(ctx, resolveUserId(req, req.params.id));
+      const self = target.id === caller.id;
+      if (!self && target.isAdmin && !caller.isOwner)
+        throw userError(
+          'PERMISSION_DENIED',
+          "Only the account owner can set another administrator's password.",
+        );
+      if (self) {
+        const current = req.body.currentPassword;
+        if (current === undefined)
+          throw userError('CURRENT_PASSWORD_REQUIRED', 'Give your current password to change it.');
+        await assertLoginAllowed(ctx, caller.username, req.ip);
+        if (!(await ctx.passwords.verify(await findPasswordHash(db, caller.id), current))) {
+          await db.transaction().execute(async (trx) => {
+            const now = ctx.clock.now();
+            await recordLoginFailure(trx, caller.username, req.ip, now, ctx.config.loginThrottle.windowMs);
+            await recordAudit(
+              trx,
+              actorFromRequest(req),
+              {
+                action: 'user.password_changed',
+                outcome: 'failure',
+                target: { type: 'user', id: caller.id },
+                details: { reason: 'wrong_current_password' },
+              },
+              now,
+            );
+          });
+          throw userError('WRONG_CURRENT_PASSWORD', 'Your current password is not correct.');
+        }
+      }
+      await assertPasswordAllowed(ctx, db, req.body.newPassword, target);
+      const sessionsEnded = await db.transaction().execute(async (trx) => {
+        await storeNewPassword(ctx, trx, target.id, req.body.newPassword);
+        const keep = self ? req.auth!.session?.id : undefined;
+        const ended = await deleteUserSessions(trx, target.id, keep);
+        if (self) await clearUserFailures(trx, caller.username);
+        await recordAudit(
+          trx,
+          actorFromRequest(req),
+          {
+            action: 'user.password_changed',
+            target: { type: 'user', id: target.id },
+            details: { by: self ? 'self' : 'admin', sessionsEnded: ended },
+          },
+          ctx.clock.now(),
+        );
+        return ended;
+      });
+      return { sessionsEnded };
+    },
+  );
+}
