@@ -129,4 +129,18 @@ describeInBrowser('user administration in the browser', (env) => {
       await env.shot(page, 'outbox');
     }
   });
+
+  it('changes the company settings', async (t) => {
+    need(h, t, 'PUT', '/api/v1/settings');
+    const page = await env.open();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.getByRole('link', { name: 'Company settings' }).click();
+    await page.getByLabel('Company name').fill('Acme Widgets Ltd');
+    await page.getByLabel(/^Default currency/).fill('eur');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('The settings are saved.').waitFor();
+    await env.shot(page, 'company-settings');
+    const res = await h.request({ method: 'GET', url: '/api/v1/settings', as: h.admin });
+    expect(res.json()).toMatchObject({ company: { name: 'Acme Widgets Ltd' }, defaultCurrency: 'EUR' });
+  });
 });

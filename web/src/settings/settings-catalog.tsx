@@ -1,6 +1,7 @@
 import {
   IconApi,
   IconBook,
+  IconBuilding,
   IconChecklist,
   IconDatabase,
   IconHierarchy2,
@@ -41,6 +42,21 @@ export const SETTINGS_GROUPS: SettingsGroup[] = [
         keywords: 'profile password access key api key preferences language time zone',
         icon: <IconUserCog />,
         to: '/settings/preferences',
+      },
+    ],
+  },
+  {
+    title: 'Company',
+    items: [
+      {
+        label: 'Company settings',
+        description: 'Company details, default currency and time zone, password rules, “log in as” rules.',
+        keywords:
+          'company organisation organization currency time zone password policy consent impersonation',
+        icon: <IconBuilding />,
+        to: '/settings/company',
+        adminOnly: true,
+        requires: 'orgSettings',
       },
     ],
   },

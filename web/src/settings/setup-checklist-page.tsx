@@ -100,7 +100,7 @@ function StepCard({ step, index, onSaved }: { step: Step; index: number; onSaved
               {step.description}
             </Text>
           </div>
-          <Badge color={shown?.color} variant="light">
+          <Badge color={shown?.color} variant="light" style={{ flexShrink: 0 }}>
             {shown?.label ?? step.status}
           </Badge>
         </Group>

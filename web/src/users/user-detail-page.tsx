@@ -55,7 +55,10 @@ export function UserDetailPage() {
             </Group>
             <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
               <Detail label="Username" value={u.username} />
-              <Detail label="Email" value={u.email} />
+              <Detail
+                label="Email"
+                value={u.emailVerified === false ? `${u.email} (not verified yet)` : u.email}
+              />
               <Detail label="Role" value={u.roleName ?? '—'} />
               <Detail label="Time zone" value={u.timeZone} />
               <Detail

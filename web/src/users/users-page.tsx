@@ -130,7 +130,14 @@ export function UsersPage() {
                       )}
                     </Table.Td>
                     <Table.Td>{u.username}</Table.Td>
-                    <Table.Td>{u.email}</Table.Td>
+                    <Table.Td>
+                      {u.email}
+                      {u.emailVerified === false && (
+                        <Badge ml="xs" size="xs" color="yellow" variant="light">
+                          Unverified
+                        </Badge>
+                      )}
+                    </Table.Td>
                     <Table.Td>{u.roleName ?? '—'}</Table.Td>
                     <Table.Td>
                       {u.deletedAt ? (
