@@ -18,7 +18,7 @@ import { asApiError } from '../api/use-api';
 import { ConfirmModal } from '../components/confirm-modal';
 import { ErrorAlert } from '../components/error-alert';
 import { SectionLoader } from '../components/loading-state';
-import { formatTime } from '../format';
+import { formatTime, type TimePrefs } from '../format';
 import { RegenerateKeyModal } from './regenerate-key-modal';
 import type { AccessKeyState } from './use-access-key';
 
@@ -31,7 +31,7 @@ export function AccessKeyPanel({
 }: {
   state: AccessKeyState;
   whose: string;
-  timeZone?: string;
+  timeZone?: TimePrefs;
 }) {
   const [confirmRegenerate, setConfirmRegenerate] = useState(false);
   const [confirmOff, setConfirmOff] = useState(false);

@@ -1,7 +1,7 @@
 import { Anchor, Text } from '@mantine/core';
 import { Link } from 'react-router';
 import { useApi } from '../api/use-api';
-import { formatTime } from '../format';
+import { formatTime, type TimePrefs } from '../format';
 import type { FieldView, RestRecord } from './record-types';
 
 /** A field's value for reading: links for email/phone/url, words for booleans, local time for datetimes. */
@@ -13,7 +13,7 @@ export function FieldValue({
 }: {
   field: FieldView;
   value: unknown;
-  timeZone?: string;
+  timeZone?: TimePrefs;
   users?: Map<number, string>;
 }) {
   if (value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) {

@@ -76,7 +76,7 @@ export function RecordDetailPage() {
                   {f.label}
                 </Text>
                 <Text size="sm" component="div" style={{ wordBreak: 'break-word' }}>
-                  <FieldValue field={f} value={r[f.name]} timeZone={me.user.timeZone} users={names} />
+                  <FieldValue field={f} value={r[f.name]} timeZone={me.user} users={names} />
                 </Text>
               </div>
             ))}

@@ -156,7 +156,7 @@ function RecordTable({ meta }: { meta: ModuleDescription }) {
                             {r.label || `#${r.id}`}
                           </Anchor>
                         ) : (
-                          <FieldValue field={c} value={r[c.name]} timeZone={me.user.timeZone} users={names} />
+                          <FieldValue field={c} value={r[c.name]} timeZone={me.user} users={names} />
                         )}
                       </Table.Td>
                     ))}

@@ -20,7 +20,7 @@ export function ApiManagementPage() {
   const list = useApi<{ items: ApiAccessUser[] }>('api-access/users');
   const [clearing, setClearing] = useState<ApiAccessUser | null>(null);
   const selected = list.data?.items.find((i) => String(i.user.id) === userId);
-  const tz = me.user.timeZone;
+  const tz = me.user;
 
   return (
     <>

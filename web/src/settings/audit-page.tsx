@@ -96,7 +96,7 @@ export function AuditPage() {
               <Table.Tbody>
                 {items.map((e) => (
                   <Table.Tr key={e.id}>
-                    <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatTime(e.at, me.user.timeZone)}</Table.Td>
+                    <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatTime(e.at, me.user)}</Table.Td>
                     <Table.Td>{e.actor.username ?? 'system'}</Table.Td>
                     <Table.Td>
                       <Group gap={6} wrap="nowrap">

@@ -52,7 +52,7 @@ export function OutboxPage() {
               <Table.Tbody>
                 {mail.data.items.map((m) => (
                   <Table.Tr key={m.id}>
-                    <Table.Td>{formatTime(m.createdAt, me.user.timeZone)}</Table.Td>
+                    <Table.Td>{formatTime(m.createdAt, me.user)}</Table.Td>
                     <Table.Td>{m.to}</Table.Td>
                     <Table.Td>
                       <Anchor component="button" type="button" onClick={() => setOpen(m)}>

@@ -21,7 +21,7 @@ export function PreferencesPage() {
       />
       <Stack maw={880}>
         <ProfileForm key={me.user.updatedAt} user={me.user} onSaved={() => void refresh()} />
-        {showKey && <AccessKeyPanel state={key} whose="your" timeZone={me.user.timeZone} />}
+        {showKey && <AccessKeyPanel state={key} whose="your" timeZone={me.user} />}
         {can('changePassword') && !impersonating && <ChangePasswordForm />}
         {impersonating && (
           <Alert color="orange" title="Not while logged in as someone else">

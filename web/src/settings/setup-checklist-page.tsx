@@ -127,7 +127,7 @@ function StepCard({ step, index, onSaved }: { step: Step; index: number; onSaved
         </Group>
         {step.updatedBy && (
           <Text size="xs" c="dimmed">
-            Last changed by {step.updatedBy.username} on {formatTime(step.updatedAt, me.user.timeZone)}
+            Last changed by {step.updatedBy.username} on {formatTime(step.updatedAt, me.user)}
           </Text>
         )}
         <ErrorAlert error={error} />

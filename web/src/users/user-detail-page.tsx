@@ -65,10 +65,10 @@ export function UserDetailPage() {
                 label="Language"
                 value={LANGUAGES.find((l) => l.value === u.language)?.label ?? u.language}
               />
-              <Detail label="Created" value={formatTime(u.createdAt, me.user.timeZone)} />
+              <Detail label="Created" value={formatTime(u.createdAt, me.user)} />
             </SimpleGrid>
           </Card>
-          {showKey && <AccessKeyPanel state={key} whose={name} timeZone={me.user.timeZone} />}
+          {showKey && <AccessKeyPanel state={key} whose={name} timeZone={me.user} />}
         </Stack>
       )}
       {u && (
