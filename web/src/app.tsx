@@ -29,7 +29,7 @@ const theme = createTheme({
 export function App() {
   return (
     <MantineProvider theme={theme}>
-      <Notifications position="top-right" />
+      <Notifications position="bottom-right" />
       <BrowserRouter>
         <SessionProvider>
           <Routes>

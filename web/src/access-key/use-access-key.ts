@@ -20,9 +20,12 @@ export function useAccessKey(owner: KeyOwner, enabled = true) {
     notifications.show({
       color: 'green',
       title: 'New access key created',
-      message: next.reminder ?? 'The old key no longer works. Replace it in every integration that used it.',
+      message:
+        owner === 'me'
+          ? (next.reminder ?? 'The old key no longer works. Replace it in every integration that used it.')
+          : 'The old key no longer works. The user must replace it in every integration and extension that used it.',
     });
-  }, [api, path, query.setData]);
+  }, [api, path, owner, query.setData]);
 
   const setApiAccess = useCallback(
     async (on: boolean) => {
