@@ -1,4 +1,4 @@
-import { Badge, Button, Code, Group, Paper, Select, Table, Text, TextInput } from '@mantine/core';
+import { Badge, Button, Group, Paper, Select, Table, Text } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useEffect, useState } from 'react';
 import type { ApiError } from '../api/api-client';
@@ -9,6 +9,7 @@ import { SectionLoader } from '../components/loading-state';
 import { PageHeader } from '../components/page-header';
 import { formatTime } from '../format';
 import { useMe, useSession } from '../session/session-context';
+import { ACTION_OPTIONS, describeAction } from './audit-actions';
 
 interface AuditPage {
   items: AuditEntry[];
@@ -18,9 +19,9 @@ interface AuditPage {
 export function AuditPage() {
   const me = useMe();
   const { api } = useSession();
-  const [action, setAction] = useState('');
+  const [action, setAction] = useState<string | null>(null);
   const [outcome, setOutcome] = useState<string | null>(null);
-  const [debouncedAction] = useDebouncedValue(action.trim(), 300);
+  const [debouncedAction] = useDebouncedValue(action ?? '', 100);
   const [items, setItems] = useState<AuditEntry[] | null>(null);
   const [cursor, setCursor] = useState<number | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
@@ -58,12 +59,15 @@ export function AuditPage() {
         crumbs={[{ label: 'Settings', to: '/settings' }, { label: 'Audit log' }]}
       />
       <Group mb="md" align="flex-end" wrap="wrap">
-        <TextInput
+        <Select
           label="Action"
-          placeholder="For example: auth, user.updated"
+          placeholder="Any action"
+          searchable
+          clearable
+          data={ACTION_OPTIONS}
           value={action}
-          onChange={(e) => setAction(e.currentTarget.value)}
-          w={280}
+          onChange={setAction}
+          w={320}
         />
         <Select
           label="Outcome"
@@ -100,7 +104,9 @@ export function AuditPage() {
                     <Table.Td>{e.actor.username ?? 'system'}</Table.Td>
                     <Table.Td>
                       <Group gap={6} wrap="nowrap">
-                        <Code>{e.action}</Code>
+                        <Text size="sm" title={e.action}>
+                          {describeAction(e.action)}
+                        </Text>
                         {e.outcome === 'failure' && (
                           <Badge size="xs" color="red">
                             failed
