@@ -143,4 +143,46 @@ describeInBrowser('user administration in the browser', (env) => {
     const res = await h.request({ method: 'GET', url: '/api/v1/settings', as: h.admin });
     expect(res.json()).toMatchObject({ company: { name: 'Acme Widgets Ltd' }, defaultCurrency: 'EUR' });
   });
+
+  it('resets a forgotten password and verifies an email address through the emailed links', async (t) => {
+    need(h, t, 'POST', '/api/v1/auth/reset-password');
+    const user = await h.createUser({ firstName: 'Fay', lastName: 'Forgetful' });
+    const tokenFrom = async (to: string, subject: RegExp): Promise<string> => {
+      const res = await h.request({
+        method: 'GET',
+        url: `/api/v1/mail/outbox?to=${encodeURIComponent(to)}`,
+        as: h.admin,
+      });
+      const mail = (res.json() as { items: Array<{ subject: string; text: string }> }).items.find((m) =>
+        subject.test(m.subject),
+      );
+      const token = /token=([^\s&]+)/.exec(mail?.text ?? '')?.[1];
+      if (!token) throw new Error(`no ${subject} mail to ${to}: ${res.body}`);
+      return decodeURIComponent(token);
+    };
+
+    const page = await env.open();
+    await page.goto(
+      `/verify-email?token=${encodeURIComponent(await tokenFrom(`${user.username}@example.com`, /verify/i))}`,
+    );
+    await page.getByText('Email address verified').waitFor();
+    await env.shot(page, 'email-verified');
+
+    await page.goto('/login');
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.getByLabel(/^Username/).fill(user.username);
+    await page.getByLabel(/^Email/).fill(`${user.username}@example.com`);
+    await page.getByRole('button', { name: 'Send me a link' }).click();
+    await page.getByRole('status').waitFor();
+    await env.shot(page, 'forgot-password-sent');
+
+    const token = await tokenFrom(`${user.username}@example.com`, /password/i);
+    await page.goto(`/reset-password?token=${encodeURIComponent(token)}`);
+    await page.getByLabel(/^New password/).fill('chosen after forgetting 3');
+    await page.getByLabel(/^Repeat the new password/).fill('chosen after forgetting 3');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed').waitFor();
+    await env.shot(page, 'password-reset');
+    expect(await loginStatus(h, user.username, 'chosen after forgetting 3')).toBe(200);
+  });
 });

@@ -3,8 +3,11 @@ import { Notifications } from '@mantine/notifications';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
 import { AppLayout } from './layout/app-layout';
 import { RequireAdmin, RequireSignIn } from './layout/guards';
+import { ForgotPasswordPage } from './pages/forgot-password-page';
 import { LoginPage } from './pages/login-page';
 import { NotFoundPage } from './pages/not-found-page';
+import { ResetPasswordPage } from './pages/reset-password-page';
+import { VerifyEmailPage } from './pages/verify-email-page';
 import { RecordRoutes } from './records/record-routes';
 import { SessionProvider, useSession } from './session/session-context';
 import { ApiManagementPage } from './settings/api-management-page';
@@ -34,6 +37,9 @@ export function App() {
         <SessionProvider>
           <Routes>
             <Route path="/login" element={<LoginPage />} />
+            <Route path="/verify-email" element={<VerifyEmailPage />} />
+            <Route path="/reset-password" element={<ResetPasswordPage />} />
+            <Route path="/forgot-password" element={<ForgotPasswordPage />} />
             <Route element={<RequireSignIn />}>
               <Route element={<AppLayout />}>
                 <Route index element={<HomeRedirect />} />

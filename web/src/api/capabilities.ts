@@ -25,6 +25,8 @@ export const FEATURES = {
   accessKeys: ['GET', '/users/{id}/access-key'],
   apiManagement: ['GET', '/api-access/users'],
   changePassword: ['POST', '/users/{id}/password'],
+  forgotPassword: ['POST', '/auth/forgot-password'],
+  impersonationRequests: ['POST', '/users/{id}/impersonation-requests'],
   impersonate: ['POST', '/users/{id}/impersonate'],
   stopImpersonating: ['POST', '/auth/stop-impersonating'],
   deleteUser: ['DELETE', '/users/{id}'],

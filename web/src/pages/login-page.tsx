@@ -1,7 +1,7 @@
-import { Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Anchor, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { IconAddressBook } from '@tabler/icons-react';
 import { type FormEvent, useState } from 'react';
-import { Navigate, useSearchParams } from 'react-router';
+import { Link, Navigate, useSearchParams } from 'react-router';
 import type { ApiError } from '../api/api-client';
 import { asApiError } from '../api/use-api';
 import { ErrorAlert } from '../components/error-alert';
@@ -13,7 +13,7 @@ function safeNext(next: string | null): string {
 }
 
 export function LoginPage() {
-  const { me, signIn } = useSession();
+  const { me, signIn, can } = useSession();
   const [params] = useSearchParams();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
@@ -65,9 +65,15 @@ export function LoginPage() {
             <Button type="submit" loading={busy} disabled={!username || !password} fullWidth>
               Sign in
             </Button>
-            <Text size="xs" c="dimmed" ta="center">
-              Forgot your password? Ask an administrator to set a new one.
-            </Text>
+            {can('forgotPassword') ? (
+              <Anchor component={Link} to="/forgot-password" size="sm" ta="center">
+                Forgot your password?
+              </Anchor>
+            ) : (
+              <Text size="xs" c="dimmed" ta="center">
+                Forgot your password? Ask an administrator to set a new one.
+              </Text>
+            )}
           </Stack>
         </form>
       </Paper>
