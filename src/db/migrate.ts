@@ -1,6 +1,8 @@
 import { type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Db, DialectName } from './database.js';
 import * as m0001 from './migrations/0001-foundation.js';
+import * as m0003 from './migrations/0003-records.js';
+import * as m0004 from './migrations/0004-webservices.js';
 
 interface DialectMigration {
   // biome-ignore lint/suspicious/noExplicitAny: migrations are typed against no schema
@@ -10,6 +12,8 @@ interface DialectMigration {
 /** Listed statically so the build needs no file-system discovery; names sort in order of application. */
 const MIGRATIONS: Record<string, DialectMigration> = {
   '0001-foundation': m0001,
+  '0003-records': m0003,
+  '0004-webservices': m0004,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -7,7 +7,14 @@ import type {
   RoleTable,
   SharingDefaultTable,
 } from '../roles/role.table.js';
+import type {
+  CrmEntityTable,
+  CustomFieldTable,
+  QuoteLineItemTable,
+  RecordSequenceTable,
+} from '../records/record.table.js';
 import type { UserTable } from '../users/user.table.js';
+import type { WsChallengeTable, WsSessionTable } from '../webservices/ws-session.table.js';
 
 export interface Database {
   users: UserTable;
@@ -19,4 +26,10 @@ export interface Database {
   sessions: SessionTable;
   auth_failures: AuthFailureTable;
   audit_log: AuditLogTable;
+  crm_entities: CrmEntityTable;
+  record_sequences: RecordSequenceTable;
+  record_custom_fields: CustomFieldTable;
+  quote_line_items: QuoteLineItemTable;
+  ws_challenges: WsChallengeTable;
+  ws_sessions: WsSessionTable;
 }
