@@ -59,7 +59,7 @@ export async function resolveWsSession(
     findUserById(db, row.user_id),
     deps.keys.currentKeyId(ctx.db, row.user_id),
   ]);
-  if (!user || user.status !== 'Active' || user.deletedAt !== null || currentKey !== row.key_id) {
+  if (user?.status !== 'Active' || user.deletedAt !== null || currentKey !== row.key_id) {
     await deleteWsSession(db, row.id);
     throw invalid();
   }

@@ -134,7 +134,7 @@ class Parser {
 
   private integer(): number {
     const t = this.next();
-    if (!t || t.kind !== 'number' || t.value.startsWith('-')) this.fail('VALUE', t);
+    if (t?.kind !== 'number' || t.value.startsWith('-')) this.fail('VALUE', t);
     const n = Number(t!.value);
     return Number.isSafeInteger(n) ? n : MAX_OFFSET;
   }
@@ -150,18 +150,18 @@ class Parser {
 
   private word(expected: string): string {
     const t = this.next();
-    if (!t || t.kind !== 'word' || RESERVED.has(t.value.toLowerCase())) this.fail(expected, t);
+    if (t?.kind !== 'word' || RESERVED.has(t.value.toLowerCase())) this.fail(expected, t);
     return t!.value;
   }
 
   private keyword(word: string, expected: string): void {
     const t = this.next();
-    if (!t || t.kind !== 'word' || t.value.toLowerCase() !== word) this.fail(expected, t);
+    if (t?.kind !== 'word' || t.value.toLowerCase() !== word) this.fail(expected, t);
   }
 
   private punct(p: string, expected: string): void {
     const t = this.next();
-    if (!t || t.kind !== 'punct' || t.value !== p) this.fail(expected, t);
+    if (t?.kind !== 'punct' || t.value !== p) this.fail(expected, t);
   }
 
   private peekWord(word: string): boolean {
