@@ -1,18 +1,18 @@
 import type { AuditLogTable } from '../audit/audit.table.js';
 import type { AuthFailureTable, SessionTable } from '../auth/session.table.js';
 import type {
+  CrmEntityTable,
+  CustomFieldTable,
+  QuoteLineItemTable,
+  RecordSequenceTable,
+} from '../records/record.table.js';
+import type {
   ProfilePermissionTable,
   ProfileTable,
   RoleProfileTable,
   RoleTable,
   SharingDefaultTable,
 } from '../roles/role.table.js';
-import type {
-  CrmEntityTable,
-  CustomFieldTable,
-  QuoteLineItemTable,
-  RecordSequenceTable,
-} from '../records/record.table.js';
 import type { UserTable } from '../users/user.table.js';
 import type { WsChallengeTable, WsSessionTable } from '../webservices/ws-session.table.js';
 

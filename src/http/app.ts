@@ -13,6 +13,7 @@ import { auditRoutes } from '../audit/audit.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { authenticateRequest } from '../auth/authenticate.js';
 import type { AppContext } from '../context.js';
+import { recordRoutes } from '../records/record.routes.js';
 import { roleRoutes } from '../roles/role.routes.js';
 import { userRoutes } from '../users/user.routes.js';
 import { installErrorHandling } from './error-handler.js';
@@ -88,6 +89,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       await userRoutes(api, ctx);
       await roleRoutes(api, ctx);
       await auditRoutes(api, ctx);
+      await recordRoutes(api, ctx);
     },
     { prefix: '/api/v1' },
   );
