@@ -1,4 +1,4 @@
-import { type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Db, DialectName } from './database.js';
 import * as m0001 from './migrations/0001-foundation.js';
 import * as m0003 from './migrations/0003-records.js';
@@ -26,8 +26,15 @@ class StaticProvider implements MigrationProvider {
 }
 
 export async function migrateToLatest(db: Db): Promise<string[]> {
+  // Kysely looks for its migration tables in every schema unless told which; name ours so databases that
+  // share a PostgreSQL server in other schemas (tests, several tenants) do not see each other's tables
+  const schema =
+    db.dialect === 'postgres'
+      ? (await sql<{ s: string }>`select current_schema() as s`.execute(db.kysely)).rows[0]?.s
+      : undefined;
   const migrator = new Migrator({
     db: db.kysely,
+    migrationTableSchema: schema,
     provider: new StaticProvider(db.dialect),
     // features land on parallel branches; a later-numbered migration may be applied before an earlier one
     allowUnorderedMigrations: true,

@@ -26,6 +26,11 @@ const BOOL_WORDS: Record<string, boolean> = {
 const ok = (value: FieldValue): Coerced => ({ ok: true, value });
 const bad = (problem: string): Coerced => ({ ok: false, problem });
 
+export function hasNul(raw: unknown): boolean {
+  if (typeof raw === 'string') return raw.includes('\0');
+  return Array.isArray(raw) && raw.some((x) => typeof x === 'string' && x.includes('\0'));
+}
+
 function asText(raw: unknown): string | null {
   if (typeof raw === 'string') return raw;
   if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
@@ -66,6 +71,8 @@ function coerceId(raw: unknown): Coerced {
  */
 export function coerceFieldValue(field: FieldDef, raw: unknown): Coerced {
   if (raw === null || raw === undefined || raw === '') return ok(null);
+  // PostgreSQL text cannot hold NUL; refuse it on both databases alike
+  if (hasNul(raw)) return bad('must not contain NUL characters');
   switch (field.type) {
     case 'string':
     case 'text':

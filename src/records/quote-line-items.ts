@@ -56,7 +56,10 @@ export function parseLineItems(raw: unknown): CheckedLineItem[] {
       (discountAmount === null || discountAmount < 0)
     )
       throw recordError('LINE_ITEM_INVALID', `${where}.discount_amount must be a number, 0 or more.`);
-    if (it.comment != null && (typeof it.comment !== 'string' || it.comment.length > 65_535))
+    if (
+      it.comment != null &&
+      (typeof it.comment !== 'string' || it.comment.length > 65_535 || it.comment.includes('\0'))
+    )
       throw recordError('LINE_ITEM_INVALID', `${where}.comment must be text.`);
     return {
       productId: productId as number,

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDialect, errorCode, expectStatus, type Harness } from '../../test/harness.js';
 
@@ -287,4 +288,54 @@ describeEachDialect('records CRUD', (h) => {
       refersTo: ['Accounts'],
     });
   });
+
+  it('never answers fuzzed record bodies with a 5xx', async () => {
+    const field = fc.constantFrom(
+      'lastname',
+      'firstname',
+      'email',
+      'birthday',
+      'donotcall',
+      'account_id',
+      'assigned_user_id',
+      'leadsource',
+      'contact_no',
+      'createdtime',
+      'id',
+      'version',
+      'nosuch',
+    );
+    const value = fc.oneof(
+      fc.string({ maxLength: 20 }),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constantFrom('\u0000', 'x'.repeat(300), '1e400', '2026-13-01'),
+      fc.array(fc.string(), { maxLength: 3 }),
+      fc.object({ maxDepth: 1 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(field, value, { maxKeys: 5 }),
+        fc.constantFrom('POST', 'PATCH'),
+        async (payload, method) => {
+          const url =
+            method === 'POST'
+              ? '/api/v1/records/Contacts'
+              : `/api/v1/records/Contacts/${(await create(h, 'Contacts', { lastname: 'Fuzz' })).id}`;
+          const res = await h.request({
+            method,
+            url,
+            as: h.admin,
+            headers: method === 'PATCH' ? { 'if-match': '"1"' } : {},
+            payload,
+          });
+          if (res.statusCode >= 500)
+            throw new Error(`${JSON.stringify(payload)} → ${res.statusCode} ${res.body}`);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  }, 120_000);
 });

@@ -68,6 +68,11 @@ function likePattern(raw: unknown, field: FieldDef, prefixOnly: boolean): string
     );
   if (typeof raw !== 'string' && typeof raw !== 'number')
     throw recordError('FILTER_INVALID', `Filter on ${field.name}: the value must be text.`);
+  if (String(raw).includes('\0'))
+    throw recordError(
+      'FILTER_INVALID',
+      `Filter on ${field.name}: the value must not contain NUL characters.`,
+    );
   const escaped = String(raw)
     .toLowerCase()
     .replace(/[\\%_]/g, (c) => `\\${c}`);

@@ -71,7 +71,10 @@ export function decodeCursor(raw: string, sortSpec: string, keyCount: number): C
     Array.isArray((c as Cursor).v) &&
     (c as Cursor).v.length === keyCount &&
     (c as Cursor).v.every(
-      (x) => x === null || typeof x === 'string' || (typeof x === 'number' && Number.isFinite(x)),
+      (x) =>
+        x === null ||
+        (typeof x === 'string' && !x.includes('\0')) ||
+        (typeof x === 'number' && Number.isFinite(x)),
     );
   if (!ok) throw fail();
   return c as Cursor;

@@ -8,11 +8,15 @@ import { FIELD_TYPES } from '../field.types.js';
 import { fieldView, fieldViewSchema } from '../record.view.js';
 import { moduleParams, tags } from './record-route-helpers.js';
 
+const noNul = (s: string) => !s.includes('\0');
 const body = z.object({
-  label: z.string().trim().min(1).max(100),
+  label: z.string().trim().min(1).max(100).refine(noNul, 'must not contain NUL characters'),
   type: z.enum(FIELD_TYPES.filter((t) => t !== 'owner') as [Exclude<(typeof FIELD_TYPES)[number], 'owner'>]),
   mandatory: z.boolean().optional(),
-  picklistValues: z.array(z.string().max(200)).max(200).optional(),
+  picklistValues: z
+    .array(z.string().max(200).refine(noNul, 'must not contain NUL characters'))
+    .max(200)
+    .optional(),
   refersTo: z.array(z.string().max(64)).max(10).optional(),
 });
 
