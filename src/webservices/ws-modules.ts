@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.js';
-import { CRM_MODULES } from '../roles/modules.js';
+import { listModuleMetas } from '../records/module-meta.js';
 
 /** What web services need to know about a module to list it. */
 export interface WsModuleInfo {
@@ -9,21 +9,15 @@ export interface WsModuleInfo {
   fieldTypes: string[];
 }
 
-const LABELS: Record<string, [string, string]> = {
-  Contacts: ['Contacts', 'Contact'],
-  Leads: ['Leads', 'Lead'],
-  Accounts: ['Organizations', 'Organization'],
-  Potentials: ['Opportunities', 'Opportunity'],
-  Products: ['Products', 'Product'],
-  Quotes: ['Quotes', 'Quote'],
-  HelpDesk: ['Tickets', 'Ticket'],
-};
+const USER_FIELD_TYPES = ['string', 'email', 'picklist'];
 
-/** The CRM modules plus Users, in Vtiger's listtypes order (entity modules first, Users after). */
-export async function wsModules(_ctx: AppContext): Promise<WsModuleInfo[]> {
-  const crm = CRM_MODULES.map((name) => {
-    const [label, singular] = LABELS[name] ?? [name, name];
-    return { name, label, singular, fieldTypes: ['string', 'owner'] };
-  });
-  return [...crm, { name: 'Users', label: 'Users', singular: 'User', fieldTypes: ['string', 'email'] }];
+/** The CRM modules (with custom fields), in Vtiger's listtypes order, then Users. */
+export async function wsModules(ctx: AppContext): Promise<WsModuleInfo[]> {
+  const crm = (await listModuleMetas(ctx.db.kysely)).map((m) => ({
+    name: m.name,
+    label: m.label,
+    singular: m.singular,
+    fieldTypes: [...new Set(m.fields.map((f) => (f.type === 'decimal' ? 'double' : f.type)))],
+  }));
+  return [...crm, { name: 'Users', label: 'Users', singular: 'User', fieldTypes: USER_FIELD_TYPES }];
 }

@@ -32,7 +32,7 @@ async function run(q: string): Promise<Array<{ id: number }>> {
   const c = compileVtql(parseVtql(q), target);
   let query = db.selectFrom('t').select('t.id');
   if (c.where) query = query.where(c.where);
-  if (c.orderBy) query = query.orderBy(c.orderBy as never);
+  for (const o of c.orderBy ?? []) query = query.orderBy(o.expr, o.desc ? 'desc' : 'asc');
   return query.orderBy('t.id').limit(c.limit).offset(c.offset).execute();
 }
 

@@ -24,7 +24,7 @@ export interface CompiledVtql {
   /** 'count' for SELECT count(*); else the fields to return, `id` always included */
   select: 'count' | string[];
   where: RawBuilder<SqlBool> | null;
-  orderBy: RawBuilder<unknown> | null;
+  orderBy: Array<{ expr: RawBuilder<unknown>; desc: boolean }> | null;
   limit: number;
   offset: number;
 }
@@ -55,10 +55,10 @@ export function compileVtql(q: VtqlQuery, target: VtqlTarget): CompiledVtql {
     where = sql<SqlBool>`(${sql.join(parts, sql``)})`;
   }
 
-  let orderBy: RawBuilder<unknown> | null = null;
+  let orderBy: CompiledVtql['orderBy'] = null;
   if (q.orderBy.length > 0) {
-    const dir = sql.raw(q.direction === 'DESC' ? ' DESC' : ' ASC');
-    orderBy = sql.join(q.orderBy.map((f) => sql`${fieldOrDeny(target, f).column}${dir}`));
+    // one direction for the whole list, as Vtiger's grammar has it
+    orderBy = q.orderBy.map((f) => ({ expr: fieldOrDeny(target, f).column, desc: q.direction === 'DESC' }));
   }
 
   const limit = Math.min(q.limit?.count ?? VTQL_MAX_ROWS, VTQL_MAX_ROWS);
