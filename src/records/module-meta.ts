@@ -68,3 +68,10 @@ export async function listModuleMetas(db: Q): Promise<ModuleMeta[]> {
 export function moduleByWsEntityId(wsEntityId: number): ModuleDef | undefined {
   return STANDARD_MODULES.find((m) => m.wsEntityId === wsEntityId);
 }
+
+/** Service functions take a module name, or metadata the caller already loaded (saves a query per request). */
+export type ModuleRef = string | ModuleMeta;
+
+export function resolveModule(db: Q, ref: ModuleRef): Promise<ModuleMeta> {
+  return typeof ref === 'string' ? loadModuleMeta(db, ref) : Promise.resolve(ref);
+}

@@ -2,7 +2,7 @@ import type { Expression, SqlBool } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { Principal } from '../roles/permissions.js';
 import { toColumn } from './field-coerce.js';
-import { loadModuleMeta, type ModuleMeta } from './module-meta.js';
+import { type ModuleMeta, type ModuleRef, resolveModule } from './module-meta.js';
 import type { CrmRecord } from './record.model.js';
 import { countRecords as countRows, selectRecords } from './record.repository.js';
 import { withLineItems } from './record.service.js';
@@ -51,10 +51,10 @@ const specOf = (keys: SortKey[]) => keys.map((k) => (k.desc ? '-' : '') + k.fiel
 export async function listRecords(
   ctx: AppContext,
   p: Principal,
-  module: string,
+  module: ModuleRef,
   opts: ListOptions = {},
 ): Promise<RecordPage> {
-  const meta = await loadModuleMeta(ctx.db.kysely, module);
+  const meta = await resolveModule(ctx.db.kysely, module);
   const where = await conditions(ctx, p, meta, opts.filter);
   const keys =
     typeof opts.sort === 'string' || opts.sort === undefined ? parseSort(meta, opts.sort) : opts.sort;
@@ -88,9 +88,9 @@ export async function listRecords(
 export async function countRecords(
   ctx: AppContext,
   p: Principal,
-  module: string,
+  module: ModuleRef,
   filter?: RecordFilter,
 ): Promise<number> {
-  const meta = await loadModuleMeta(ctx.db.kysely, module);
+  const meta = await resolveModule(ctx.db.kysely, module);
   return countRows(ctx.db.kysely, meta, await conditions(ctx, p, meta, filter));
 }

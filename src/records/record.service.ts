@@ -4,7 +4,7 @@ import type { AppContext } from '../context.js';
 import type { Database } from '../db/schema.js';
 import type { Principal } from '../roles/permissions.js';
 import type { FieldValue } from './field-coerce.js';
-import { loadModuleMeta, type ModuleMeta } from './module-meta.js';
+import { type ModuleMeta, type ModuleRef, resolveModule } from './module-meta.js';
 import {
   type CheckedLineItem,
   lineNets,
@@ -95,10 +95,10 @@ function lineItemsInput(input: Record<string, unknown>): unknown {
 export async function createRecord(
   ctx: AppContext,
   p: Principal,
-  module: string,
+  module: ModuleRef,
   input: Record<string, unknown>,
 ): Promise<CrmRecord> {
-  const meta = await loadModuleMeta(ctx.db.kysely, module);
+  const meta = await resolveModule(ctx.db.kysely, module);
   requireModule(p, meta, 'create');
   const values = parseRecordInput(meta, input, 'create');
   if (values.get('assigned_user_id') == null) values.set('assigned_user_id', p.userId);
@@ -137,10 +137,10 @@ async function writeTotals(
 export async function getRecord(
   ctx: AppContext,
   p: Principal,
-  module: string,
+  module: ModuleRef,
   id: number,
 ): Promise<CrmRecord> {
-  const meta = await loadModuleMeta(ctx.db.kysely, module);
+  const meta = await resolveModule(ctx.db.kysely, module);
   requireModule(p, meta, 'view');
   const rec = await findVisible(ctx, p, meta, id);
   return (await withLineItems(ctx, meta, [rec]))[0]!;
@@ -156,12 +156,12 @@ export interface UpdateOptions {
 export async function updateRecord(
   ctx: AppContext,
   p: Principal,
-  module: string,
+  module: ModuleRef,
   id: number,
   input: Record<string, unknown>,
   opts: UpdateOptions = {},
 ): Promise<CrmRecord> {
-  const meta = await loadModuleMeta(ctx.db.kysely, module);
+  const meta = await resolveModule(ctx.db.kysely, module);
   requireModule(p, meta, 'edit');
   const existing = await findVisible(ctx, p, meta, id);
   await requireRecordAction(ctx, p, meta, existing, 'edit');
@@ -210,11 +210,11 @@ function assertVersion(meta: ModuleMeta, rec: CrmRecord, version: number | undef
 export async function deleteRecord(
   ctx: AppContext,
   p: Principal,
-  module: string,
+  module: ModuleRef,
   id: number,
   opts: { version?: number } = {},
 ): Promise<void> {
-  const meta = await loadModuleMeta(ctx.db.kysely, module);
+  const meta = await resolveModule(ctx.db.kysely, module);
   requireModule(p, meta, 'delete');
   const existing = await findVisible(ctx, p, meta, id);
   await requireRecordAction(ctx, p, meta, existing, 'delete');

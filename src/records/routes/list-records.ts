@@ -46,8 +46,8 @@ export async function listRecordRoutes(app: FastifyInstance, ctx: AppContext): P
       const meta = await loadModuleMeta(ctx.db.kysely, req.params.module);
       const filter = parseRestFilters(req.query);
       const { limit, cursor, sort } = req.query;
-      const page = await listRecords(ctx, p, meta.name, { filter, limit, cursor, sort });
-      const total = req.query.count === 'true' ? await countRecords(ctx, p, meta.name, filter) : undefined;
+      const page = await listRecords(ctx, p, meta, { filter, limit, cursor, sort });
+      const total = req.query.count === 'true' ? await countRecords(ctx, p, meta, filter) : undefined;
       return {
         items: page.items.map((rec) => restRecord(meta, rec)),
         nextCursor: page.nextCursor,

@@ -35,7 +35,7 @@ export async function recordItemRoutes(app: FastifyInstance, ctx: AppContext): P
     async (req, reply) => {
       const p = await principalOf(ctx, req);
       const meta = await loadModuleMeta(ctx.db.kysely, req.params.module);
-      const rec = await createRecord(ctx, p, meta.name, req.body);
+      const rec = await createRecord(ctx, p, meta, req.body);
       return reply.code(201).header('etag', etag(rec.version)).send(restRecord(meta, rec));
     },
   );
@@ -47,9 +47,11 @@ export async function recordItemRoutes(app: FastifyInstance, ctx: AppContext): P
       schema: { tags, summary: 'Read a record', params: recordParams, response: { 200: restRecordSchema } },
     },
     async (req, reply) => {
-      const p = await principalOf(ctx, req);
-      const meta = await loadModuleMeta(ctx.db.kysely, req.params.module);
-      const rec = await getRecord(ctx, p, meta.name, req.params.id);
+      const [p, meta] = await Promise.all([
+        principalOf(ctx, req),
+        loadModuleMeta(ctx.db.kysely, req.params.module),
+      ]);
+      const rec = await getRecord(ctx, p, meta, req.params.id);
       return reply.header('etag', etag(rec.version)).send(restRecord(meta, rec));
     },
   );
@@ -70,7 +72,7 @@ export async function recordItemRoutes(app: FastifyInstance, ctx: AppContext): P
       const p = await principalOf(ctx, req);
       const meta = await loadModuleMeta(ctx.db.kysely, req.params.module);
       const version = requiredVersion(req, req.body);
-      const rec = await updateRecord(ctx, p, meta.name, req.params.id, req.body, {
+      const rec = await updateRecord(ctx, p, meta, req.params.id, req.body, {
         version,
         mode: 'partial',
       });
