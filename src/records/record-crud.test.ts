@@ -141,6 +141,19 @@ describeEachDialect('records CRUD', (h) => {
     expect(errorCode(none)).toBe('VERSION_REQUIRED');
   });
 
+  it('lets exactly one of two racing writers with the same version win', async () => {
+    const c = await create(h, 'Contacts', { lastname: 'Race' });
+    const write = (lastname: string) =>
+      h.request({
+        method: 'PATCH',
+        url: `/api/v1/records/Contacts/${c.id}`,
+        as: h.admin,
+        payload: { version: 1, lastname },
+      });
+    const results = await Promise.all([write('A'), write('B'), write('C')]);
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 409, 409]);
+  });
+
   it('soft-deletes: the record answers 404 afterwards and leaves lists', async () => {
     const c = await create(h, 'Contacts', { lastname: 'Gone' });
     expectStatus(

@@ -94,7 +94,8 @@ export async function recordItemRoutes(app: FastifyInstance, ctx: AppContext): P
     async (req, reply) => {
       const p = await principalOf(ctx, req);
       const ifMatch = req.headers['if-match'];
-      const version = typeof ifMatch === 'string' ? requiredVersion(req, {}) : undefined;
+      const version =
+        typeof ifMatch === 'string' && ifMatch.trim() !== '*' ? requiredVersion(req, {}) : undefined;
       await deleteRecord(ctx, p, req.params.module, req.params.id, { version });
       return reply.code(204).send(null);
     },
