@@ -250,6 +250,18 @@ describeEachDialect('web services: challenge, login and sessions', (h) => {
       expect(err(await ws.get({ operation: 'listtypes', sessionName: s })).code).toBe('INVALID_SESSIONID');
     });
 
+    it('notes each use of the key and sweeps dead sessions at the next login', async () => {
+      const u = await h.createUser();
+      const s = await ws.login(u.username, u.id);
+      const before = ws.keys.used.length;
+      await ws.get({ operation: 'listtypes', sessionName: s });
+      expect(ws.keys.used.length).toBe(before + 1);
+      await advance(31 * 60_000);
+      await ws.login('admin', admin().id);
+      const left = await h.ctx.db.kysely.selectFrom('ws_sessions').select('id').where('user_id', '=', u.id).execute();
+      expect(left).toEqual([]);
+    });
+
     it('logs out with POST, after which the session is gone; logout by GET is refused', async () => {
       const s = await ws.login('admin', admin().id);
       expect(err(await ws.get({ operation: 'logout', sessionName: s }))).toEqual({

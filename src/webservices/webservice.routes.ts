@@ -77,7 +77,7 @@ async function dispatch(
     if (!sessionName || sessionName.toLowerCase() === 'null') {
       throw new WsError('AUTHENTICATION_REQUIRED', WS_MESSAGES.AUTH_REQUIRED);
     }
-    caller = await resolveWsSession(ctx, deps, sessionName);
+    caller = await resolveWsSession(ctx, deps, sessionName, req.ip);
   }
   // the operation's registered type decides the source ($_GET or $_POST): a POST operation sent as GET
   // gets no parameters

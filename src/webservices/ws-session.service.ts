@@ -6,7 +6,13 @@ import { findUserById } from '../users/user.repository.js';
 import { WS_LIMITS } from './ws-deps.js';
 import { WS_MESSAGES, WsError } from './ws-errors.js';
 import type { WsCaller, WsDeps } from './ws-operation.js';
-import { deleteWsSession, findWsSession, insertWsSession, touchWsSession } from './ws-session.repository.js';
+import {
+  deleteStaleWsSessions,
+  deleteWsSession,
+  findWsSession,
+  insertWsSession,
+  touchWsSession,
+} from './ws-session.repository.js';
 
 /** A sessionName: 128 bits from the CSPRNG, hex like Vtiger's (which used `uniqid`/`rand`). */
 export function newSessionName(): string {
@@ -20,11 +26,14 @@ export async function openWsSession(
   ip: string,
 ): Promise<{ sessionName: string; id: number }> {
   const sessionName = newSessionName();
+  const now = ctx.clock.now();
+  // sessions nobody ends explicitly (most clients never log out) are swept here, not by a timer
+  await deleteStaleWsSessions(ctx.db.kysely, now - WS_LIMITS.sessionMs, now - WS_LIMITS.idleMs);
   const id = await insertWsSession(ctx.db.kysely, {
     sessionHash: sha256Hex(sessionName),
     userId,
     keyId,
-    now: ctx.clock.now(),
+    now,
     ip,
   });
   return { sessionName, id };
@@ -40,6 +49,7 @@ export async function resolveWsSession(
   ctx: AppContext,
   deps: WsDeps,
   sessionName: string,
+  ip: string,
 ): Promise<WsCaller> {
   const db = ctx.db.kysely;
   const invalid = () => new WsError('INVALID_SESSIONID', WS_MESSAGES.INVALID_SESSION);
@@ -64,6 +74,7 @@ export async function resolveWsSession(
     throw invalid();
   }
   if (now - row.last_seen_at >= WS_LIMITS.touchEveryMs) await touchWsSession(db, row.id, now);
+  deps.keys.noteKeyUse(ctx, row.key_id, ip);
   const principal = await loadPrincipal(db, user);
   return { user, principal, sessionId: row.id, keyId: row.key_id };
 }
