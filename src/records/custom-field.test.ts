@@ -81,6 +81,30 @@ describeEachDialect('custom fields', (h) => {
     expect(bad.json().error.message).toContain(t.name);
   });
 
+  it('shows a field added after records were read on the next read (no stale statements)', async () => {
+    const c = await h.request({
+      method: 'POST',
+      url: '/api/v1/records/Potentials',
+      as: h.admin,
+      payload: { potentialname: 'p', closingdate: '2026-01-01', sales_stage: 'Prospecting' },
+    });
+    expectStatus(c, 201);
+    const read = () =>
+      h.request({ method: 'GET', url: `/api/v1/records/Potentials/${c.json().id}`, as: h.admin });
+    const before = await read();
+    const added = (await addField('Potentials', { label: 'Late', type: 'string' })).json();
+    expect(before.json()).not.toHaveProperty(added.name);
+    const after = await read();
+    expectStatus(after, 200);
+    expect(after.json()).toHaveProperty(added.name, null);
+    const list = await h.request({
+      method: 'GET',
+      url: `/api/v1/records/Potentials?filter[${added.name}][empty]=true`,
+      as: h.admin,
+    });
+    expect(list.json().items).toHaveLength(1);
+  });
+
   it('audits the new field in the same transaction', async () => {
     const res = await addField('Leads', { label: 'Budget', type: 'currency' });
     expectStatus(res, 201);
