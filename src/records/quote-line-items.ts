@@ -1,5 +1,3 @@
-import type { Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
 import type { FieldValue } from './field-coerce.js';
 import { recordError } from './record.errors.js';
 import type { LineItemInput } from './record.model.js';
@@ -95,42 +93,4 @@ export function quoteTotals(nets: number[], v: ReadonlyMap<string, FieldValue>):
     ['pre_tax_total', preTax],
     ['hdnGrandTotal', grand],
   ]);
-}
-
-/** Replaces a quote's line items; returns their net prices. */
-export async function replaceLineItems(
-  trx: Transaction<Database>,
-  quoteId: number,
-  items: Array<CheckedLineItem & { listprice: number }>,
-): Promise<number[]> {
-  await trx.deleteFrom('quote_line_items').where('quote_id', '=', quoteId).execute();
-  const nets: number[] = [];
-  for (const [i, it] of items.entries()) {
-    const net = netPrice(it);
-    nets.push(net);
-    await trx
-      .insertInto('quote_line_items')
-      .values({
-        quote_id: quoteId,
-        sequence_no: i + 1,
-        product_id: it.productId,
-        quantity: it.quantity,
-        listprice: it.listprice,
-        discount_percent: it.discountPercent,
-        discount_amount: it.discountAmount,
-        comment: it.comment,
-        net_price: net,
-      })
-      .execute();
-  }
-  return nets;
-}
-
-export async function lineNets(trx: Transaction<Database>, quoteId: number): Promise<number[]> {
-  const rows = await trx
-    .selectFrom('quote_line_items')
-    .select('net_price')
-    .where('quote_id', '=', quoteId)
-    .execute();
-  return rows.map((r) => Number(r.net_price));
 }

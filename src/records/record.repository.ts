@@ -2,7 +2,7 @@ import type { Expression, Kysely, SqlBool, Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { type FieldValue, fromColumn, toColumn } from './field-coerce.js';
 import type { ModuleMeta } from './module-meta.js';
-import type { CrmRecord, LineItem } from './record.model.js';
+import type { CrmRecord } from './record.model.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 // biome-ignore lint/suspicious/noExplicitAny: module tables are defined by metadata at run time
@@ -181,32 +181,4 @@ export async function liveEntities(
     .where('id', 'in', ids)
     .where('deleted_at', 'is', null)
     .execute();
-}
-
-export async function selectLineItems(db: Q, quoteIds: number[]): Promise<Map<number, LineItem[]>> {
-  const out = new Map<number, LineItem[]>();
-  if (quoteIds.length === 0) return out;
-  const rows = await db
-    .selectFrom('quote_line_items')
-    .selectAll()
-    .where('quote_id', 'in', quoteIds)
-    .orderBy('quote_id')
-    .orderBy('sequence_no')
-    .execute();
-  for (const r of rows) {
-    const list = out.get(r.quote_id) ?? [];
-    list.push({
-      id: r.id,
-      sequenceNo: r.sequence_no,
-      productId: r.product_id,
-      quantity: Number(r.quantity),
-      listprice: Number(r.listprice),
-      discountPercent: r.discount_percent === null ? null : Number(r.discount_percent),
-      discountAmount: r.discount_amount === null ? null : Number(r.discount_amount),
-      comment: r.comment,
-      netPrice: Number(r.net_price),
-    });
-    out.set(r.quote_id, list);
-  }
-  return out;
 }

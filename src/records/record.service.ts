@@ -1,29 +1,22 @@
-import type { Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type { AppContext } from '../context.js';
-import type { Database } from '../db/schema.js';
 import type { Principal } from '../roles/permissions.js';
 import type { FieldValue } from './field-coerce.js';
 import { type ModuleMeta, type ModuleRef, resolveModule } from './module-meta.js';
-import {
-  type CheckedLineItem,
-  lineNets,
-  parseLineItems,
-  quoteTotals,
-  replaceLineItems,
-} from './quote-line-items.js';
+import type { CheckedLineItem } from './quote-line-items.js';
+import { lineNets, replaceLineItems } from './quote-line-items.repository.js';
+import { lineItemsInput, resolveLineItems, withLineItems, writeTotals } from './quote-line-items.service.js';
 import { recordError } from './record.errors.js';
 import type { CrmRecord } from './record.model.js';
 import {
   insertRecord,
   moduleColumns,
   nextRecordNumber,
-  selectLineItems,
   selectRecords,
   updateEntity,
   updateModuleRow,
 } from './record.repository.js';
-import { checkOwner, checkReferences, requireModule, scopeFor, visibleIds } from './record-access.js';
+import { checkOwner, checkReferences, requireModule, scopeFor } from './record-access.js';
 import { assertMandatory, type InputMode, parseRecordInput, recordLabel } from './record-input.js';
 import { scopeCondition } from './record-scope.js';
 
@@ -31,19 +24,6 @@ import { scopeCondition } from './record-scope.js';
 async function readBack(ctx: AppContext, meta: ModuleMeta, id: number): Promise<CrmRecord> {
   const [rec] = await selectRecords(ctx.db.kysely, meta, [sql`e.id = ${id}`]);
   return withLineItems(ctx, meta, [rec!]).then((r) => r[0]!);
-}
-
-export async function withLineItems(
-  ctx: AppContext,
-  meta: ModuleMeta,
-  recs: CrmRecord[],
-): Promise<CrmRecord[]> {
-  if (!meta.hasLineItems) return recs;
-  const items = await selectLineItems(
-    ctx.db.kysely,
-    recs.map((r) => r.id),
-  );
-  return recs.map((r) => ({ ...r, lineItems: items.get(r.id) ?? [] }));
 }
 
 /** A record the caller may see for `action`, or 404 (not found and not visible look the same). */
@@ -66,30 +46,6 @@ async function requireRecordAction(
   const [ok] = await selectRecords(ctx.db.kysely, meta, [sql`e.id = ${rec.id}`, scope]);
   if (!ok)
     throw recordError('RECORD_PERMISSION_DENIED', `You may see this ${meta.singular} but not ${action} it.`);
-}
-
-async function resolveLineItems(ctx: AppContext, p: Principal, raw: unknown) {
-  const items = parseLineItems(raw);
-  const ids = items.map((i) => i.productId);
-  const visible = await visibleIds(ctx.db.kysely, p, ids, ['Products']);
-  const missing = ids.find((id) => !visible.has(id));
-  if (missing !== undefined)
-    throw recordError('LINE_ITEM_INVALID', `lineItems: there is no Product ${missing} that you can see.`);
-  const prices = ids.length
-    ? ((await ctx.db.kysely
-        .selectFrom('crm_products' as never)
-        .select(['id', 'unit_price'] as never)
-        .where('id' as never, 'in', ids as never)
-        .execute()) as Array<{ id: number; unit_price: number | null }>)
-    : [];
-  return items.map((it) => ({
-    ...it,
-    listprice: it.listprice ?? Number(prices.find((x) => x.id === it.productId)?.unit_price ?? 0),
-  }));
-}
-
-function lineItemsInput(input: Record<string, unknown>): unknown {
-  return input.lineItems ?? input.LineItems;
 }
 
 export async function createRecord(
@@ -122,16 +78,6 @@ export async function createRecord(
     return id;
   });
   return readBack(ctx, meta, id);
-}
-
-async function writeTotals(
-  trx: Transaction<Database>,
-  meta: ModuleMeta,
-  id: number,
-  values: ReadonlyMap<string, FieldValue>,
-  nets: number[],
-) {
-  await updateModuleRow(trx, meta, id, moduleColumns(meta, quoteTotals(nets, values)));
 }
 
 export async function getRecord(
