@@ -154,6 +154,17 @@ describeEachDialect('records CRUD', (h) => {
     expect(results.map((r) => r.statusCode).sort()).toEqual([200, 409, 409]);
   });
 
+  it('shows a reference to a deleted record as empty', async () => {
+    const acc = await create(h, 'Accounts', { accountname: 'Doomed' });
+    const c = await create(h, 'Contacts', { lastname: 'Orphan', account_id: acc.id });
+    expectStatus(
+      await h.request({ method: 'DELETE', url: `/api/v1/records/Accounts/${acc.id}`, as: h.admin }),
+      204,
+    );
+    const res = await h.request({ method: 'GET', url: `/api/v1/records/Contacts/${c.id}`, as: h.admin });
+    expect(res.json().account_id).toBeNull();
+  });
+
   it('soft-deletes: the record answers 404 afterwards and leaves lists', async () => {
     const c = await create(h, 'Contacts', { lastname: 'Gone' });
     expectStatus(

@@ -50,7 +50,27 @@ export async function selectRecords(
   if (opts.limit !== undefined) q = q.limit(opts.limit);
   if (opts.offset) q = q.offset(opts.offset);
   const rows = (await q.execute()) as Array<Record<string, unknown>>;
-  return rows.map((r) => toRecord(meta, r));
+  return clearDeadReferences(
+    db,
+    meta,
+    rows.map((r) => toRecord(meta, r)),
+  );
+}
+
+/** A reference to a deleted record reads as empty, as in Vtiger (one query per page, only if needed). */
+async function clearDeadReferences(db: Q, meta: ModuleMeta, recs: CrmRecord[]): Promise<CrmRecord[]> {
+  const refFields = meta.fields.filter((f) => f.type === 'reference' && f.storage === 'module');
+  const ids = new Set<number>();
+  for (const r of recs)
+    for (const f of refFields) if (typeof r.fields[f.name] === 'number') ids.add(r.fields[f.name] as number);
+  if (ids.size === 0) return recs;
+  const live = new Set((await liveEntities(db, [...ids])).map((e) => e.id));
+  for (const r of recs)
+    for (const f of refFields) {
+      const v = r.fields[f.name];
+      if (typeof v === 'number' && !live.has(v)) r.fields[f.name] = null;
+    }
+  return recs;
 }
 
 export async function countRecords(db: Q, meta: ModuleMeta, where: Expression<SqlBool>[]): Promise<number> {
