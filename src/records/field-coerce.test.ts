@@ -20,6 +20,7 @@ describe('coerceFieldValue', () => {
     ['date', '2024-02-29', '2024-02-29'],
     ['datetime', '2026-01-02 03:04:05', Date.UTC(2026, 0, 2, 3, 4, 5)],
     ['datetime', '2026-01-02T03:04:05+01:00', Date.UTC(2026, 0, 2, 2, 4, 5)],
+    ['datetime', '2026-01-02', Date.UTC(2026, 0, 2)],
     ['boolean', 'yes', true],
     ['boolean', '0', false],
     ['boolean', true, true],

@@ -125,7 +125,12 @@ export function coerceFieldValue(field: FieldDef, raw: unknown): Coerced {
 function coerceDateTime(raw: unknown): Coerced {
   if (typeof raw === 'number') return Number.isSafeInteger(raw) ? ok(raw) : bad('must be a date and time');
   if (typeof raw !== 'string') return bad('must be a date and time');
-  const s = VTIGER_DATETIME.test(raw) ? `${raw.replace(' ', 'T')}Z` : raw;
+  // Vtiger's "Y-m-d H:i:s" and a bare date (midnight) are UTC; ISO 8601 strings carry their own offset
+  const s = VTIGER_DATETIME.test(raw)
+    ? `${raw.replace(' ', 'T')}Z`
+    : isValidDate(raw)
+      ? `${raw}T00:00:00Z`
+      : raw;
   const ms = /^\d{4}-\d{2}-\d{2}T/.test(s) ? Date.parse(s) : NaN;
   return Number.isFinite(ms) ? ok(ms) : bad('must be a date and time such as 2026-11-23T09:00:00Z');
 }
