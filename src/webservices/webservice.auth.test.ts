@@ -258,7 +258,11 @@ describeEachDialect('web services: challenge, login and sessions', (h) => {
       expect(ws.keys.used.length).toBe(before + 1);
       await advance(31 * 60_000);
       await ws.login('admin', admin().id);
-      const left = await h.ctx.db.kysely.selectFrom('ws_sessions').select('id').where('user_id', '=', u.id).execute();
+      const left = await h.ctx.db.kysely
+        .selectFrom('ws_sessions')
+        .select('id')
+        .where('user_id', '=', u.id)
+        .execute();
       expect(left).toEqual([]);
     });
 
@@ -299,6 +303,20 @@ describeEachDialect('web services: challenge, login and sessions', (h) => {
         expect(res.statusCode).toBe(200);
         expect(JSON.parse(res.body).error.code).toBe('INVALID_AUTH_TOKEN');
       }
+    });
+
+    it('answers a body over the limit with the envelope, not a crash', async () => {
+      const res = await ws.app.inject({
+        method: 'POST',
+        url: '/webservice.php',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `operation=login&username=${'a'.repeat(2_000_000)}`,
+      });
+      expect(res.statusCode).toBe(413);
+      expect(JSON.parse(res.body)).toEqual({
+        success: false,
+        error: { message: 'The request body is too large', code: 'INVALID_REQUEST' },
+      });
     });
 
     it('sends the PHP no-cache headers', async () => {

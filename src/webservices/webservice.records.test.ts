@@ -201,6 +201,43 @@ describeEachDialect('web services: records, sharing and Vtiger formats', (h) => 
     });
   });
 
+  describe('VTQL over real modules', () => {
+    it('filters by text, LIKE, boolean, number, datetime, owner and id on this database', async () => {
+      const a = ok(
+        await create(admin, 'Contacts', {
+          lastname: 'Vtql-Alpha',
+          donotcall: '1',
+          email: 'alpha@example.com',
+        }),
+      );
+      const b = ok(await create(admin, 'Contacts', { lastname: 'vtql-beta', donotcall: '0' }));
+      const names = async (where: string) =>
+        ok(await query(admin, `SELECT lastname FROM Contacts WHERE ${where} ORDER BY lastname;`)).map(
+          (r: { lastname: string }) => r.lastname,
+        );
+      expect(await names("lastname LIKE 'vtql-%'")).toEqual(['Vtql-Alpha', 'vtql-beta']);
+      expect(await names("lastname = 'vtql-beta'")).toEqual(['vtql-beta']);
+      expect(await names("lastname LIKE 'vtql%' AND donotcall = '1'")).toEqual(['Vtql-Alpha']);
+      expect(
+        await names(`id IN ('${a.id}', '${b.id}') AND modifiedtime >= '2000-01-01 00:00:00'`),
+      ).toHaveLength(2);
+      expect(await names(`lastname LIKE 'vtql%' AND assigned_user_id = '19x${h.admin.userId}'`)).toHaveLength(
+        2,
+      );
+      expect(await names("lastname LIKE 'vtql%' AND donotcall = 'maybe'")).toEqual([]);
+      const p = ok(await create(admin, 'Products', { productname: 'Gizmo', unit_price: '25.5' }));
+      const rows = ok(
+        await query(
+          admin,
+          "SELECT productname FROM Products WHERE unit_price > '20' AND unit_price < 'abc';",
+        ),
+      );
+      expect(rows).toEqual([]);
+      const cheap = ok(await query(admin, "SELECT productname FROM Products WHERE unit_price >= '25.5';"));
+      expect(cheap).toContainEqual({ productname: 'Gizmo', id: p.id });
+    });
+  });
+
   describe('sync and related records', () => {
     it('syncs the caller’s changes and deletions since a time', async () => {
       const since = String(Math.floor(h.clock.now() / 1000));
