@@ -73,9 +73,11 @@ export async function visibleIds(
 ): Promise<Set<number>> {
   const rows = await entitiesWithOwnerRole(db, [...new Set(ids)]);
   const out = new Set<number>();
+  const sharingOf = new Map<string, SharingAccess>();
   for (const r of rows) {
     if (!modules.includes(r.module)) continue;
-    const sharing = await moduleSharing(db, r.module);
+    const sharing = sharingOf.get(r.module) ?? (await moduleSharing(db, r.module));
+    sharingOf.set(r.module, sharing);
     if (canAccessRecord(p, r.module, 'view', sharing, { ownerId: r.owner_id, ownerRolePath: r.path }))
       out.add(r.id);
   }
