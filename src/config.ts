@@ -24,6 +24,11 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_USER: z.coerce.number().int().min(1).default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
   LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  KEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
+  KEY_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
+  KEY_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
+  AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(1000).default(500),
+  KEY_USAGE_FLUSH_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -40,6 +45,9 @@ export interface Config {
   trustProxy: boolean;
   bodyLimit: number;
   loginThrottle: { maxPerUser: number; maxPerIp: number; windowMs: number };
+  accessKeys: { perMinute: number; maxFailuresPerIp: number; failureWindowMs: number; usageFlushMs: number };
+  /** how long a replica may serve a cached key lookup or permission set; 0 turns the cache off */
+  authCacheTtlMs: number;
   /** Cheaper password hashing for the test suite only; never set from the environment. */
   fastPasswordHashing: boolean;
 }
@@ -76,6 +84,13 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       maxPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
       windowMs: e.LOGIN_FAILURE_WINDOW_SECONDS * 1000,
     },
+    accessKeys: {
+      perMinute: e.KEY_RATE_LIMIT_PER_MINUTE,
+      maxFailuresPerIp: e.KEY_MAX_FAILURES_PER_IP,
+      failureWindowMs: e.KEY_FAILURE_WINDOW_SECONDS * 1000,
+      usageFlushMs: Math.round(e.KEY_USAGE_FLUSH_SECONDS * 1000),
+    },
+    authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
     fastPasswordHashing: false,
   };
 }

@@ -1,10 +1,14 @@
 import fs from 'node:fs';
+import { AuthCache } from './access-keys/auth-cache.js';
+import { KeyLimits } from './access-keys/key-limits.js';
+import { KeyUsageRecorder } from './access-keys/key-usage.recorder.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/password.js';
 import type { Config } from './config.js';
 import { type Db, openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { createLogger, type Logger } from './platform/logger.js';
+import { createSecretBox, loadMasterKey, type SecretBox } from './platform/secrets.js';
 
 /** Everything a request handler or job may use, built once at start and passed explicitly. */
 export interface AppContext {
@@ -13,6 +17,11 @@ export interface AppContext {
   logger: Logger;
   clock: Clock;
   passwords: PasswordHasher;
+  /** encryption and keyed digests for secrets at rest (access keys) */
+  secrets: SecretBox;
+  keyUsage: KeyUsageRecorder;
+  keyLimits: KeyLimits;
+  authCache: AuthCache;
 }
 
 export interface ContextOverrides {
@@ -26,15 +35,36 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   if (config.database.kind === 'sqlite') fs.mkdirSync(config.dataDir, { recursive: true });
   const db = overrides.db ?? openDatabase(config.database);
   await migrateToLatest(db);
+  const clock = overrides.clock ?? systemClock;
+  const master = loadMasterKey(config.secretKeyHex, config.dataDir);
+  if (master.source === 'generated') {
+    logger.info(
+      { file: 'DATA_DIR/secret.key' },
+      'generated the master key for secrets at rest; back it up with the data',
+    );
+  }
+  if (master.source !== 'env' && config.database.kind === 'postgres') {
+    logger.warn(
+      'RAPPORT_SECRET_KEY is not set: replicas sharing this PostgreSQL must all use the same DATA_DIR/secret.key',
+    );
+  }
+  const keyUsage = new KeyUsageRecorder(db.kysely, clock, logger, config.accessKeys.usageFlushMs);
+  keyUsage.start();
+  const { perMinute, maxFailuresPerIp, failureWindowMs } = config.accessKeys;
   return {
     config,
     db,
     logger,
-    clock: overrides.clock ?? systemClock,
+    clock,
     passwords: createPasswordHasher(config.fastPasswordHashing),
+    secrets: createSecretBox(master.key),
+    keyUsage,
+    keyLimits: new KeyLimits(perMinute, maxFailuresPerIp, failureWindowMs),
+    authCache: new AuthCache(clock, config.authCacheTtlMs),
   };
 }
 
 export async function closeContext(ctx: AppContext): Promise<void> {
+  await ctx.keyUsage.stop();
   await ctx.db.close();
 }

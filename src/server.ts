@@ -1,3 +1,4 @@
+import { ensureKeysForAllUsers } from './access-keys/access-key.service.js';
 import type { Config } from './config.js';
 import { closeContext, createContext } from './context.js';
 import { buildApp } from './http/app.js';
@@ -17,6 +18,8 @@ export async function serve(config: Config): Promise<void> {
       'created the administrator account "admin" with the password from RAPPORT_ADMIN_PASSWORD',
     );
   }
+  const generated = await ensureKeysForAllUsers(ctx);
+  if (generated > 0) ctx.logger.info({ users: generated }, 'generated access keys for users who had none');
   const app = await buildApp(ctx);
   await app.listen({ port: config.port, host: config.host });
 

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
@@ -74,6 +77,8 @@ export class Harness {
   async start(configOverrides: Partial<Config> = {}): Promise<void> {
     const config: Config = {
       ...parseConfig({ LOG_LEVEL: 'info' }),
+      dataDir: mkdtempSync(path.join(tmpdir(), 'rapport-test-')),
+      secretKeyHex: randomBytes(32).toString('hex'),
       fastPasswordHashing: true,
       adminPassword: ADMIN_PASSWORD,
       ...configOverrides,
@@ -149,6 +154,13 @@ export class Harness {
     if (res.statusCode !== 201) throw new Error(`create user failed: ${res.statusCode} ${res.body}`);
     const id = (res.json() as { id: number }).id;
     return { id, username, password, session: await this.login(username, password) };
+  }
+
+  /** The caller's own access key, revealed through the API. */
+  async accessKey(as: Session): Promise<string> {
+    const res = await this.request({ method: 'GET', url: '/api/v1/users/me/access-key', as });
+    if (res.statusCode !== 200) throw new Error(`reading key failed: ${res.statusCode} ${res.body}`);
+    return (res.json() as { accessKey: string }).accessKey;
   }
 
   allLogs(): string {

@@ -14,6 +14,18 @@ export interface CredentialCase {
   expect: { status: number; code?: string | RegExp };
 }
 
+/**
+ * Routes under /users/:id act on that user's own things (key, API access, profile). Only the user and
+ * admins may use them; the user directory (GET /users/:id) is readable by every signed-in user.
+ */
+export function isOtherUsersObject(route: RegisteredRoute): boolean {
+  return (
+    route.access === 'authenticated' &&
+    route.url.includes('/users/:id') &&
+    !(route.method === 'GET' && route.url.endsWith('/users/:id'))
+  );
+}
+
 export function concreteUrl(route: RegisteredRoute, id: number | string): string {
   return route.url.replace(/:id\b/g, String(id)).replace(/:(\w+)/g, 'x');
 }
@@ -43,6 +55,12 @@ export const sessionCases = (nonAdmin: () => Session): CredentialCase[] => [
     name: 'a non-admin on an admin route',
     headers: async (_h, route) =>
       route.access === 'admin' ? { cookie: nonAdmin().cookie, 'x-csrf-token': nonAdmin().csrfToken } : null,
+    expect: { status: 403, code: 'PERMISSION_DENIED' },
+  },
+  {
+    name: "a non-admin on another user's object",
+    headers: async (_h, route) =>
+      isOtherUsersObject(route) ? { cookie: nonAdmin().cookie, 'x-csrf-token': nonAdmin().csrfToken } : null,
     expect: { status: 403, code: 'PERMISSION_DENIED' },
   },
 ];
@@ -85,3 +103,79 @@ export function securityMatrix(h: Harness, cases: () => CredentialCase[], target
     expect(checked).toBeGreaterThan(routes.length * 2);
   });
 }
+
+export interface KeyFixtures {
+  /** a working key of a non-admin user */
+  valid: string;
+  /** the previous key of a user whose key was regenerated */
+  revoked: string;
+  apiAccessOff: string;
+  inactiveUser: string;
+  /** a well-formed key with a valid checksum that was never issued */
+  neverIssued: string;
+}
+
+/** Every access-key state an integration can be in, against every protected route. */
+export const keyCases = (k: () => KeyFixtures): CredentialCase[] => {
+  const bearer = (key: string) => async () => ({ authorization: `Bearer ${key}` });
+  const typo = (key: string) => key.slice(0, 10) + (key[10] === 'a' ? 'b' : 'a') + key.slice(11);
+  return [
+    {
+      name: 'a key with a leading space',
+      headers: async () => ({ authorization: `Bearer  ${k().valid}` }),
+      expect: { status: 401, code: 'ACCESS_KEY_WHITESPACE' },
+    },
+    {
+      name: 'a key with a trailing space (Basic)',
+      headers: async () => ({ authorization: `Basic ${Buffer.from(`x:${k().valid} `).toString('base64')}` }),
+      expect: { status: 401, code: 'ACCESS_KEY_WHITESPACE' },
+    },
+    {
+      name: 'a malformed key',
+      headers: bearer('7IJXiH9gR4FfCPZp'),
+      expect: { status: 401, code: 'ACCESS_KEY_MALFORMED' },
+    },
+    {
+      name: 'a mistyped key (bad checksum)',
+      headers: async () => ({ authorization: `Bearer ${typo(k().valid)}` }),
+      expect: { status: 401, code: 'ACCESS_KEY_CHECKSUM_MISMATCH' },
+    },
+    {
+      name: 'a never-issued key',
+      headers: async () => ({ authorization: `Bearer ${k().neverIssued}` }),
+      expect: { status: 401, code: 'ACCESS_KEY_INVALID' },
+    },
+    {
+      name: 'a revoked (regenerated) key',
+      headers: async () => ({ authorization: `Bearer ${k().revoked}` }),
+      expect: { status: 401, code: 'ACCESS_KEY_INVALID' },
+    },
+    {
+      name: 'a key with API access off',
+      headers: async () => ({ authorization: `Bearer ${k().apiAccessOff}` }),
+      expect: { status: 403, code: 'API_ACCESS_DISABLED' },
+    },
+    {
+      name: "an inactive user's key",
+      headers: async () => ({ authorization: `Bearer ${k().inactiveUser}` }),
+      expect: { status: 403, code: 'ACCOUNT_INACTIVE' },
+    },
+    {
+      name: 'an unsupported Authorization scheme',
+      headers: async () => ({ authorization: `Digest ${k().valid}` }),
+      expect: { status: 401, code: 'UNSUPPORTED_AUTH_SCHEME' },
+    },
+    {
+      name: "a non-admin's key on an admin route",
+      headers: async (_h, route) =>
+        route.access === 'admin' ? { authorization: `Bearer ${k().valid}` } : null,
+      expect: { status: 403, code: 'PERMISSION_DENIED' },
+    },
+    {
+      name: "a non-admin's key on another user's object",
+      headers: async (_h, route) =>
+        isOtherUsersObject(route) ? { authorization: `Bearer ${k().valid}` } : null,
+      expect: { status: 403, code: 'PERMISSION_DENIED' },
+    },
+  ];
+};

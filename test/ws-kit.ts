@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 import type { AppContext } from '../src/context.js';
-import type { Db } from '../src/db/database.js';
 import { wsOperations } from '../src/webservices/ops/index.js';
 import { webserviceRoutes } from '../src/webservices/webservice.routes.js';
 import type { WsKeyFunctions } from '../src/webservices/ws-deps.js';
@@ -35,7 +34,7 @@ export class FakeKeys implements WsKeyFunctions {
   async loadKeyForUser(_ctx: AppContext, userId: number) {
     return this.keys.get(userId) ?? null;
   }
-  async currentKeyId(_db: Db, userId: number) {
+  async currentKeyId(_db: unknown, userId: number) {
     const k = this.keys.get(userId);
     return k?.apiAccess ? k.keyId : null;
   }

@@ -5,7 +5,7 @@ import { actorFromRequest, recordAudit } from '../audit/audit.repository.js';
 import type { AppContext } from '../context.js';
 import { CRM_MODULES } from '../roles/modules.js';
 import { canUseModule, MODULE_ACTIONS } from '../roles/permissions.js';
-import { loadPrincipal } from '../roles/role.repository.js';
+import { principalFor } from '../roles/principal.js';
 import { userView, userViewSchema } from '../users/user.model.js';
 import { findPasswordHash, findUserByUsername } from '../users/user.repository.js';
 import { authError } from './auth.errors.js';
@@ -130,7 +130,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
     async (req) => {
       const auth = req.auth!;
-      const principal = await loadPrincipal(db, auth.user);
+      const principal = await principalFor(ctx, auth.user);
       return {
         user: userView(auth.user),
         authMethod: auth.method,

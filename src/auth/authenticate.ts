@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { authenticateWithKey } from '../access-keys/key-auth.js';
 import type { AppContext } from '../context.js';
 import { safeEqual } from '../platform/crypto.js';
 import { authError } from './auth.errors.js';
@@ -7,7 +8,8 @@ import { resolveSession, SESSION_COOKIE } from './session.service.js';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * Runs before body parsing on every request: resolves the caller from a session cookie and enforces the
+ * Runs before body parsing on every request: resolves the caller from an access key (Authorization header)
+ * or a session cookie, and enforces the
  * route's declared access level and, for cookie-authenticated writes, the CSRF token.
  */
 export async function authenticateRequest(ctx: AppContext, req: FastifyRequest): Promise<void> {
@@ -16,7 +18,10 @@ export async function authenticateRequest(ctx: AppContext, req: FastifyRequest):
 
   const authorization = req.headers.authorization;
   if (authorization !== undefined) {
-    throw authError('AUTHENTICATION_REQUIRED', 'This Authorization scheme is not supported here.');
+    // an access key carries no ambient authority, so key-authenticated writes need no CSRF token
+    req.auth = await authenticateWithKey(ctx, req, authorization);
+    assertAccess(req, access);
+    return;
   }
   const token = req.cookies[SESSION_COOKIE];
   if (!token) {
@@ -39,7 +44,11 @@ export async function authenticateRequest(ctx: AppContext, req: FastifyRequest):
       throw authError('CSRF_TOKEN_INVALID', 'Missing or wrong X-CSRF-Token header for a signed-in change.');
     }
   }
-  if (access === 'admin' && !req.auth.user.isAdmin) {
+  assertAccess(req, access);
+}
+
+function assertAccess(req: FastifyRequest, access: string): void {
+  if (access === 'admin' && !req.auth?.user.isAdmin) {
     throw authError('PERMISSION_DENIED', 'You do not have permission to do this: it needs an administrator.');
   }
 }

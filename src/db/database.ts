@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -14,32 +14,13 @@ export type DatabaseTarget =
 export interface Db {
   kysely: Kysely<Database>;
   dialect: DialectName;
+  /** the PostgreSQL schema this connection works in, when not the default (tests use one per file) */
+  schema?: string;
   close(): Promise<void>;
 }
 
 /** int8 (bigint) carries our epoch-millisecond timestamps and counts; they fit a JS number. */
 const PG_INT8_OID = 20;
-
-/**
- * Kysely's SQLite driver prepares every statement again on every query, which costs more than running it.
- * It runs one query at a time on its one connection, so reusing prepared statements is safe; SQLite
- * re-prepares them itself after a schema change (custom fields).
- */
-function withStatementCache(sqlite: SQLite.Database, max = 2000): SqliteDatabase {
-  const cache = new Map<string, SQLite.Statement>();
-  return {
-    close: () => sqlite.close(),
-    prepare(sql: string) {
-      let stmt = cache.get(sql);
-      if (!stmt) {
-        stmt = sqlite.prepare(sql);
-        if (cache.size >= max) cache.delete(cache.keys().next().value as string);
-        cache.set(sql, stmt);
-      }
-      return stmt;
-    },
-  };
-}
 
 export function openDatabase(target: DatabaseTarget): Db {
   if (target.kind === 'sqlite') {
@@ -66,5 +47,27 @@ export function openDatabase(target: DatabaseTarget): Db {
     },
   });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+  return { kysely, dialect: 'postgres', schema: target.schema, close: () => kysely.destroy() };
+}
+
+/**
+ * Kysely prepares every query anew; on SQLite preparing costs more than running a short query. Kysely
+ * compiles the same SQL text for the same query shape, so prepared statements are cached by that text.
+ */
+function withStatementCache(sqlite: SQLite.Database, max = 500) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (stmt) {
+        cache.delete(sql);
+      } else {
+        stmt = sqlite.prepare(sql);
+        if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(sql, stmt);
+      return stmt;
+    },
+  };
 }

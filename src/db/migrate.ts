@@ -1,6 +1,7 @@
 import { type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Db, DialectName } from './database.js';
 import * as m0001 from './migrations/0001-foundation.js';
+import * as m0002 from './migrations/0002-access-keys.js';
 import * as m0003 from './migrations/0003-records.js';
 import * as m0004 from './migrations/0004-webservices.js';
 
@@ -12,6 +13,7 @@ interface DialectMigration {
 /** Listed statically so the build needs no file-system discovery; names sort in order of application. */
 const MIGRATIONS: Record<string, DialectMigration> = {
   '0001-foundation': m0001,
+  '0002-access-keys': m0002,
   '0003-records': m0003,
   '0004-webservices': m0004,
 };
@@ -38,6 +40,8 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
     provider: new StaticProvider(db.dialect),
     // features land on parallel branches; a later-numbered migration may be applied before an earlier one
     allowUnorderedMigrations: true,
+    // Kysely looks for its tables by name in every schema unless told which one
+    ...(db.schema && { migrationTableSchema: db.schema }),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));

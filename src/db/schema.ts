@@ -1,3 +1,4 @@
+import type { AccessKeyTable, AccessKeyUsageTable } from '../access-keys/access-key.table.js';
 import type { AuditLogTable } from '../audit/audit.table.js';
 import type { AuthFailureTable, SessionTable } from '../auth/session.table.js';
 import type {
@@ -32,4 +33,6 @@ export interface Database {
   quote_line_items: QuoteLineItemTable;
   ws_challenges: WsChallengeTable;
   ws_sessions: WsSessionTable;
+  access_keys: AccessKeyTable;
+  access_key_usage: AccessKeyUsageTable;
 }

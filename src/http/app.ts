@@ -9,6 +9,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { accessKeyRoutes } from '../access-keys/access-key.routes.js';
 import { auditRoutes } from '../audit/audit.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { authenticateRequest } from '../auth/authenticate.js';
@@ -90,6 +91,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       await roleRoutes(api, ctx);
       await auditRoutes(api, ctx);
       await recordRoutes(api, ctx);
+      await accessKeyRoutes(api, ctx);
     },
     { prefix: '/api/v1' },
   );

@@ -6,6 +6,10 @@ export interface AuthState {
   user: User;
   method: 'session' | 'access-key';
   session?: { id: number; csrfToken: string };
+  /** the key that authenticated the request, when method is 'access-key' */
+  keyId?: number;
+  /** set while an admin is logged in as this user */
+  impersonator?: { id: number; username: string };
 }
 
 declare module 'fastify' {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorFromRequest, recordAudit } from '../audit/audit.repository.js';
+import { authChangingTransaction } from '../auth/auth-change.js';
 import type { AppContext } from '../context.js';
 import { errorTable } from '../http/errors.js';
 import { CRM_MODULES } from './modules.js';
@@ -96,7 +97,7 @@ export async function roleRoutes(app: FastifyInstance, ctx: AppContext): Promise
       if (!parent)
         throw roleError('ROLE_NOT_FOUND', `There is no role ${req.body.parentId} to put the new role under.`);
       await assertProfilesExist(ctx, req.body.profileIds);
-      const id = await db.transaction().execute(async (trx) => {
+      const id = await authChangingTransaction(ctx, async (trx) => {
         const id = await insertRole(trx, req.body.name, parent, ctx.clock.now());
         await setRoleProfiles(trx, id, req.body.profileIds);
         await recordAudit(
@@ -148,7 +149,7 @@ export async function roleRoutes(app: FastifyInstance, ctx: AppContext): Promise
           );
       }
       if (profileIds) await assertProfilesExist(ctx, profileIds);
-      await db.transaction().execute(async (trx) => {
+      await authChangingTransaction(ctx, async (trx) => {
         if (newName)
           await trx.updateTable('roles').set({ name: newName }).where('id', '=', role.id).execute();
         if (newParent) await moveRole(trx, role, newParent);
@@ -204,7 +205,7 @@ export async function roleRoutes(app: FastifyInstance, ctx: AppContext): Promise
       if (transferTo !== undefined && (transferTo === role.id || !(await findRole(db, transferTo)))) {
         throw roleError('ROLE_NOT_FOUND', `There is no other role ${transferTo} to move the users to.`);
       }
-      await db.transaction().execute(async (trx) => {
+      await authChangingTransaction(ctx, async (trx) => {
         if (transferTo !== undefined)
           await trx
             .updateTable('users')
@@ -259,7 +260,7 @@ export async function roleRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
     async (req, reply) => {
       await assertProfileNameFree(ctx, req.body.name);
-      const id = await db.transaction().execute(async (trx) => {
+      const id = await authChangingTransaction(ctx, async (trx) => {
         const row = await trx
           .insertInto('profiles')
           .values({ name: req.body.name, description: req.body.description, created_at: ctx.clock.now() })
@@ -298,7 +299,7 @@ export async function roleRoutes(app: FastifyInstance, ctx: AppContext): Promise
       const profile = await findProfile(db, req.params.id);
       if (!profile) throw roleError('PROFILE_NOT_FOUND', `There is no profile ${req.params.id}.`);
       if (req.body.name && req.body.name !== profile.name) await assertProfileNameFree(ctx, req.body.name);
-      await db.transaction().execute(async (trx) => {
+      await authChangingTransaction(ctx, async (trx) => {
         const { name: n, description } = req.body;
         if (n !== undefined || description !== undefined)
           await trx
@@ -342,7 +343,7 @@ export async function roleRoutes(app: FastifyInstance, ctx: AppContext): Promise
         .where('profile_id', '=', profile.id)
         .executeTakeFirst();
       if (used) throw roleError('PROFILE_IN_USE', 'Roles still use this profile; take it off them first.');
-      await db.transaction().execute(async (trx) => {
+      await authChangingTransaction(ctx, async (trx) => {
         await trx.deleteFrom('profiles').where('id', '=', profile.id).execute();
         await recordAudit(
           trx,
@@ -385,7 +386,7 @@ export async function roleRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
     async (req) => {
       const before = await getSharingDefaults(db);
-      await db.transaction().execute(async (trx) => {
+      await authChangingTransaction(ctx, async (trx) => {
         for (const [module, access] of Object.entries(req.body)) {
           await trx.updateTable('sharing_defaults').set({ access }).where('module', '=', module).execute();
         }

@@ -18,6 +18,7 @@ export interface User {
   createdAt: number;
   updatedAt: number;
   deletedAt: number | null;
+  apiAccess: boolean;
 }
 
 export function toUser(row: UserRow & { role_name?: string | null }): User {
@@ -38,6 +39,7 @@ export function toUser(row: UserRow & { role_name?: string | null }): User {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     deletedAt: row.deleted_at,
+    apiAccess: Boolean(row.api_access),
   };
 }
 
@@ -73,6 +75,7 @@ export const userViewSchema = z
     email: z.string(),
     status: z.enum(['Active', 'Inactive']),
     isAdmin: z.boolean(),
+    apiAccess: z.boolean().describe("whether the user's access key may be used"),
     roleId: z.number().int(),
     roleName: z.string().nullable(),
     timeZone: z.string(),
@@ -94,6 +97,7 @@ export function userView(u: User): UserView {
     email: u.email,
     status: u.status,
     isAdmin: u.isAdmin,
+    apiAccess: u.apiAccess,
     roleId: u.roleId,
     roleName: u.roleName,
     timeZone: u.timeZone,

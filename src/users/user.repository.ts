@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Insertable, type Kysely, sql, type Transaction, type Updateable } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { toUser, type User } from './user.model.js';
 import type { UserTable } from './user.table.js';
@@ -63,14 +63,14 @@ export async function listUsers(db: Q, q: UserListQuery): Promise<{ items: User[
   return { items: rows.map(toUser), total: Number(total.n) };
 }
 
-export type NewUserRow = Omit<UserTable, 'id'>;
+export type NewUserRow = Omit<Insertable<UserTable>, 'id'>;
 
 export async function insertUser(trx: Q, row: NewUserRow): Promise<number> {
   const r = await trx.insertInto('users').values(row).returning('id').executeTakeFirstOrThrow();
   return r.id;
 }
 
-export async function updateUserRow(trx: Q, id: number, patch: Partial<NewUserRow>): Promise<void> {
+export async function updateUserRow(trx: Q, id: number, patch: Updateable<UserTable>): Promise<void> {
   await trx.updateTable('users').set(patch).where('id', '=', id).execute();
 }
 

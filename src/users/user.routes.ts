@@ -2,9 +2,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorFromRequest, recordAudit } from '../audit/audit.repository.js';
+import { authChangingTransaction } from '../auth/auth-change.js';
 import { PASSWORD_MAX_LENGTH } from '../auth/password-policy.js';
 import { deleteUserSessions } from '../auth/session.repository.js';
 import type { AppContext } from '../context.js';
+import { selfOrAdmin } from './self-or-admin.js';
 import { userError } from './user.errors.js';
 import {
   DATE_FORMATS,
@@ -139,6 +141,7 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
     '/users/:id',
     {
       config: { access: 'authenticated' },
+      preValidation: selfOrAdmin('change'),
       schema: {
         tags,
         summary: 'Change a user. Users change their own names and preferences; admins change anything.',
@@ -171,7 +174,7 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
       ) {
         throw userError('ROLE_NOT_FOUND', `There is no role ${patch.roleId}.`);
       }
-      await db.transaction().execute(async (trx) => {
+      await authChangingTransaction(ctx, async (trx) => {
         await updateUserRow(trx, target.id, { ...toRowPatch(patch), updated_at: ctx.clock.now() });
         const deactivated = patch.status === 'Inactive' && target.status === 'Active';
         if (deactivated) await deleteUserSessions(trx, target.id);

@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import { issueKey } from '../access-keys/access-key.service.js';
 import { type AuditActor, recordAudit } from '../audit/audit.repository.js';
 import { passwordProblem } from '../auth/password-policy.js';
 import type { AppContext } from '../context.js';
@@ -56,6 +57,8 @@ export async function createUser(
     updated_at: now,
     deleted_at: null,
   });
+  // a user never has a blank key: it exists from creation (API access on, as in Vtiger)
+  await issueKey(ctx, trx, id);
   await recordAudit(
     trx,
     actor,

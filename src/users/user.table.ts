@@ -20,6 +20,8 @@ export interface UserTable {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  /** owned by the access-keys feature: whether the user's key may be used (Crelate's "API access") */
+  api_access: Generated<number | boolean>;
 }
 
 export type UserRow = Selectable<UserTable>;

@@ -1,5 +1,6 @@
+import type { Kysely } from 'kysely';
 import type { AppContext } from '../context.js';
-import type { Db } from '../db/database.js';
+import type { Database } from '../db/schema.js';
 
 /**
  * The access-key functions web services need, exactly as `src/access-keys/access-key.service.ts` exports
@@ -10,7 +11,7 @@ export interface WsKeyFunctions {
     ctx: AppContext,
     userId: number,
   ): Promise<{ keyId: number; plaintext: string; apiAccess: boolean } | null>;
-  currentKeyId(db: Db, userId: number): Promise<number | null>;
+  currentKeyId(db: Kysely<Database>, userId: number): Promise<number | null>;
   noteKeyUse(ctx: AppContext, keyId: number, ip: string): void;
 }
 

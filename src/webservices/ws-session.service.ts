@@ -67,7 +67,7 @@ export async function resolveWsSession(
   }
   const [user, currentKey] = await Promise.all([
     findUserById(db, row.user_id),
-    deps.keys.currentKeyId(ctx.db, row.user_id),
+    deps.keys.currentKeyId(db, row.user_id),
   ]);
   if (user?.status !== 'Active' || user.deletedAt !== null || currentKey !== row.key_id) {
     await deleteWsSession(db, row.id);

@@ -1,0 +1,148 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+
+export const ROOT = path.resolve(import.meta.dirname, '..');
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  non2xx: number;
+  errors: number;
+  durationSeconds: number;
+  connections: number;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  run(): Promise<Record<string, unknown>>;
+}
+
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const port = (srv.address() as { port: number }).port;
+  srv.close();
+  return port;
+}
+
+export interface Proc {
+  url: string;
+  stop(): Promise<void>;
+  child: ChildProcess;
+}
+
+/** Starts a node process serving HTTP and waits until `readyPath` answers 200. */
+export async function startNode(
+  args: string[],
+  env: Record<string, string>,
+  readyPath = '/healthz',
+): Promise<Proc> {
+  const port = await freePort();
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`process exited early: ${args.join(' ')}`);
+    try {
+      if ((await fetch(url + readyPath)).ok) break;
+    } catch {
+      // not yet listening
+    }
+    if (Date.now() > deadline) throw new Error(`not ready: ${args.join(' ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+/** A fresh Rapport (built `dist/`) on SQLite in a temporary directory. */
+export async function startRapport(
+  extraEnv: Record<string, string> = {},
+): Promise<Proc & { adminPassword: string }> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'rapport-bench-'));
+  const adminPassword = 'bench-admin-password';
+  const proc = await startNode([path.join(ROOT, 'bin/rapport.js'), 'serve'], {
+    DATA_DIR: dataDir,
+    RAPPORT_ADMIN_PASSWORD: adminPassword,
+    LOG_LEVEL: 'warn',
+    KEY_RATE_LIMIT_PER_MINUTE: '1000000000',
+    ...extraEnv,
+  });
+  return {
+    ...proc,
+    adminPassword,
+    async stop() {
+      await proc.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function load(
+  url: string,
+  opts: {
+    connections?: number;
+    duration?: number;
+    headers?: Record<string, string>;
+    method?: string;
+    body?: string;
+  } = {},
+): Promise<LoadResult> {
+  const connections = opts.connections ?? 50;
+  const duration = opts.duration ?? 10;
+  const request = {
+    url,
+    connections,
+    method: opts.method ?? 'GET',
+    headers: opts.headers ?? {},
+    ...(opts.body !== undefined && { body: opts.body }),
+  };
+  // warm-up: JIT, connection pools, SQLite page cache
+  await autocannon({ ...request, duration: 2 });
+  const r = await autocannon({ ...request, duration });
+  return {
+    requestsPerSecond: Math.round(r.requests.average),
+    latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
+    non2xx: r.non2xx,
+    errors: r.errors,
+    durationSeconds: duration,
+    connections,
+  };
+}
+
+export async function signIn(url: string, username: string, password: string) {
+  const res = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (!res.ok) throw new Error(`sign-in failed: ${res.status}`);
+  const body = (await res.json()) as { csrfToken: string };
+  return { cookie: (res.headers.get('set-cookie') ?? '').split(';')[0]!, csrfToken: body.csrfToken };
+}
+
+export function writeResult(name: string, result: Record<string, unknown>): string {
+  const dir = path.join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file;
+}

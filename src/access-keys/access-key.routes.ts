@@ -1,0 +1,234 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { actorFromRequest, recordAudit } from '../audit/audit.repository.js';
+import { authChangingTransaction } from '../auth/auth-change.js';
+import type { AppContext } from '../context.js';
+import { selfOrAdmin } from '../users/self-or-admin.js';
+import type { User } from '../users/user.model.js';
+import { findUserById } from '../users/user.repository.js';
+import { resolveUserId, userIdParam } from '../users/user.routes.js';
+import { keyError } from './access-key.errors.js';
+import { deleteKeyOfUser, listApiUsers, setApiAccess } from './access-key.repository.js';
+import { issueKey, loadKeyForUser } from './access-key.service.js';
+
+export const REGENERATE_REMINDER =
+  'Your access key has changed. Replace the old key with the new one in every integration and extension that uses it: the old key no longer works.';
+
+const keyViewSchema = z
+  .object({
+    accessKey: z.string().nullable().describe('null after an administrator cleared the key'),
+    apiAccess: z.boolean(),
+    createdAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable(),
+    lastUsedIp: z.string().nullable(),
+  })
+  .meta({ id: 'AccessKey' });
+
+const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
+
+export async function accessKeyRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const db = ctx.db.kysely;
+  const tags = ['Access keys'];
+  const authenticated = { access: 'authenticated' as const };
+
+  /** The user whose key the route acts on (selfOrAdmin already checked the caller); never while impersonating. */
+  async function keyOwner(req: FastifyRequest, id: number | 'me'): Promise<User> {
+    const auth = req.auth!;
+    if (auth.impersonator) {
+      throw keyError(
+        'IMPERSONATION_FORBIDDEN',
+        'While logged in as another user you cannot see or change their access key.',
+      );
+    }
+    const targetId = resolveUserId(req, id);
+    const user = await findUserById(db, targetId);
+    if (!user || user.deletedAt !== null) throw keyError('USER_NOT_FOUND', `There is no user ${targetId}.`);
+    return user;
+  }
+
+  async function view(user: User) {
+    let key = await loadKeyForUser(ctx, user.id);
+    if (!key && user.apiAccess) {
+      // found without a key (never blank): generate one now
+      await authChangingTransaction(ctx, (trx) => issueKey(ctx, trx, user.id));
+      key = await loadKeyForUser(ctx, user.id);
+    }
+    const apiAccess = key?.apiAccess ?? user.apiAccess;
+    return {
+      accessKey: key?.plaintext ?? null,
+      apiAccess,
+      createdAt: iso(key?.createdAt),
+      lastUsedAt: iso(key?.lastUsedAt),
+      lastUsedIp: key?.lastUsedIp ?? null,
+    };
+  }
+
+  r.get(
+    '/users/:id/access-key',
+    {
+      config: authenticated,
+      preValidation: selfOrAdmin('view the access key of'),
+      schema: {
+        tags,
+        summary: "Reveal a user's access key (the owner, or an admin); audited",
+        params: userIdParam,
+        response: { 200: keyViewSchema },
+      },
+    },
+    async (req) => {
+      const user = await keyOwner(req, req.params.id);
+      const shown = await view(user);
+      await recordAudit(
+        db,
+        actorFromRequest(req),
+        {
+          action: 'access_key.viewed',
+          target: { type: 'user', id: user.id },
+          details: { revealed: shown.accessKey !== null },
+        },
+        ctx.clock.now(),
+      );
+      return shown;
+    },
+  );
+
+  r.post(
+    '/users/:id/access-key/regenerate',
+    {
+      config: authenticated,
+      preValidation: selfOrAdmin('change the access key of'),
+      schema: {
+        tags,
+        summary: 'Change Access Key: issue a new key; the old one fails on the very next request',
+        params: userIdParam,
+        response: { 200: keyViewSchema.extend({ reminder: z.string() }) },
+      },
+    },
+    async (req) => {
+      const user = await keyOwner(req, req.params.id);
+      await authChangingTransaction(ctx, async (trx) => {
+        const { keyId } = await issueKey(ctx, trx, user.id);
+        await recordAudit(
+          trx,
+          actorFromRequest(req),
+          { action: 'access_key.regenerated', target: { type: 'user', id: user.id }, details: { keyId } },
+          ctx.clock.now(),
+        );
+      });
+      return { ...(await view(user)), reminder: REGENERATE_REMINDER };
+    },
+  );
+
+  r.delete(
+    '/users/:id/access-key',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags,
+        summary: 'Clear API Key (admins): destroy the key and turn API access off',
+        params: userIdParam,
+        response: { 204: z.null() },
+      },
+    },
+    async (req, reply) => {
+      const user = await keyOwner(req, req.params.id);
+      await authChangingTransaction(ctx, async (trx) => {
+        const hadKey = await deleteKeyOfUser(trx, user.id);
+        await setApiAccess(trx, user.id, false, ctx.clock.now());
+        await recordAudit(
+          trx,
+          actorFromRequest(req),
+          { action: 'access_key.cleared', target: { type: 'user', id: user.id }, details: { hadKey } },
+          ctx.clock.now(),
+        );
+      });
+      return reply.code(204).send(null);
+    },
+  );
+
+  r.put(
+    '/users/:id/api-access',
+    {
+      config: authenticated,
+      preValidation: selfOrAdmin('change API access for'),
+      schema: {
+        tags,
+        summary:
+          'Turn API access on or off. Off: the key is refused everywhere. On without a key: a key is generated.',
+        params: userIdParam,
+        body: z.object({ enabled: z.boolean() }),
+        response: { 200: keyViewSchema },
+      },
+    },
+    async (req) => {
+      const user = await keyOwner(req, req.params.id);
+      const { enabled } = req.body;
+      await authChangingTransaction(ctx, async (trx) => {
+        await setApiAccess(trx, user.id, enabled, ctx.clock.now());
+        await recordAudit(
+          trx,
+          actorFromRequest(req),
+          {
+            action: enabled ? 'api_access.enabled' : 'api_access.disabled',
+            target: { type: 'user', id: user.id },
+          },
+          ctx.clock.now(),
+        );
+      });
+      return view({ ...user, apiAccess: enabled });
+    },
+  );
+
+  r.get(
+    '/api-access/users',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags,
+        summary: 'API Management: users with API access on, their key and its use',
+        response: {
+          200: z.object({
+            items: z.array(
+              z.object({
+                user: z.object({
+                  id: z.number().int(),
+                  username: z.string(),
+                  firstName: z.string(),
+                  lastName: z.string(),
+                  email: z.string(),
+                  status: z.string(),
+                }),
+                keyCreatedAt: z.string().nullable(),
+                lastUsedAt: z.string().nullable(),
+                lastUsedIp: z.string().nullable(),
+                requestsLast24h: z.number().int(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async () => {
+      await ctx.keyUsage.flush();
+      const rows = await listApiUsers(db, ctx.clock.now() - 24 * 3_600_000);
+      return {
+        items: rows.map((u) => ({
+          user: {
+            id: u.id,
+            username: u.username,
+            firstName: u.first_name,
+            lastName: u.last_name,
+            email: u.email,
+            status: u.status,
+          },
+          keyCreatedAt: iso(u.key_created_at),
+          lastUsedAt: iso(u.last_used_at),
+          lastUsedIp: u.last_used_ip,
+          requestsLast24h: Number(u.requests ?? 0),
+        })),
+      };
+    },
+  );
+}

@@ -1,0 +1,126 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { AppContext } from '../context.js';
+import type { Database } from '../db/schema.js';
+import type { User } from '../users/user.model.js';
+import type { KeyFailure } from './access-key.errors.js';
+import { checkAccessKey, generateAccessKey, keyHint } from './access-key.format.js';
+import {
+  findKeyByUserId,
+  findKeyWithUserByDigest,
+  replaceKey,
+  usersWithApiAccessButNoKey,
+} from './access-key.repository.js';
+
+type Q = Kysely<Database> | Transaction<Database>;
+
+/** Creates (or replaces) the user's key; the old key stops working when the transaction commits. */
+export async function issueKey(
+  ctx: AppContext,
+  trx: Q,
+  userId: number,
+): Promise<{ keyId: number; plaintext: string }> {
+  const plaintext = generateAccessKey();
+  const keyId = await replaceKey(trx, userId, {
+    digest: ctx.secrets.digest(plaintext),
+    ciphertext: ctx.secrets.encrypt(plaintext),
+    hint: keyHint(plaintext),
+    created_at: ctx.clock.now(),
+  });
+  return { keyId, plaintext };
+}
+
+/** The user's key in clear, for its owner's and admins' reveal and for web-service login. */
+export async function loadKeyForUser(
+  ctx: AppContext,
+  userId: number,
+): Promise<{
+  keyId: number;
+  plaintext: string;
+  apiAccess: boolean;
+  createdAt: number;
+  lastUsedAt: number | null;
+  lastUsedIp: string | null;
+} | null> {
+  const row = await findKeyByUserId(ctx.db.kysely, userId);
+  if (!row) return null;
+  const user = await ctx.db.kysely
+    .selectFrom('users')
+    .select('api_access')
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  const pending = ctx.keyUsage.peek(row.id);
+  return {
+    keyId: row.id,
+    plaintext: ctx.secrets.decrypt(row.ciphertext),
+    apiAccess: Boolean(user?.api_access),
+    createdAt: row.created_at,
+    lastUsedAt: pending?.lastUsedAt ?? row.last_used_at,
+    lastUsedIp: pending?.lastUsedIp ?? row.last_used_ip,
+  };
+}
+
+/** The id of the user's current key while API access is on; sessions opened with a key compare against it. */
+export async function currentKeyId(db: Q, userId: number): Promise<number | null> {
+  const row = await db
+    .selectFrom('access_keys')
+    .innerJoin('users', 'users.id', 'access_keys.user_id')
+    .select('access_keys.id')
+    .where('access_keys.user_id', '=', userId)
+    .where('users.api_access', '=', 1)
+    .executeTakeFirst();
+  return row?.id ?? null;
+}
+
+export function noteKeyUse(ctx: AppContext, keyId: number, ip: string): void {
+  ctx.keyUsage.note(keyId, ip);
+}
+
+export type KeyAuthResult = { ok: true; user: User; keyId: number } | { ok: false; failure: KeyFailure };
+
+/**
+ * Checks a presented key: offline checks first (no database), then one indexed lookup by keyed digest
+ * (served from the auth cache while fresh).
+ * The digest comparison happens inside the unique index, so no secret is compared byte by byte in JS.
+ */
+export async function verifyAccessKey(
+  ctx: AppContext,
+  presented: string,
+  username?: string,
+): Promise<KeyAuthResult> {
+  const check = checkAccessKey(presented);
+  if (!check.ok) {
+    const failure = (
+      {
+        WHITESPACE: 'ACCESS_KEY_WHITESPACE',
+        MALFORMED: 'ACCESS_KEY_MALFORMED',
+        CHECKSUM: 'ACCESS_KEY_CHECKSUM_MISMATCH',
+      } as const
+    )[check.problem];
+    return { ok: false, failure };
+  }
+  const digest = ctx.secrets.digest(presented);
+  let found = ctx.authCache.getKey(digest);
+  if (!found) {
+    const generation = ctx.authCache.generation;
+    found = await findKeyWithUserByDigest(ctx.db.kysely, digest);
+    if (found) ctx.authCache.setKey(digest, found, generation);
+  }
+  if (!found || found.user.deletedAt !== null) return { ok: false, failure: 'ACCESS_KEY_INVALID' };
+  if (username !== undefined && username.toLowerCase() !== found.user.username.toLowerCase()) {
+    return { ok: false, failure: 'ACCESS_KEY_INVALID' };
+  }
+  if (found.user.status !== 'Active') return { ok: false, failure: 'ACCOUNT_INACTIVE' };
+  if (!found.user.apiAccess) return { ok: false, failure: 'API_ACCESS_DISABLED' };
+  return { ok: true, user: found.user, keyId: found.keyId };
+}
+
+/** A user never has a blank key: at start, every user with API access on and no key gets one. */
+export async function ensureKeysForAllUsers(ctx: AppContext): Promise<number> {
+  const ids = await usersWithApiAccessButNoKey(ctx.db.kysely);
+  for (const id of ids) {
+    await ctx.db.kysely.transaction().execute(async (trx) => {
+      if (!(await findKeyByUserId(trx, id))) await issueKey(ctx, trx, id);
+    });
+  }
+  return ids.length;
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../platform/clock.js';
+import type { User } from '../users/user.model.js';
+import { AuthCache } from './auth-cache.js';
+
+const entry = { user: { id: 1 } as User, keyId: 7 };
+
+describe('AuthCache', () => {
+  it('serves an entry until its time-to-live passes', () => {
+    const clock = new ManualClock();
+    const cache = new AuthCache(clock, 500);
+    cache.setKey('d', entry, cache.generation);
+    expect(cache.getKey('d')).toBe(entry);
+    clock.advance(499);
+    expect(cache.getKey('d')).toBe(entry);
+    clock.advance(1);
+    expect(cache.getKey('d')).toBeUndefined();
+  });
+
+  it('clear() drops everything', () => {
+    const cache = new AuthCache(new ManualClock(), 500);
+    cache.setKey('d', entry, cache.generation);
+    cache.clear();
+    expect(cache.getKey('d')).toBeUndefined();
+  });
+
+  it('never caches a result read before a change that cleared the cache', () => {
+    const cache = new AuthCache(new ManualClock(), 500);
+    const before = cache.generation; // a reader starts its database read …
+    cache.clear(); // … a regenerate commits and clears …
+    cache.setKey('d', entry, before); // … the reader's stale result arrives
+    expect(cache.getKey('d')).toBeUndefined();
+  });
+
+  it('a time-to-live of 0 turns caching off', () => {
+    const cache = new AuthCache(new ManualClock(), 0);
+    cache.setKey('d', entry, cache.generation);
+    expect(cache.getKey('d')).toBeUndefined();
+  });
+});

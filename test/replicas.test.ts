@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, PG_URL } from './harness.js';
+import { login, startServer } from './process.js';
+
+const ADMIN_PASSWORD = 'replica-test-admin-password';
+
+// Several Rapport processes behind a load balancer share one PostgreSQL: a key regenerated through one
+// must be refused by every other within 1 s. A replica caches a key lookup for at most AUTH_CACHE_TTL_MS.
+describe.runIf(DIALECTS.includes('postgres'))('two replicas on one PostgreSQL', () => {
+  it('a key regenerated through one replica is refused at once by it and within 1 s by the other', async () => {
+    const name = `rapport_replicas_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    await admin.end();
+    const url = new URL(PG_URL);
+    url.pathname = `/${name}`;
+    const dirs = [
+      mkdtempSync(path.join(tmpdir(), 'rapport-a-')),
+      mkdtempSync(path.join(tmpdir(), 'rapport-b-')),
+    ];
+    const shared = {
+      DATABASE_URL: url.toString(),
+      RAPPORT_SECRET_KEY: randomBytes(32).toString('hex'),
+      RAPPORT_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    };
+    const a = await startServer({ ...shared, DATA_DIR: dirs[0]! });
+    const b = await startServer({ ...shared, DATA_DIR: dirs[1]! });
+    try {
+      const session = await login(a.url, 'admin', ADMIN_PASSWORD);
+      const keyRes = await fetch(`${a.url}/api/v1/users/me/access-key`, {
+        headers: { cookie: session.cookie },
+      });
+      const oldKey = ((await keyRes.json()) as { accessKey: string }).accessKey;
+      const viaB = (key: string) =>
+        fetch(`${b.url}/api/v1/me`, { headers: { authorization: `Bearer ${key}` } });
+      expect((await viaB(oldKey)).status).toBe(200);
+
+      const regen = await fetch(`${a.url}/api/v1/users/me/access-key/regenerate`, {
+        method: 'POST',
+        headers: { cookie: session.cookie, 'x-csrf-token': session.csrfToken },
+      });
+      expect(regen.status).toBe(200);
+      const regeneratedAt = Date.now();
+      const newKey = ((await regen.json()) as { accessKey: string }).accessKey;
+
+      // the replica that did the change refuses the old key at once
+      const viaA = await fetch(`${a.url}/api/v1/me`, { headers: { authorization: `Bearer ${oldKey}` } });
+      expect(viaA.status).toBe(401);
+      // the other replica may serve its cached lookup for at most AUTH_CACHE_TTL_MS (500 ms)
+      let status = 200;
+      while (status === 200 && Date.now() - regeneratedAt < 2000) status = (await viaB(oldKey)).status;
+      expect(status).toBe(401);
+      expect(Date.now() - regeneratedAt).toBeLessThan(1000);
+      expect((await viaB(newKey)).status).toBe(200);
+    } finally {
+      await a.stop();
+      await b.stop();
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
