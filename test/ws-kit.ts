@@ -43,6 +43,38 @@ export class FakeKeys implements WsKeyFunctions {
   }
 }
 
+/** The real access-key service, driven through its REST routes as an admin. */
+export class RealKeys {
+  private enabled = new Set<number>();
+  constructor(private readonly h: Harness) {}
+
+  private async ensureApiAccess(userId: number): Promise<void> {
+    if (this.enabled.has(userId)) return;
+    const url = `/api/v1/users/${userId}/api-access`;
+    const res = await this.h.request({ method: 'PUT', url, as: this.h.admin, payload: { enabled: true } });
+    if (res.statusCode !== 200) throw new Error(`api access: ${res.statusCode} ${res.body}`);
+    this.enabled.add(userId);
+  }
+
+  async key(userId: number): Promise<string> {
+    await this.ensureApiAccess(userId);
+    const res = await this.h.request({
+      method: 'GET',
+      url: `/api/v1/users/${userId}/access-key`,
+      as: this.h.admin,
+    });
+    if (res.statusCode !== 200) throw new Error(`access key: ${res.statusCode} ${res.body}`);
+    return (res.json() as { accessKey: string }).accessKey;
+  }
+
+  async regenerate(userId: number): Promise<string> {
+    const url = `/api/v1/users/${userId}/access-key/regenerate`;
+    const res = await this.h.request({ method: 'POST', url, as: this.h.admin });
+    if (res.statusCode !== 200) throw new Error(`regenerate: ${res.statusCode} ${res.body}`);
+    return (res.json() as { accessKey: string }).accessKey;
+  }
+}
+
 export interface WsResponse {
   status: number;
   body: string;
@@ -53,20 +85,33 @@ export interface WsResponse {
 
 export const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 
-/** Talks to `/webservice.php` the way a Vtiger client does: GET query strings and form-encoded POSTs. */
-export class WsKit {
+/**
+ * Talks to `/webservice.php` the way a Vtiger client does: GET query strings and form-encoded POSTs. By
+ * default against the endpoint alone with an in-memory key store (key states set directly); with
+ * `RealKeys`, against the harness's full app and the real access-key service.
+ */
+export class WsKit<K extends FakeKeys | RealKeys = FakeKeys> {
   app!: FastifyInstance;
-  keys = new FakeKeys();
-  constructor(readonly h: Harness) {}
+  readonly keys: K;
+  constructor(
+    readonly h: Harness,
+    keys?: (h: Harness) => K,
+  ) {
+    this.keys = keys ? keys(h) : (new FakeKeys() as K);
+  }
 
   async start(): Promise<void> {
+    if (this.keys instanceof RealKeys) {
+      this.app = this.h.app;
+      return;
+    }
     this.app = Fastify({ logger: false, trustProxy: false });
     await webserviceRoutes(this.app, this.h.ctx, { keys: this.keys }, wsOperations());
     await this.app.ready();
   }
 
   async stop(): Promise<void> {
-    await this.app?.close();
+    if (this.app !== this.h.app) await this.app?.close();
   }
 
   async get(params: Record<string, string>): Promise<WsResponse> {
@@ -99,7 +144,7 @@ export class WsKit {
     const res = await this.post({
       operation: 'login',
       username,
-      accessKey: md5(token + this.keys.key(userId)),
+      accessKey: md5(token + (await this.keys.key(userId))),
     });
     if (!res.json?.success) throw new Error(`login failed: ${res.body}`);
     return res.json.result.sessionName as string;
