@@ -15,27 +15,31 @@ export function wsDateTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 
-function wsValue(
-  field: FieldDef,
-  v: FieldValue | undefined,
-  refPrefix: (id: number) => number | undefined,
-): string {
-  if (v === null || v === undefined) return '';
+type Formatter = (v: FieldValue | undefined, refModules: Map<number, string>) => string;
+
+/** One formatter per field, built once per call rather than per value. */
+function formatter(field: FieldDef): Formatter {
   switch (field.type) {
     case 'boolean':
-      return v ? '1' : '0';
+      return (v) => (v === null || v === undefined ? '' : v ? '1' : '0');
     case 'datetime':
-      return typeof v === 'number' ? wsDateTime(v) : String(v);
+      return (v) => (v === null || v === undefined ? '' : typeof v === 'number' ? wsDateTime(v) : String(v));
     case 'multipicklist':
-      return Array.isArray(v) ? v.join(' |##| ') : String(v);
+      return (v) => (v === null || v === undefined ? '' : Array.isArray(v) ? v.join(' |##| ') : String(v));
     case 'owner':
-      return formatWsId(USERS_WS_PREFIX, Number(v));
+      return (v) => (v === null || v === undefined ? '' : formatWsId(USERS_WS_PREFIX, Number(v)));
     case 'reference': {
-      const prefix = refPrefix(Number(v));
-      return prefix === undefined ? '' : formatWsId(prefix, Number(v));
+      const targets = field.refersTo ?? [];
+      const single = targets.length === 1 ? prefixForModule(targets[0]!) : undefined;
+      return (v, refModules) => {
+        if (v === null || v === undefined) return '';
+        const target = targets.length === 1 ? undefined : refModules.get(Number(v));
+        const prefix = single ?? (target ? prefixForModule(target) : undefined);
+        return prefix === undefined ? '' : formatWsId(prefix, Number(v));
+      };
     }
     default:
-      return String(v);
+      return (v) => (v === null || v === undefined ? '' : String(v));
   }
 }
 
@@ -68,17 +72,12 @@ export async function toWsRecords(
 ): Promise<WsRecord[]> {
   const modules = await referencedModules(db, meta, recs);
   const wanted = opts.fields ? new Set(opts.fields) : null;
+  const fields = meta.fields
+    .filter((f) => !wanted || wanted.has(f.name))
+    .map((f) => [f.name, formatter(f)] as const);
   return recs.map((rec) => {
     const out: WsRecord = {};
-    for (const field of meta.fields) {
-      if (wanted && !wanted.has(field.name)) continue;
-      const refPrefix = (id: number) => {
-        const targets = field.refersTo ?? [];
-        const target = targets.length === 1 ? targets[0] : modules.get(id);
-        return target ? prefixForModule(target) : undefined;
-      };
-      out[field.name] = wsValue(field, rec.fields[field.name], refPrefix);
-    }
+    for (const [name, format] of fields) out[name] = format(rec.fields[name], modules);
     out.id = formatWsId(meta.wsEntityId, rec.id);
     if (opts.withLabel !== false && !wanted) out.label = rec.label;
     if (rec.lineItems && !wanted) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { sha256Hex } from '../platform/crypto.js';
-import { loadPrincipal } from '../roles/role.repository.js';
+import { principalFor } from '../roles/principal.js';
 import { findUserById } from '../users/user.repository.js';
 import { WS_LIMITS } from './ws-deps.js';
 import { WS_MESSAGES, WsError } from './ws-errors.js';
@@ -75,6 +75,6 @@ export async function resolveWsSession(
   }
   if (now - row.last_seen_at >= WS_LIMITS.touchEveryMs) await touchWsSession(db, row.id, now);
   deps.keys.noteKeyUse(ctx, row.key_id, ip);
-  const principal = await loadPrincipal(db, user);
+  const principal = await principalFor(ctx, user);
   return { user, principal, sessionId: row.id, keyId: row.key_id };
 }
