@@ -45,15 +45,17 @@ const TEXT_TYPES = new Set(['string', 'text', 'email', 'phone', 'url', 'picklist
 
 /** The VTQL view of a module: its fields as describe lists them, plus `id`, with their columns. */
 export function moduleVtqlTarget(meta: ModuleMeta): VtqlTarget {
-  const fields = new Map<string, VtqlFieldTarget>();
-  for (const field of meta.fields) {
-    fields.set(field.name, {
-      column: sql.ref(ENTITY_COLUMNS[field.name] ?? `m.${field.name}`),
-      idLike: field.type === 'reference' || field.type === 'owner',
-      text: TEXT_TYPES.has(field.type),
-      convert: converter(field),
-    });
-  }
-  fields.set('id', { column: sql.ref('e.id'), idLike: true, text: false, convert: digits });
-  return { field: (n) => fields.get(n), fieldNames: () => [...fields.keys()] };
+  // built on demand: a query names a handful of the module's fields
+  const field = (name: string): VtqlFieldTarget | undefined => {
+    if (name === 'id') return { column: sql.ref('e.id'), idLike: true, text: false, convert: digits };
+    const f = meta.fieldMap.get(name);
+    if (!f) return undefined;
+    return {
+      column: sql.ref(ENTITY_COLUMNS[f.name] ?? `m.${f.name}`),
+      idLike: f.type === 'reference' || f.type === 'owner',
+      text: TEXT_TYPES.has(f.type),
+      convert: converter(f),
+    };
+  };
+  return { field, fieldNames: () => [...meta.fields.map((f) => f.name), 'id'] };
 }
