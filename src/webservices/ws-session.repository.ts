@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { toUser, type User } from '../users/user.model.js';
 import type { WsSessionRow } from './ws-session.table.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
@@ -48,8 +49,39 @@ export async function insertWsSession(
   return r.id;
 }
 
-export async function findWsSession(db: Q, sessionHash: string): Promise<WsSessionRow | undefined> {
-  return db.selectFrom('ws_sessions').selectAll().where('session_hash', '=', sessionHash).executeTakeFirst();
+/** The session and its user in one round trip (the hot path of every web-service call). */
+export async function findWsSessionWithUser(
+  db: Q,
+  sessionHash: string,
+): Promise<{ session: WsSessionRow; user: User } | undefined> {
+  const row = await db
+    .selectFrom('ws_sessions as s')
+    .innerJoin('users', 'users.id', 's.user_id')
+    .leftJoin('roles', 'roles.id', 'users.role_id')
+    .selectAll('users')
+    .select([
+      's.id as s_id',
+      's.session_hash as s_session_hash',
+      's.user_id as s_user_id',
+      's.key_id as s_key_id',
+      's.created_at as s_created_at',
+      's.last_seen_at as s_last_seen_at',
+      's.ip as s_ip',
+      'roles.name as role_name',
+    ])
+    .where('s.session_hash', '=', sessionHash)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const session: WsSessionRow = {
+    id: row.s_id,
+    session_hash: row.s_session_hash,
+    user_id: row.s_user_id,
+    key_id: row.s_key_id,
+    created_at: row.s_created_at,
+    last_seen_at: row.s_last_seen_at,
+    ip: row.s_ip,
+  };
+  return { session, user: toUser(row) };
 }
 
 export async function touchWsSession(db: Q, id: number, now: number): Promise<void> {

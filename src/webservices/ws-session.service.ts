@@ -2,14 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { sha256Hex } from '../platform/crypto.js';
 import { principalFor } from '../roles/principal.js';
-import { findUserById } from '../users/user.repository.js';
 import { WS_LIMITS } from './ws-deps.js';
 import { WS_MESSAGES, WsError } from './ws-errors.js';
 import type { WsCaller, WsDeps } from './ws-operation.js';
 import {
   deleteStaleWsSessions,
   deleteWsSession,
-  findWsSession,
+  findWsSessionWithUser,
   insertWsSession,
   touchWsSession,
 } from './ws-session.repository.js';
@@ -54,8 +53,9 @@ export async function resolveWsSession(
   const db = ctx.db.kysely;
   const invalid = () => new WsError('INVALID_SESSIONID', WS_MESSAGES.INVALID_SESSION);
   if (sessionName.length > 256) throw invalid();
-  const row = await findWsSession(db, sha256Hex(sessionName));
-  if (!row) throw invalid();
+  const found = await findWsSessionWithUser(db, sha256Hex(sessionName));
+  if (!found) throw invalid();
+  const { session: row, user } = found;
   const now = ctx.clock.now();
   if (now > row.created_at + WS_LIMITS.sessionMs) {
     await deleteWsSession(db, row.id);
@@ -65,11 +65,8 @@ export async function resolveWsSession(
     await deleteWsSession(db, row.id);
     throw new WsError('SESSION_LEFT_IDLE', WS_MESSAGES.SESSION_IDLE);
   }
-  const [user, currentKey] = await Promise.all([
-    findUserById(db, row.user_id),
-    deps.keys.currentKeyId(db, row.user_id),
-  ]);
-  if (user?.status !== 'Active' || user.deletedAt !== null || currentKey !== row.key_id) {
+  const currentKey = await deps.keys.currentKeyId(db, row.user_id);
+  if (user.status !== 'Active' || user.deletedAt !== null || currentKey !== row.key_id) {
     await deleteWsSession(db, row.id);
     throw invalid();
   }
