@@ -217,6 +217,10 @@ describeEachDialect('web services: records, sharing and Vtiger formats', (h) => 
         );
       expect(await names("lastname LIKE 'vtql-%'")).toEqual(['Vtql-Alpha', 'vtql-beta']);
       expect(await names("lastname = 'vtql-beta'")).toEqual(['vtql-beta']);
+      const ordered = ok(
+        await query(admin, "SELECT email, lastname FROM Contacts WHERE lastname = 'Vtql-Alpha';"),
+      );
+      expect(Object.keys(ordered[0])).toEqual(['email', 'lastname', 'id']);
       expect(await names("lastname LIKE 'vtql%' AND donotcall = '1'")).toEqual(['Vtql-Alpha']);
       expect(
         await names(`id IN ('${a.id}', '${b.id}') AND modifiedtime >= '2000-01-01 00:00:00'`),

@@ -72,9 +72,9 @@ export async function toWsRecords(
 ): Promise<WsRecord[]> {
   const modules = await referencedModules(db, meta, recs);
   const wanted = opts.fields ? new Set(opts.fields) : null;
-  const fields = meta.fields
-    .filter((f) => !wanted || wanted.has(f.name))
-    .map((f) => [f.name, formatter(f)] as const);
+  // a column list keeps the query's order, as the SQL Vtiger builds from it does
+  const chosen = opts.fields ? opts.fields.flatMap((n) => meta.fieldMap.get(n) ?? []) : meta.fields;
+  const fields = chosen.map((f) => [f.name, formatter(f)] as const);
   return recs.map((rec) => {
     const out: WsRecord = {};
     for (const [name, format] of fields) out[name] = format(rec.fields[name], modules);
