@@ -13,6 +13,7 @@ import { createOutboxMailer, createSmtpMailer, type Mailer } from './mail/mailer
 import { type Clock, systemClock } from './platform/clock.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { createSecretBox, loadMasterKey, type SecretBox } from './platform/secrets.js';
+import { rewriteRecordCreators, transferRecordOwnership } from './records/record-ownership.js';
 import type { OwnershipTransfer, UserRemovalHook } from './users/ownership-transfer.js';
 
 /** Everything a request handler or job may use, built once at start and passed explicitly. */
@@ -84,8 +85,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     commonPasswords: loadCommonPasswords(),
     mailer,
     mailQueue: createMailQueue({ db, mailer, clock, logger }),
-    ownershipTransfers: [],
-    creatorRewrites: [],
+    ownershipTransfers: [transferRecordOwnership],
+    creatorRewrites: [rewriteRecordCreators],
     userRemovalHooks: [destroyKeyOfRemovedUser],
   };
 }

@@ -9,12 +9,14 @@ import type { DialectName } from './database.js';
 export interface ColumnTypes {
   bool: 'integer' | 'boolean';
   timestamp: 'integer' | 'bigint';
+  /** decimal and currency record fields */
+  decimal: 'real' | 'double precision';
 }
 
 export function columnTypes(dialect: DialectName): ColumnTypes {
   return dialect === 'sqlite'
-    ? { bool: 'integer', timestamp: 'integer' }
-    : { bool: 'boolean', timestamp: 'bigint' };
+    ? { bool: 'integer', timestamp: 'integer', decimal: 'real' }
+    : { bool: 'boolean', timestamp: 'bigint', decimal: 'double precision' };
 }
 
 /** An auto-incrementing integer primary key named `id`. */

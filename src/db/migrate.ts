@@ -2,6 +2,8 @@ import { type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Db, DialectName } from './database.js';
 import * as m0001 from './migrations/0001-foundation.js';
 import * as m0002 from './migrations/0002-access-keys.js';
+import * as m0003 from './migrations/0003-records.js';
+import * as m0004 from './migrations/0004-webservices.js';
 import * as m0005 from './migrations/0005-user-admin.js';
 
 interface DialectMigration {
@@ -13,6 +15,8 @@ interface DialectMigration {
 const MIGRATIONS: Record<string, DialectMigration> = {
   '0001-foundation': m0001,
   '0002-access-keys': m0002,
+  '0003-records': m0003,
+  '0004-webservices': m0004,
   '0005-user-admin': m0005,
 };
 

@@ -4,6 +4,12 @@ import type { ImpersonationConsentTable } from '../auth/impersonation.table.js';
 import type { AuthFailureTable, SessionTable } from '../auth/session.table.js';
 import type { MailOutboxTable, MailQueueTable } from '../mail/mail.table.js';
 import type {
+  CrmEntityTable,
+  CustomFieldTable,
+  QuoteLineItemTable,
+  RecordSequenceTable,
+} from '../records/record.table.js';
+import type {
   ProfilePermissionTable,
   ProfileTable,
   RoleProfileTable,
@@ -14,6 +20,7 @@ import type { SettingsTable } from '../settings/settings.table.js';
 import type { SetupChecklistTable } from '../setup-checklist/setup-checklist.table.js';
 import type { UserTable } from '../users/user.table.js';
 import type { UserTokenTable } from '../users/user-token.table.js';
+import type { WsChallengeTable, WsSessionTable } from '../webservices/ws-session.table.js';
 
 export interface Database {
   users: UserTable;
@@ -25,6 +32,12 @@ export interface Database {
   sessions: SessionTable;
   auth_failures: AuthFailureTable;
   audit_log: AuditLogTable;
+  crm_entities: CrmEntityTable;
+  record_sequences: RecordSequenceTable;
+  record_custom_fields: CustomFieldTable;
+  quote_line_items: QuoteLineItemTable;
+  ws_challenges: WsChallengeTable;
+  ws_sessions: WsSessionTable;
   access_keys: AccessKeyTable;
   access_key_usage: AccessKeyUsageTable;
   user_tokens: UserTokenTable;

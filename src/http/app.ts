@@ -10,15 +10,19 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { accessKeyRoutes } from '../access-keys/access-key.routes.js';
+import { currentKeyId, loadKeyForUser, noteKeyUse } from '../access-keys/access-key.service.js';
 import { auditRoutes } from '../audit/audit.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { authenticateRequest } from '../auth/authenticate.js';
 import { auditImpersonatedRequest } from '../auth/impersonation-audit.js';
 import { refuseSecretRoutesWhileImpersonating } from '../auth/impersonation-guard.js';
 import type { AppContext } from '../context.js';
+import { recordRoutes } from '../records/record.routes.js';
 import { roleRoutes } from '../roles/role.routes.js';
 import { userRoutes } from '../users/user.routes.js';
 import { userAdminRoutes } from '../users/user-admin.routes.js';
+import { wsOperations } from '../webservices/ops/index.js';
+import { webserviceRoutes } from '../webservices/webservice.routes.js';
 import { installErrorHandling } from './error-handler.js';
 import type { RegisteredRoute } from './types.js';
 import { webUiRoutes } from './web-ui.js';
@@ -95,11 +99,13 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       await userRoutes(api, ctx);
       await roleRoutes(api, ctx);
       await auditRoutes(api, ctx);
+      await recordRoutes(api, ctx);
       await accessKeyRoutes(api, ctx);
       await userAdminRoutes(api, ctx);
     },
     { prefix: '/api/v1' },
   );
+  await webserviceRoutes(app, ctx, { keys: { loadKeyForUser, currentKeyId, noteKeyUse } }, wsOperations());
   await webUiRoutes(app);
 
   return Object.assign(app, { registeredRoutes }) as unknown as App;

@@ -13,7 +13,6 @@ const person = z.object({ id: z.number().int(), username: z.string() });
 
 export async function deleteUserRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const db = ctx.db.kysely;
   r.delete(
     '/users/:id',
     {

@@ -1,0 +1,77 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { FIELD_TYPES, type FieldDef, type FieldType, type ModuleDef } from './field.types.js';
+import { STANDARD_MODULES, standardModule } from './modules/index.js';
+import { recordError } from './record.errors.js';
+
+type Q = Kysely<Database> | Transaction<Database>;
+
+/** A module as it is now: the standard definition plus the admin-added custom fields. */
+export interface ModuleMeta extends ModuleDef {
+  fieldMap: ReadonlyMap<string, FieldDef>;
+}
+
+export function isModuleName(name: string): boolean {
+  return standardModule(name) !== undefined;
+}
+
+function withFields(def: ModuleDef, custom: FieldDef[]): ModuleMeta {
+  const fields = [...def.fields, ...custom];
+  return { ...def, fields, fieldMap: new Map(fields.map((x) => [x.name, x])) };
+}
+
+function toFieldDef(row: {
+  name: string;
+  label: string;
+  type: string;
+  mandatory: number | boolean;
+  picklist_values: string;
+  refers_to: string;
+}): FieldDef {
+  const type = (FIELD_TYPES as readonly string[]).includes(row.type) ? (row.type as FieldType) : 'string';
+  const picklistValues = JSON.parse(row.picklist_values) as string[];
+  const refersTo = JSON.parse(row.refers_to) as string[];
+  return {
+    name: row.name,
+    label: row.label,
+    type,
+    mandatory: Boolean(row.mandatory),
+    editable: true,
+    custom: true,
+    storage: 'module',
+    ...(picklistValues.length ? { picklistValues } : {}),
+    ...(refersTo.length ? { refersTo } : {}),
+  };
+}
+
+/** The module's metadata with its custom fields, or MODULE_NOT_FOUND. Read per call: another replica may add fields. */
+export async function loadModuleMeta(db: Q, name: string): Promise<ModuleMeta> {
+  const def = standardModule(name);
+  if (!def) throw recordError('MODULE_NOT_FOUND', `There is no module "${name}".`);
+  const rows = await db
+    .selectFrom('record_custom_fields')
+    .select(['name', 'label', 'type', 'mandatory', 'picklist_values', 'refers_to'])
+    .where('module', '=', name)
+    .orderBy('id')
+    .execute();
+  return withFields(def, rows.map(toFieldDef));
+}
+
+export async function listModuleMetas(db: Q): Promise<ModuleMeta[]> {
+  const rows = await db.selectFrom('record_custom_fields').selectAll().orderBy('id').execute();
+  return STANDARD_MODULES.map((def) =>
+    withFields(def, rows.filter((r) => r.module === def.name).map(toFieldDef)),
+  );
+}
+
+/** The module whose web-services entity id is `wsEntityId` (the `N` of `NxM`). */
+export function moduleByWsEntityId(wsEntityId: number): ModuleDef | undefined {
+  return STANDARD_MODULES.find((m) => m.wsEntityId === wsEntityId);
+}
+
+/** Service functions take a module name, or metadata the caller already loaded (saves a query per request). */
+export type ModuleRef = string | ModuleMeta;
+
+export function resolveModule(db: Q, ref: ModuleRef): Promise<ModuleMeta> {
+  return typeof ref === 'string' ? loadModuleMeta(db, ref) : Promise.resolve(ref);
+}

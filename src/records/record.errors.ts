@@ -1,0 +1,25 @@
+import { errorTable } from '../http/errors.js';
+
+/**
+ * Record errors. Messages name the field and speak the user's language; the web-services layer maps these
+ * codes onto Vtiger's (MANDATORY_FIELD_MISSING → MANDATORY_FIELDS_MISSING, RECORD_NOT_FOUND → RECORD_NOT_FOUND…).
+ */
+export const recordError = errorTable({
+  MODULE_NOT_FOUND: 404,
+  MODULE_PERMISSION_DENIED: 403,
+  RECORD_NOT_FOUND: 404,
+  RECORD_PERMISSION_DENIED: 403,
+  FIELD_UNKNOWN: 400,
+  FIELD_INVALID: 400,
+  MANDATORY_FIELD_MISSING: 400,
+  REFERENCE_INVALID: 400,
+  OWNER_INVALID: 400,
+  FILTER_INVALID: 400,
+  SORT_INVALID: 400,
+  CURSOR_INVALID: 400,
+  LINE_ITEM_INVALID: 400,
+  VERSION_REQUIRED: 428,
+  VERSION_CONFLICT: 409,
+  CUSTOM_FIELD_INVALID: 400,
+  CUSTOM_FIELD_LIMIT: 409,
+});

@@ -1,0 +1,204 @@
+import type { Expression, Kysely, SqlBool, Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { type FieldValue, fromColumn, toColumn } from './field-coerce.js';
+import type { ModuleMeta } from './module-meta.js';
+import type { CrmRecord } from './record.model.js';
+
+type Q = Kysely<Database> | Transaction<Database>;
+// biome-ignore lint/suspicious/noExplicitAny: module tables are defined by metadata at run time
+type AnyQ = Kysely<any>;
+const untyped = (db: Q) => db as unknown as AnyQ;
+
+/** The module's records joined to their entity rows (aliases `e` and `m`), soft-deleted ones left out. */
+export function recordQuery(db: Q, meta: ModuleMeta, includeDeleted = false) {
+  let q = untyped(db)
+    .selectFrom('crm_entities as e')
+    .innerJoin(`${meta.table} as m`, 'm.id', 'e.id')
+    .where('e.module', '=', meta.name);
+  if (!includeDeleted) q = q.where('e.deleted_at', 'is', null);
+  return q;
+}
+
+const ENTITY_COLUMNS = [
+  'e.id as _e_id',
+  'e.version as _e_version',
+  'e.label as _e_label',
+  'e.owner_id as _e_owner_id',
+  'e.created_by as _e_created_by',
+  'e.modified_by as _e_modified_by',
+  'e.created_at as _e_created_at',
+  'e.modified_at as _e_modified_at',
+  'e.deleted_at as _e_deleted_at',
+] as const;
+
+export async function selectRecords(
+  db: Q,
+  meta: ModuleMeta,
+  where: Expression<SqlBool>[],
+  opts: {
+    order?: Array<{ expr: Expression<unknown>; desc: boolean }>;
+    limit?: number;
+    offset?: number;
+    includeDeleted?: boolean;
+  } = {},
+): Promise<CrmRecord[]> {
+  let q = recordQuery(db, meta, opts.includeDeleted)
+    .selectAll('m')
+    .select([...ENTITY_COLUMNS]);
+  for (const w of where) q = q.where(w);
+  for (const o of opts.order ?? []) q = q.orderBy(o.expr, o.desc ? 'desc' : 'asc');
+  if (opts.limit !== undefined) q = q.limit(opts.limit);
+  if (opts.offset) q = q.offset(opts.offset);
+  const rows = (await q.execute()) as Array<Record<string, unknown>>;
+  return clearDeadReferences(
+    db,
+    meta,
+    rows.map((r) => toRecord(meta, r)),
+  );
+}
+
+/** A reference to a deleted record reads as empty, as in Vtiger (one query per page, only if needed). */
+async function clearDeadReferences(db: Q, meta: ModuleMeta, recs: CrmRecord[]): Promise<CrmRecord[]> {
+  const refFields = meta.fields.filter((f) => f.type === 'reference' && f.storage === 'module');
+  const ids = new Set<number>();
+  for (const r of recs)
+    for (const f of refFields) if (typeof r.fields[f.name] === 'number') ids.add(r.fields[f.name] as number);
+  if (ids.size === 0) return recs;
+  const live = new Set((await liveEntities(db, [...ids])).map((e) => e.id));
+  for (const r of recs)
+    for (const f of refFields) {
+      const v = r.fields[f.name];
+      if (typeof v === 'number' && !live.has(v)) r.fields[f.name] = null;
+    }
+  return recs;
+}
+
+export async function countRecords(db: Q, meta: ModuleMeta, where: Expression<SqlBool>[]): Promise<number> {
+  let q = recordQuery(db, meta).select((eb) => eb.fn.countAll().as('n'));
+  for (const w of where) q = q.where(w);
+  const row = (await q.executeTakeFirstOrThrow()) as { n: number | string };
+  return Number(row.n);
+}
+
+function toRecord(meta: ModuleMeta, r: Record<string, unknown>): CrmRecord {
+  const n = (k: string) => Number(r[k]);
+  const fields: Record<string, FieldValue> = {};
+  for (const field of meta.fields) {
+    if (field.storage === 'module') fields[field.name] = fromColumn(field, r[field.name]);
+  }
+  fields.assigned_user_id = n('_e_owner_id');
+  fields.createdtime = n('_e_created_at');
+  fields.modifiedtime = n('_e_modified_at');
+  fields.modifiedby = n('_e_modified_by');
+  return {
+    id: n('_e_id'),
+    module: meta.name,
+    version: n('_e_version'),
+    label: String(r._e_label),
+    ownerId: n('_e_owner_id'),
+    createdBy: n('_e_created_by'),
+    modifiedBy: n('_e_modified_by'),
+    createdAt: n('_e_created_at'),
+    modifiedAt: n('_e_modified_at'),
+    deletedAt: r._e_deleted_at === null ? null : n('_e_deleted_at'),
+    fields,
+  };
+}
+
+/** Module-table columns for the given domain values (entity fields are skipped). */
+export function moduleColumns(
+  meta: ModuleMeta,
+  values: ReadonlyMap<string, FieldValue>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, v] of values) {
+    const field = meta.fieldMap.get(name);
+    if (field?.storage === 'module') out[name] = toColumn(field, v);
+  }
+  return out;
+}
+
+export async function nextRecordNumber(trx: Transaction<Database>, module: string): Promise<string | null> {
+  const row = await trx
+    .updateTable('record_sequences')
+    .set((eb) => ({ next_value: eb('next_value', '+', 1) }))
+    .where('module', '=', module)
+    .returning(['prefix', 'next_value'])
+    .executeTakeFirst();
+  return row ? `${row.prefix}${row.next_value - 1}` : null;
+}
+
+export async function insertRecord(
+  trx: Transaction<Database>,
+  meta: ModuleMeta,
+  entity: { ownerId: number; userId: number; now: number; label: string },
+  columns: Record<string, unknown>,
+): Promise<number> {
+  const { id } = await trx
+    .insertInto('crm_entities')
+    .values({
+      module: meta.name,
+      owner_id: entity.ownerId,
+      created_by: entity.userId,
+      modified_by: entity.userId,
+      created_at: entity.now,
+      modified_at: entity.now,
+      deleted_at: null,
+      version: 1,
+      label: entity.label,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await untyped(trx)
+    .insertInto(meta.table)
+    .values({ ...columns, id })
+    .execute();
+  return id;
+}
+
+/** Bumps the version only if it is still `version`; false when someone else wrote first. */
+export async function updateEntity(
+  trx: Transaction<Database>,
+  id: number,
+  version: number,
+  set: { ownerId?: number; userId: number; now: number; label?: string; deletedAt?: number },
+): Promise<boolean> {
+  const res = await trx
+    .updateTable('crm_entities')
+    .set({
+      version: version + 1,
+      modified_by: set.userId,
+      modified_at: set.now,
+      ...(set.ownerId !== undefined ? { owner_id: set.ownerId } : {}),
+      ...(set.label !== undefined ? { label: set.label } : {}),
+      ...(set.deletedAt !== undefined ? { deleted_at: set.deletedAt } : {}),
+    })
+    .where('id', '=', id)
+    .where('version', '=', version)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+export async function updateModuleRow(
+  trx: Transaction<Database>,
+  meta: ModuleMeta,
+  id: number,
+  columns: Record<string, unknown>,
+): Promise<void> {
+  if (Object.keys(columns).length === 0) return;
+  await untyped(trx).updateTable(meta.table).set(columns).where('id', '=', id).execute();
+}
+
+/** Which of `ids` are live records of one of `modules` (for reference checks). */
+export async function liveEntities(
+  db: Q,
+  ids: number[],
+): Promise<Array<{ id: number; module: string; owner_id: number }>> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('crm_entities')
+    .select(['id', 'module', 'owner_id'])
+    .where('id', 'in', ids)
+    .where('deleted_at', 'is', null)
+    .execute();
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import type { FieldDef } from './field.types.js';
+import type { ModuleMeta } from './module-meta.js';
+import type { CrmRecord } from './record.model.js';
+
+/** A record over REST: Vtiger field names, ids as numbers, datetimes as ISO 8601, plus id/version/label. */
+export const restRecordSchema = z
+  .object({ id: z.number().int(), version: z.number().int(), label: z.string() })
+  .catchall(z.unknown())
+  .meta({ id: 'Record', description: 'Fields by their Vtiger names as in describe; Quotes add lineItems.' });
+
+export function restRecord(meta: ModuleMeta, rec: CrmRecord): z.infer<typeof restRecordSchema> {
+  const out: Record<string, unknown> = { id: rec.id, version: rec.version, label: rec.label };
+  for (const field of meta.fields) {
+    const v = rec.fields[field.name] ?? null;
+    out[field.name] = field.type === 'datetime' && typeof v === 'number' ? new Date(v).toISOString() : v;
+  }
+  if (rec.lineItems)
+    out.lineItems = rec.lineItems.map((i) => ({
+      id: i.id,
+      sequence_no: i.sequenceNo,
+      product_id: i.productId,
+      quantity: i.quantity,
+      listprice: i.listprice,
+      discount_percent: i.discountPercent,
+      discount_amount: i.discountAmount,
+      comment: i.comment,
+      net_price: i.netPrice,
+    }));
+  return out as z.infer<typeof restRecordSchema>;
+}
+
+export const fieldViewSchema = z
+  .object({
+    name: z.string(),
+    label: z.string(),
+    type: z.string(),
+    mandatory: z.boolean(),
+    editable: z.boolean(),
+    custom: z.boolean(),
+    picklistValues: z.array(z.string()).optional(),
+    refersTo: z.array(z.string()).optional(),
+    default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  })
+  .meta({ id: 'FieldDescription' });
+
+export function fieldView(f: FieldDef): z.infer<typeof fieldViewSchema> {
+  return {
+    name: f.name,
+    label: f.label,
+    type: f.type,
+    mandatory: f.mandatory,
+    editable: f.editable,
+    custom: f.custom ?? false,
+    ...(f.picklistValues ? { picklistValues: [...f.picklistValues] } : {}),
+    ...(f.refersTo ? { refersTo: [...f.refersTo] } : {}),
+    ...(f.default !== undefined ? { default: f.default } : {}),
+  };
+}
+
+export const moduleSummarySchema = z
+  .object({
+    name: z.string(),
+    label: z.string(),
+    singular: z.string(),
+    idPrefix: z.string(),
+    createable: z.boolean(),
+    updateable: z.boolean(),
+    deleteable: z.boolean(),
+    retrieveable: z.boolean(),
+  })
+  .meta({ id: 'ModuleSummary' });
+
+export const moduleDescriptionSchema = moduleSummarySchema
+  .extend({ labelFields: z.array(z.string()), hasLineItems: z.boolean(), fields: z.array(fieldViewSchema) })
+  .meta({ id: 'ModuleDescription' });

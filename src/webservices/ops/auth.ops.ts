@@ -1,0 +1,128 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { actorFromRequest, recordAudit } from '../../audit/audit.repository.js';
+import { assertLoginAllowed, clearUserFailures, recordLoginFailure } from '../../auth/login-throttle.js';
+import { AppError } from '../../http/errors.js';
+import { safeEqual } from '../../platform/crypto.js';
+import type { User } from '../../users/user.model.js';
+import { findUserByUsername } from '../../users/user.repository.js';
+import { USERS_WS_PREFIX, WS_API_VERSION, WS_LIMITS, WS_VTIGER_VERSION } from '../ws-deps.js';
+import { WS_MESSAGES, WsError } from '../ws-errors.js';
+import type { WsCall, WsOperation } from '../ws-operation.js';
+import { deleteWsSession, findLiveChallenge, replaceChallenge } from '../ws-session.repository.js';
+import { openWsSession } from '../ws-session.service.js';
+
+/** MariaDB's PAD SPACE collation ignores trailing spaces and case: `admin ` and `ADMIN` find `admin`. */
+async function findWsUser(call: WsCall, username: string): Promise<User | undefined> {
+  const user = await findUserByUsername(call.ctx.db.kysely, username.replace(/ +$/, ''));
+  return user && user.deletedAt === null ? user : undefined;
+}
+
+export const getChallenge: WsOperation = {
+  name: 'getchallenge',
+  method: 'GET',
+  prelogin: true,
+  async run(call) {
+    const username = call.params.string('username');
+    if (username === '') throw new WsError('ACCESS_DENIED', WS_MESSAGES.NO_USERNAME);
+    const user = await findWsUser(call, username);
+    if (!user) throw new WsError('ACCESS_DENIED', WS_MESSAGES.NO_SUCH_USER);
+    const now = call.ctx.clock.now();
+    const token = randomBytes(16).toString('hex');
+    await replaceChallenge(call.ctx.db.kysely, user.id, token, now, now + WS_LIMITS.tokenMs);
+    const serverTime = Math.floor(now / 1000);
+    return { token, serverTime, expireTime: serverTime + WS_LIMITS.tokenMs / 1000 };
+  },
+};
+
+async function refuse(call: WsCall, user: User, reason: string): Promise<never> {
+  const { ctx, req } = call;
+  const now = ctx.clock.now();
+  await ctx.db.kysely.transaction().execute(async (trx) => {
+    await recordLoginFailure(trx, user.username, req.ip, now, ctx.config.loginThrottle.windowMs);
+    await recordAudit(
+      trx,
+      { ...actorFromRequest(req), userId: user.id, username: user.username },
+      { action: 'webservice.login', outcome: 'failure', details: { reason } },
+      now,
+    );
+  });
+  throw new WsError('INVALID_USER_CREDENTIALS', WS_MESSAGES.INVALID_CREDENTIALS);
+}
+
+export const login: WsOperation = {
+  name: 'login',
+  method: 'POST',
+  prelogin: true,
+  async run(call) {
+    const { ctx, req } = call;
+    const username = call.params.string('username');
+    const digest = call.params.string('accessKey');
+    try {
+      await assertLoginAllowed(ctx, username.replace(/ +$/, ''), req.ip);
+    } catch (err) {
+      if (err instanceof AppError) throw new WsError('TOO_MANY_ATTEMPTS', err.message);
+      throw err;
+    }
+    const user = await findWsUser(call, username);
+    const token = user ? await findLiveChallenge(ctx.db.kysely, user.id, ctx.clock.now()) : undefined;
+    if (!user || !token) throw new WsError('INVALID_AUTH_TOKEN', WS_MESSAGES.INVALID_TOKEN);
+    const key = await call.deps.keys.loadKeyForUser(ctx, user.id);
+    if (!key) throw new WsError('ACCESSKEY_UNDEFINED', WS_MESSAGES.ACCESSKEY_UNDEFINED);
+    const expected = createHash('md5')
+      .update(token + key.plaintext)
+      .digest('hex');
+    // exact comparison, as Vtiger's strcmp: an uppercase digest or one with a space is refused
+    if (!safeEqual(expected, digest)) return refuse(call, user, 'wrong digest');
+    if (user.status !== 'Active') return refuse(call, user, 'inactive');
+    if (!key.apiAccess) return refuse(call, user, 'api access off');
+
+    const session = await openWsSession(ctx, user.id, key.keyId, req.ip);
+    const now = ctx.clock.now();
+    await ctx.db.kysely.transaction().execute(async (trx) => {
+      await clearUserFailures(trx, user.username);
+      await recordAudit(
+        trx,
+        { ...actorFromRequest(req), userId: user.id, username: user.username },
+        { action: 'webservice.login', details: { wsSessionId: session.id } },
+        now,
+      );
+    });
+    call.deps.keys.noteKeyUse(ctx, key.keyId, req.ip);
+    return {
+      username: user.username,
+      first_name: user.firstName,
+      last_name: user.lastName,
+      email: user.email,
+      time_zone: user.timeZone,
+      hour_format: '24',
+      date_format: user.dateFormat,
+      is_admin: user.isAdmin ? 'on' : 'off',
+      call_duration: '5',
+      other_event_duration: '5',
+      sessionName: session.sessionName,
+      userId: `${USERS_WS_PREFIX}x${user.id}`,
+      version: WS_API_VERSION,
+      vtigerVersion: WS_VTIGER_VERSION,
+    };
+  },
+};
+
+export const logout: WsOperation = {
+  name: 'logout',
+  method: 'POST',
+  prelogin: false,
+  async run(call) {
+    if (call.method !== 'POST') throw new WsError('OPERATION_NOT_SUPPORTED', WS_MESSAGES.PERMISSION_DENIED);
+    const caller = call.caller!;
+    await call.ctx.db.kysely.transaction().execute(async (trx) => {
+      await deleteWsSession(trx, caller.sessionId);
+      await recordAudit(
+        trx,
+        { ...actorFromRequest(call.req), userId: caller.user.id, username: caller.user.username },
+        { action: 'webservice.logout', details: { wsSessionId: caller.sessionId } },
+        call.ctx.clock.now(),
+      );
+    });
+    return { message: 'successfull' };
+  },
+};

@@ -1,0 +1,86 @@
+import { createRecord, deleteRecord, getRecord, updateRecord } from '../../records/record.service.js';
+import { findUserById } from '../../users/user.repository.js';
+import { permissionDenied, WsError } from '../ws-errors.js';
+import { requireWsId } from '../ws-ids.js';
+import { wsModule } from '../ws-module-access.js';
+import { requireCaller, type WsCall, type WsOperation } from '../ws-operation.js';
+import { wsRecords } from '../ws-record-errors.js';
+import { toWsRecords } from '../ws-record-format.js';
+import { recordInput, type WsInputMode } from '../ws-record-input.js';
+import { wsUser } from '../ws-users.js';
+
+export const create: WsOperation = {
+  name: 'create',
+  method: 'POST',
+  prelogin: false,
+  async run(call) {
+    const { principal } = requireCaller(call);
+    const meta = await wsModule(call.ctx, principal, call.params.string('elementType'), 'create');
+    const input = recordInput(meta, call.params.jsonObject('element'), 'create');
+    const rec = await wsRecords(() => createRecord(call.ctx, principal, meta.name, input));
+    return (await toWsRecords(call.ctx.db.kysely, meta, [rec]))[0];
+  },
+};
+
+export const retrieve: WsOperation = {
+  name: 'retrieve',
+  method: 'GET',
+  prelogin: false,
+  async run(call) {
+    const { principal } = requireCaller(call);
+    const { id, module } = requireWsId(call.params.get('id'));
+    if (module === 'Users') {
+      const user = await findUserById(call.ctx.db.kysely, id);
+      if (!user || user.deletedAt !== null) throw permissionDenied();
+      return wsUser(user);
+    }
+    const meta = await wsModule(call.ctx, principal, module.name, 'view');
+    const rec = await wsRecords(() => getRecord(call.ctx, principal, meta.name, id));
+    return (await toWsRecords(call.ctx.db.kysely, meta, [rec]))[0];
+  },
+};
+
+async function save(call: WsCall, mode: Exclude<WsInputMode, 'create'>): Promise<unknown> {
+  const { principal } = requireCaller(call);
+  const element = call.params.jsonObject('element');
+  const { id, module } = requireWsId(element.id);
+  if (module === 'Users') throw permissionDenied();
+  const meta = await wsModule(call.ctx, principal, module.name, 'edit');
+  const input = recordInput(meta, element, mode);
+  // Vtiger's update overlays the element on the stored record too; mandatory fields were checked above
+  const rec = await wsRecords(() =>
+    updateRecord(call.ctx, principal, meta.name, id, input, { mode: 'partial' }),
+  );
+  return (await toWsRecords(call.ctx.db.kysely, meta, [rec]))[0];
+}
+
+/** `update`: the whole record, every mandatory field included. */
+export const update: WsOperation = {
+  name: 'update',
+  method: 'POST',
+  prelogin: false,
+  run: (call) => save(call, 'update'),
+};
+
+/** `revise`: only the fields sent change. */
+export const revise: WsOperation = {
+  name: 'revise',
+  method: 'POST',
+  prelogin: false,
+  run: (call) => save(call, 'revise'),
+};
+
+export const remove: WsOperation = {
+  name: 'delete',
+  method: 'POST',
+  prelogin: false,
+  async run(call) {
+    const { principal } = requireCaller(call);
+    const { id, module } = requireWsId(call.params.get('id'));
+    if (module === 'Users')
+      throw new WsError('ACCESS_DENIED', 'Permission to perform the operation is denied');
+    const meta = await wsModule(call.ctx, principal, module.name, 'delete');
+    await wsRecords(() => deleteRecord(call.ctx, principal, meta.name, id));
+    return { status: 'successful' };
+  },
+};

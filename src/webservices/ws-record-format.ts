@@ -1,0 +1,99 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { FieldDef } from '../records/field.types.js';
+import type { FieldValue } from '../records/field-coerce.js';
+import type { ModuleMeta } from '../records/module-meta.js';
+import type { CrmRecord } from '../records/record.model.js';
+import { USERS_WS_PREFIX } from './ws-deps.js';
+import { formatWsId, prefixForModule } from './ws-ids.js';
+
+type Q = Kysely<Database> | Transaction<Database>;
+type WsRecord = Record<string, unknown>;
+
+/** `2026-11-23 01:12:10`, Vtiger's datetime format, in UTC. */
+export function wsDateTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+type Formatter = (v: FieldValue | undefined, refModules: Map<number, string>) => string;
+
+/** One formatter per field, built once per call rather than per value. */
+function formatter(field: FieldDef): Formatter {
+  switch (field.type) {
+    case 'boolean':
+      return (v) => (v === null || v === undefined ? '' : v ? '1' : '0');
+    case 'datetime':
+      return (v) => (v === null || v === undefined ? '' : typeof v === 'number' ? wsDateTime(v) : String(v));
+    case 'multipicklist':
+      return (v) => (v === null || v === undefined ? '' : Array.isArray(v) ? v.join(' |##| ') : String(v));
+    case 'owner':
+      return (v) => (v === null || v === undefined ? '' : formatWsId(USERS_WS_PREFIX, Number(v)));
+    case 'reference': {
+      const targets = field.refersTo ?? [];
+      const single = targets.length === 1 ? prefixForModule(targets[0]!) : undefined;
+      return (v, refModules) => {
+        if (v === null || v === undefined) return '';
+        const target = targets.length === 1 ? undefined : refModules.get(Number(v));
+        const prefix = single ?? (target ? prefixForModule(target) : undefined);
+        return prefix === undefined ? '' : formatWsId(prefix, Number(v));
+      };
+    }
+    default:
+      return (v) => (v === null || v === undefined ? '' : String(v));
+  }
+}
+
+/** The module of each referenced id whose field may point to several modules (one query for the batch). */
+async function referencedModules(db: Q, meta: ModuleMeta, recs: CrmRecord[]): Promise<Map<number, string>> {
+  const ids = new Set<number>();
+  for (const field of meta.fields) {
+    if (field.type !== 'reference' || (field.refersTo?.length ?? 0) <= 1) continue;
+    for (const r of recs)
+      if (typeof r.fields[field.name] === 'number') ids.add(r.fields[field.name] as number);
+  }
+  if (ids.size === 0) return new Map();
+  const rows = await db
+    .selectFrom('crm_entities')
+    .select(['id', 'module'])
+    .where('id', 'in', [...ids])
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.module]));
+}
+
+/**
+ * Records as Vtiger sends them: every value a string (booleans "0"/"1", empty fields ""), references and
+ * owners as `NxM`, then `id` and (unless `withLabel` is false, as in query rows) `label`.
+ */
+export async function toWsRecords(
+  db: Q,
+  meta: ModuleMeta,
+  recs: CrmRecord[],
+  opts: { fields?: string[]; withLabel?: boolean } = {},
+): Promise<WsRecord[]> {
+  const modules = await referencedModules(db, meta, recs);
+  const wanted = opts.fields ? new Set(opts.fields) : null;
+  // a column list keeps the query's order, as the SQL Vtiger builds from it does
+  const chosen = opts.fields ? opts.fields.flatMap((n) => meta.fieldMap.get(n) ?? []) : meta.fields;
+  const fields = chosen.map((f) => [f.name, formatter(f)] as const);
+  return recs.map((rec) => {
+    const out: WsRecord = {};
+    for (const [name, format] of fields) out[name] = format(rec.fields[name], modules);
+    out.id = formatWsId(meta.wsEntityId, rec.id);
+    if (opts.withLabel !== false && !wanted) out.label = rec.label;
+    if (rec.lineItems && !wanted) {
+      out.LineItems = rec.lineItems.map((i) => ({
+        parent_id: formatWsId(meta.wsEntityId, rec.id),
+        productid: formatWsId(prefixForModule('Products') ?? 14, i.productId),
+        sequence_no: String(i.sequenceNo),
+        quantity: String(i.quantity),
+        listprice: String(i.listprice),
+        discount_percent: i.discountPercent === null ? '' : String(i.discountPercent),
+        discount_amount: i.discountAmount === null ? '' : String(i.discountAmount),
+        comment: i.comment ?? '',
+        netprice: String(i.netPrice),
+        id: `${i.id}`,
+      }));
+    }
+    return out;
+  });
+}

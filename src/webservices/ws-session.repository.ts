@@ -1,0 +1,101 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { toUser, type User } from '../users/user.model.js';
+import type { WsSessionRow } from './ws-session.table.js';
+
+type Q = Kysely<Database> | Transaction<Database>;
+
+export async function replaceChallenge(
+  db: Q,
+  userId: number,
+  token: string,
+  now: number,
+  expiresAt: number,
+): Promise<void> {
+  await db
+    .insertInto('ws_challenges')
+    .values({ user_id: userId, token, created_at: now, expires_at: expiresAt })
+    .onConflict((oc) => oc.column('user_id').doUpdateSet({ token, created_at: now, expires_at: expiresAt }))
+    .execute();
+}
+
+/** The user's token if it has not expired; a token is reusable until then, as in Vtiger. */
+export async function findLiveChallenge(db: Q, userId: number, now: number): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('ws_challenges')
+    .select('token')
+    .where('user_id', '=', userId)
+    .where('expires_at', '>=', now)
+    .executeTakeFirst();
+  return row?.token;
+}
+
+export async function insertWsSession(
+  db: Q,
+  row: { sessionHash: string; userId: number; keyId: number; now: number; ip: string },
+): Promise<number> {
+  const r = await db
+    .insertInto('ws_sessions')
+    .values({
+      session_hash: row.sessionHash,
+      user_id: row.userId,
+      key_id: row.keyId,
+      created_at: row.now,
+      last_seen_at: row.now,
+      ip: row.ip,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return r.id;
+}
+
+/** The session and its user in one round trip (the hot path of every web-service call). */
+export async function findWsSessionWithUser(
+  db: Q,
+  sessionHash: string,
+): Promise<{ session: WsSessionRow; user: User } | undefined> {
+  const row = await db
+    .selectFrom('ws_sessions as s')
+    .innerJoin('users', 'users.id', 's.user_id')
+    .leftJoin('roles', 'roles.id', 'users.role_id')
+    .selectAll('users')
+    .select([
+      's.id as s_id',
+      's.session_hash as s_session_hash',
+      's.user_id as s_user_id',
+      's.key_id as s_key_id',
+      's.created_at as s_created_at',
+      's.last_seen_at as s_last_seen_at',
+      's.ip as s_ip',
+      'roles.name as role_name',
+    ])
+    .where('s.session_hash', '=', sessionHash)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const session: WsSessionRow = {
+    id: row.s_id,
+    session_hash: row.s_session_hash,
+    user_id: row.s_user_id,
+    key_id: row.s_key_id,
+    created_at: row.s_created_at,
+    last_seen_at: row.s_last_seen_at,
+    ip: row.s_ip,
+  };
+  return { session, user: toUser(row) };
+}
+
+export async function touchWsSession(db: Q, id: number, now: number): Promise<void> {
+  await db.updateTable('ws_sessions').set({ last_seen_at: now }).where('id', '=', id).execute();
+}
+
+export async function deleteWsSession(db: Q, id: number): Promise<void> {
+  await db.deleteFrom('ws_sessions').where('id', '=', id).execute();
+}
+
+/** Sessions past their life span or idle limit; run from time to time so the table stays small. */
+export async function deleteStaleWsSessions(db: Q, createdBefore: number, seenBefore: number): Promise<void> {
+  await db
+    .deleteFrom('ws_sessions')
+    .where((eb) => eb.or([eb('created_at', '<', createdBefore), eb('last_seen_at', '<', seenBefore)]))
+    .execute();
+}
