@@ -62,4 +62,46 @@ describeInBrowser('records in the browser', (env) => {
     await expect(page.evaluate('document.activeElement.name')).resolves.toBe('lastname');
     await env.shot(page, 'contact-invalid');
   });
+
+  it('filters, sorts and pages through a module list', async (t) => {
+    needRecords(h, t);
+    for (let i = 0; i < 27; i++) {
+      const res = await h.request({
+        method: 'POST',
+        url: '/api/v1/records/Leads',
+        as: h.admin,
+        payload: {
+          lastname: `Pager${String(i).padStart(2, '0')}`,
+          company: 'Paging Inc',
+          leadsource: i === 3 ? 'Cold Call' : 'Employee',
+        },
+      });
+      expectStatus(res, 201);
+    }
+    const page = await env.open();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.goto('/records/Leads');
+    const table = page.getByRole('table', { name: 'Leads' });
+    await table.getByRole('link').first().waitFor();
+    await page.getByText('27 in all').waitFor();
+    await expect(table.getByRole('row').count()).resolves.toBe(26);
+    await page.getByRole('button', { name: 'Next' }).click();
+    await expect.poll(() => table.getByRole('row').count()).toBe(3);
+    await page.getByRole('button', { name: 'Previous' }).click();
+    await expect.poll(() => table.getByRole('row').count()).toBe(26);
+
+    await table.getByRole('button', { name: 'Name' }).click();
+    await expect.poll(() => table.getByRole('row').nth(1).textContent()).toContain('Pager00');
+    await expect(page.locator('th[aria-sort="ascending"]').count()).resolves.toBe(1);
+    await table.getByRole('button', { name: 'Name' }).click();
+    await expect.poll(() => table.getByRole('row').nth(1).textContent()).toContain('Pager26');
+
+    await page.getByLabel('Filter by').first().click();
+    await page.getByRole('option', { name: 'Lead Source' }).click();
+    await page.getByLabel('Lead Source').first().click();
+    await page.getByRole('option', { name: 'Cold Call' }).click();
+    await page.getByText('1 in all').waitFor();
+    await table.getByRole('link', { name: /Pager03/ }).waitFor();
+    await env.shot(page, 'leads-filtered');
+  });
 });

@@ -8,7 +8,10 @@ import { useSession } from '../session/session-context';
 export function MainNav() {
   const { can } = useSession();
   const modules = useApi<{ items: ModuleSummary[] }>(can('modules') ? 'modules' : null);
-  const items = (modules.data?.items ?? []).filter((m) => m.retrieveable).slice(0, 5);
+  const items = (modules.data?.items ?? [])
+    .filter((m) => m.retrieveable)
+    .sort((a, b) => rank(a.name) - rank(b.name))
+    .slice(0, 6);
   return (
     <Group gap="md" visibleFrom="sm" component="nav" aria-label="Main">
       {items.map((m) => (
@@ -21,4 +24,11 @@ export function MainNav() {
       </Anchor>
     </Group>
   );
+}
+
+/** The modules a CRM user opens most come first in the header. */
+const ORDER = ['Contacts', 'Accounts', 'Leads', 'Potentials', 'HelpDesk', 'Quotes', 'Products'];
+function rank(name: string): number {
+  const i = ORDER.indexOf(name);
+  return i === -1 ? ORDER.length : i;
 }
