@@ -1,5 +1,5 @@
 import { expect, it, type TestContext } from 'vitest';
-import { ADMIN_PASSWORD, type Harness } from '../harness.js';
+import { ADMIN_PASSWORD, expectStatus, type Harness } from '../harness.js';
 import { describeInBrowser, hasRoute, signIn } from './browser-harness.js';
 
 /** User administration lands on main separately; until then these click paths have nothing to drive. */
@@ -184,5 +184,73 @@ describeInBrowser('user administration in the browser', (env) => {
     await page.getByText('Password changed').waitFor();
     await env.shot(page, 'password-reset');
     expect(await loginStatus(h, user.username, 'chosen after forgetting 3')).toBe(200);
+  });
+
+  it('asks a user for consent before logging in as them, when the CRM requires it', async (t) => {
+    need(h, t, 'POST', '/api/v1/users/:id/impersonation-requests');
+    const setConsent = (on: boolean) =>
+      h.request({
+        method: 'PUT',
+        url: '/api/v1/settings',
+        as: h.admin,
+        payload: { impersonation: { requireConsent: on } },
+      });
+    expectStatus(await setConsent(true), 200);
+    try {
+      const user = await h.createUser({ firstName: 'Cora', lastName: 'Consent' });
+      const admin = await env.open();
+      env.allowHttpError('/impersonate');
+      await signIn(admin, 'admin', ADMIN_PASSWORD);
+      await admin.goto(`/settings/users/${user.id}`);
+      await admin.getByRole('button', { name: 'More' }).click();
+      await admin.getByRole('menuitem', { name: `Log in as ${user.username}` }).click();
+      await admin
+        .getByRole('dialog')
+        .getByRole('button', { name: `Log in as ${user.username}` })
+        .click();
+      const ask = admin.getByRole('dialog', { name: 'Ask Cora Consent for consent' });
+      await ask.getByLabel(/^Why do you need/).fill('Set up her mail rules');
+      await env.shot(admin, 'consent-request');
+      await ask.getByRole('button', { name: 'Send request' }).click();
+      await admin.getByText('Request sent').waitFor();
+
+      const res = await h.request({ method: 'GET', url: '/api/v1/impersonation-requests', as: user.session });
+      const id = (res.json() as { items: Array<{ id: number }> }).items[0]!.id;
+      const approve = await h.request({
+        method: 'POST',
+        url: `/api/v1/impersonation-requests/${id}/approve`,
+        as: user.session,
+      });
+      expectStatus(approve, 200);
+
+      await admin.getByRole('button', { name: 'More' }).click();
+      await admin.getByRole('menuitem', { name: `Log in as ${user.username}` }).click();
+      await admin
+        .getByRole('dialog')
+        .getByRole('button', { name: `Log in as ${user.username}` })
+        .click();
+      await admin.getByTestId('impersonation-banner').waitFor();
+    } finally {
+      expectStatus(await setConsent(false), 200);
+    }
+  });
+
+  it('shows requests to log in as me under My Preferences, to approve or deny', async (t) => {
+    need(h, t, 'POST', '/api/v1/users/:id/impersonation-requests');
+    const user = await h.createUser({ firstName: 'Rhea', lastName: 'Requested' });
+    const sent = await h.request({
+      method: 'POST',
+      url: `/api/v1/users/${user.id}/impersonation-requests`,
+      as: h.admin,
+      payload: { reason: 'Check her dashboard' },
+    });
+    expectStatus(sent, 201 === sent.statusCode ? 201 : 200);
+    const page = await env.open();
+    await signIn(page, user.username, user.password);
+    await page.goto('/settings/preferences');
+    await page.getByText('Check her dashboard').waitFor();
+    await env.shot(page, 'consent-pending');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText('Approved: they can log in as you within one hour.').waitFor();
   });
 });

@@ -20,7 +20,8 @@ export function ConfirmModal({
   children: ReactNode;
   confirmLabel: string;
   danger?: boolean;
-  onConfirm: () => Promise<void>;
+  /** resolves `false` to keep the dialog open (the action needs another step) */
+  onConfirm: () => Promise<unknown>;
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
@@ -32,8 +33,7 @@ export function ConfirmModal({
     setBusy(true);
     setError(null);
     try {
-      await onConfirm();
-      close();
+      if ((await onConfirm()) !== false) close();
     } catch (err) {
       setError(asApiError(err));
     } finally {

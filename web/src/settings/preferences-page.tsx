@@ -4,6 +4,7 @@ import { useAccessKey } from '../access-key/use-access-key';
 import { PageHeader } from '../components/page-header';
 import { useMe, useSession } from '../session/session-context';
 import { ChangePasswordForm } from './change-password-form';
+import { ImpersonationRequestsPanel } from './impersonation-requests-panel';
 import { ProfileForm } from './profile-form';
 
 export function PreferencesPage() {
@@ -21,6 +22,7 @@ export function PreferencesPage() {
       />
       <Stack maw={880}>
         <ProfileForm key={me.user.updatedAt} user={me.user} onSaved={() => void refresh()} />
+        {can('impersonationRequests') && !impersonating && <ImpersonationRequestsPanel />}
         {showKey && <AccessKeyPanel state={key} whose="your" timeZone={me.user} />}
         {can('changePassword') && !impersonating && <ChangePasswordForm />}
         {impersonating && (

@@ -1,4 +1,4 @@
-import { Select, Stack, Text } from '@mantine/core';
+import { Select, Stack, Text, Textarea } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
@@ -18,14 +18,64 @@ interface Props {
 export function ImpersonateModal({ user, opened, onClose }: Props) {
   const { api, refresh } = useSession();
   const navigate = useNavigate();
+  const [needsConsent, setNeedsConsent] = useState(false);
+  const [reason, setReason] = useState('');
+  const close = () => {
+    setNeedsConsent(false);
+    onClose();
+  };
+  if (needsConsent) {
+    return (
+      <ConfirmModal
+        opened={opened}
+        onClose={close}
+        title={`Ask ${fullName(user)} for consent`}
+        confirmLabel="Send request"
+        onConfirm={async () => {
+          if (!reason.trim())
+            throw new ApiError(400, 'REASON_REQUIRED', 'Say why you need to log in as them.', null);
+          await api.post(`users/${user.id}/impersonation-requests`, { reason: reason.trim() });
+          notifications.show({
+            color: 'green',
+            title: 'Request sent',
+            message: `When ${fullName(user)} approves it under My Preferences, you can log in as them within one hour.`,
+          });
+          setReason('');
+        }}
+      >
+        <Stack gap="xs">
+          <Text size="sm">
+            This CRM asks users to agree before an administrator logs in as them. {fullName(user)} sees your
+            request under My Preferences.
+          </Text>
+          <Textarea
+            label="Why do you need to log in as them?"
+            required
+            autosize
+            minRows={2}
+            value={reason}
+            onChange={(e) => setReason(e.currentTarget.value)}
+          />
+        </Stack>
+      </ConfirmModal>
+    );
+  }
   return (
     <ConfirmModal
       opened={opened}
-      onClose={onClose}
+      onClose={close}
       title={`Log in as ${fullName(user)}?`}
       confirmLabel={`Log in as ${user.username}`}
       onConfirm={async () => {
-        await api.post(`users/${user.id}/impersonate`);
+        try {
+          await api.post(`users/${user.id}/impersonate`);
+        } catch (err) {
+          if (err instanceof ApiError && err.code === 'CONSENT_REQUIRED') {
+            setNeedsConsent(true);
+            return false;
+          }
+          throw err;
+        }
         await refresh();
         navigate('/settings');
       }}
