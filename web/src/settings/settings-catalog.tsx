@@ -109,7 +109,8 @@ export const SETTINGS_GROUPS: SettingsGroup[] = [
     items: [
       {
         label: 'Modules',
-        description: 'The record modules of this CRM and their fields.',
+        description:
+          'The record modules of this CRM: contacts, organizations, leads, deals, tickets and more.',
         keywords: 'modules fields records contacts',
         icon: <IconDatabase />,
         to: '/records',
