@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // builds web/dist when it is missing or older than web/src (the browser tests serve it)
+    globalSetup: ['test/global-setup.ts'],
   },
 });

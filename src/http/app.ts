@@ -25,6 +25,7 @@ import { wsOperations } from '../webservices/ops/index.js';
 import { webserviceRoutes } from '../webservices/webservice.routes.js';
 import { installErrorHandling } from './error-handler.js';
 import type { RegisteredRoute } from './types.js';
+import { webUiRoutes } from './web-ui.js';
 
 export type App = FastifyInstance & { registeredRoutes: RegisteredRoute[] };
 
@@ -105,6 +106,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     { prefix: '/api/v1' },
   );
   await webserviceRoutes(app, ctx, { keys: { loadKeyForUser, currentKeyId, noteKeyUse } }, wsOperations());
+  await webUiRoutes(app);
 
   return Object.assign(app, { registeredRoutes }) as unknown as App;
 }

@@ -1,0 +1,52 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/** `web/dist` relative to this file, both from `src/http` (tsx, tests) and from `dist/http` (built). */
+export const DEFAULT_WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
+
+/** Paths that belong to the server, never to the single-page app: their misses stay JSON 404s. */
+const SERVER_PATHS = /^\/(api|webservice\.php|healthz)(\/|\?|$)/;
+
+/**
+ * Serves the built web UI: hashed assets with a long cache, and `index.html` for any other GET that asks for
+ * HTML (deep links such as /settings/users/3), so the browser router can take over.
+ */
+export async function webUiRoutes(app: FastifyInstance, root = DEFAULT_WEB_ROOT): Promise<void> {
+  const built = fs.existsSync(path.join(root, 'index.html'));
+  if (built) {
+    await app.register(fastifyStatic, {
+      root,
+      wildcard: false,
+      index: false,
+      maxAge: '365d',
+      immutable: true,
+    });
+  }
+
+  app.get('/*', { config: { access: 'public' }, schema: { hide: true } }, (req, reply) => {
+    if (!wantsAppShell(req)) return reply.callNotFound();
+    if (!built) {
+      return reply
+        .code(503)
+        .type('text/html; charset=utf-8')
+        .send(
+          '<!doctype html><title>Rapport</title><p>The web UI has not been built. Run <code>npm run build</code>.</p>',
+        );
+    }
+    return sendShell(reply);
+  });
+}
+
+function wantsAppShell(req: FastifyRequest): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  if (SERVER_PATHS.test(req.url)) return false;
+  return String(req.headers.accept ?? '').includes('text/html');
+}
+
+function sendShell(reply: FastifyReply): FastifyReply {
+  reply.header('cache-control', 'no-cache');
+  return reply.sendFile('index.html', { cacheControl: false });
+}

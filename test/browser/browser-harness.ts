@@ -1,0 +1,126 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
+import { DIALECTS, Harness } from '../harness.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+];
+
+/** Debian's Chromium from PATH; never a downloaded browser. */
+export function findChromium(): string | null {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    for (const name of ['chromium', 'chromium-browser']) {
+      const p = path.join(dir, name);
+      if (fs.existsSync(p)) return p;
+    }
+  }
+  return null;
+}
+
+const executablePath = findChromium();
+if (!executablePath && process.env.RAPPORT_TEST_REQUIRE_BROWSER === '1') {
+  throw new Error('Chromium is required (RAPPORT_TEST_REQUIRE_BROWSER=1) but no `chromium` is on PATH');
+}
+if (!executablePath) {
+  console.warn(
+    '\n[test] !!! Chromium is not on PATH: the BROWSER TESTS ARE SKIPPED. Install it with `apt-get install chromium`. !!!\n',
+  );
+}
+
+export interface BrowserEnv {
+  h: Harness;
+  baseUrl: string;
+  /** A fresh browser context and page that fails the test on any script or console error. */
+  open(viewport?: { width: number; height: number }): Promise<Page>;
+  /** Saves test-artifacts/<dialect>-<name>.png. */
+  shot(page: Page, name: string): Promise<void>;
+  /** Lets the current test see an HTTP error response the browser reports on the console (an expected refusal). */
+  allowHttpError(urlPart: string): void;
+}
+
+/** Runs `fn` per dialect against a real Rapport listening on a random loopback port, driven by Chromium. */
+export function describeInBrowser(name: string, fn: (env: BrowserEnv) => void): void {
+  const run = executablePath ? describe.each(DIALECTS) : describe.skip.each(DIALECTS);
+  run(`${name} [%s]`, (dialect) => {
+    const h = new Harness(dialect);
+    let browser: Browser;
+    let context: BrowserContext | null = null;
+    let problems: string[] = [];
+    let allowed: string[] = [];
+    const env: BrowserEnv = {
+      h,
+      baseUrl: '',
+      async open(viewport = { width: 1280, height: 860 }) {
+        context = await browser.newContext({ viewport, baseURL: env.baseUrl, reducedMotion: 'reduce' });
+        await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.baseUrl });
+        const page = await context.newPage();
+        page.setDefaultTimeout(10_000);
+        page.on('pageerror', (err) => problems.push(`uncaught error: ${err.message}`));
+        page.on('console', (msg) => {
+          if (msg.type() !== 'error') return;
+          const url = msg.location().url;
+          const expected =
+            msg.text().startsWith('Failed to load resource') &&
+            (url.endsWith('/api/v1/me') || allowed.some((a) => url.includes(a)));
+          if (!expected) problems.push(`console error: ${msg.text()} (${url})`);
+        });
+        return page;
+      },
+      async shot(page, shotName) {
+        fs.mkdirSync(ARTIFACTS, { recursive: true });
+        await page.evaluate('window.scrollTo(0, 0)');
+        await page.screenshot({ path: path.join(ARTIFACTS, `${dialect}-${shotName}.png`), fullPage: true });
+      },
+      allowHttpError(urlPart) {
+        allowed.push(urlPart);
+      },
+    };
+
+    beforeAll(async () => {
+      await h.start();
+      await h.app.listen({ port: 0, host: '127.0.0.1' });
+      const address = h.app.server.address() as { port: number };
+      env.baseUrl = `http://127.0.0.1:${address.port}`;
+      browser = await chromium.launch({
+        executablePath: executablePath!,
+        headless: true,
+        args: CHROMIUM_FLAGS,
+      });
+    }, 60_000);
+    afterEach(async () => {
+      const seen = problems;
+      problems = [];
+      allowed = [];
+      await context?.close();
+      context = null;
+      expect(seen, 'the page reported script or console errors').toEqual([]);
+    });
+    afterAll(async () => {
+      await browser?.close();
+      await h.stop();
+    });
+    fn(env);
+  });
+}
+
+/** Signs in through the login form and waits for the settings home. */
+export async function signIn(page: Page, username: string, password: string): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel(/^Password/).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+}
+
+/** True when the running server registered `METHOD url` (features land on main independently). */
+export function hasRoute(h: Harness, method: string, url: string): boolean {
+  return h.app.registeredRoutes.some((r) => r.method === method && r.url === url);
+}

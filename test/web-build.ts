@@ -1,0 +1,36 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const WEB = path.join(ROOT, 'web');
+const INDEX = path.join(WEB, 'dist', 'index.html');
+
+function newestSourceMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(p));
+    else newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds web/dist unless a build newer than every UI source file is already there. */
+export function ensureWebBuild(): void {
+  const sources = Math.max(
+    newestSourceMtime(path.join(WEB, 'src')),
+    fs.statSync(path.join(WEB, 'index.html')).mtimeMs,
+    fs.statSync(path.join(WEB, 'vite.config.ts')).mtimeMs,
+  );
+  if (fs.existsSync(INDEX) && fs.statSync(INDEX).mtimeMs > sources) return;
+  console.log('[test] building the web UI (web/dist is missing or older than web/src)');
+  execFileSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', WEB, '--logLevel', 'warn'],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
+}

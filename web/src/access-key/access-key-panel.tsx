@@ -1,0 +1,159 @@
+import {
+  ActionIcon,
+  Button,
+  Card,
+  CopyButton,
+  Group,
+  Stack,
+  Switch,
+  Text,
+  TextInput,
+  Title,
+  Tooltip,
+} from '@mantine/core';
+import { IconCheck, IconCopy, IconEye, IconEyeOff, IconRefresh } from '@tabler/icons-react';
+import { useState } from 'react';
+import type { ApiError } from '../api/api-client';
+import { asApiError } from '../api/use-api';
+import { ConfirmModal } from '../components/confirm-modal';
+import { ErrorAlert } from '../components/error-alert';
+import { SectionLoader } from '../components/loading-state';
+import { formatTime, type TimePrefs } from '../format';
+import { RegenerateKeyModal } from './regenerate-key-modal';
+import type { AccessKeyState } from './use-access-key';
+
+const MASK = '•'.repeat(24);
+
+export function AccessKeyPanel({
+  state,
+  whose,
+  timeZone,
+}: {
+  state: AccessKeyState;
+  whose: string;
+  timeZone?: TimePrefs;
+}) {
+  const [confirmRegenerate, setConfirmRegenerate] = useState(false);
+  const [confirmOff, setConfirmOff] = useState(false);
+  const [switchError, setSwitchError] = useState<ApiError | null>(null);
+  const [switching, setSwitching] = useState(false);
+  const key = state.data;
+
+  const turnOn = async () => {
+    setSwitching(true);
+    setSwitchError(null);
+    try {
+      await state.setApiAccess(true);
+    } catch (err) {
+      setSwitchError(asApiError(err));
+    } finally {
+      setSwitching(false);
+    }
+  };
+
+  return (
+    <Card withBorder padding="lg" component="section" aria-labelledby="access-key-title">
+      <Stack>
+        <div>
+          <Title order={2} size="h4" id="access-key-title">
+            Access Key
+          </Title>
+          <Text size="sm" c="dimmed">
+            Integrations sign in with the username and this key (REST API and Vtiger web services). Treat it
+            like a password.
+          </Text>
+        </div>
+        {state.loading && !key && <SectionLoader label="Loading the access key" />}
+        <ErrorAlert error={state.error} title="The access key cannot be shown" onRetry={state.reload} />
+        {key && (
+          <>
+            <Switch
+              label="API access"
+              description={
+                key.apiAccess
+                  ? 'On: the key below works.'
+                  : 'Off: every integration using the key is refused.'
+              }
+              checked={key.apiAccess}
+              disabled={switching}
+              onChange={(e) => (e.currentTarget.checked ? void turnOn() : setConfirmOff(true))}
+            />
+            <ErrorAlert error={switchError} />
+            {key.accessKey ? (
+              <Group align="flex-end" gap="xs" wrap="wrap">
+                <TextInput
+                  label="Access key"
+                  readOnly
+                  value={state.revealed ? key.accessKey : MASK}
+                  aria-describedby="access-key-hint"
+                  styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
+                  style={{ flex: '1 1 280px' }}
+                  data-testid="access-key-value"
+                />
+                <Tooltip label={state.revealed ? 'Hide key' : 'Show key'}>
+                  <ActionIcon
+                    variant="default"
+                    size="lg"
+                    aria-label={state.revealed ? 'Hide key' : 'Show key'}
+                    aria-pressed={state.revealed}
+                    onClick={() => state.setRevealed(!state.revealed)}
+                  >
+                    {state.revealed ? <IconEyeOff size={18} /> : <IconEye size={18} />}
+                  </ActionIcon>
+                </Tooltip>
+                <CopyButton value={key.accessKey} timeout={2000}>
+                  {({ copied, copy }) => (
+                    <Button
+                      variant={copied ? 'filled' : 'default'}
+                      color={copied ? 'teal' : undefined}
+                      leftSection={copied ? <IconCheck size={16} /> : <IconCopy size={16} />}
+                      onClick={copy}
+                    >
+                      {copied ? 'Copied' : 'Copy'}
+                    </Button>
+                  )}
+                </CopyButton>
+                <Button
+                  variant="light"
+                  color="red"
+                  leftSection={<IconRefresh size={16} />}
+                  onClick={() => setConfirmRegenerate(true)}
+                >
+                  Regenerate
+                </Button>
+              </Group>
+            ) : (
+              <Group gap="xs">
+                <Text size="sm">There is no key: it was cleared. Generate a new one to use the API.</Text>
+                <Button size="xs" onClick={() => setConfirmRegenerate(true)}>
+                  Generate a new key
+                </Button>
+              </Group>
+            )}
+            <Text size="xs" c="dimmed" id="access-key-hint">
+              Created {formatTime(key.createdAt, timeZone, 'never')} · Last used{' '}
+              {formatTime(key.lastUsedAt, timeZone, 'never')}
+              {key.lastUsedIp ? ` from ${key.lastUsedIp}` : ''}
+            </Text>
+          </>
+        )}
+      </Stack>
+      <RegenerateKeyModal
+        state={state}
+        opened={confirmRegenerate}
+        onClose={() => setConfirmRegenerate(false)}
+        whose={whose}
+      />
+      <ConfirmModal
+        opened={confirmOff}
+        onClose={() => setConfirmOff(false)}
+        title="Turn API access off?"
+        confirmLabel="Turn off"
+        danger
+        onConfirm={() => state.setApiAccess(false)}
+      >
+        Every integration that uses this access key will fail until API access is turned on again.
+      </ConfirmModal>
+    </Card>
+  );
+}

@@ -1,0 +1,47 @@
+/**
+ * Which API operations this server offers, read from its own OpenAPI document, so the UI shows an action
+ * only when the server can do it (features land independently).
+ */
+export interface Capabilities {
+  has(method: string, path: string): boolean;
+}
+
+export async function loadCapabilities(): Promise<Capabilities> {
+  const ops = new Set<string>();
+  try {
+    const res = await fetch('/api/openapi.json', { headers: { accept: 'application/json' } });
+    const doc = (await res.json()) as { paths?: Record<string, Record<string, unknown>> };
+    for (const [path, methods] of Object.entries(doc.paths ?? {})) {
+      for (const method of Object.keys(methods)) ops.add(`${method.toUpperCase()} ${path}`);
+    }
+  } catch {
+    // Without the document the UI still works; it just offers only what every server has.
+  }
+  return { has: (method, path) => ops.has(`${method.toUpperCase()} /api/v1${path}`) };
+}
+
+/** Names for the optional features the screens check for. */
+export const FEATURES = {
+  accessKeys: ['GET', '/users/{id}/access-key'],
+  apiManagement: ['GET', '/api-access/users'],
+  changePassword: ['POST', '/users/{id}/password'],
+  forgotPassword: ['POST', '/auth/forgot-password'],
+  impersonationRequests: ['POST', '/users/{id}/impersonation-requests'],
+  impersonate: ['POST', '/users/{id}/impersonate'],
+  stopImpersonating: ['POST', '/auth/stop-impersonating'],
+  deleteUser: ['DELETE', '/users/{id}'],
+  restoreUser: ['POST', '/users/{id}/restore'],
+  outbox: ['GET', '/mail/outbox'],
+  setupChecklist: ['GET', '/setup-checklist'],
+  orgSettings: ['GET', '/settings'],
+  records: ['GET', '/records/{module}'],
+  modules: ['GET', '/modules'],
+  webhooks: ['GET', '/webhooks'],
+} as const satisfies Record<string, readonly [string, string]>;
+
+export type Feature = keyof typeof FEATURES;
+
+export function hasFeature(caps: Capabilities, feature: Feature): boolean {
+  const [method, path] = FEATURES[feature];
+  return caps.has(method, path);
+}

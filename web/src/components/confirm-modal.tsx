@@ -1,0 +1,65 @@
+import { Button, Group, Modal, Stack, Text } from '@mantine/core';
+import { type ReactNode, useState } from 'react';
+import type { ApiError } from '../api/api-client';
+import { asApiError } from '../api/use-api';
+import { ErrorAlert } from './error-alert';
+
+/** A yes/no dialog for actions that cannot be undone; shows the failure in place if the action fails. */
+export function ConfirmModal({
+  opened,
+  onClose,
+  title,
+  children,
+  confirmLabel,
+  danger = false,
+  onConfirm,
+}: {
+  opened: boolean;
+  onClose: () => void;
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  danger?: boolean;
+  /** resolves `false` to keep the dialog open (the action needs another step) */
+  onConfirm: () => Promise<unknown>;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const close = () => {
+    setError(null);
+    onClose();
+  };
+  const confirm = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      if ((await onConfirm()) !== false) close();
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal opened={opened} onClose={close} title={title} centered>
+      <Stack>
+        {typeof children === 'string' ? <Text size="sm">{children}</Text> : children}
+        <ErrorAlert error={error} />
+        <Group justify="flex-end">
+          {/* a destructive action starts with focus on Cancel, so Enter does not destroy by accident */}
+          <Button variant="default" onClick={close} data-autofocus={danger || undefined}>
+            Cancel
+          </Button>
+          <Button
+            color={danger ? 'red' : undefined}
+            loading={busy}
+            onClick={confirm}
+            data-autofocus={!danger || undefined}
+          >
+            {confirmLabel}
+          </Button>
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}

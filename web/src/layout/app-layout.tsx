@@ -1,0 +1,50 @@
+import { Anchor, AppShell, Container, Group, Text } from '@mantine/core';
+import { IconAddressBook } from '@tabler/icons-react';
+import { useEffect } from 'react';
+import { Link, Outlet, useLocation } from 'react-router';
+import { ErrorBoundary } from '../components/error-boundary';
+import { languageTag } from '../format';
+import { useMe } from '../session/session-context';
+import { ImpersonationBanner } from './impersonation-banner';
+import { MainNav } from './main-nav';
+import { UserMenu } from './user-menu';
+
+export function AppLayout() {
+  const me = useMe();
+  const { pathname } = useLocation();
+  useEffect(() => {
+    document.documentElement.lang = languageTag(me.user.language);
+  }, [me.user.language]);
+
+  return (
+    <AppShell header={{ height: 56 }} padding={0}>
+      <AppShell.Header>
+        <Anchor href="#main" className="skip-link">
+          Skip to content
+        </Anchor>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="lg" wrap="nowrap">
+            <Anchor component={Link} to="/" underline="never" c="inherit" aria-label="Rapport home">
+              <Group gap={6} wrap="nowrap">
+                <IconAddressBook aria-hidden size={24} color="var(--mantine-color-indigo-6)" />
+                <Text fw={700} size="lg">
+                  Rapport
+                </Text>
+              </Group>
+            </Anchor>
+            <MainNav />
+          </Group>
+          <UserMenu />
+        </Group>
+      </AppShell.Header>
+      <AppShell.Main>
+        <ImpersonationBanner />
+        <Container size="xl" py="lg" px={{ base: 'sm', sm: 'lg' }} component="main" id="main" tabIndex={-1}>
+          <ErrorBoundary key={pathname}>
+            <Outlet />
+          </ErrorBoundary>
+        </Container>
+      </AppShell.Main>
+    </AppShell>
+  );
+}

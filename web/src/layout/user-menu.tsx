@@ -1,0 +1,56 @@
+import { Avatar, Menu, Text, UnstyledButton } from '@mantine/core';
+import { IconLogout, IconSettings, IconUserCog } from '@tabler/icons-react';
+import { useNavigate } from 'react-router';
+import { fullName } from '../format';
+import { useMe, useSession } from '../session/session-context';
+
+export function UserMenu() {
+  const me = useMe();
+  const { signOut } = useSession();
+  const navigate = useNavigate();
+  const name = fullName(me.user);
+  const initials = name
+    .split(/\s+/)
+    .map((p) => p[0] ?? '')
+    .join('')
+    .slice(0, 2)
+    .toUpperCase();
+  return (
+    <Menu position="bottom-end" width={220} withinPortal>
+      <Menu.Target>
+        <UnstyledButton aria-label={`User menu for ${name}`} data-testid="user-menu">
+          <Avatar color="indigo" radius="xl" size="md">
+            {initials}
+          </Avatar>
+        </UnstyledButton>
+      </Menu.Target>
+      <Menu.Dropdown>
+        <Menu.Label>
+          <Text size="sm" fw={600} c="dark">
+            {name}
+          </Text>
+          <Text size="xs" c="dimmed">
+            {me.user.email}
+          </Text>
+        </Menu.Label>
+        <Menu.Divider />
+        <Menu.Item leftSection={<IconSettings size={16} />} onClick={() => navigate('/settings')}>
+          Settings
+        </Menu.Item>
+        <Menu.Item leftSection={<IconUserCog size={16} />} onClick={() => navigate('/settings/preferences')}>
+          My Preferences
+        </Menu.Item>
+        <Menu.Divider />
+        <Menu.Item
+          leftSection={<IconLogout size={16} />}
+          onClick={async () => {
+            await signOut();
+            navigate('/login');
+          }}
+        >
+          Log out
+        </Menu.Item>
+      </Menu.Dropdown>
+    </Menu>
+  );
+}

@@ -1,0 +1,64 @@
+import { Anchor, Text } from '@mantine/core';
+import { Link } from 'react-router';
+import { useApi } from '../api/use-api';
+import { formatTime, type TimePrefs } from '../format';
+import type { FieldView, RestRecord } from './record-types';
+
+/** A field's value for reading: links for email/phone/url, words for booleans, local time for datetimes. */
+export function FieldValue({
+  field,
+  value,
+  timeZone,
+  users,
+}: {
+  field: FieldView;
+  value: unknown;
+  timeZone?: TimePrefs;
+  users?: Map<number, string>;
+}) {
+  if (value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) {
+    return (
+      <Text span c="dimmed">
+        —
+      </Text>
+    );
+  }
+  const s = String(value);
+  switch (field.type) {
+    case 'email':
+      return <Anchor href={`mailto:${s}`}>{s}</Anchor>;
+    case 'phone':
+      return <Anchor href={`tel:${s}`}>{s}</Anchor>;
+    case 'url':
+      return (
+        <Anchor href={/^https?:\/\//.test(s) ? s : `https://${s}`} target="_blank" rel="noopener noreferrer">
+          {s}
+        </Anchor>
+      );
+    case 'boolean':
+      return <>{value === true || s === '1' || s === 'yes' ? 'Yes' : 'No'}</>;
+    case 'datetime':
+      return <>{formatTime(s, timeZone)}</>;
+    case 'multipicklist':
+      return <>{Array.isArray(value) ? value.join(', ') : s}</>;
+    case 'owner':
+      return <>{users?.get(Number(value)) ?? `User ${s}`}</>;
+    case 'reference': {
+      const target = field.refersTo?.[0];
+      if (!target || target === 'Users') return <>{users?.get(Number(value)) ?? `User ${s}`}</>;
+      return <ReferenceValue module={target} id={Number(value)} />;
+    }
+    default:
+      return <>{s}</>;
+  }
+}
+
+/** A link to the referenced record, named by its label once loaded. */
+function ReferenceValue({ module, id }: { module: string; id: number }) {
+  const rec = useApi<RestRecord>(`records/${encodeURIComponent(module)}/${id}`);
+  return (
+    <Anchor component={Link} to={`/records/${module}/${id}`}>
+      {rec.data?.label || `#${id}`}
+    </Anchor>
+  );
+}

@@ -1,0 +1,149 @@
+import { Alert, Button, Group, Modal, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { type FormEvent, type ReactNode, useState } from 'react';
+import type { ApiError } from '../api/api-client';
+import type { UserView } from '../api/types';
+import { asApiError } from '../api/use-api';
+import { ErrorAlert } from '../components/error-alert';
+import { fullName } from '../format';
+import { useSession } from '../session/session-context';
+
+/** A one-field form in a dialog: submit runs `save`, failures stay visible in the dialog. */
+function FormModal({
+  opened,
+  onClose,
+  title,
+  submitLabel,
+  save,
+  children,
+}: {
+  opened: boolean;
+  onClose: () => void;
+  title: string;
+  submitLabel: string;
+  save: () => Promise<void>;
+  children: ReactNode;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const close = () => {
+    setError(null);
+    onClose();
+  };
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await save();
+      close();
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal opened={opened} onClose={close} title={title} centered>
+      <form onSubmit={submit}>
+        <Stack>
+          {children}
+          <ErrorAlert error={error} />
+          <Group justify="flex-end">
+            <Button variant="default" onClick={close}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={busy}>
+              {submitLabel}
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
+export function ChangePasswordModal({
+  user,
+  opened,
+  onClose,
+}: {
+  user: UserView;
+  opened: boolean;
+  onClose: () => void;
+}) {
+  const { api } = useSession();
+  const [password, setPassword] = useState('');
+  return (
+    <FormModal
+      opened={opened}
+      onClose={() => {
+        setPassword('');
+        onClose();
+      }}
+      title={`Change the password of ${fullName(user)}`}
+      submitLabel="Change password"
+      save={async () => {
+        await api.post(`users/${user.id}/password`, { newPassword: password });
+        setPassword('');
+        notifications.show({
+          color: 'green',
+          title: 'Password changed',
+          message: `${fullName(user)} has been signed out everywhere and must use the new password.`,
+        });
+      }}
+    >
+      <Text size="sm">Their current password is not needed. All of their sessions end.</Text>
+      <PasswordInput
+        label="New password"
+        description="At least 12 characters"
+        autoComplete="new-password"
+        required
+        data-autofocus
+        value={password}
+        onChange={(e) => setPassword(e.currentTarget.value)}
+      />
+    </FormModal>
+  );
+}
+
+export function ChangeUsernameModal({
+  user,
+  opened,
+  onClose,
+  onChanged,
+}: {
+  user: UserView;
+  opened: boolean;
+  onClose: () => void;
+  onChanged: () => void;
+}) {
+  const { api } = useSession();
+  const [username, setUsername] = useState(user.username);
+  return (
+    <FormModal
+      opened={opened}
+      onClose={onClose}
+      title="Change username"
+      submitLabel="Change username"
+      save={async () => {
+        await api.patch(`users/${user.id}`, { username: username.trim() });
+        notifications.show({ color: 'green', message: `The username is now ${username.trim()}.` });
+        onChanged();
+      }}
+    >
+      <Alert color="yellow" variant="light">
+        Integrations that use the Vtiger web services sign in with the username. Update them after this
+        change.
+      </Alert>
+      <TextInput
+        label="New username"
+        description="Letters, digits and . _ @ -"
+        required
+        data-autofocus
+        value={username}
+        onChange={(e) => setUsername(e.currentTarget.value)}
+      />
+    </FormModal>
+  );
+}
