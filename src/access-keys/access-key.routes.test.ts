@@ -45,6 +45,35 @@ describeEachDialect('access keys', (h) => {
     });
   });
 
+  it('reveal=false gives only the status and hint, and is not audited as a reveal', async () => {
+    const u = await h.createUser();
+    const key = await h.accessKey(u.session);
+    const before = (
+      await h.request({
+        method: 'GET',
+        url: `/api/v1/audit?action=access_key.viewed&targetId=${u.id}`,
+        as: h.admin,
+      })
+    ).json().items.length;
+    const res = await h.request({
+      method: 'GET',
+      url: '/api/v1/users/me/access-key?reveal=false',
+      as: u.session,
+    });
+    expectStatus(res, 200);
+    expect(res.json()).toMatchObject({ accessKey: null, hasKey: true, apiAccess: true });
+    expect(key.startsWith(res.json().hint.slice(0, 8))).toBe(true);
+    expect(res.body).not.toContain(key);
+    const after = (
+      await h.request({
+        method: 'GET',
+        url: `/api/v1/audit?action=access_key.viewed&targetId=${u.id}`,
+        as: h.admin,
+      })
+    ).json().items.length;
+    expect(after).toBe(before);
+  });
+
   it('admins see any user key; every reveal is audited without the key', async () => {
     const u = await h.createUser();
     const res = await h.request({ method: 'GET', url: `/api/v1/users/${u.id}/access-key`, as: h.admin });

@@ -9,6 +9,7 @@ import type { User } from '../users/user.model.js';
 import { findUserById } from '../users/user.repository.js';
 import { resolveUserId, userIdParam } from '../users/user.routes.js';
 import { keyError } from './access-key.errors.js';
+import { keyHint } from './access-key.format.js';
 import { deleteKeyOfUser, listApiUsers, setApiAccess } from './access-key.repository.js';
 import { issueKey, loadKeyForUser } from './access-key.service.js';
 
@@ -17,7 +18,15 @@ export const REGENERATE_REMINDER =
 
 const keyViewSchema = z
   .object({
-    accessKey: z.string().nullable().describe('null after an administrator cleared the key'),
+    accessKey: z
+      .string()
+      .nullable()
+      .describe('null after an administrator cleared the key, or when not revealed'),
+    hasKey: z.boolean().describe('false after an administrator cleared the key'),
+    hint: z
+      .string()
+      .nullable()
+      .describe('the first and last characters, safe to show without revealing the key'),
     apiAccess: z.boolean(),
     createdAt: z.string().nullable(),
     lastUsedAt: z.string().nullable(),
@@ -54,6 +63,8 @@ export async function accessKeyRoutes(app: FastifyInstance, ctx: AppContext): Pr
     const apiAccess = key?.apiAccess ?? user.apiAccess;
     return {
       accessKey: key?.plaintext ?? null,
+      hasKey: key !== null,
+      hint: key ? keyHint(key.plaintext) : null,
       apiAccess,
       createdAt: iso(key?.createdAt),
       lastUsedAt: iso(key?.lastUsedAt),
@@ -68,21 +79,29 @@ export async function accessKeyRoutes(app: FastifyInstance, ctx: AppContext): Pr
       preValidation: selfOrAdmin('view the access key of'),
       schema: {
         tags,
-        summary: "Reveal a user's access key (the owner, or an admin); audited",
+        summary:
+          "A user's access key (the owner, or an admin). Revealing it is audited; reveal=false gives only its status.",
         params: userIdParam,
+        querystring: z.object({
+          reveal: z
+            .enum(['true', 'false'])
+            .default('true')
+            .describe('false: leave accessKey null (status only, not audited as a reveal)'),
+        }),
         response: { 200: keyViewSchema },
       },
     },
     async (req) => {
       const user = await keyOwner(req, req.params.id);
       const shown = await view(user);
+      if (req.query.reveal === 'false') return { ...shown, accessKey: null };
       await recordAudit(
         db,
         actorFromRequest(req),
         {
           action: 'access_key.viewed',
           target: { type: 'user', id: user.id },
-          details: { revealed: shown.accessKey !== null },
+          details: { revealed: shown.hasKey },
         },
         ctx.clock.now(),
       );

@@ -65,7 +65,8 @@ describeInBrowser('access keys in the browser', (env) => {
     await expect(field.inputValue()).resolves.not.toContain(user.key);
     await env.shot(page, 'my-key-hidden');
     await page.getByRole('button', { name: 'Show key' }).click();
-    await expect(field.inputValue()).resolves.toBe(user.key);
+    // the key is fetched (and the reveal audited) only now
+    await expect.poll(() => field.inputValue()).toBe(user.key);
     await page.getByRole('button', { name: 'Copy' }).click();
     await page.getByRole('button', { name: 'Copied' }).waitFor();
     // a string expression: the root tsconfig has no DOM types
@@ -108,7 +109,7 @@ describeInBrowser('access keys in the browser', (env) => {
     await admin.goto(`/settings/users/${owner.id}`);
     await admin.getByRole('heading', { name: 'Access Key' }).waitFor();
     await admin.getByRole('button', { name: 'Show key' }).click();
-    await expect(admin.getByTestId('access-key-value').inputValue()).resolves.toBe(owner.key);
+    await expect.poll(() => admin.getByTestId('access-key-value').inputValue()).toBe(owner.key);
     await env.shot(admin, 'admin-views-key');
 
     const nosy = await h.createUser({ firstName: 'Ned', lastName: 'Nosy' });

@@ -2,7 +2,6 @@ import {
   ActionIcon,
   Button,
   Card,
-  CopyButton,
   Group,
   Stack,
   Switch,
@@ -38,6 +37,26 @@ export function AccessKeyPanel({
   const [switchError, setSwitchError] = useState<ApiError | null>(null);
   const [switching, setSwitching] = useState(false);
   const key = state.data;
+  const [copied, setCopied] = useState(false);
+  const [keyError, setKeyError] = useState<ApiError | null>(null);
+
+  /** Runs an action that may fetch the key, showing a failure next to the key. */
+  const run = async (action: () => Promise<void>) => {
+    setKeyError(null);
+    try {
+      await action();
+    } catch (err) {
+      setKeyError(asApiError(err));
+    }
+  };
+
+  const copy = async () => {
+    const value = state.secret ?? (await state.fetchSecret());
+    if (!value) return;
+    await navigator.clipboard.writeText(value);
+    setCopied(true);
+    setTimeout(() => setCopied(false), 2000);
+  };
 
   const turnOn = async () => {
     setSwitching(true);
@@ -79,12 +98,13 @@ export function AccessKeyPanel({
               onChange={(e) => (e.currentTarget.checked ? void turnOn() : setConfirmOff(true))}
             />
             <ErrorAlert error={switchError} />
-            {key.accessKey ? (
+            <ErrorAlert error={keyError} />
+            {key.hasKey ? (
               <Group align="flex-end" gap="xs" wrap="wrap">
                 <TextInput
                   label="Access key"
                   readOnly
-                  value={state.revealed ? key.accessKey : MASK}
+                  value={state.revealed && state.secret ? state.secret : MASK}
                   aria-describedby="access-key-hint"
                   styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
                   style={{ flex: '1 1 280px' }}
@@ -96,23 +116,19 @@ export function AccessKeyPanel({
                     size="lg"
                     aria-label={state.revealed ? 'Hide key' : 'Show key'}
                     aria-pressed={state.revealed}
-                    onClick={() => state.setRevealed(!state.revealed)}
+                    onClick={() => (state.revealed ? state.setRevealed(false) : void run(state.reveal))}
                   >
                     {state.revealed ? <IconEyeOff size={18} /> : <IconEye size={18} />}
                   </ActionIcon>
                 </Tooltip>
-                <CopyButton value={key.accessKey} timeout={2000}>
-                  {({ copied, copy }) => (
-                    <Button
-                      variant={copied ? 'filled' : 'default'}
-                      color={copied ? 'teal' : undefined}
-                      leftSection={copied ? <IconCheck size={16} /> : <IconCopy size={16} />}
-                      onClick={copy}
-                    >
-                      {copied ? 'Copied' : 'Copy'}
-                    </Button>
-                  )}
-                </CopyButton>
+                <Button
+                  variant={copied ? 'filled' : 'default'}
+                  color={copied ? 'teal' : undefined}
+                  leftSection={copied ? <IconCheck size={16} /> : <IconCopy size={16} />}
+                  onClick={() => void run(copy)}
+                >
+                  {copied ? 'Copied' : 'Copy'}
+                </Button>
                 <Button
                   variant="light"
                   color="red"

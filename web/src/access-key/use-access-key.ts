@@ -6,16 +6,33 @@ import { useSession } from '../session/session-context';
 
 export type KeyOwner = number | 'me';
 
-/** One user's access key with the actions on it; shared by My Preferences and the user record. */
+/**
+ * One user's access key with the actions on it; shared by My Preferences and the user record. The page
+ * loads only the key's status; the key itself is fetched (and the reveal audited) when the user shows or
+ * copies it.
+ */
 export function useAccessKey(owner: KeyOwner, enabled = true) {
   const { api } = useSession();
   const path = `users/${owner}/access-key`;
-  const query = useApi<AccessKeyView>(enabled ? path : null);
+  const query = useApi<AccessKeyView>(enabled ? `${path}?reveal=false` : null);
   const [revealed, setRevealed] = useState(false);
+  const [secret, setSecret] = useState<string | null>(null);
+
+  const fetchSecret = useCallback(async (): Promise<string | null> => {
+    const full = await api.get<AccessKeyView>(path);
+    setSecret(full.accessKey);
+    return full.accessKey;
+  }, [api, path]);
+
+  const reveal = useCallback(async () => {
+    if (secret === null) await fetchSecret();
+    setRevealed(true);
+  }, [secret, fetchSecret]);
 
   const regenerate = useCallback(async () => {
     const next = await api.post<AccessKeyView>(`${path}/regenerate`);
     query.setData(next);
+    setSecret(next.accessKey);
     setRevealed(true);
     notifications.show({
       color: 'green',
@@ -31,6 +48,8 @@ export function useAccessKey(owner: KeyOwner, enabled = true) {
     async (on: boolean) => {
       const next = await api.put<AccessKeyView>(`users/${owner}/api-access`, { enabled: on });
       query.setData(next);
+      // turning access on may issue a key; what we show must be the current one
+      setSecret(next.accessKey);
       notifications.show({
         color: on ? 'green' : 'gray',
         title: on ? 'API access turned on' : 'API access turned off',
@@ -42,7 +61,7 @@ export function useAccessKey(owner: KeyOwner, enabled = true) {
     [api, owner, query.setData],
   );
 
-  return { ...query, revealed, setRevealed, regenerate, setApiAccess };
+  return { ...query, revealed, setRevealed, reveal, secret, fetchSecret, regenerate, setApiAccess };
 }
 
 export type AccessKeyState = ReturnType<typeof useAccessKey>;

@@ -51,7 +51,10 @@ export interface Page<T> {
 export type Timestamp = string | number | null | undefined;
 
 export interface AccessKeyView {
+  /** null when the key was cleared, or when only its status was asked for */
   accessKey: string | null;
+  hasKey: boolean;
+  hint: string | null;
   apiAccess: boolean;
   createdAt: Timestamp;
   lastUsedAt: Timestamp;
