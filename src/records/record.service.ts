@@ -28,7 +28,7 @@ async function readBack(ctx: AppContext, meta: ModuleMeta, id: number): Promise<
 
 /** A record the caller may see for `action`, or 404 (not found and not visible look the same). */
 async function findVisible(ctx: AppContext, p: Principal, meta: ModuleMeta, id: number): Promise<CrmRecord> {
-  const scope = scopeCondition(await scopeFor(ctx.db.kysely, p, meta.name, 'view'));
+  const scope = scopeCondition(await scopeFor(ctx, p, meta.name, 'view'));
   const [rec] = await selectRecords(ctx.db.kysely, meta, [sql`e.id = ${id}`, ...(scope ? [scope] : [])]);
   if (!rec) throw recordError('RECORD_NOT_FOUND', `There is no ${meta.singular} ${id}.`);
   return rec;
@@ -41,7 +41,7 @@ async function requireRecordAction(
   rec: CrmRecord,
   action: 'edit' | 'delete',
 ) {
-  const scope = scopeCondition(await scopeFor(ctx.db.kysely, p, meta.name, action));
+  const scope = scopeCondition(await scopeFor(ctx, p, meta.name, action));
   if (!scope) return;
   const [ok] = await selectRecords(ctx.db.kysely, meta, [sql`e.id = ${rec.id}`, scope]);
   if (!ok)

@@ -63,7 +63,7 @@ export const retrieveRelated: WsOperation = {
       relatedType,
     );
     const db = call.ctx.db.kysely;
-    const scope = scopeCondition(await scopeFor(db, principal, relation.target.name, 'view'));
+    const scope = scopeCondition(await scopeFor(call.ctx, principal, relation.target.name, 'view'));
     const rows = await selectRecords(
       db,
       relation.target,
@@ -92,7 +92,7 @@ export const queryRelated: WsOperation = {
     );
     const c = compileVtql(q, moduleVtqlTarget(relation.target));
     const db = call.ctx.db.kysely;
-    const scope = scopeCondition(await scopeFor(db, principal, relation.target.name, 'view'));
+    const scope = scopeCondition(await scopeFor(call.ctx, principal, relation.target.name, 'view'));
     const where = [pointsAt(relation, id), ...(scope ? [scope] : []), ...(c.where ? [c.where] : [])];
     if (c.select === 'count') {
       return [{ count: String(await countRecords(db, relation.target, where)) }];
