@@ -36,7 +36,7 @@ async function sourceAndRelation(call: WsCall, rawId: unknown, label: string, re
   const { id, module } = requireWsId(rawId);
   if (module === 'Users') throw permissionDenied();
   const meta = await wsModule(call.ctx, principal, module.name, 'view');
-  await wsRecords(() => getRecord(call.ctx, principal, meta.name, id));
+  await wsRecords(() => getRecord(call.ctx, principal, meta, id));
   const relation = await findRelation(call.ctx, principal, meta.name, label, relatedType);
   if (!relation) throw new WsError('UNKOWN_ENTITY', WS_MESSAGES.UNKNOWN_RELATION);
   return { id, relation };
