@@ -38,3 +38,43 @@ describe('AuthCache', () => {
     expect(cache.getKey('d')).toBeUndefined();
   });
 });
+
+describe('AuthCache (sessions, sharing, modules)', () => {
+  const session = {
+    session: { id: 1, session_hash: 'h', user_id: 1, key_id: 7, created_at: 0, last_seen_at: 0, ip: '' },
+    user: { id: 1 } as User,
+    currentKeyId: 7,
+  };
+
+  it('clear() drops web-service sessions, sharing defaults and module metadata too', () => {
+    const cache = new AuthCache(new ManualClock(), 500);
+    cache.setWsSession('h', session, cache.generation);
+    cache.setSharing('Leads', 'public_read', cache.generation);
+    cache.setModule('Leads', {} as never, cache.generation);
+    cache.clear();
+    expect(cache.getWsSession('h')).toBeUndefined();
+    expect(cache.getSharing('Leads')).toBeUndefined();
+    expect(cache.getModule('Leads')).toBeUndefined();
+  });
+
+  it('never caches a session, sharing default or module read before a clear()', () => {
+    const cache = new AuthCache(new ManualClock(), 500);
+    const before = cache.generation;
+    cache.clear();
+    cache.setWsSession('h', session, before);
+    cache.setSharing('Leads', 'public_read', before);
+    cache.setModule('Leads', {} as never, before);
+    expect(cache.getWsSession('h')).toBeUndefined();
+    expect(cache.getSharing('Leads')).toBeUndefined();
+    expect(cache.getModule('Leads')).toBeUndefined();
+  });
+
+  it('dropWsSession forgets one session only', () => {
+    const cache = new AuthCache(new ManualClock(), 500);
+    cache.setWsSession('a', session, cache.generation);
+    cache.setWsSession('b', session, cache.generation);
+    cache.dropWsSession('a');
+    expect(cache.getWsSession('a')).toBeUndefined();
+    expect(cache.getWsSession('b')).toBe(session);
+  });
+});

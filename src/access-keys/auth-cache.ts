@@ -1,6 +1,15 @@
 import type { Clock } from '../platform/clock.js';
-import type { Principal } from '../roles/permissions.js';
+import type { ModuleMeta } from '../records/module-meta.js';
+import type { Principal, SharingAccess } from '../roles/permissions.js';
 import type { User } from '../users/user.model.js';
+import type { WsSessionRow } from '../webservices/ws-session.table.js';
+
+/** A web-service session as last read from the database, with the user's current key id at that time. */
+export interface CachedWsSession {
+  session: WsSessionRow;
+  user: User;
+  currentKeyId: number | null;
+}
 
 interface Entry<T> {
   value: T;
@@ -12,10 +21,15 @@ interface Entry<T> {
  * hot path of an authenticated read touches no database. Every write that can change the outcome
  * (key regenerated or cleared, API access, user status/role, profiles, sharing) clears it on this
  * process after commit; other replicas see the change when their entries expire (`ttlMs`, under 1 s).
+ * It also holds web-service sessions (by session hash), sharing defaults and module metadata (a custom
+ * field added clears it too): everything a read needs before it touches the record itself.
  */
 export class AuthCache {
   private keys = new Map<string, Entry<{ user: User; keyId: number }>>();
   private principals = new Map<number, Entry<Principal>>();
+  private wsSessions = new Map<string, Entry<CachedWsSession>>();
+  private sharing = new Map<string, Entry<SharingAccess>>();
+  private modules = new Map<string, Entry<ModuleMeta>>();
   /**
    * Bumped by every clear(). A reader takes it before its database read and passes it to set*(): a
    * result read before a concurrent change committed is then never cached after that change.
@@ -44,10 +58,42 @@ export class AuthCache {
     if (generation === this.generation) this.write(this.principals, userId, value);
   }
 
+  getWsSession(sessionHash: string) {
+    return this.read(this.wsSessions, sessionHash);
+  }
+
+  setWsSession(sessionHash: string, value: CachedWsSession, generation: number): void {
+    if (generation === this.generation) this.write(this.wsSessions, sessionHash, value);
+  }
+
+  /** Forgets one session (it ended here); other replicas drop theirs within `ttlMs`. */
+  dropWsSession(sessionHash: string): void {
+    this.wsSessions.delete(sessionHash);
+  }
+
+  getSharing(module: string) {
+    return this.read(this.sharing, module);
+  }
+
+  setSharing(module: string, value: SharingAccess, generation: number): void {
+    if (generation === this.generation) this.write(this.sharing, module, value);
+  }
+
+  getModule(name: string) {
+    return this.read(this.modules, name);
+  }
+
+  setModule(name: string, value: ModuleMeta, generation: number): void {
+    if (generation === this.generation) this.write(this.modules, name, value);
+  }
+
   clear(): void {
     this.generation++;
     this.keys.clear();
     this.principals.clear();
+    this.wsSessions.clear();
+    this.sharing.clear();
+    this.modules.clear();
   }
 
   private read<K, T>(map: Map<K, Entry<T>>, k: K): T | undefined {

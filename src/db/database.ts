@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { RawRowStatement } from './sqlite-rows.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -51,9 +52,10 @@ export function openDatabase(target: DatabaseTarget): Db {
 /**
  * Kysely prepares every query anew; on SQLite preparing costs more than running a short query. Kysely
  * compiles the same SQL text for the same query shape, so prepared statements are cached by that text.
+ * Readers return rows through RawRowStatement (faster on wide rows); DDL marks their column lists stale.
  */
 function withStatementCache(sqlite: SQLite.Database, max = 500) {
-  const cache = new Map<string, SQLite.Statement>();
+  const cache = new Map<string, SQLite.Statement | RawRowStatement>();
   return {
     close: () => sqlite.close(),
     prepare(sql: string) {
@@ -61,7 +63,10 @@ function withStatementCache(sqlite: SQLite.Database, max = 500) {
       if (stmt) {
         cache.delete(sql);
       } else {
-        stmt = sqlite.prepare(sql);
+        if (/^\s*(alter|create|drop)\b/i.test(sql))
+          for (const s of cache.values()) if (s instanceof RawRowStatement) s.schemaChanged();
+        const prepared = sqlite.prepare(sql);
+        stmt = prepared.reader ? new RawRowStatement(prepared) : prepared;
         if (cache.size >= max) cache.delete(cache.keys().next().value as string);
       }
       cache.set(sql, stmt);

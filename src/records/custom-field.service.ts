@@ -93,6 +93,8 @@ export async function addCustomField(
     );
     return name;
   });
+  // cached module metadata (and everything else in the auth cache) is read afresh from here on
+  ctx.authCache.clear();
   const after = await loadModuleMeta(ctx.db.kysely, meta.name);
   return after.fieldMap.get(name)!;
 }

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { AppContext } from '../context.js';
 import type { Database } from '../db/schema.js';
 import { FIELD_TYPES, type FieldDef, type FieldType, type ModuleDef } from './field.types.js';
 import { STANDARD_MODULES, standardModule } from './modules/index.js';
@@ -16,8 +17,9 @@ export function isModuleName(name: string): boolean {
 }
 
 function withFields(def: ModuleDef, custom: FieldDef[]): ModuleMeta {
-  const fields = [...def.fields, ...custom];
-  return { ...def, fields, fieldMap: new Map(fields.map((x) => [x.name, x])) };
+  // frozen: a cached ModuleMeta is shared by concurrent requests, so nobody may change it in place
+  const fields = Object.freeze([...def.fields, ...custom.map((f) => Object.freeze(f))]) as FieldDef[];
+  return Object.freeze({ ...def, fields, fieldMap: new Map(fields.map((x) => [x.name, x])) });
 }
 
 function toFieldDef(row: {
@@ -55,6 +57,19 @@ export async function loadModuleMeta(db: Q, name: string): Promise<ModuleMeta> {
     .orderBy('id')
     .execute();
   return withFields(def, rows.map(toFieldDef));
+}
+
+/**
+ * `loadModuleMeta` served from the auth cache while fresh (≤ AUTH_CACHE_TTL_MS). Adding a custom field
+ * clears the cache on this process; other replicas see the field when their entry expires.
+ */
+export async function moduleMetaFor(ctx: AppContext, name: string): Promise<ModuleMeta> {
+  const cached = ctx.authCache.getModule(name);
+  if (cached) return cached;
+  const generation = ctx.authCache.generation;
+  const meta = await loadModuleMeta(ctx.db.kysely, name);
+  ctx.authCache.setModule(name, meta, generation);
+  return meta;
 }
 
 export async function listModuleMetas(db: Q): Promise<ModuleMeta[]> {

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { AppContext } from '../context.js';
 import type { Database } from '../db/schema.js';
 import {
   canAccessRecord,
@@ -40,15 +41,26 @@ export function requireModule(p: Principal, meta: ModuleMeta, action: ModuleActi
     );
 }
 
+/** `moduleSharing` served from the auth cache while fresh (sharing changes clear it: authChangingTransaction). */
+export async function cachedModuleSharing(ctx: AppContext, module: string): Promise<SharingAccess> {
+  const cached = ctx.authCache.getSharing(module);
+  if (cached) return cached;
+  const generation = ctx.authCache.generation;
+  const access = await moduleSharing(ctx.db.kysely, module);
+  ctx.authCache.setSharing(module, access, generation);
+  return access;
+}
+
+/** Which records of `module` the caller may `action`: evaluated on every call, from cached inputs. */
 export async function scopeFor(
-  db: Q,
+  ctx: AppContext,
   p: Principal,
   module: string,
   action: ModuleAction,
 ): Promise<RecordScope> {
-  // admins and refused callers do not depend on the sharing default: save the query
+  // admins and refused callers do not depend on the sharing default: save the lookup
   if (p.isAdmin || !canUseModule(p, module, action)) return recordScope(p, module, action, 'private');
-  return recordScope(p, module, action, await moduleSharing(db, module));
+  return recordScope(p, module, action, await cachedModuleSharing(ctx, module));
 }
 
 /** Live records among `ids` with their module and owner's role path, for per-record permission checks. */

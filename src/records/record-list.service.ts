@@ -39,7 +39,7 @@ export interface RecordPage {
 async function conditions(ctx: AppContext, p: Principal, meta: ModuleMeta, filter?: RecordFilter) {
   requireModule(p, meta, 'view');
   const where: Expression<SqlBool>[] = [];
-  const scope = scopeCondition(await scopeFor(ctx.db.kysely, p, meta.name, 'view'));
+  const scope = scopeCondition(await scopeFor(ctx, p, meta.name, 'view'));
   if (scope) where.push(scope);
   if (filter) where.push(compileFilter(meta, filter));
   return where;

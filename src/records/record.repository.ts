@@ -40,16 +40,25 @@ export async function selectRecords(
     limit?: number;
     offset?: number;
     includeDeleted?: boolean;
+    /** also read each owner's role path (into `ownerRolePaths`), for a sharing check in code */
+    ownerRolePaths?: Map<number, string>;
   } = {},
 ): Promise<CrmRecord[]> {
   let q = recordQuery(db, meta, opts.includeDeleted)
     .selectAll('m')
     .select([...ENTITY_COLUMNS]);
+  if (opts.ownerRolePaths)
+    q = q
+      .leftJoin('users as _ou', '_ou.id', 'e.owner_id')
+      .leftJoin('roles as _or', '_or.id', '_ou.role_id')
+      .select('_or.path as _owner_role_path');
   for (const w of where) q = q.where(w);
   for (const o of opts.order ?? []) q = q.orderBy(o.expr, o.desc ? 'desc' : 'asc');
   if (opts.limit !== undefined) q = q.limit(opts.limit);
   if (opts.offset) q = q.offset(opts.offset);
   const rows = (await q.execute()) as Array<Record<string, unknown>>;
+  if (opts.ownerRolePaths)
+    for (const r of rows) opts.ownerRolePaths.set(Number(r._e_id), String(r._owner_role_path ?? ''));
   return clearDeadReferences(
     db,
     meta,

@@ -18,7 +18,7 @@ import {
 } from './record.repository.js';
 import { checkOwner, checkReferences, requireModule, scopeFor } from './record-access.js';
 import { assertMandatory, type InputMode, parseRecordInput, recordLabel } from './record-input.js';
-import { scopeCondition } from './record-scope.js';
+import { inScope, scopeCondition } from './record-scope.js';
 
 /** Reads one record without a sharing check (after a write the caller made). */
 async function readBack(ctx: AppContext, meta: ModuleMeta, id: number): Promise<CrmRecord> {
@@ -28,9 +28,12 @@ async function readBack(ctx: AppContext, meta: ModuleMeta, id: number): Promise<
 
 /** A record the caller may see for `action`, or 404 (not found and not visible look the same). */
 async function findVisible(ctx: AppContext, p: Principal, meta: ModuleMeta, id: number): Promise<CrmRecord> {
-  const scope = scopeCondition(await scopeFor(ctx.db.kysely, p, meta.name, 'view'));
-  const [rec] = await selectRecords(ctx.db.kysely, meta, [sql`e.id = ${id}`, ...(scope ? [scope] : [])]);
-  if (!rec) throw recordError('RECORD_NOT_FOUND', `There is no ${meta.singular} ${id}.`);
+  const scope = await scopeFor(ctx, p, meta.name, 'view');
+  // one record by primary key: read it with its owner's role path and apply the sharing rule in code
+  const paths = new Map<number, string>();
+  const [rec] = await selectRecords(ctx.db.kysely, meta, [sql`e.id = ${id}`], { ownerRolePaths: paths });
+  if (!rec || !inScope(scope, { ownerId: rec.ownerId, ownerRolePath: paths.get(rec.id) ?? '' }))
+    throw recordError('RECORD_NOT_FOUND', `There is no ${meta.singular} ${id}.`);
   return rec;
 }
 
@@ -41,7 +44,7 @@ async function requireRecordAction(
   rec: CrmRecord,
   action: 'edit' | 'delete',
 ) {
-  const scope = scopeCondition(await scopeFor(ctx.db.kysely, p, meta.name, action));
+  const scope = scopeCondition(await scopeFor(ctx, p, meta.name, action));
   if (!scope) return;
   const [ok] = await selectRecords(ctx.db.kysely, meta, [sql`e.id = ${rec.id}`, scope]);
   if (!ok)

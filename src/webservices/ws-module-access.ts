@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.js';
-import { isModuleName, loadModuleMeta, type ModuleMeta } from '../records/module-meta.js';
+import { isModuleName, type ModuleMeta, moduleMetaFor } from '../records/module-meta.js';
 import { canUseModule, type ModuleAction, type Principal } from '../roles/permissions.js';
 import { permissionDenied } from './ws-errors.js';
 
@@ -14,5 +14,5 @@ export async function wsModule(
   action: ModuleAction,
 ): Promise<ModuleMeta> {
   if (!isModuleName(name) || !canUseModule(p, name, action)) throw permissionDenied();
-  return loadModuleMeta(ctx.db.kysely, name);
+  return moduleMetaFor(ctx, name);
 }

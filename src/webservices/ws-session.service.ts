@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { CachedWsSession } from '../access-keys/auth-cache.js';
 import type { AppContext } from '../context.js';
 import { sha256Hex } from '../platform/crypto.js';
 import { principalFor } from '../roles/principal.js';
@@ -39,7 +40,9 @@ export async function openWsSession(
 }
 
 /**
- * Resolves `sessionName` to the caller. Past its life span or idle limit a session answers
+ * Resolves `sessionName` to the caller, from the auth cache while fresh (≤ AUTH_CACHE_TTL_MS; key, user
+ * and API-access changes clear it, so an ended session is refused at once here and within the TTL on
+ * other replicas). Past its life span or idle limit a session answers
  * SESSION_EXPIRED / SESSION_LEFT_IDLE once and is gone (then INVALID_SESSIONID), as in Vtiger. Unlike
  * Vtiger, a session also ends when its key is no longer the user's current key (regenerated, cleared,
  * API access off) or the user is inactive or deleted.
@@ -50,13 +53,49 @@ export async function resolveWsSession(
   sessionName: string,
   ip: string,
 ): Promise<WsCaller> {
-  const db = ctx.db.kysely;
   const invalid = () => new WsError('INVALID_SESSIONID', WS_MESSAGES.INVALID_SESSION);
   if (sessionName.length > 256) throw invalid();
-  const found = await findWsSessionWithUser(db, sha256Hex(sessionName));
-  if (!found) throw invalid();
-  const { session: row, user } = found;
+  const hash = sha256Hex(sessionName);
   const now = ctx.clock.now();
+  // the cache only ever answers "still valid": anything else is decided from the database below
+  let entry = ctx.authCache.getWsSession(hash);
+  if (entry && !liveFor(entry, now)) {
+    ctx.authCache.dropWsSession(hash);
+    entry = undefined;
+  }
+  if (!entry) entry = await readWsSession(ctx, deps, hash, now);
+  const { session: row, user } = entry;
+  if (now - row.last_seen_at >= WS_LIMITS.touchEveryMs) {
+    row.last_seen_at = now;
+    await touchWsSession(ctx.db.kysely, row.id, now);
+  }
+  deps.keys.noteKeyUse(ctx, row.key_id, ip);
+  const principal = await principalFor(ctx, user);
+  return { user, principal, sessionId: row.id, keyId: row.key_id };
+}
+
+function liveFor(e: CachedWsSession, now: number): boolean {
+  return (
+    now <= e.session.created_at + WS_LIMITS.sessionMs &&
+    now <= e.session.last_seen_at + WS_LIMITS.idleMs &&
+    e.user.status === 'Active' &&
+    e.user.deletedAt === null &&
+    e.currentKeyId === e.session.key_id
+  );
+}
+
+/** The session from the database, ended (and refused) when expired, idle, orphaned by a key change or an inactive user. */
+async function readWsSession(
+  ctx: AppContext,
+  deps: WsDeps,
+  hash: string,
+  now: number,
+): Promise<CachedWsSession> {
+  const db = ctx.db.kysely;
+  const generation = ctx.authCache.generation;
+  const found = await findWsSessionWithUser(db, hash);
+  if (!found) throw new WsError('INVALID_SESSIONID', WS_MESSAGES.INVALID_SESSION);
+  const { session: row } = found;
   if (now > row.created_at + WS_LIMITS.sessionMs) {
     await deleteWsSession(db, row.id);
     throw new WsError('SESSION_EXPIRED', WS_MESSAGES.SESSION_EXPIRED);
@@ -65,13 +104,11 @@ export async function resolveWsSession(
     await deleteWsSession(db, row.id);
     throw new WsError('SESSION_LEFT_IDLE', WS_MESSAGES.SESSION_IDLE);
   }
-  const currentKey = await deps.keys.currentKeyId(db, row.user_id);
-  if (user.status !== 'Active' || user.deletedAt !== null || currentKey !== row.key_id) {
+  const entry = { ...found, currentKeyId: await deps.keys.currentKeyId(db, row.user_id) };
+  if (!liveFor(entry, now)) {
     await deleteWsSession(db, row.id);
-    throw invalid();
+    throw new WsError('INVALID_SESSIONID', WS_MESSAGES.INVALID_SESSION);
   }
-  if (now - row.last_seen_at >= WS_LIMITS.touchEveryMs) await touchWsSession(db, row.id, now);
-  deps.keys.noteKeyUse(ctx, row.key_id, ip);
-  const principal = await principalFor(ctx, user);
-  return { user, principal, sessionId: row.id, keyId: row.key_id };
+  ctx.authCache.setWsSession(hash, entry, generation);
+  return entry;
 }

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { canUseModule, type Principal } from '../../roles/permissions.js';
-import { listModuleMetas, loadModuleMeta, type ModuleMeta } from '../module-meta.js';
+import { listModuleMetas, type ModuleMeta, moduleMetaFor } from '../module-meta.js';
 import { recordError } from '../record.errors.js';
 import { fieldView, moduleDescriptionSchema, moduleSummarySchema } from '../record.view.js';
 import { moduleParams, principalOf, tags } from './record-route-helpers.js';
@@ -53,7 +53,7 @@ export async function describeModuleRoutes(app: FastifyInstance, ctx: AppContext
     },
     async (req) => {
       const p = await principalOf(ctx, req);
-      const meta = await loadModuleMeta(ctx.db.kysely, req.params.module);
+      const meta = await moduleMetaFor(ctx, req.params.module);
       if (!canUseModule(p, meta.name, 'view'))
         throw recordError('MODULE_PERMISSION_DENIED', `You do not have permission to see ${meta.label}.`);
       return {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import { loadModuleMeta } from '../module-meta.js';
+import { moduleMetaFor } from '../module-meta.js';
 import { restRecord, restRecordSchema } from '../record.view.js';
 import { parseRestFilters } from '../record-filter.js';
 import { countRecords, listRecords, MAX_PAGE_SIZE } from '../record-list.service.js';
@@ -43,7 +43,7 @@ export async function listRecordRoutes(app: FastifyInstance, ctx: AppContext): P
     },
     async (req) => {
       const p = await principalOf(ctx, req);
-      const meta = await loadModuleMeta(ctx.db.kysely, req.params.module);
+      const meta = await moduleMetaFor(ctx, req.params.module);
       const filter = parseRestFilters(req.query);
       const { limit, cursor, sort } = req.query;
       const page = await listRecords(ctx, p, meta, { filter, limit, cursor, sort });

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import { loadModuleMeta } from '../module-meta.js';
+import { moduleMetaFor } from '../module-meta.js';
 import { createRecord, deleteRecord, getRecord, updateRecord } from '../record.service.js';
 import { restRecord, restRecordSchema } from '../record.view.js';
 import {
@@ -34,7 +34,7 @@ export async function recordItemRoutes(app: FastifyInstance, ctx: AppContext): P
     },
     async (req, reply) => {
       const p = await principalOf(ctx, req);
-      const meta = await loadModuleMeta(ctx.db.kysely, req.params.module);
+      const meta = await moduleMetaFor(ctx, req.params.module);
       const rec = await createRecord(ctx, p, meta, req.body);
       return reply.code(201).header('etag', etag(rec.version)).send(restRecord(meta, rec));
     },
@@ -47,10 +47,7 @@ export async function recordItemRoutes(app: FastifyInstance, ctx: AppContext): P
       schema: { tags, summary: 'Read a record', params: recordParams, response: { 200: restRecordSchema } },
     },
     async (req, reply) => {
-      const [p, meta] = await Promise.all([
-        principalOf(ctx, req),
-        loadModuleMeta(ctx.db.kysely, req.params.module),
-      ]);
+      const [p, meta] = await Promise.all([principalOf(ctx, req), moduleMetaFor(ctx, req.params.module)]);
       const rec = await getRecord(ctx, p, meta, req.params.id);
       return reply.header('etag', etag(rec.version)).send(restRecord(meta, rec));
     },
@@ -70,7 +67,7 @@ export async function recordItemRoutes(app: FastifyInstance, ctx: AppContext): P
     },
     async (req, reply) => {
       const p = await principalOf(ctx, req);
-      const meta = await loadModuleMeta(ctx.db.kysely, req.params.module);
+      const meta = await moduleMetaFor(ctx, req.params.module);
       const version = requiredVersion(req, req.body);
       const rec = await updateRecord(ctx, p, meta, req.params.id, req.body, {
         version,

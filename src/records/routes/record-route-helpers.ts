@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import type { Principal } from '../../roles/permissions.js';
-import { loadPrincipal } from '../../roles/role.repository.js';
+import { principalFor } from '../../roles/principal.js';
 import { recordError } from '../record.errors.js';
 
 export const tags = ['Records'];
@@ -13,7 +13,7 @@ export const recordParams = moduleParams.extend({
 export const recordBody = z.record(z.string(), z.unknown());
 
 export function principalOf(ctx: AppContext, req: FastifyRequest): Promise<Principal> {
-  return loadPrincipal(ctx.db.kysely, req.auth!.user);
+  return principalFor(ctx, req.auth!.user);
 }
 
 /** `If-Match: "3"` (or W/"3", or 3) wins over `version` in the body; REST writes must name the version. */

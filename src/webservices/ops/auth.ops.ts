@@ -123,6 +123,8 @@ export const logout: WsOperation = {
         call.ctx.clock.now(),
       );
     });
+    // a cached copy of the session must not outlive it (generation-checked: no racing read re-adds it)
+    call.ctx.authCache.clear();
     return { message: 'successfull' };
   },
 };

@@ -25,7 +25,7 @@ export const query: WsOperation = {
     const meta = await wsModule(call.ctx, principal, q.module, 'view');
     const c = compileVtql(q, moduleVtqlTarget(meta));
     const db = call.ctx.db.kysely;
-    const scope = scopeCondition(await scopeFor(db, principal, meta.name, 'view'));
+    const scope = scopeCondition(await scopeFor(call.ctx, principal, meta.name, 'view'));
     const where = [...(scope ? [scope] : []), ...(c.where ? [c.where] : [])];
     if (c.select === 'count') return [{ count: String(await countRecords(db, meta, where)) }];
     const rows = await selectRecords(db, meta, where, {

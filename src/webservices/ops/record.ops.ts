@@ -17,7 +17,7 @@ export const create: WsOperation = {
     const { principal } = requireCaller(call);
     const meta = await wsModule(call.ctx, principal, call.params.string('elementType'), 'create');
     const input = recordInput(meta, call.params.jsonObject('element'), 'create');
-    const rec = await wsRecords(() => createRecord(call.ctx, principal, meta.name, input));
+    const rec = await wsRecords(() => createRecord(call.ctx, principal, meta, input));
     return (await toWsRecords(call.ctx.db.kysely, meta, [rec]))[0];
   },
 };
@@ -35,7 +35,7 @@ export const retrieve: WsOperation = {
       return wsUser(user);
     }
     const meta = await wsModule(call.ctx, principal, module.name, 'view');
-    const rec = await wsRecords(() => getRecord(call.ctx, principal, meta.name, id));
+    const rec = await wsRecords(() => getRecord(call.ctx, principal, meta, id));
     return (await toWsRecords(call.ctx.db.kysely, meta, [rec]))[0];
   },
 };
@@ -48,9 +48,7 @@ async function save(call: WsCall, mode: Exclude<WsInputMode, 'create'>): Promise
   const meta = await wsModule(call.ctx, principal, module.name, 'edit');
   const input = recordInput(meta, element, mode);
   // Vtiger's update overlays the element on the stored record too; mandatory fields were checked above
-  const rec = await wsRecords(() =>
-    updateRecord(call.ctx, principal, meta.name, id, input, { mode: 'partial' }),
-  );
+  const rec = await wsRecords(() => updateRecord(call.ctx, principal, meta, id, input, { mode: 'partial' }));
   return (await toWsRecords(call.ctx.db.kysely, meta, [rec]))[0];
 }
 
@@ -80,7 +78,7 @@ export const remove: WsOperation = {
     if (module === 'Users')
       throw new WsError('ACCESS_DENIED', 'Permission to perform the operation is denied');
     const meta = await wsModule(call.ctx, principal, module.name, 'delete');
-    await wsRecords(() => deleteRecord(call.ctx, principal, meta.name, id));
+    await wsRecords(() => deleteRecord(call.ctx, principal, meta, id));
     return { status: 'successful' };
   },
 };

@@ -36,7 +36,7 @@ async function sourceAndRelation(call: WsCall, rawId: unknown, label: string, re
   const { id, module } = requireWsId(rawId);
   if (module === 'Users') throw permissionDenied();
   const meta = await wsModule(call.ctx, principal, module.name, 'view');
-  await wsRecords(() => getRecord(call.ctx, principal, meta.name, id));
+  await wsRecords(() => getRecord(call.ctx, principal, meta, id));
   const relation = await findRelation(call.ctx, principal, meta.name, label, relatedType);
   if (!relation) throw new WsError('UNKOWN_ENTITY', WS_MESSAGES.UNKNOWN_RELATION);
   return { id, relation };
@@ -63,7 +63,7 @@ export const retrieveRelated: WsOperation = {
       relatedType,
     );
     const db = call.ctx.db.kysely;
-    const scope = scopeCondition(await scopeFor(db, principal, relation.target.name, 'view'));
+    const scope = scopeCondition(await scopeFor(call.ctx, principal, relation.target.name, 'view'));
     const rows = await selectRecords(
       db,
       relation.target,
@@ -92,7 +92,7 @@ export const queryRelated: WsOperation = {
     );
     const c = compileVtql(q, moduleVtqlTarget(relation.target));
     const db = call.ctx.db.kysely;
-    const scope = scopeCondition(await scopeFor(db, principal, relation.target.name, 'view'));
+    const scope = scopeCondition(await scopeFor(call.ctx, principal, relation.target.name, 'view'));
     const where = [pointsAt(relation, id), ...(scope ? [scope] : []), ...(c.where ? [c.where] : [])];
     if (c.select === 'count') {
       return [{ count: String(await countRecords(db, relation.target, where)) }];
