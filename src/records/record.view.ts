@@ -29,12 +29,35 @@ export function restRecordSerializerCompiler() {
   };
 }
 
-export function restRecord(meta: ModuleMeta, rec: CrmRecord): z.infer<typeof restRecordSchema> {
-  const out: Record<string, unknown> = { id: rec.id, version: rec.version, label: rec.label };
-  for (const field of meta.fields) {
-    const v = rec.fields[field.name] ?? null;
-    out[field.name] = field.type === 'datetime' && typeof v === 'number' ? new Date(v).toISOString() : v;
+type Build = (rec: CrmRecord) => Record<string, unknown>;
+
+const isoTime = (v: unknown) => (typeof v === 'number' ? new Date(v).toISOString() : (v ?? null));
+
+/**
+ * Builds, once per (frozen) module metadata, a function that makes the REST object of a record with one
+ * object literal, so every record gets its final shape at once instead of 40+ property additions (as
+ * `src/db/sqlite-rows.ts` does for rows). Keys are computed (`["name"]`): no field name can run as code
+ * or set the prototype. Memo only: keys are held weakly.
+ */
+const builders = new WeakMap<ModuleMeta, Build>();
+
+function restRecordBuilder(meta: ModuleMeta): Build {
+  let build = builders.get(meta);
+  if (!build) {
+    const props = meta.fields.map((f) => {
+      const k = JSON.stringify(f.name);
+      return f.type === 'datetime' ? `[${k}]: iso(f[${k}])` : `[${k}]: f[${k}] ?? null`;
+    });
+    const body = `return (rec) => { const f = rec.fields;
+      return { id: rec.id, version: rec.version, label: rec.label, ${props.join(', ')} }; };`;
+    build = new Function('iso', body)(isoTime) as Build;
+    builders.set(meta, build);
   }
+  return build;
+}
+
+export function restRecord(meta: ModuleMeta, rec: CrmRecord): z.infer<typeof restRecordSchema> {
+  const out = restRecordBuilder(meta)(rec);
   if (rec.lineItems)
     out.lineItems = rec.lineItems.map((i) => ({
       id: i.id,
