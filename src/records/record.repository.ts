@@ -1,5 +1,6 @@
 import type { Expression, Kysely, SqlBool, Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { FieldDef } from './field.types.js';
 import { type FieldValue, fromColumn, toColumn } from './field-coerce.js';
 import type { ModuleMeta } from './module-meta.js';
 import type { CrmRecord } from './record.model.js';
@@ -19,7 +20,7 @@ export function recordQuery(db: Q, meta: ModuleMeta, includeDeleted = false) {
   return q;
 }
 
-const ENTITY_COLUMNS = [
+export const ENTITY_COLUMNS = [
   'e.id as _e_id',
   'e.version as _e_version',
   'e.label as _e_label',
@@ -57,8 +58,18 @@ export async function selectRecords(
   if (opts.limit !== undefined) q = q.limit(opts.limit);
   if (opts.offset) q = q.offset(opts.offset);
   const rows = (await q.execute()) as Array<Record<string, unknown>>;
-  if (opts.ownerRolePaths)
-    for (const r of rows) opts.ownerRolePaths.set(Number(r._e_id), String(r._owner_role_path ?? ''));
+  return rowsToRecords(db, meta, rows, opts.ownerRolePaths);
+}
+
+/** Rows of a record query (ENTITY_COLUMNS and `m.*`) as records, dead references cleared. */
+export function rowsToRecords(
+  db: Q,
+  meta: ModuleMeta,
+  rows: Array<Record<string, unknown>>,
+  ownerRolePaths: Map<number, string> | undefined,
+): Promise<CrmRecord[]> {
+  if (ownerRolePaths)
+    for (const r of rows) ownerRolePaths.set(Number(r._e_id), String(r._owner_role_path ?? ''));
   return clearDeadReferences(
     db,
     meta,
@@ -66,9 +77,16 @@ export async function selectRecords(
   );
 }
 
+/** Module-table reference fields per (frozen) metadata object. Memo only: keys are held weakly. */
+const refFieldsOf = new WeakMap<ModuleMeta, FieldDef[]>();
+
 /** A reference to a deleted record reads as empty, as in Vtiger (one query per page, only if needed). */
 async function clearDeadReferences(db: Q, meta: ModuleMeta, recs: CrmRecord[]): Promise<CrmRecord[]> {
-  const refFields = meta.fields.filter((f) => f.type === 'reference' && f.storage === 'module');
+  let refFields = refFieldsOf.get(meta);
+  if (!refFields) {
+    refFields = meta.fields.filter((f) => f.type === 'reference' && f.storage === 'module');
+    refFieldsOf.set(meta, refFields);
+  }
   const ids = new Set<number>();
   for (const r of recs)
     for (const f of refFields) if (typeof r.fields[f.name] === 'number') ids.add(r.fields[f.name] as number);

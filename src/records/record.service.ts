@@ -17,12 +17,13 @@ import {
   updateModuleRow,
 } from './record.repository.js';
 import { checkOwner, checkReferences, requireModule, scopeFor } from './record-access.js';
+import { selectRecordById } from './record-by-id.repository.js';
 import { assertMandatory, type InputMode, parseRecordInput, recordLabel } from './record-input.js';
 import { inScope, scopeCondition } from './record-scope.js';
 
 /** Reads one record without a sharing check (after a write the caller made). */
 async function readBack(ctx: AppContext, meta: ModuleMeta, id: number): Promise<CrmRecord> {
-  const [rec] = await selectRecords(ctx.db.kysely, meta, [sql`e.id = ${id}`]);
+  const rec = await selectRecordById(ctx.db.kysely, meta, id, new Map());
   return withLineItems(ctx, meta, [rec!]).then((r) => r[0]!);
 }
 
@@ -31,7 +32,7 @@ async function findVisible(ctx: AppContext, p: Principal, meta: ModuleMeta, id: 
   const scope = await scopeFor(ctx, p, meta.name, 'view');
   // one record by primary key: read it with its owner's role path and apply the sharing rule in code
   const paths = new Map<number, string>();
-  const [rec] = await selectRecords(ctx.db.kysely, meta, [sql`e.id = ${id}`], { ownerRolePaths: paths });
+  const rec = await selectRecordById(ctx.db.kysely, meta, id, paths);
   if (!rec || !inScope(scope, { ownerId: rec.ownerId, ownerRolePath: paths.get(rec.id) ?? '' }))
     throw recordError('RECORD_NOT_FOUND', `There is no ${meta.singular} ${id}.`);
   return rec;

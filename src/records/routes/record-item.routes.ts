@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { moduleMetaFor } from '../module-meta.js';
 import { createRecord, deleteRecord, getRecord, updateRecord } from '../record.service.js';
-import { restRecord, restRecordSchema } from '../record.view.js';
+import { restRecord, restRecordSchema, restRecordSerializerCompiler } from '../record.view.js';
 import {
   etag,
   moduleParams,
@@ -45,6 +45,7 @@ export async function recordItemRoutes(app: FastifyInstance, ctx: AppContext): P
     {
       config: authenticated,
       schema: { tags, summary: 'Read a record', params: recordParams, response: { 200: restRecordSchema } },
+      serializerCompiler: restRecordSerializerCompiler,
     },
     async (req, reply) => {
       const [p, meta] = await Promise.all([principalOf(ctx, req), moduleMetaFor(ctx, req.params.module)]);
