@@ -1,5 +1,5 @@
 import { type Expression, type SqlBool, sql } from 'kysely';
-import { isSubordinateRole, type RecordScope } from '../roles/permissions.js';
+import type { RecordScope } from '../roles/permissions.js';
 
 /**
  * A RecordScope as a SQL condition on `e` (crm_entities). Subordinates are found through the role tree's
@@ -15,21 +15,5 @@ export function scopeCondition(scope: RecordScope): Expression<SqlBool> | null {
       return sql<SqlBool>`1 = 0`;
     case 'own-and-subordinates':
       return sql<SqlBool>`(e.owner_id = ${scope.userId} or e.owner_id in (select su.id from users su inner join roles sr on sr.id = su.role_id where sr.path like ${`${scope.rolePath}%`} and sr.path <> ${scope.rolePath}))`;
-  }
-}
-
-/**
- * The same rule as `scopeCondition`, checked in code on a record already read (with its owner's role
- * path): used for single-record reads, where SQLite evaluates the users × roles subquery slower than the
- * record lookup itself.
- */
-export function inScope(scope: RecordScope, rec: { ownerId: number; ownerRolePath: string }): boolean {
-  switch (scope.kind) {
-    case 'all':
-      return true;
-    case 'none':
-      return false;
-    case 'own-and-subordinates':
-      return rec.ownerId === scope.userId || isSubordinateRole(scope.rolePath, rec.ownerRolePath);
   }
 }

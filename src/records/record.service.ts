@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { AppContext } from '../context.js';
-import type { Principal } from '../roles/permissions.js';
+import { type Principal, scopeAllows } from '../roles/permissions.js';
 import type { FieldValue } from './field-coerce.js';
 import { type ModuleMeta, type ModuleRef, resolveModule } from './module-meta.js';
 import type { CheckedLineItem } from './quote-line-items.js';
@@ -19,7 +19,7 @@ import {
 import { checkOwner, checkReferences, requireModule, scopeFor } from './record-access.js';
 import { selectRecordById } from './record-by-id.repository.js';
 import { assertMandatory, type InputMode, parseRecordInput, recordLabel } from './record-input.js';
-import { inScope, scopeCondition } from './record-scope.js';
+import { scopeCondition } from './record-scope.js';
 
 /** Reads one record without a sharing check (after a write the caller made). */
 async function readBack(ctx: AppContext, meta: ModuleMeta, id: number): Promise<CrmRecord> {
@@ -33,7 +33,7 @@ async function findVisible(ctx: AppContext, p: Principal, meta: ModuleMeta, id: 
   // one record by primary key: read it with its owner's role path and apply the sharing rule in code
   const paths = new Map<number, string>();
   const rec = await selectRecordById(ctx.db.kysely, meta, id, paths);
-  if (!rec || !inScope(scope, { ownerId: rec.ownerId, ownerRolePath: paths.get(rec.id) ?? '' }))
+  if (!rec || !scopeAllows(scope, { ownerId: rec.ownerId, ownerRolePath: paths.get(rec.id) ?? '' }))
     throw recordError('RECORD_NOT_FOUND', `There is no ${meta.singular} ${id}.`);
   return rec;
 }

@@ -45,14 +45,8 @@ export function isSubordinateRole(superiorPath: string, candidatePath: string): 
   return candidatePath.length > superiorPath.length && candidatePath.startsWith(superiorPath);
 }
 
-export function canAccessRecord(
-  p: Principal,
-  module: string,
-  action: ModuleAction,
-  sharing: SharingAccess,
-  record: { ownerId: number; ownerRolePath: string },
-): boolean {
-  const scope = recordScope(p, module, action, sharing);
+/** Whether a record (its owner and the owner's role path) falls inside a scope. */
+export function scopeAllows(scope: RecordScope, record: { ownerId: number; ownerRolePath: string }): boolean {
   switch (scope.kind) {
     case 'none':
       return false;
@@ -61,6 +55,16 @@ export function canAccessRecord(
     case 'own-and-subordinates':
       return record.ownerId === scope.userId || isSubordinateRole(scope.rolePath, record.ownerRolePath);
   }
+}
+
+export function canAccessRecord(
+  p: Principal,
+  module: string,
+  action: ModuleAction,
+  sharing: SharingAccess,
+  record: { ownerId: number; ownerRolePath: string },
+): boolean {
+  return scopeAllows(recordScope(p, module, action, sharing), record);
 }
 
 /** A user's grants are the union of the grants of every profile on their role. */
