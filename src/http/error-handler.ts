@@ -38,7 +38,14 @@ export function toAppError(err: FastifyError | AppError | Error): AppError | nul
 }
 
 export function sendError(reply: FastifyReply, req: FastifyRequest, err: AppError): FastifyReply {
-  const body: ErrorBody = { error: { code: err.code, message: err.message, requestId: req.id } };
+  const body: ErrorBody = {
+    error: {
+      code: err.code,
+      message: err.message,
+      requestId: req.id,
+      ...(err.details ? { details: err.details } : {}),
+    },
+  };
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
   return reply.code(err.status).type('application/json; charset=utf-8').send(body);
 }

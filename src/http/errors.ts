@@ -1,22 +1,39 @@
+/**
+ * Structured facts about an error, for other channels and clients: which field, which value kind. Other
+ * channels (web services) map errors from these, never by reading the human message. Never a secret.
+ */
+export interface ErrorDetails {
+  field?: string;
+  [key: string]: unknown;
+}
+
+export interface AppErrorOptions {
+  cause?: unknown;
+  headers?: Record<string, string>;
+  details?: ErrorDetails;
+}
+
 /** The one error type that crosses into HTTP. Each feature declares its codes with `errorTable`. */
 export class AppError extends Error {
   readonly headers: Record<string, string>;
+  readonly details: ErrorDetails | undefined;
   constructor(
     readonly code: string,
     readonly status: number,
     message: string,
-    options: { cause?: unknown; headers?: Record<string, string> } = {},
+    options: AppErrorOptions = {},
   ) {
     super(message, { cause: options.cause });
     this.name = 'AppError';
     this.headers = options.headers ?? {};
+    this.details = options.details;
   }
 }
 
 export type ErrorFactory<Codes extends string> = (
   code: Codes,
   message: string,
-  options?: { cause?: unknown; headers?: Record<string, string> },
+  options?: AppErrorOptions,
 ) => AppError;
 
 /** One code → HTTP status table per feature; returns a factory that cannot be given an unknown code. */
@@ -43,5 +60,5 @@ export const httpError = errorTable({
 });
 
 export interface ErrorBody {
-  error: { code: string; message: string; requestId: string };
+  error: { code: string; message: string; requestId: string; details?: ErrorDetails };
 }

@@ -1,0 +1,83 @@
+import type { Transaction } from 'kysely';
+import { type AuditActor, type AuditEntry, recordAudit } from '../audit/audit.repository.js';
+import type { AppContext } from '../context.js';
+import type { Database } from './schema.js';
+
+type CommitHook = () => void | Promise<void>;
+
+/**
+ * One change to the database: the transaction, plus what must happen with it. Audit entries are written
+ * in the transaction (both commit or neither); `onCommit` hooks run after the commit and before the
+ * caller sees the result (clear a cache, wake the mail queue). Modelled on atproto PDS's `onCommit`.
+ */
+export interface UnitOfWork {
+  readonly trx: Transaction<Database>;
+  readonly actor: AuditActor;
+  /** the clock reading taken when the unit of work began: one time for every row it writes */
+  readonly now: number;
+  onCommit(hook: CommitHook): void;
+  audit(entry: AuditEntry): Promise<void>;
+  /** the change alters who may do what (keys, users, roles, sharing…): drop cached permissions after commit */
+  invalidatesAuth(): void;
+  /** mail was queued in this transaction: start sending after commit */
+  sendsMail(): void;
+}
+
+class Work implements UnitOfWork {
+  readonly hooks: CommitHook[] = [];
+  private authTouched = false;
+  private mailTouched = false;
+  constructor(
+    private readonly ctx: AppContext,
+    readonly trx: Transaction<Database>,
+    readonly actor: AuditActor,
+    readonly now: number,
+  ) {}
+
+  onCommit(hook: CommitHook): void {
+    this.hooks.push(hook);
+  }
+
+  audit(entry: AuditEntry): Promise<void> {
+    return recordAudit(this.trx, this.actor, entry, this.now);
+  }
+
+  invalidatesAuth(): void {
+    if (this.authTouched) return;
+    this.authTouched = true;
+    this.onCommit(() => this.ctx.authCache.clear());
+  }
+
+  sendsMail(): void {
+    if (this.mailTouched) return;
+    this.mailTouched = true;
+    this.onCommit(() => this.ctx.mailQueue.kick());
+  }
+}
+
+/**
+ * Runs `fn` in one transaction. With `within`, joins that unit of work instead (a service called by
+ * another service's change): its rows, audit entries and hooks become part of the outer change.
+ * Hooks run in order after the commit; one that fails is logged — the change is committed by then.
+ */
+export async function withUnitOfWork<T>(
+  ctx: AppContext,
+  actor: AuditActor,
+  fn: (uow: UnitOfWork) => Promise<T>,
+  within?: UnitOfWork,
+): Promise<T> {
+  if (within) return fn(within);
+  let work: Work | undefined;
+  const result = await ctx.db.kysely.transaction().execute((trx) => {
+    work = new Work(ctx, trx, actor, ctx.clock.now());
+    return fn(work);
+  });
+  for (const hook of work!.hooks) {
+    try {
+      await hook();
+    } catch (err) {
+      ctx.logger.error({ err }, 'an after-commit hook failed');
+    }
+  }
+  return result;
+}
