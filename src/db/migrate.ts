@@ -5,6 +5,7 @@ import * as m0002 from './migrations/0002-access-keys.js';
 import * as m0003 from './migrations/0003-records.js';
 import * as m0004 from './migrations/0004-webservices.js';
 import * as m0005 from './migrations/0005-user-admin.js';
+import * as m0008 from './migrations/0008-master-key-check.js';
 
 interface DialectMigration {
   // biome-ignore lint/suspicious/noExplicitAny: migrations are typed against no schema
@@ -18,7 +19,15 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0003-records': m0003,
   '0004-webservices': m0004,
   '0005-user-admin': m0005,
+  '0008-master-key-check': m0008,
 };
+
+/** Names of the migrations this build knows that the database has not applied (empty when current). */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const rows = await sql<{ name: string }>`select name from kysely_migration`.execute(db.kysely);
+  const applied = new Set(rows.rows.map((r) => r.name));
+  return Object.keys(MIGRATIONS).filter((name) => !applied.has(name));
+}
 
 class StaticProvider implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}

@@ -3,6 +3,7 @@ import type { AuditLogTable } from '../audit/audit.table.js';
 import type { ImpersonationConsentTable } from '../auth/impersonation.table.js';
 import type { AuthFailureTable, SessionTable } from '../auth/session.table.js';
 import type { MailOutboxTable, MailQueueTable } from '../mail/mail.table.js';
+import type { MasterKeyCheckTable } from '../platform/master-key.table.js';
 import type {
   CrmEntityTable,
   CustomFieldTable,
@@ -23,6 +24,7 @@ import type { UserTokenTable } from '../users/user-token.table.js';
 import type { WsChallengeTable, WsSessionTable } from '../webservices/ws-session.table.js';
 
 export interface Database {
+  master_key_check: MasterKeyCheckTable;
   users: UserTable;
   roles: RoleTable;
   profiles: ProfileTable;
