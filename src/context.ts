@@ -62,7 +62,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const master = loadMasterKey(config.secretKeyHex, config.dataDir);
   const secrets = createSecretBox(master.key);
   if ((await verifyMasterKey(db, secrets, clock.now())) === 'mismatch') {
-    await db.close();
+    if (!overrides.db) await db.close();
     if (master.source === 'generated') fs.rmSync(path.join(config.dataDir, MASTER_KEY_FILE));
     throw new ConfigError(
       master.source === 'env'
