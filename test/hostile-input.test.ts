@@ -1,6 +1,6 @@
 import { beforeAll, expect, it } from 'vitest';
-import { RealKeys, WsKit } from './ws-kit.js';
 import { describeEachDialect, errorCode, type Harness } from './harness.js';
+import { RealKeys, WsKit } from './ws-kit.js';
 
 const HUGE = '3000000000';
 
@@ -46,7 +46,7 @@ describeEachDialect('hostile input is refused at the edge, the same on both data
       },
     });
     expectClientError(create, 400);
-    expect(create.json().error.details, create.body).toEqual({ field: "roleId" });
+    expect(create.json().error.details, create.body).toEqual({ field: 'roleId' });
     const contact = await h.request({
       method: 'POST',
       url: '/api/v1/records/Contacts',
