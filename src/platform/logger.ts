@@ -55,7 +55,9 @@ export function createConsoleLogger(
   opts: { logLevel: string; logFormat: 'auto' | 'pretty' | 'json' },
   out: NodeJS.WriteStream = process.stdout,
 ): Logger {
-  if (!isReadableConsole(opts.logFormat, out)) return createLogger(opts.logLevel);
+  // JSON: pino's own fast writer to stdout (or the given stream)
+  if (!isReadableConsole(opts.logFormat, out))
+    return createLogger(opts.logLevel, out === process.stdout ? undefined : out);
   return createLogger(
     opts.logLevel,
     pretty({
