@@ -5,6 +5,7 @@ import { WS_MESSAGES, WsError } from './ws-errors.js';
 import { errorBody, successBody } from './ws-json.js';
 import type { WsCaller, WsDeps, WsOperation } from './ws-operation.js';
 import { flattenParams, WsParams } from './ws-params.js';
+import { toWsError } from './ws-record-errors.js';
 import { resolveWsSession } from './ws-session.service.js';
 
 /** The PHP session no-cache headers Vtiger sends on every response. */
@@ -45,7 +46,8 @@ export async function webserviceRoutes(
       try {
         const result = await dispatch(ctx, deps, operations, req);
         return send(reply, successBody(result));
-      } catch (err) {
+      } catch (thrown) {
+        const err = toWsError(thrown);
         if (err instanceof WsError) return send(reply, errorBody(err.code, err.message));
         req.log.error({ err }, 'webservice operation failed');
         return send(reply, errorBody('INTERNAL_SERVER_ERROR', WS_MESSAGES.INTERNAL));
