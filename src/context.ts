@@ -1,22 +1,27 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { destroyKeyOfRemovedUser } from './access-keys/access-key.service.js';
+import { accessKeysUserRemoval } from './access-keys/access-key.service.js';
 import { AuthCache } from './access-keys/auth-cache.js';
 import { KeyLimits } from './access-keys/key-limits.js';
 import { KeyUsageRecorder } from './access-keys/key-usage.recorder.js';
 import { loadCommonPasswords } from './auth/common-passwords.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/password.js';
+import { authUserRemoval } from './auth/session.repository.js';
 import { type Config, ConfigError } from './config.js';
 import { type Db, openDatabase } from './db/database.js';
-import { migrateToLatest } from './db/migrate.js';
+import { type DialectMigration, migrateToLatest } from './db/migrate.js';
+import { EventBus } from './events/event-bus.js';
 import { createMailQueue, type MailQueue } from './mail/mail-queue.js';
+import { mailUserRemoval } from './mail/mail-queue.repository.js';
 import { createOutboxMailer, createSmtpMailer, type Mailer } from './mail/mailer.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { createConsoleLogger, type Logger } from './platform/logger.js';
 import { verifyMasterKey } from './platform/master-key-check.js';
 import { createSecretBox, loadMasterKey, MASTER_KEY_FILE, type SecretBox } from './platform/secrets.js';
-import { rewriteRecordCreators, transferRecordOwnership } from './records/record-ownership.js';
-import type { OwnershipTransfer, UserRemovalHook } from './users/ownership-transfer.js';
+import { recordsUserRemoval } from './records/record-ownership.js';
+import { settingsUserRemoval } from './settings/settings.repository.js';
+import { setupChecklistUserRemoval } from './setup-checklist/setup-checklist.user-removal.js';
+import type { UserRemovalHook } from './users/user-removal.js';
 
 /** Everything a request handler or job may use, built once at start and passed explicitly. */
 export interface AppContext {
@@ -35,11 +40,9 @@ export interface AppContext {
   /** outgoing mail transport; mail is queued with `enqueueMail` and sent by `mailQueue` */
   mailer: Mailer;
   mailQueue: MailQueue;
-  /** run, in one transaction, when a user is deleted: each moves what the user owns to the receiving user */
-  ownershipTransfers: OwnershipTransfer[];
-  /** run before a permanent delete: rewrite created-by style references to the receiving user */
-  creatorRewrites: OwnershipTransfer[];
-  /** run when a user is deleted: destroy per-user secrets such as the access key */
+  /** domain events: features subscribe at start; units of work hand them every event they write */
+  events: EventBus;
+  /** each feature's part of deleting a user (move what they own, end sessions and keys, rewrite references) */
   userRemovalHooks: UserRemovalHook[];
 }
 
@@ -48,6 +51,8 @@ export interface ContextOverrides {
   logger?: Logger;
   clock?: Clock;
   mailer?: Mailer;
+  /** the migrations to apply (tests add one the way a developer would) */
+  migrations?: Readonly<Record<string, DialectMigration>>;
 }
 
 export async function createContext(config: Config, overrides: ContextOverrides = {}): Promise<AppContext> {
@@ -57,7 +62,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   db.onConnectionError((err) =>
     logger.warn(`database connection lost: ${err.message} (the pool reconnects on demand)`),
   );
-  await migrateToLatest(db);
+  await migrateToLatest(db, overrides.migrations);
   const clock = overrides.clock ?? systemClock;
   const master = loadMasterKey(config.secretKeyHex, config.dataDir);
   const secrets = createSecretBox(master.key);
@@ -103,9 +108,15 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     commonPasswords: loadCommonPasswords(),
     mailer,
     mailQueue: createMailQueue({ db, mailer, clock, logger }),
-    ownershipTransfers: [transferRecordOwnership],
-    creatorRewrites: [rewriteRecordCreators],
-    userRemovalHooks: [destroyKeyOfRemovedUser],
+    events: new EventBus(),
+    userRemovalHooks: [
+      recordsUserRemoval,
+      accessKeysUserRemoval,
+      authUserRemoval,
+      settingsUserRemoval,
+      setupChecklistUserRemoval,
+      mailUserRemoval,
+    ],
   };
 }
 

@@ -7,7 +7,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { type Config, parseConfig } from '../src/config.js';
-import { type AppContext, closeContext, createContext } from '../src/context.js';
+import { type AppContext, type ContextOverrides, closeContext, createContext } from '../src/context.js';
 import { type DialectName, openDatabase } from '../src/db/database.js';
 import { type App, buildApp } from '../src/http/app.js';
 import { ManualClock } from '../src/platform/clock.js';
@@ -74,7 +74,7 @@ export class Harness {
 
   constructor(readonly dialect: DialectName) {}
 
-  async start(configOverrides: Partial<Config> = {}): Promise<void> {
+  async start(configOverrides: Partial<Config> = {}, contextOverrides: ContextOverrides = {}): Promise<void> {
     const config: Config = {
       ...parseConfig({ LOG_LEVEL: 'info' }),
       dataDir: mkdtempSync(path.join(tmpdir(), 'rapport-test-')),
@@ -100,7 +100,12 @@ export class Harness {
       await admin.end();
       db = openDatabase({ kind: 'postgres', url: PG_URL, schema: this.schema, poolSize: 4 });
     }
-    this.ctx = await createContext(config, { db, logger: createLogger('info', sink), clock: this.clock });
+    this.ctx = await createContext(config, {
+      ...contextOverrides,
+      db,
+      logger: createLogger('info', sink),
+      clock: this.clock,
+    });
     await ensureInitialAdmin(this.ctx);
     this.app = await buildApp(this.ctx);
     await this.app.ready();

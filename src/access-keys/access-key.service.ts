@@ -1,8 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { Database } from '../db/schema.js';
-import type { UserRemovalHook } from '../users/ownership-transfer.js';
 import type { User } from '../users/user.model.js';
+import type { UserRemovalHook } from '../users/user-removal.js';
 import type { KeyFailure } from './access-key.errors.js';
 import { checkAccessKey, generateAccessKey, keyHint } from './access-key.format.js';
 import {
@@ -132,7 +132,11 @@ export async function ensureKeysForAllUsers(ctx: AppContext): Promise<number> {
  * When a user is deleted their key dies at once and API access goes off, as after Clear API Key: a
  * restored user gets a new key only by turning API access on again.
  */
-export const destroyKeyOfRemovedUser: UserRemovalHook = async (trx, userId, now) => {
-  await deleteKeyOfUser(trx, userId);
-  await setApiAccess(trx, userId, false, now);
+export const accessKeysUserRemoval: UserRemovalHook = {
+  feature: 'access-keys',
+  async deleted({ trx, now }, removal) {
+    await deleteKeyOfUser(trx, removal.userId);
+    await setApiAccess(trx, removal.userId, false, now);
+    return undefined;
+  },
 };

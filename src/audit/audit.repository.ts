@@ -12,6 +12,8 @@ export interface AuditActor {
   ip: string | null;
   userAgent: string | null;
   requestId: string | null;
+  /** the administrator behind the request while "logged in as" the user */
+  impersonatorName?: string | null;
 }
 
 export interface AuditEntry {
@@ -29,6 +31,7 @@ export function actorFromRequest(req: FastifyRequest): AuditActor {
     ip: req.ip,
     userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512),
     requestId: req.id,
+    impersonatorName: req.auth?.impersonator?.username ?? null,
   };
 }
 

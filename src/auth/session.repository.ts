@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { UserRemovalHook } from '../users/user-removal.js';
 import type { SessionRow } from './session.table.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
@@ -74,3 +75,18 @@ export async function endImpersonation(db: Q, sessionId: number, adminUserId: nu
     .where('impersonator_user_id', '=', adminUserId)
     .execute();
 }
+
+/** A deleted user's sessions end at once, and nobody may log in as them or be asked to allow it. */
+export const authUserRemoval: UserRemovalHook = {
+  feature: 'auth',
+  async deleted({ trx }, removal) {
+    await deleteUserSessions(trx, removal.userId);
+    await trx
+      .deleteFrom('impersonation_consents')
+      .where((eb) =>
+        eb.or([eb('target_user_id', '=', removal.userId), eb('admin_user_id', '=', removal.userId)]),
+      )
+      .execute();
+    return undefined;
+  },
+};

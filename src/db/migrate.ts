@@ -5,20 +5,22 @@ import * as m0002 from './migrations/0002-access-keys.js';
 import * as m0003 from './migrations/0003-records.js';
 import * as m0004 from './migrations/0004-webservices.js';
 import * as m0005 from './migrations/0005-user-admin.js';
+import * as m0006 from './migrations/0006-record-history-events.js';
 import * as m0008 from './migrations/0008-master-key-check.js';
 
-interface DialectMigration {
+export interface DialectMigration {
   // biome-ignore lint/suspicious/noExplicitAny: migrations are typed against no schema
   up(db: import('kysely').Kysely<any>, dialect: DialectName): Promise<void>;
 }
 
 /** Listed statically so the build needs no file-system discovery; names sort in order of application. */
-const MIGRATIONS: Record<string, DialectMigration> = {
+export const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0001-foundation': m0001,
   '0002-access-keys': m0002,
   '0003-records': m0003,
   '0004-webservices': m0004,
   '0005-user-admin': m0005,
+  '0006-record-history-events': m0006,
   '0008-master-key-check': m0008,
 };
 
@@ -30,15 +32,23 @@ export async function pendingMigrations(db: Db): Promise<string[]> {
 }
 
 class StaticProvider implements MigrationProvider {
-  constructor(private readonly dialect: DialectName) {}
+  constructor(
+    private readonly dialect: DialectName,
+    private readonly migrations: Readonly<Record<string, DialectMigration>>,
+  ) {}
   async getMigrations(): Promise<Record<string, Migration>> {
     const out: Record<string, Migration> = {};
-    for (const [name, m] of Object.entries(MIGRATIONS)) out[name] = { up: (db) => m.up(db, this.dialect) };
+    for (const [name, m] of Object.entries(this.migrations))
+      out[name] = { up: (db) => m.up(db, this.dialect) };
     return out;
   }
 }
 
-export async function migrateToLatest(db: Db): Promise<string[]> {
+/** Applies every migration not yet applied; `migrations` is the static list (tests may add to it). */
+export async function migrateToLatest(
+  db: Db,
+  migrations: Readonly<Record<string, DialectMigration>> = MIGRATIONS,
+): Promise<string[]> {
   // Kysely looks for its migration tables in every schema unless told which; with several schemas on one
   // server (tests, or other apps) it would find another schema's tables and skip creating its own
   const schema =
@@ -48,7 +58,7 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
   const migrator = new Migrator({
     db: db.kysely,
     ...(schema ? { migrationTableSchema: schema } : {}),
-    provider: new StaticProvider(db.dialect),
+    provider: new StaticProvider(db.dialect, migrations),
     // features land on parallel branches; a later-numbered migration may be applied before an earlier one
     allowUnorderedMigrations: true,
   });

@@ -2,6 +2,7 @@ import type { AccessKeyTable, AccessKeyUsageTable } from '../access-keys/access-
 import type { AuditLogTable } from '../audit/audit.table.js';
 import type { ImpersonationConsentTable } from '../auth/impersonation.table.js';
 import type { AuthFailureTable, SessionTable } from '../auth/session.table.js';
+import type { DomainEventTable } from '../events/event.table.js';
 import type { MailOutboxTable, MailQueueTable } from '../mail/mail.table.js';
 import type { MasterKeyCheckTable } from '../platform/master-key.table.js';
 import type {
@@ -10,6 +11,7 @@ import type {
   QuoteLineItemTable,
   RecordSequenceTable,
 } from '../records/record.table.js';
+import type { RecordChangeTable } from '../records/record-history.table.js';
 import type {
   ProfilePermissionTable,
   ProfileTable,
@@ -48,4 +50,6 @@ export interface Database {
   impersonation_consents: ImpersonationConsentTable;
   settings: SettingsTable;
   setup_checklist: SetupChecklistTable;
+  record_changes: RecordChangeTable;
+  domain_events: DomainEventTable;
 }

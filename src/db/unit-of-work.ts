@@ -1,14 +1,17 @@
 import type { Transaction } from 'kysely';
 import { type AuditActor, type AuditEntry, recordAudit } from '../audit/audit.repository.js';
 import type { AppContext } from '../context.js';
+import type { DomainEventInput, StoredEvent } from '../events/event.model.js';
+import { insertEvents } from '../events/event.repository.js';
 import type { Database } from './schema.js';
 
 type CommitHook = () => void | Promise<void>;
 
 /**
  * One change to the database: the transaction, plus what must happen with it. Audit entries are written
- * in the transaction (both commit or neither); `onCommit` hooks run after the commit and before the
- * caller sees the result (clear a cache, wake the mail queue). Modelled on atproto PDS's `onCommit`.
+ * in the transaction (both commit or neither); so are domain events (`emit`), which event subscribers see
+ * inside the same transaction and again after the commit. `onCommit` hooks run after the commit and before
+ * the caller sees the result (clear a cache, wake the mail queue). Modelled on atproto PDS's `onCommit`.
  */
 export interface UnitOfWork {
   readonly trx: Transaction<Database>;
@@ -17,6 +20,8 @@ export interface UnitOfWork {
   readonly now: number;
   onCommit(hook: CommitHook): void;
   audit(entry: AuditEntry): Promise<void>;
+  /** record a domain event; events are written together at the end of the unit of work, in its transaction */
+  emit(event: DomainEventInput): void;
   /** the change alters who may do what (keys, users, roles, sharing…): drop cached permissions after commit */
   invalidatesAuth(): void;
   /** mail was queued in this transaction: start sending after commit */
@@ -25,6 +30,8 @@ export interface UnitOfWork {
 
 class Work implements UnitOfWork {
   readonly hooks: CommitHook[] = [];
+  private pending: DomainEventInput[] = [];
+  private flushed = false;
   private authTouched = false;
   private mailTouched = false;
   constructor(
@@ -40,6 +47,21 @@ class Work implements UnitOfWork {
 
   audit(entry: AuditEntry): Promise<void> {
     return recordAudit(this.trx, this.actor, entry, this.now);
+  }
+
+  emit(event: DomainEventInput): void {
+    if (this.flushed) throw new Error('an event was emitted after the unit of work wrote its events');
+    this.pending.push(event);
+  }
+
+  /** Writes the pending events and lets subscribers act on them in this transaction. */
+  async flushEvents(): Promise<void> {
+    this.flushed = true;
+    if (this.pending.length === 0) return;
+    const stored: StoredEvent[] = await insertEvents(this.trx, this.pending, this.now);
+    this.pending = [];
+    await this.ctx.events.inTransaction(this, stored);
+    this.onCommit(() => this.ctx.events.afterCommit(stored));
   }
 
   invalidatesAuth(): void {
@@ -68,9 +90,11 @@ export async function withUnitOfWork<T>(
 ): Promise<T> {
   if (within) return fn(within);
   let work: Work | undefined;
-  const result = await ctx.db.kysely.transaction().execute((trx) => {
+  const result = await ctx.db.kysely.transaction().execute(async (trx) => {
     work = new Work(ctx, trx, actor, ctx.clock.now());
-    return fn(work);
+    const out = await fn(work);
+    await work.flushEvents();
+    return out;
   });
   for (const hook of work!.hooks) {
     try {

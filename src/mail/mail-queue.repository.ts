@@ -2,6 +2,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DialectName } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { findUserById } from '../users/user.repository.js';
+import type { UserRemovalHook } from '../users/user-removal.js';
 import { mailError } from './mail.errors.js';
 import type { MailQueueRow } from './mail.table.js';
 
@@ -119,3 +120,15 @@ export async function markMailFailed(
     .where('id', '=', row.id)
     .execute();
 }
+
+/** A deleted user goes for good: mail they sent keeps its From address but no longer points at them. */
+export const mailUserRemoval: UserRemovalHook = {
+  feature: 'mail',
+  async purged({ trx }, removal) {
+    await trx
+      .updateTable('mail_queue')
+      .set({ sender_user_id: null })
+      .where('sender_user_id', '=', removal.userId)
+      .execute();
+  },
+};

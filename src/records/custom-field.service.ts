@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
-import { type AuditActor, recordAudit } from '../audit/audit.repository.js';
+import type { AuditActor } from '../audit/audit.repository.js';
 import type { AppContext } from '../context.js';
 import { columnTypes } from '../db/columns.js';
+import { withUnitOfWork } from '../db/unit-of-work.js';
 import type { FieldDef, FieldType } from './field.types.js';
 import { fieldColumnType } from './field-columns.js';
 import { loadModuleMeta } from './module-meta.js';
@@ -58,8 +59,10 @@ export async function addCustomField(
   const { picklist, refersTo } = checkShape(input);
   if (meta.fields.filter((x) => x.custom).length >= MAX_CUSTOM_FIELDS)
     throw recordError('CUSTOM_FIELD_LIMIT', `${meta.label} already has ${MAX_CUSTOM_FIELDS} custom fields.`);
-  const now = ctx.clock.now();
-  const name = await ctx.db.kysely.transaction().execute(async (trx) => {
+  const name = await withUnitOfWork(ctx, actor, async (uow) => {
+    const { trx, now } = uow;
+    // cached module metadata (and the rest of the auth cache) is read afresh once this commits
+    uow.invalidatesAuth();
     const { id } = await trx
       .insertInto('record_custom_fields')
       .values({
@@ -81,20 +84,13 @@ export async function addCustomField(
     await sql`alter table ${sql.table(meta.table)} add column ${sql.ref(name)} ${sql.raw(colType)}`.execute(
       trx,
     );
-    await recordAudit(
-      trx,
-      actor,
-      {
-        action: 'record.custom_field.created',
-        target: { type: 'module', id: meta.name },
-        details: { name, label: input.label, type: input.type, mandatory: input.mandatory ?? false },
-      },
-      now,
-    );
+    await uow.audit({
+      action: 'record.custom_field.created',
+      target: { type: 'module', id: meta.name },
+      details: { name, label: input.label, type: input.type, mandatory: input.mandatory ?? false },
+    });
     return name;
   });
-  // cached module metadata (and everything else in the auth cache) is read afresh from here on
-  ctx.authCache.clear();
   const after = await loadModuleMeta(ctx.db.kysely, meta.name);
   return after.fieldMap.get(name)!;
 }

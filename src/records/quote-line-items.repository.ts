@@ -5,42 +5,45 @@ import type { LineItem } from './record.model.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
-/** Replaces a quote's line items; returns their net prices. */
+/** Replaces a quote's line items with one INSERT; returns them as stored (ids included), in order. */
 export async function replaceLineItems(
   trx: Transaction<Database>,
   quoteId: number,
   items: Array<CheckedLineItem & { listprice: number }>,
-): Promise<number[]> {
+): Promise<LineItem[]> {
   await trx.deleteFrom('quote_line_items').where('quote_id', '=', quoteId).execute();
-  const nets: number[] = [];
-  for (const [i, it] of items.entries()) {
-    const net = netPrice(it);
-    nets.push(net);
-    await trx
-      .insertInto('quote_line_items')
-      .values({
+  if (items.length === 0) return [];
+  const lines = items.map((it, i) => ({ ...it, sequenceNo: i + 1, netPrice: netPrice(it) }));
+  const rows = await trx
+    .insertInto('quote_line_items')
+    .values(
+      lines.map((it) => ({
         quote_id: quoteId,
-        sequence_no: i + 1,
+        sequence_no: it.sequenceNo,
         product_id: it.productId,
         quantity: it.quantity,
         listprice: it.listprice,
         discount_percent: it.discountPercent,
         discount_amount: it.discountAmount,
         comment: it.comment,
-        net_price: net,
-      })
-      .execute();
-  }
-  return nets;
-}
-
-export async function lineNets(trx: Transaction<Database>, quoteId: number): Promise<number[]> {
-  const rows = await trx
-    .selectFrom('quote_line_items')
-    .select('net_price')
-    .where('quote_id', '=', quoteId)
+        net_price: it.netPrice,
+      })),
+    )
+    .returning('id')
     .execute();
-  return rows.map((r) => Number(r.net_price));
+  // ids are assigned in VALUES order; RETURNING's own order is not promised
+  const ids = rows.map((r) => r.id).sort((a, b) => a - b);
+  return lines.map((it, i) => ({
+    id: ids[i]!,
+    sequenceNo: it.sequenceNo,
+    productId: it.productId,
+    quantity: it.quantity,
+    listprice: it.listprice,
+    discountPercent: it.discountPercent,
+    discountAmount: it.discountAmount,
+    comment: it.comment,
+    netPrice: it.netPrice,
+  }));
 }
 
 export async function selectLineItems(db: Q, quoteIds: number[]): Promise<Map<number, LineItem[]>> {

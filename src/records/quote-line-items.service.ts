@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { Database } from '../db/schema.js';
 import type { Principal } from '../roles/permissions.js';
@@ -7,22 +7,23 @@ import type { ModuleMeta } from './module-meta.js';
 import { parseLineItems, quoteTotals } from './quote-line-items.js';
 import { selectLineItems } from './quote-line-items.repository.js';
 import { recordError } from './record.errors.js';
-import type { CrmRecord } from './record.model.js';
+import type { CrmRecord, LineItem } from './record.model.js';
 import { moduleColumns, updateModuleRow } from './record.repository.js';
 import { visibleIds } from './record-access.js';
 
 /** Quotes: line items ride along with the record; products must be visible, prices default to the product's. */
 export async function withLineItems(
-  ctx: AppContext,
+  db: Kysely<Database> | Transaction<Database>,
   meta: ModuleMeta,
   recs: CrmRecord[],
 ): Promise<CrmRecord[]> {
-  if (!meta.hasLineItems) return recs;
+  if (!meta.hasLineItems || recs.length === 0) return recs;
   const items = await selectLineItems(
-    ctx.db.kysely,
+    db,
     recs.map((r) => r.id),
   );
-  return recs.map((r) => ({ ...r, lineItems: items.get(r.id) ?? [] }));
+  for (const r of recs) r.lineItems = items.get(r.id) ?? [];
+  return recs;
 }
 
 export async function resolveLineItems(ctx: AppContext, p: Principal, raw: unknown) {
@@ -49,12 +50,18 @@ export function lineItemsInput(input: Record<string, unknown>): unknown {
   return input.lineItems ?? input.LineItems;
 }
 
+/** The quote's totals for its lines, written to its row; returns them for the caller's copy of the record. */
 export async function writeTotals(
   trx: Transaction<Database>,
   meta: ModuleMeta,
   id: number,
   values: ReadonlyMap<string, FieldValue>,
-  nets: number[],
-) {
-  await updateModuleRow(trx, meta, id, moduleColumns(meta, quoteTotals(nets, values)));
+  lines: readonly LineItem[],
+): Promise<Map<string, FieldValue>> {
+  const totals = quoteTotals(
+    lines.map((l) => l.netPrice),
+    values,
+  );
+  await updateModuleRow(trx, meta, id, moduleColumns(meta, totals));
+  return totals;
 }

@@ -111,6 +111,7 @@ export async function checkReferences(
       throw recordError(
         'REFERENCE_INVALID',
         `${name} (${field.label}): there is no ${targets.join(' or ')} record ${v} that you can see.`,
+        { details: { field: name } },
       );
   }
 }
@@ -124,5 +125,8 @@ export async function checkOwner(db: Q, ownerId: number): Promise<void> {
     .where('status', '=', 'Active')
     .where('deleted_at', 'is', null)
     .executeTakeFirst();
-  if (!u) throw recordError('OWNER_INVALID', `assigned_user_id: there is no active user ${ownerId}.`);
+  if (!u)
+    throw recordError('OWNER_INVALID', `assigned_user_id: there is no active user ${ownerId}.`, {
+      details: { field: 'assigned_user_id' },
+    });
 }

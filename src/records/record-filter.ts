@@ -3,6 +3,7 @@ import type { FieldDef } from './field.types.js';
 import { coerceFieldValue, toColumn } from './field-coerce.js';
 import type { ModuleMeta } from './module-meta.js';
 import { recordError } from './record.errors.js';
+import { assertFieldUsable, type FieldUse, type ModuleView } from './record-presenter.js';
 
 export const FILTER_OPS = [
   'eq',
@@ -37,6 +38,13 @@ export function fieldColumn(meta: ModuleMeta, name: string): RawBuilder<unknown>
   if (!meta.fieldMap.has(name))
     throw recordError('FILTER_INVALID', `${meta.singular} has no field "${name}".`);
   return sql.ref(`m.${name}`);
+}
+
+/** The column of a field the viewer may `use` (FIELD_MASKED otherwise), for queries built elsewhere. */
+export function queryColumn(view: ModuleView, name: string, use: FieldUse): RawBuilder<unknown> {
+  const col = fieldColumn(view.meta, name);
+  assertFieldUsable(view, name, use);
+  return col;
 }
 
 export function filterField(meta: ModuleMeta, name: string): FieldDef {
@@ -80,14 +88,14 @@ function likePattern(raw: unknown, field: FieldDef, prefixOnly: boolean): string
 }
 
 /** Compiles a filter to a parameterised condition; every value is bound, never spliced into SQL. */
-export function compileFilter(meta: ModuleMeta, filter: RecordFilter): Expression<SqlBool> {
+export function compileFilter(view: ModuleView, filter: RecordFilter): Expression<SqlBool> {
   if ('and' in filter || 'or' in filter) {
-    const parts = ('and' in filter ? filter.and : filter.or).map((f) => compileFilter(meta, f));
+    const parts = ('and' in filter ? filter.and : filter.or).map((f) => compileFilter(view, f));
     if (parts.length === 0) return sql<SqlBool>`1 = 1`;
     return sql<SqlBool>`(${sql.join(parts, sql.raw('and' in filter ? ' and ' : ' or '))})`;
   }
-  const field = filterField(meta, filter.field);
-  const col = fieldColumn(meta, filter.field);
+  const field = filterField(view.meta, filter.field);
+  const col = queryColumn(view, filter.field, 'filter');
   const { op, value } = filter;
   switch (op) {
     case 'eq':

@@ -20,10 +20,16 @@ export function parseRecordInput(
   for (const [name, raw] of Object.entries(input)) {
     if (IGNORED_KEYS.has(name)) continue;
     const field = meta.fieldMap.get(name);
-    if (!field) throw recordError('FIELD_UNKNOWN', `${meta.singular} has no field "${name}".`);
+    if (!field)
+      throw recordError('FIELD_UNKNOWN', `${meta.singular} has no field "${name}".`, {
+        details: { field: name },
+      });
     if (!field.editable) continue;
     const c = coerceFieldValue(field, raw);
-    if (!c.ok) throw recordError('FIELD_INVALID', `${name} (${field.label}) ${c.problem}.`);
+    if (!c.ok)
+      throw recordError('FIELD_INVALID', `${name} (${field.label}) ${c.problem}.`, {
+        details: { field: name },
+      });
     out.set(name, c.value);
   }
   if (mode === 'create') {
@@ -42,6 +48,7 @@ export function parseRecordInput(
       throw recordError(
         'MANDATORY_FIELD_MISSING',
         `These mandatory fields are missing: ${missing.map((x) => x.name).join(', ')}.`,
+        { details: { field: missing[0]!.name, fields: missing.map((x) => x.name) } },
       );
   }
   return out;
@@ -55,6 +62,7 @@ export function assertMandatory(meta: ModuleMeta, values: ReadonlyMap<string, Fi
     throw recordError(
       'MANDATORY_FIELD_MISSING',
       missing.length === 1 ? `${names} is mandatory.` : `These fields are mandatory: ${names}.`,
+      { details: { field: missing[0]!.name, fields: missing.map((x) => x.name) } },
     );
   }
 }

@@ -2,73 +2,65 @@ import type { Expression, SqlBool } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { Principal } from '../roles/permissions.js';
 import { toColumn } from './field-coerce.js';
-import { type ModuleMeta, type ModuleRef, resolveModule } from './module-meta.js';
+import type { ModuleRef } from './module-meta.js';
 import { withLineItems } from './quote-line-items.service.js';
-import type { CrmRecord } from './record.model.js';
-import { countRecords as countRows, selectRecords } from './record.repository.js';
-import { requireModule, scopeFor } from './record-access.js';
+import { selectRecords } from './record.repository.js';
+import { scopeFor } from './record-access.js';
 import { compileFilter, type RecordFilter } from './record-filter.js';
+import type { ModuleView, PresentedRecord } from './record-presenter.js';
+import { presentRecords } from './record-presenter.js';
+import { countMatching, viewModule } from './record-read.service.js';
 import { scopeCondition } from './record-scope.js';
-import {
-  afterCursor,
-  decodeCursor,
-  encodeCursor,
-  orderExpressions,
-  parseSort,
-  type SortKey,
-} from './record-sort.js';
+import { afterCursor, decodeCursor, encodeCursor, orderExpressions, parseSort } from './record-sort.js';
 
 export const MAX_PAGE_SIZE = 200;
 
 export interface ListOptions {
   filter?: RecordFilter;
-  /** `-modifiedtime,lastname`, or parsed keys */
-  sort?: string | SortKey[];
+  /** `-modifiedtime,lastname` */
+  sort?: string;
   limit?: number;
   /** opaque keyset cursor from a previous page's nextCursor */
   cursor?: string;
-  /** plain offset, for VTQL's `LIMIT offset, n`; do not combine with a cursor */
-  offset?: number;
 }
 
 export interface RecordPage {
-  items: CrmRecord[];
+  items: PresentedRecord[];
   nextCursor: string | null;
 }
 
-async function conditions(ctx: AppContext, p: Principal, meta: ModuleMeta, filter?: RecordFilter) {
-  requireModule(p, meta, 'view');
+async function conditions(ctx: AppContext, view: ModuleView, filter?: RecordFilter) {
   const where: Expression<SqlBool>[] = [];
-  const scope = scopeCondition(await scopeFor(ctx, p, meta.name, 'view'));
+  const scope = scopeCondition(await scopeFor(ctx, view.principal, view.meta.name, 'view'));
   if (scope) where.push(scope);
-  if (filter) where.push(compileFilter(meta, filter));
+  if (filter) where.push(compileFilter(view, filter));
   return where;
 }
 
-const specOf = (keys: SortKey[]) => keys.map((k) => (k.desc ? '-' : '') + k.field).join(',');
-
-/** The records of a module the caller may see, filtered and sorted, one keyset page at a time. */
+/**
+ * The records of a module the caller may see, filtered and sorted, one keyset page at a time. The cursor
+ * carries the last row's sort values: sort keys are fields the viewer may use, so never a masked value.
+ */
 export async function listRecords(
   ctx: AppContext,
   p: Principal,
   module: ModuleRef,
   opts: ListOptions = {},
 ): Promise<RecordPage> {
-  const meta = await resolveModule(ctx.db.kysely, module);
-  const where = await conditions(ctx, p, meta, opts.filter);
-  const keys =
-    typeof opts.sort === 'string' || opts.sort === undefined ? parseSort(meta, opts.sort) : opts.sort;
-  const spec = specOf(keys);
+  const view = await viewModule(ctx, p, module);
+  const { meta } = view;
+  const where = await conditions(ctx, view, opts.filter);
+  const keys = parseSort(view, opts.sort);
+  const spec = keys.map((k) => (k.desc ? '-' : '') + k.field).join(',');
   const valueKeys = keys.filter((k) => k.field !== 'id');
   if (opts.cursor) where.push(afterCursor(meta, keys, decodeCursor(opts.cursor, spec, valueKeys.length)));
   const limit = Math.min(Math.max(opts.limit ?? 50, 1), MAX_PAGE_SIZE);
   const rows = await selectRecords(ctx.db.kysely, meta, where, {
     order: orderExpressions(meta, keys),
     limit: limit + 1,
-    offset: opts.offset,
   });
-  const items = await withLineItems(ctx, meta, rows.slice(0, limit));
-  const last = items[items.length - 1];
+  const page = await withLineItems(ctx.db.kysely, meta, rows.slice(0, limit));
+  const last = page[page.length - 1];
   const nextCursor =
     rows.length > limit && last
       ? encodeCursor({
@@ -81,7 +73,7 @@ export async function listRecords(
           id: last.id,
         })
       : null;
-  return { items, nextCursor };
+  return { items: presentRecords(view, page), nextCursor };
 }
 
 /** How many records of the module the caller may see (and match the filter). */
@@ -91,6 +83,6 @@ export async function countRecords(
   module: ModuleRef,
   filter?: RecordFilter,
 ): Promise<number> {
-  const meta = await resolveModule(ctx.db.kysely, module);
-  return countRows(ctx.db.kysely, meta, await conditions(ctx, p, meta, filter));
+  const view = await viewModule(ctx, p, module);
+  return countMatching(ctx, view, filter ? [compileFilter(view, filter)] : []);
 }

@@ -2,6 +2,7 @@ import { type Expression, type SqlBool, sql } from 'kysely';
 import type { ModuleMeta } from './module-meta.js';
 import { recordError } from './record.errors.js';
 import { fieldColumn } from './record-filter.js';
+import { assertFieldUsable, type ModuleView } from './record-presenter.js';
 
 export interface SortKey {
   field: string;
@@ -11,8 +12,9 @@ export interface SortKey {
 const MAX_SORT_KEYS = 3;
 
 /** `-modifiedtime,lastname` → keys; the record id is always the last, unique tie-breaker. */
-export function parseSort(meta: ModuleMeta, spec: string | undefined): SortKey[] {
+export function parseSort(view: ModuleView, spec: string | undefined): SortKey[] {
   if (!spec) return [];
+  const meta = view.meta;
   const keys = spec.split(',').map((part) => {
     const desc = part.startsWith('-');
     const field = desc ? part.slice(1) : part;
@@ -20,6 +22,8 @@ export function parseSort(meta: ModuleMeta, spec: string | undefined): SortKey[]
       throw recordError('SORT_INVALID', `"${part.slice(0, 80)}" is not a field to sort by.`);
     if (!meta.fieldMap.has(field) && field !== 'id')
       throw recordError('SORT_INVALID', `${meta.singular} has no field "${field}" to sort by.`);
+    // a masked sort key would order rows by the hidden value, and its cursor would carry it
+    assertFieldUsable(view, field, 'sort');
     return { field, desc };
   });
   if (keys.length > MAX_SORT_KEYS)

@@ -22,4 +22,5 @@ export const recordError = errorTable({
   VERSION_CONFLICT: 409,
   CUSTOM_FIELD_INVALID: 400,
   CUSTOM_FIELD_LIMIT: 409,
+  FIELD_MASKED: 403,
 });

@@ -229,3 +229,19 @@ export async function liveEntities(
     .where('deleted_at', 'is', null)
     .execute();
 }
+
+/** The module of each of `ids`, deleted records included. */
+export function moduleOfIds(db: Q, ids: number[]): Promise<Array<{ id: number; module: string }>> {
+  return db.selectFrom('crm_entities').select(['id', 'module']).where('id', 'in', ids).execute();
+}
+
+/** One record's module, owner and owner's role path, deleted or not (for checks on its history). */
+export function entityWithOwnerRole(db: Q, id: number) {
+  return db
+    .selectFrom('crm_entities as e')
+    .leftJoin('users as u', 'u.id', 'e.owner_id')
+    .leftJoin('roles as r', 'r.id', 'u.role_id')
+    .select(['e.id', 'e.module', 'e.owner_id', 'r.path'])
+    .where('e.id', '=', id)
+    .executeTakeFirst();
+}

@@ -3,11 +3,13 @@ import type { AppContext } from '../context.js';
 import { customFieldRoutes } from './routes/add-custom-field.js';
 import { describeModuleRoutes } from './routes/describe-module.js';
 import { listRecordRoutes } from './routes/list-records.js';
+import { recordHistoryRoutes } from './routes/record-history.js';
 import { recordItemRoutes } from './routes/record-item.routes.js';
 
 export async function recordRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await describeModuleRoutes(app, ctx);
   await listRecordRoutes(app, ctx);
   await recordItemRoutes(app, ctx);
+  await recordHistoryRoutes(app, ctx);
   await customFieldRoutes(app, ctx);
 }

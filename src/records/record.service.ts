@@ -1,63 +1,67 @@
-import { sql } from 'kysely';
 import type { AppContext } from '../context.js';
-import { type Principal, scopeAllows } from '../roles/permissions.js';
-import type { FieldValue } from './field-coerce.js';
+import { type UnitOfWork, withUnitOfWork } from '../db/unit-of-work.js';
+import { type FieldValue, fromColumn, toColumn } from './field-coerce.js';
 import { type ModuleMeta, type ModuleRef, resolveModule } from './module-meta.js';
-import type { CheckedLineItem } from './quote-line-items.js';
-import { lineNets, replaceLineItems } from './quote-line-items.repository.js';
-import { lineItemsInput, resolveLineItems, withLineItems, writeTotals } from './quote-line-items.service.js';
+import { replaceLineItems, selectLineItems } from './quote-line-items.repository.js';
+import { lineItemsInput, resolveLineItems, writeTotals } from './quote-line-items.service.js';
 import { recordError } from './record.errors.js';
-import type { CrmRecord } from './record.model.js';
+import type { CrmRecord, LineItem } from './record.model.js';
 import {
   insertRecord,
   moduleColumns,
   nextRecordNumber,
-  selectRecords,
   updateEntity,
   updateModuleRow,
 } from './record.repository.js';
-import { checkOwner, checkReferences, requireModule, scopeFor } from './record-access.js';
-import { selectRecordById } from './record-by-id.repository.js';
+import { checkOwner, checkReferences, requireModule } from './record-access.js';
+import type { RecordWriter } from './record-change.model.js';
+import { creationChanges, diffRecords, logRecordChanges } from './record-change-log.js';
 import { assertMandatory, type InputMode, parseRecordInput, recordLabel } from './record-input.js';
-import { scopeCondition } from './record-scope.js';
+import { moduleViewFor, type PresentedRecord, presentRecord } from './record-presenter.js';
+import { findVisible, requireRecordAction } from './record-read.service.js';
 
-/** Reads one record without a sharing check (after a write the caller made). */
-async function readBack(ctx: AppContext, meta: ModuleMeta, id: number): Promise<CrmRecord> {
-  const rec = await selectRecordById(ctx.db.kysely, meta, id, new Map());
-  return withLineItems(ctx, meta, [rec!]).then((r) => r[0]!);
+/**
+ * The one way records change. Every write runs in a unit of work (the caller's, when given: a mailroom
+ * message or a lead conversion is one change) and leaves a history row, a domain event and an audit entry
+ * in the same transaction. Reads and checks happen before the transaction, which stays short.
+ */
+export interface WriteOptions {
+  /** join this unit of work instead of starting one */
+  uow?: UnitOfWork;
 }
 
-/** A record the caller may see for `action`, or 404 (not found and not visible look the same). */
-async function findVisible(ctx: AppContext, p: Principal, meta: ModuleMeta, id: number): Promise<CrmRecord> {
-  const scope = await scopeFor(ctx, p, meta.name, 'view');
-  // one record by primary key: read it with its owner's role path and apply the sharing rule in code
-  const paths = new Map<number, string>();
-  const rec = await selectRecordById(ctx.db.kysely, meta, id, paths);
-  if (!rec || !scopeAllows(scope, { ownerId: rec.ownerId, ownerRolePath: paths.get(rec.id) ?? '' }))
-    throw recordError('RECORD_NOT_FOUND', `There is no ${meta.singular} ${id}.`);
-  return rec;
-}
-
-async function requireRecordAction(
-  ctx: AppContext,
-  p: Principal,
+/**
+ * The record as it is stored after a write, built from the values written rather than read back. Each value
+ * goes through the column conversion and back, so it equals what a read returns.
+ */
+function storedRecord(
   meta: ModuleMeta,
-  rec: CrmRecord,
-  action: 'edit' | 'delete',
-) {
-  const scope = scopeCondition(await scopeFor(ctx, p, meta.name, action));
-  if (!scope) return;
-  const [ok] = await selectRecords(ctx.db.kysely, meta, [sql`e.id = ${rec.id}`, scope]);
-  if (!ok)
-    throw recordError('RECORD_PERMISSION_DENIED', `You may see this ${meta.singular} but not ${action} it.`);
+  values: ReadonlyMap<string, FieldValue>,
+  entity: Omit<CrmRecord, 'fields' | 'module' | 'lineItems'>,
+  lineItems: LineItem[] | undefined,
+): CrmRecord {
+  const fields: Record<string, FieldValue> = {};
+  for (const f of meta.fields)
+    if (f.storage === 'module') fields[f.name] = fromColumn(f, toColumn(f, values.get(f.name) ?? null));
+  fields.assigned_user_id = entity.ownerId;
+  fields.createdtime = entity.createdAt;
+  fields.modifiedtime = entity.modifiedAt;
+  fields.modifiedby = entity.modifiedBy;
+  return { ...entity, module: meta.name, fields, ...(lineItems ? { lineItems } : {}) };
+}
+
+async function presentFor(ctx: AppContext, w: RecordWriter, meta: ModuleMeta, rec: CrmRecord) {
+  return presentRecord(await moduleViewFor(ctx, w.principal, meta), rec);
 }
 
 export async function createRecord(
   ctx: AppContext,
-  p: Principal,
+  w: RecordWriter,
   module: ModuleRef,
   input: Record<string, unknown>,
-): Promise<CrmRecord> {
+  opts: WriteOptions = {},
+): Promise<PresentedRecord> {
+  const p = w.principal;
   const meta = await resolveModule(ctx.db.kysely, module);
   requireModule(p, meta, 'create');
   const values = parseRecordInput(meta, input, 'create');
@@ -68,35 +72,47 @@ export async function createRecord(
   await checkReferences(ctx.db.kysely, p, meta, values);
   const rawItems = lineItemsInput(input);
   const items = meta.hasLineItems && rawItems !== undefined ? await resolveLineItems(ctx, p, rawItems) : [];
-  const now = ctx.clock.now();
-  const id = await ctx.db.kysely.transaction().execute(async (trx) => {
-    if (meta.numberField) values.set(meta.numberField.name, await nextRecordNumber(trx, meta.name));
-    const columns = moduleColumns(meta, values);
-    const id = await insertRecord(
-      trx,
-      meta,
-      { ownerId, userId: p.userId, now, label: recordLabel(meta, values) },
-      columns,
-    );
-    if (meta.hasLineItems) await writeTotals(trx, meta, id, values, await replaceLineItems(trx, id, items));
-    return id;
-  });
-  return readBack(ctx, meta, id);
+  const rec = await withUnitOfWork(
+    ctx,
+    w.actor,
+    async (uow) => {
+      const { trx, now } = uow;
+      if (meta.numberField) values.set(meta.numberField.name, await nextRecordNumber(trx, meta.name));
+      const label = recordLabel(meta, values);
+      const id = await insertRecord(
+        trx,
+        meta,
+        { ownerId, userId: p.userId, now, label },
+        moduleColumns(meta, values),
+      );
+      let lines: LineItem[] | undefined;
+      if (meta.hasLineItems) {
+        lines = await replaceLineItems(trx, id, items);
+        for (const [k, v] of await writeTotals(trx, meta, id, values, lines)) values.set(k, v);
+      }
+      const entity = {
+        id,
+        version: 1,
+        label,
+        ownerId,
+        createdBy: p.userId,
+        modifiedBy: p.userId,
+        createdAt: now,
+        modifiedAt: now,
+        deletedAt: null,
+      };
+      const rec = storedRecord(meta, values, entity, lines);
+      await logRecordChanges(uow, w, meta, [
+        { action: 'created', record: rec, changes: creationChanges(meta, rec) },
+      ]);
+      return rec;
+    },
+    opts.uow,
+  );
+  return presentFor(ctx, w, meta, rec);
 }
 
-export async function getRecord(
-  ctx: AppContext,
-  p: Principal,
-  module: ModuleRef,
-  id: number,
-): Promise<CrmRecord> {
-  const meta = await resolveModule(ctx.db.kysely, module);
-  requireModule(p, meta, 'view');
-  const rec = await findVisible(ctx, p, meta, id);
-  return (await withLineItems(ctx, meta, [rec]))[0]!;
-}
-
-export interface UpdateOptions {
+export interface UpdateOptions extends WriteOptions {
   /** the version the caller read; a different current version is a VERSION_CONFLICT */
   version?: number;
   /** partial: only the fields given change (REST PATCH, revise); full: every mandatory field must be given (update) */
@@ -105,12 +121,13 @@ export interface UpdateOptions {
 
 export async function updateRecord(
   ctx: AppContext,
-  p: Principal,
+  w: RecordWriter,
   module: ModuleRef,
   id: number,
   input: Record<string, unknown>,
   opts: UpdateOptions = {},
-): Promise<CrmRecord> {
+): Promise<PresentedRecord> {
+  const p = w.principal;
   const meta = await resolveModule(ctx.db.kysely, module);
   requireModule(p, meta, 'edit');
   const existing = await findVisible(ctx, p, meta, id);
@@ -126,24 +143,40 @@ export async function updateRecord(
   const rawItems = lineItemsInput(input);
   const items =
     meta.hasLineItems && rawItems !== undefined ? await resolveLineItems(ctx, p, rawItems) : undefined;
-  await ctx.db.kysely.transaction().execute(async (trx) => {
-    const now = ctx.clock.now();
-    const wrote = await updateEntity(trx, id, existing.version, {
-      ownerId,
-      userId: p.userId,
-      now,
-      label: recordLabel(meta, merged),
-    });
-    if (!wrote) throw versionConflict(meta);
-    await updateModuleRow(trx, meta, id, moduleColumns(meta, changes));
-    if (meta.hasLineItems) {
-      const nets = items
-        ? await replaceLineItems(trx, id, items as Array<CheckedLineItem & { listprice: number }>)
-        : await lineNets(trx, id);
-      await writeTotals(trx, meta, id, merged, nets);
-    }
-  });
-  return readBack(ctx, meta, id);
+  const rec = await withUnitOfWork(
+    ctx,
+    w.actor,
+    async (uow) => {
+      const { trx, now } = uow;
+      const label = recordLabel(meta, merged);
+      const wrote = await updateEntity(trx, id, existing.version, { ownerId, userId: p.userId, now, label });
+      if (!wrote) throw versionConflict(meta);
+      await updateModuleRow(trx, meta, id, moduleColumns(meta, changes));
+      let before = existing;
+      let lines: LineItem[] | undefined;
+      if (meta.hasLineItems) {
+        const current = (await selectLineItems(trx, [id])).get(id) ?? [];
+        before = { ...existing, lineItems: current };
+        lines = items ? await replaceLineItems(trx, id, items) : current;
+        for (const [k, v] of await writeTotals(trx, meta, id, merged, lines)) merged.set(k, v);
+      }
+      const entity = {
+        ...existing,
+        version: existing.version + 1,
+        label,
+        ownerId,
+        modifiedBy: p.userId,
+        modifiedAt: now,
+      };
+      const rec = storedRecord(meta, merged, entity, lines);
+      await logRecordChanges(uow, w, meta, [
+        { action: 'updated', record: rec, changes: diffRecords(meta, before, rec) },
+      ]);
+      return rec;
+    },
+    opts.uow,
+  );
+  return presentFor(ctx, w, meta, rec);
 }
 
 function versionConflict(meta: ModuleMeta) {
@@ -159,19 +192,35 @@ function assertVersion(meta: ModuleMeta, rec: CrmRecord, version: number | undef
 
 export async function deleteRecord(
   ctx: AppContext,
-  p: Principal,
+  w: RecordWriter,
   module: ModuleRef,
   id: number,
-  opts: { version?: number } = {},
+  opts: WriteOptions & { version?: number } = {},
 ): Promise<void> {
+  const p = w.principal;
   const meta = await resolveModule(ctx.db.kysely, module);
   requireModule(p, meta, 'delete');
   const existing = await findVisible(ctx, p, meta, id);
   await requireRecordAction(ctx, p, meta, existing, 'delete');
   assertVersion(meta, existing, opts.version);
-  await ctx.db.kysely.transaction().execute(async (trx) => {
-    const now = ctx.clock.now();
-    if (!(await updateEntity(trx, id, existing.version, { userId: p.userId, now, deletedAt: now })))
-      throw versionConflict(meta);
-  });
+  await withUnitOfWork(
+    ctx,
+    w.actor,
+    async (uow) => {
+      const { trx, now } = uow;
+      if (!(await updateEntity(trx, id, existing.version, { userId: p.userId, now, deletedAt: now })))
+        throw versionConflict(meta);
+      const lines = meta.hasLineItems ? ((await selectLineItems(trx, [id])).get(id) ?? []) : undefined;
+      const rec: CrmRecord = {
+        ...existing,
+        version: existing.version + 1,
+        modifiedBy: p.userId,
+        modifiedAt: now,
+        deletedAt: now,
+        ...(lines ? { lineItems: lines } : {}),
+      };
+      await logRecordChanges(uow, w, meta, [{ action: 'deleted', record: rec, changes: {} }]);
+    },
+    opts.uow,
+  );
 }

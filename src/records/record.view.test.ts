@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { FieldDef } from './field.types.js';
 import type { ModuleMeta } from './module-meta.js';
 import { STANDARD_MODULES } from './modules/index.js';
-import type { CrmRecord } from './record.model.js';
 import { restRecord, restRecordSerializerCompiler } from './record.view.js';
+import type { PresentedRecord } from './record-presenter.js';
 
 const custom: FieldDef = {
   name: '__proto__"); throw 1; ("',
@@ -17,7 +17,7 @@ const custom: FieldDef = {
 };
 
 /** The field-by-field construction the generated builder replaced. */
-function plainView(meta: ModuleMeta, rec: CrmRecord): Record<string, unknown> {
+function plainView(meta: ModuleMeta, rec: PresentedRecord): Record<string, unknown> {
   const out: Record<string, unknown> = { id: rec.id, version: rec.version, label: rec.label };
   for (const f of meta.fields) {
     const v = rec.fields[f.name] ?? null;
@@ -40,7 +40,7 @@ describe('restRecord', () => {
             version: 2,
             label: 'x',
             fields: Object.fromEntries(fields.map((f, i) => [f.name, vals[i]])),
-          } as unknown as CrmRecord;
+          } as unknown as PresentedRecord;
           const view = restRecord(meta, rec);
           expect(JSON.stringify(view)).toBe(JSON.stringify(plainView(meta, rec)));
           expect(Object.getPrototypeOf(view)).toBe(Object.prototype);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FieldDef } from './field.types.js';
 import type { ModuleMeta } from './module-meta.js';
-import type { CrmRecord } from './record.model.js';
+import type { PresentedRecord } from './record-presenter.js';
 
 /** A record over REST: Vtiger field names, ids as numbers, datetimes as ISO 8601, plus id/version/label. */
 export const restRecordSchema = z
@@ -29,7 +29,7 @@ export function restRecordSerializerCompiler() {
   };
 }
 
-type Build = (rec: CrmRecord) => Record<string, unknown>;
+type Build = (rec: PresentedRecord) => Record<string, unknown>;
 
 const isoTime = (v: unknown) => (typeof v === 'number' ? new Date(v).toISOString() : (v ?? null));
 
@@ -56,7 +56,8 @@ function restRecordBuilder(meta: ModuleMeta): Build {
   return build;
 }
 
-export function restRecord(meta: ModuleMeta, rec: CrmRecord): z.infer<typeof restRecordSchema> {
+/** A presented record as REST sends it (only presented records: masking and sharing are already applied). */
+export function restRecord(meta: ModuleMeta, rec: PresentedRecord): z.infer<typeof restRecordSchema> {
   const out = restRecordBuilder(meta)(rec);
   if (rec.lineItems)
     out.lineItems = rec.lineItems.map((i) => ({

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { PasswordPolicy } from '../auth/password-policy.js';
 import type { Database } from '../db/schema.js';
+import type { UserRemovalHook } from '../users/user-removal.js';
 import { DEFAULT_SETTINGS, type Settings, type SettingsSection, settingsSchema } from './settings.model.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
@@ -48,3 +49,15 @@ export function mergeSection(base: unknown, patch: unknown): unknown {
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/** A deleted user goes for good: the sections they last changed name the user who received their things. */
+export const settingsUserRemoval: UserRemovalHook = {
+  feature: 'settings',
+  async purged({ trx }, removal) {
+    await trx
+      .updateTable('settings')
+      .set({ updated_by_user_id: removal.receiverId })
+      .where('updated_by_user_id', '=', removal.userId)
+      .execute();
+  },
+};

@@ -7,6 +7,7 @@ import { WS_MESSAGES, WsError } from './ws-errors.js';
 import { errorBody, successBody } from './ws-json.js';
 import type { WsCaller, WsDeps, WsOperation } from './ws-operation.js';
 import { flattenParams, WsParams } from './ws-params.js';
+import { toWsError } from './ws-record-errors.js';
 import { resolveWsSession } from './ws-session.service.js';
 
 /** The PHP session no-cache headers Vtiger sends on every response. */
@@ -49,7 +50,8 @@ export async function webserviceRoutes(
       try {
         const result = await dispatch(ctx, deps, operations, req);
         return send(reply, successBody(result));
-      } catch (err) {
+      } catch (thrown) {
+        const err = toWsError(thrown);
         if (err instanceof WsError) return send(reply, errorBody(err.code, err.message));
         const known = knownFailure(reply, err);
         if (known) {

@@ -1,5 +1,7 @@
 import type { FastifyRequest } from 'fastify';
+import { actorFromRequest } from '../audit/audit.repository.js';
 import type { AppContext } from '../context.js';
+import type { RecordWriter } from '../records/record-change.model.js';
 import type { Principal } from '../roles/permissions.js';
 import type { User } from '../users/user.model.js';
 import type { WsKeyFunctions } from './ws-deps.js';
@@ -41,4 +43,14 @@ export interface WsOperation {
 export function requireCaller(call: WsCall): WsCaller {
   if (!call.caller) throw new Error(`operation needs a session but ran without one`);
   return call.caller;
+}
+
+/** The caller as a record writer: changes made here show the web-service channel in history. */
+export function wsWriter(call: WsCall): RecordWriter {
+  const { user, principal } = requireCaller(call);
+  return {
+    principal,
+    actor: { ...actorFromRequest(call.req), userId: user.id, username: user.username },
+    channel: 'webservice',
+  };
 }

@@ -1,13 +1,12 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { AppContext } from '../context.js';
 import type { FieldDef } from '../records/field.types.js';
 import type { FieldValue } from '../records/field-coerce.js';
 import type { ModuleMeta } from '../records/module-meta.js';
-import type { CrmRecord } from '../records/record.model.js';
+import type { PresentedRecord } from '../records/record-presenter.js';
+import { modulesOfRecords } from '../records/record-read.service.js';
 import { USERS_WS_PREFIX } from './ws-deps.js';
 import { formatWsId, prefixForModule } from './ws-ids.js';
 
-type Q = Kysely<Database> | Transaction<Database>;
 type WsRecord = Record<string, unknown>;
 
 /** `2026-11-23 01:12:10`, Vtiger's datetime format, in UTC. */
@@ -44,20 +43,18 @@ function formatter(field: FieldDef): Formatter {
 }
 
 /** The module of each referenced id whose field may point to several modules (one query for the batch). */
-async function referencedModules(db: Q, meta: ModuleMeta, recs: CrmRecord[]): Promise<Map<number, string>> {
+function referencedModules(
+  ctx: AppContext,
+  meta: ModuleMeta,
+  recs: readonly PresentedRecord[],
+): Promise<Map<number, string>> {
   const ids = new Set<number>();
   for (const field of meta.fields) {
     if (field.type !== 'reference' || (field.refersTo?.length ?? 0) <= 1) continue;
     for (const r of recs)
       if (typeof r.fields[field.name] === 'number') ids.add(r.fields[field.name] as number);
   }
-  if (ids.size === 0) return new Map();
-  const rows = await db
-    .selectFrom('crm_entities')
-    .select(['id', 'module'])
-    .where('id', 'in', [...ids])
-    .execute();
-  return new Map(rows.map((r) => [r.id, r.module]));
+  return modulesOfRecords(ctx, [...ids]);
 }
 
 /**
@@ -65,12 +62,12 @@ async function referencedModules(db: Q, meta: ModuleMeta, recs: CrmRecord[]): Pr
  * owners as `NxM`, then `id` and (unless `withLabel` is false, as in query rows) `label`.
  */
 export async function toWsRecords(
-  db: Q,
+  ctx: AppContext,
   meta: ModuleMeta,
-  recs: CrmRecord[],
+  recs: readonly PresentedRecord[],
   opts: { fields?: string[]; withLabel?: boolean } = {},
 ): Promise<WsRecord[]> {
-  const modules = await referencedModules(db, meta, recs);
+  const modules = await referencedModules(ctx, meta, recs);
   const wanted = opts.fields ? new Set(opts.fields) : null;
   // a column list keeps the query's order, as the SQL Vtiger builds from it does
   const chosen = opts.fields ? opts.fields.flatMap((n) => meta.fieldMap.get(n) ?? []) : meta.fields;
@@ -96,4 +93,8 @@ export async function toWsRecords(
     }
     return out;
   });
+}
+
+export async function toWsRecord(ctx: AppContext, meta: ModuleMeta, rec: PresentedRecord): Promise<WsRecord> {
+  return (await toWsRecords(ctx, meta, [rec]))[0]!;
 }

@@ -1,14 +1,8 @@
-import { sql } from 'kysely';
 import type { FieldDef } from '../records/field.types.js';
-import type { ModuleMeta } from '../records/module-meta.js';
-import type { VtqlFieldTarget, VtqlTarget } from './vtql/vtql-compiler.js';
+import { queryColumn } from '../records/record-filter.js';
+import type { ModuleView } from '../records/record-presenter.js';
+import type { VtqlFieldTarget, VtqlTarget, VtqlUse } from './vtql/vtql-compiler.js';
 
-const ENTITY_COLUMNS: Record<string, string> = {
-  assigned_user_id: 'e.owner_id',
-  createdtime: 'e.created_at',
-  modifiedtime: 'e.modified_at',
-  modifiedby: 'e.modified_by',
-};
 const TRUE_WORDS = new Set(['1', 'true', 'on', 'yes']);
 const FALSE_WORDS = new Set(['0', 'false', 'off', 'no']);
 const VT_DATETIME = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2})?))?$/;
@@ -43,15 +37,21 @@ function converter(field: FieldDef): (v: string) => unknown {
 
 const TEXT_TYPES = new Set(['string', 'text', 'email', 'phone', 'url', 'picklist', 'multipicklist', 'date']);
 
-/** The VTQL view of a module: its fields as describe lists them, plus `id`, with their columns. */
-export function moduleVtqlTarget(meta: ModuleMeta): VtqlTarget {
+/**
+ * The VTQL view of a module for one viewer: its fields as describe lists them, plus `id`, with their
+ * columns. Conditions and ORDER BY ask the record service for each column, so a field the viewer may not
+ * use (a masked one) is refused there, the same as in REST filters.
+ */
+export function moduleVtqlTarget(view: ModuleView): VtqlTarget {
+  const { meta } = view;
   // built on demand: a query names a handful of the module's fields
-  const field = (name: string): VtqlFieldTarget | undefined => {
-    if (name === 'id') return { column: sql.ref('e.id'), idLike: true, text: false, convert: digits };
-    const f = meta.fieldMap.get(name);
-    if (!f) return undefined;
+  const field = (name: string, use: VtqlUse): VtqlFieldTarget | undefined => {
+    if (name !== 'id' && !meta.fieldMap.has(name)) return undefined;
+    const column = use === 'select' ? undefined : queryColumn(view, name, use);
+    if (name === 'id') return { column, idLike: true, text: false, convert: digits };
+    const f = meta.fieldMap.get(name)!;
     return {
-      column: sql.ref(ENTITY_COLUMNS[f.name] ?? `m.${f.name}`),
+      column,
       idLike: f.type === 'reference' || f.type === 'owner',
       text: TEXT_TYPES.has(f.type),
       convert: converter(f),

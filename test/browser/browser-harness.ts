@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
+import { ManualClock } from '../../src/platform/clock.js';
 import { DIALECTS, Harness } from '../harness.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -85,6 +86,9 @@ export function describeInBrowser(name: string, fn: (env: BrowserEnv) => void): 
     };
 
     beforeAll(async () => {
+      // a real browser checks cookie expiry against its own clock: the server's must be today, not the
+      // harness's fixed date (sessions set with a fixed past date are dropped by the browser at once)
+      h.clock = new ManualClock(Date.now());
       await h.start();
       await h.app.listen({ port: 0, host: '127.0.0.1' });
       const address = h.app.server.address() as { port: number };

@@ -39,6 +39,19 @@ describeInBrowser('records in the browser', (env) => {
       title: 'Analyst',
       email: 'ada@example.com',
     });
+    // the history shows both changes, newest first, with the values before and after
+    const entries = page.getByTestId('history-entry');
+    await entries.first().getByRole('cell', { name: 'Analyst' }).waitFor();
+    await expect(entries.first().getByText('Changed').count()).resolves.toBe(1);
+    await expect(
+      entries
+        .first()
+        .getByText(/by admin via web UI/)
+        .count(),
+    ).resolves.toBe(1);
+    await expect(entries.nth(1).getByText('Created').count()).resolves.toBe(1);
+    await expect(entries.nth(1).getByRole('cell', { name: 'Lovelace' }).count()).resolves.toBe(1);
+    await env.shot(page, 'contact-history');
 
     await page.goto('/records/Contacts');
     await page.getByLabel('Search contacts').fill('Lovel');
@@ -50,7 +63,7 @@ describeInBrowser('records in the browser', (env) => {
     await page.getByRole('table', { name: 'Contacts' }).waitFor();
     const gone = await h.request({ method: 'GET', url: `/api/v1/records/Contacts/${id}`, as: h.admin });
     expectStatus(gone, 404);
-  });
+  }, 60_000);
 
   it('says in words why a record was not saved', async (t) => {
     needRecords(h, t);

@@ -3,8 +3,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { moduleMetaFor } from '../module-meta.js';
-import { createRecord, deleteRecord, getRecord, updateRecord } from '../record.service.js';
+import { createRecord, deleteRecord, updateRecord } from '../record.service.js';
 import { restRecord, restRecordSchema, restRecordSerializerCompiler } from '../record.view.js';
+import { getRecord } from '../record-read.service.js';
 import {
   etag,
   moduleParams,
@@ -13,6 +14,7 @@ import {
   recordParams,
   requiredVersion,
   tags,
+  writerOf,
 } from './record-route-helpers.js';
 
 /** Create, read, change (with the version read) and delete one record. */
@@ -33,9 +35,9 @@ export async function recordItemRoutes(app: FastifyInstance, ctx: AppContext): P
       },
     },
     async (req, reply) => {
-      const p = await principalOf(ctx, req);
+      const w = await writerOf(ctx, req);
       const meta = await moduleMetaFor(ctx, req.params.module);
-      const rec = await createRecord(ctx, p, meta, req.body);
+      const rec = await createRecord(ctx, w, meta, req.body);
       return reply.code(201).header('etag', etag(rec.version)).send(restRecord(meta, rec));
     },
   );
@@ -67,10 +69,10 @@ export async function recordItemRoutes(app: FastifyInstance, ctx: AppContext): P
       },
     },
     async (req, reply) => {
-      const p = await principalOf(ctx, req);
+      const w = await writerOf(ctx, req);
       const meta = await moduleMetaFor(ctx, req.params.module);
       const version = requiredVersion(req, req.body);
-      const rec = await updateRecord(ctx, p, meta, req.params.id, req.body, {
+      const rec = await updateRecord(ctx, w, meta, req.params.id, req.body, {
         version,
         mode: 'partial',
       });
@@ -90,11 +92,12 @@ export async function recordItemRoutes(app: FastifyInstance, ctx: AppContext): P
       },
     },
     async (req, reply) => {
-      const p = await principalOf(ctx, req);
+      const w = await writerOf(ctx, req);
       const ifMatch = req.headers['if-match'];
       const version =
         typeof ifMatch === 'string' && ifMatch.trim() !== '*' ? requiredVersion(req, {}) : undefined;
-      await deleteRecord(ctx, p, req.params.module, req.params.id, { version });
+      const meta = await moduleMetaFor(ctx, req.params.module);
+      await deleteRecord(ctx, w, meta, req.params.id, { version });
       return reply.code(204).send(null);
     },
   );

@@ -1,9 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { actorFromRequest } from '../../audit/audit.repository.js';
 import type { AppContext } from '../../context.js';
 import type { Principal } from '../../roles/permissions.js';
 import { principalFor } from '../../roles/principal.js';
 import { recordError } from '../record.errors.js';
+import type { RecordWriter } from '../record-change.model.js';
 
 export const tags = ['Records'];
 export const moduleParams = z.object({ module: z.string().min(1).max(64) });
@@ -14,6 +16,15 @@ export const recordBody = z.record(z.string(), z.unknown());
 
 export function principalOf(ctx: AppContext, req: FastifyRequest): Promise<Principal> {
   return principalFor(ctx, req.auth!.user);
+}
+
+/** The caller as a record writer: the web UI signs in with a session, integrations with an access key. */
+export async function writerOf(ctx: AppContext, req: FastifyRequest): Promise<RecordWriter> {
+  return {
+    principal: await principalOf(ctx, req),
+    actor: actorFromRequest(req),
+    channel: req.auth?.method === 'session' ? 'web' : 'api',
+  };
 }
 
 /** `If-Match: "3"` (or W/"3", or 3) wins over `version` in the body; REST writes must name the version. */

@@ -1,5 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, describeEachDialect, errorCode, expectStatus } from '../../../test/harness.js';
+import { CLI_ACTOR } from '../../audit/audit.repository.js';
+import { withUnitOfWork } from '../../db/unit-of-work.js';
 import { findUserById } from '../user.repository.js';
 import { deleteUser } from '../user-deletion.service.js';
 
@@ -8,17 +10,20 @@ describeEachDialect('deleting users', (h) => {
     h.request({ method: 'DELETE', url: `/api/v1/users/${id}${query}`, as });
   const calls: Array<[string, number, number]> = [];
   afterEach(() => {
-    h.ctx.ownershipTransfers.length = 0;
-    h.ctx.userRemovalHooks.length = 0;
+    const real = h.ctx.userRemovalHooks.filter((hook) => hook.feature !== 'test');
+    h.ctx.userRemovalHooks.splice(0, h.ctx.userRemovalHooks.length, ...real);
     calls.length = 0;
   });
   const registerHooks = () => {
-    h.ctx.ownershipTransfers.push(async (_trx, from, to) => {
-      calls.push(['transfer', from, to]);
-      return 3;
-    });
-    h.ctx.userRemovalHooks.push(async (_trx, userId) => {
-      calls.push(['remove', userId, 0]);
+    h.ctx.userRemovalHooks.push({
+      feature: 'test',
+      async deleted(_uow, r) {
+        calls.push(['deleted', r.userId, r.receiverId]);
+        return 3;
+      },
+      async purged(_uow, r) {
+        calls.push(['purged', r.userId, r.receiverId]);
+      },
     });
   };
 
@@ -34,10 +39,7 @@ describeEachDialect('deleting users', (h) => {
       recordsTransferred: 3,
       permanent: false,
     });
-    expect(calls).toEqual([
-      ['transfer', u.id, receiver.id],
-      ['remove', u.id, 0],
-    ]);
+    expect(calls).toEqual([['deleted', u.id, receiver.id]]);
     expectStatus(await h.request({ method: 'GET', url: '/api/v1/me', as: u.session }), 401);
     expectStatus(await h.request({ method: 'GET', url: `/api/v1/users/${u.id}`, as: h.admin }), 404);
     const list = await h.request({ method: 'GET', url: `/api/v1/users?search=${u.username}`, as: h.admin });
@@ -88,8 +90,11 @@ describeEachDialect('deleting users', (h) => {
   });
 
   it('a failing transfer rolls everything back', async () => {
-    h.ctx.ownershipTransfers.push(async () => {
-      throw new Error('records could not move');
+    h.ctx.userRemovalHooks.push({
+      feature: 'test',
+      async deleted() {
+        throw new Error('records could not move');
+      },
     });
     const u = await h.createUser();
     const receiver = await h.createUser();
@@ -142,19 +147,16 @@ describeEachDialect('deleting users', (h) => {
     const receiver = await h.createUser();
     const db = h.ctx.db.kysely;
     const owner = (await findUserById(db, h.admin.userId))!;
-    const outcome = await db
-      .transaction()
-      .execute(async (trx) => {
-        // in this transaction only: nobody else is an admin any more, so `last` is the last one
-        await trx.updateTable('users').set({ is_admin: 0 }).where('id', '!=', last.id).execute();
-        await deleteUser(h.ctx, trx, owner, {
-          targetId: last.id,
-          transferToId: receiver.id,
-          permanent: false,
-        });
-        throw Object.assign(new Error('roll back'), { code: 'DELETED' });
-      })
-      .catch((err: { code?: string }) => err.code);
+    const outcome = await withUnitOfWork(h.ctx, CLI_ACTOR, async (uow) => {
+      // in this transaction only: nobody else is an admin any more, so `last` is the last one
+      await uow.trx.updateTable('users').set({ is_admin: 0 }).where('id', '!=', last.id).execute();
+      await deleteUser(h.ctx, uow, owner, {
+        targetId: last.id,
+        transferToId: receiver.id,
+        permanent: false,
+      });
+      throw Object.assign(new Error('roll back'), { code: 'DELETED' });
+    }).catch((err: { code?: string }) => err.code);
     expect(outcome).toBe('LAST_ADMIN');
     expect((await findUserById(db, owner.id))!.isAdmin).toBe(true);
   });

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { actorFromRequest, recordAudit } from '../../audit/audit.repository.js';
-import { authChangingTransaction } from '../../auth/auth-change.js';
+import { actorFromRequest } from '../../audit/audit.repository.js';
 import { assertNotImpersonating } from '../../auth/impersonation-guard.js';
 import type { AppContext } from '../../context.js';
+import { withUnitOfWork } from '../../db/unit-of-work.js';
 import { userView, userViewSchema } from '../user.model.js';
 import { deleteUser, restoreUser } from '../user-deletion.service.js';
 
@@ -46,26 +46,22 @@ export async function deleteUserRoutes(app: FastifyInstance, ctx: AppContext): P
     async (req) => {
       assertNotImpersonating(req);
       const permanent = req.query.permanent === 'true';
-      const out = await authChangingTransaction(ctx, async (trx) => {
-        const o = await deleteUser(ctx, trx, req.auth!.user, {
+      const out = await withUnitOfWork(ctx, actorFromRequest(req), async (uow) => {
+        uow.invalidatesAuth();
+        const o = await deleteUser(ctx, uow, req.auth!.user, {
           targetId: req.params.id,
           transferToId: req.query.transferTo,
           permanent,
         });
-        await recordAudit(
-          trx,
-          actorFromRequest(req),
-          {
-            action: permanent ? 'user.deleted_permanently' : 'user.deleted',
-            target: { type: 'user', id: o.target.id },
-            details: {
-              username: o.target.username,
-              transferTo: o.receiver.id,
-              recordsTransferred: o.recordsTransferred,
-            },
+        await uow.audit({
+          action: permanent ? 'user.deleted_permanently' : 'user.deleted',
+          target: { type: 'user', id: o.target.id },
+          details: {
+            username: o.target.username,
+            transferTo: o.receiver.id,
+            recordsTransferred: o.recordsTransferred,
           },
-          ctx.clock.now(),
-        );
+        });
         return o;
       });
       return {
@@ -89,14 +85,14 @@ export async function deleteUserRoutes(app: FastifyInstance, ctx: AppContext): P
       },
     },
     async (req) => {
-      const user = await authChangingTransaction(ctx, async (trx) => {
-        const u = await restoreUser(ctx, trx, req.params.id);
-        await recordAudit(
-          trx,
-          actorFromRequest(req),
-          { action: 'user.restored', target: { type: 'user', id: u.id }, details: { username: u.username } },
-          ctx.clock.now(),
-        );
+      const user = await withUnitOfWork(ctx, actorFromRequest(req), async (uow) => {
+        uow.invalidatesAuth();
+        const u = await restoreUser(uow, req.params.id);
+        await uow.audit({
+          action: 'user.restored',
+          target: { type: 'user', id: u.id },
+          details: { username: u.username },
+        });
         return u;
       });
       return userView(user);

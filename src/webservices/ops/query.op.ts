@@ -1,7 +1,4 @@
-import { sql } from 'kysely';
-import { countRecords, selectRecords } from '../../records/record.repository.js';
-import { scopeFor } from '../../records/record-access.js';
-import { scopeCondition } from '../../records/record-scope.js';
+import { countMatching, queryRecords, viewModule } from '../../records/record-read.service.js';
 import { compileVtql } from '../vtql/vtql-compiler.js';
 import { parseVtql } from '../vtql/vtql-parser.js';
 import { wsModule } from '../ws-module-access.js';
@@ -11,8 +8,9 @@ import { queryWsUsers, usersVtqlTarget } from '../ws-users.js';
 import { moduleVtqlTarget } from '../ws-vtql-target.js';
 
 /**
- * `query`: VTQL over one module, compiled to parameterised SQL, restricted to the records the caller may
- * see (sharing), at most 100 rows per call; `count(*)` answers `[{"count":"n"}]`.
+ * `query`: VTQL over one module, compiled to parameterised SQL over the fields the caller may use, run by
+ * the record service over the records the caller may see, at most 100 rows per call; `count(*)` answers
+ * `[{"count":"n"}]`.
  */
 export const query: WsOperation = {
   name: 'query',
@@ -23,18 +21,17 @@ export const query: WsOperation = {
     const q = parseVtql(call.params.string('query'));
     if (q.module === 'Users') return queryWsUsers(call.ctx, compileVtql(q, usersVtqlTarget));
     const meta = await wsModule(call.ctx, principal, q.module, 'view');
-    const c = compileVtql(q, moduleVtqlTarget(meta));
-    const db = call.ctx.db.kysely;
-    const scope = scopeCondition(await scopeFor(call.ctx, principal, meta.name, 'view'));
-    const where = [...(scope ? [scope] : []), ...(c.where ? [c.where] : [])];
-    if (c.select === 'count') return [{ count: String(await countRecords(db, meta, where)) }];
-    const rows = await selectRecords(db, meta, where, {
-      // id breaks ties so LIMIT m,n pages are stable
-      order: [...(c.orderBy ?? []), { expr: sql.ref('e.id'), desc: false }],
+    const view = await viewModule(call.ctx, principal, meta);
+    const c = compileVtql(q, moduleVtqlTarget(view));
+    const where = c.where ? [c.where] : [];
+    if (c.select === 'count') return [{ count: String(await countMatching(call.ctx, view, where)) }];
+    const rows = await queryRecords(call.ctx, view, {
+      where,
+      order: c.orderBy ?? [],
       limit: c.limit,
       offset: c.offset,
     });
     const fields = q.columns.kind === 'list' ? c.select : undefined;
-    return toWsRecords(db, meta, rows, { fields, withLabel: false });
+    return toWsRecords(call.ctx, meta, rows, { fields, withLabel: false });
   },
 };

@@ -1,11 +1,11 @@
-import { createRecord, deleteRecord, getRecord, updateRecord } from '../../records/record.service.js';
+import { createRecord, deleteRecord, updateRecord } from '../../records/record.service.js';
+import { getRecord } from '../../records/record-read.service.js';
 import { findUserById } from '../../users/user.repository.js';
 import { permissionDenied, WsError } from '../ws-errors.js';
 import { requireWsId } from '../ws-ids.js';
 import { wsModule } from '../ws-module-access.js';
-import { requireCaller, type WsCall, type WsOperation } from '../ws-operation.js';
-import { wsRecords } from '../ws-record-errors.js';
-import { toWsRecords } from '../ws-record-format.js';
+import { requireCaller, type WsCall, type WsOperation, wsWriter } from '../ws-operation.js';
+import { toWsRecord } from '../ws-record-format.js';
 import { recordInput, type WsInputMode } from '../ws-record-input.js';
 import { wsUser } from '../ws-users.js';
 
@@ -17,8 +17,8 @@ export const create: WsOperation = {
     const { principal } = requireCaller(call);
     const meta = await wsModule(call.ctx, principal, call.params.string('elementType'), 'create');
     const input = recordInput(meta, call.params.jsonObject('element'), 'create');
-    const rec = await wsRecords(() => createRecord(call.ctx, principal, meta, input));
-    return (await toWsRecords(call.ctx.db.kysely, meta, [rec]))[0];
+    const rec = await createRecord(call.ctx, wsWriter(call), meta, input);
+    return toWsRecord(call.ctx, meta, rec);
   },
 };
 
@@ -35,8 +35,7 @@ export const retrieve: WsOperation = {
       return wsUser(user);
     }
     const meta = await wsModule(call.ctx, principal, module.name, 'view');
-    const rec = await wsRecords(() => getRecord(call.ctx, principal, meta, id));
-    return (await toWsRecords(call.ctx.db.kysely, meta, [rec]))[0];
+    return toWsRecord(call.ctx, meta, await getRecord(call.ctx, principal, meta, id));
   },
 };
 
@@ -48,8 +47,8 @@ async function save(call: WsCall, mode: Exclude<WsInputMode, 'create'>): Promise
   const meta = await wsModule(call.ctx, principal, module.name, 'edit');
   const input = recordInput(meta, element, mode);
   // Vtiger's update overlays the element on the stored record too; mandatory fields were checked above
-  const rec = await wsRecords(() => updateRecord(call.ctx, principal, meta, id, input, { mode: 'partial' }));
-  return (await toWsRecords(call.ctx.db.kysely, meta, [rec]))[0];
+  const rec = await updateRecord(call.ctx, wsWriter(call), meta, id, input, { mode: 'partial' });
+  return toWsRecord(call.ctx, meta, rec);
 }
 
 /** `update`: the whole record, every mandatory field included. */
@@ -78,7 +77,7 @@ export const remove: WsOperation = {
     if (module === 'Users')
       throw new WsError('ACCESS_DENIED', 'Permission to perform the operation is denied');
     const meta = await wsModule(call.ctx, principal, module.name, 'delete');
-    await wsRecords(() => deleteRecord(call.ctx, principal, meta, id));
+    await deleteRecord(call.ctx, wsWriter(call), meta, id);
     return { status: 'successful' };
   },
 };

@@ -1,17 +1,14 @@
-import { type SqlBool, sql } from 'kysely';
-import { countRecords, selectRecords } from '../../records/record.repository.js';
-import { getRecord, updateRecord } from '../../records/record.service.js';
-import { scopeFor } from '../../records/record-access.js';
-import { scopeCondition } from '../../records/record-scope.js';
+import { updateRecord } from '../../records/record.service.js';
+import { moduleViewFor } from '../../records/record-presenter.js';
+import { getRecord } from '../../records/record-read.service.js';
+import { countRelated, findRelation, relatedRecords, relationsOf } from '../../records/record-relations.js';
 import { compileVtql } from '../vtql/vtql-compiler.js';
 import { parseVtql } from '../vtql/vtql-parser.js';
 import { permissionDenied, WS_MESSAGES, WsError } from '../ws-errors.js';
 import { requireWsId } from '../ws-ids.js';
 import { wsModule } from '../ws-module-access.js';
-import { requireCaller, type WsCall, type WsOperation } from '../ws-operation.js';
-import { wsRecords } from '../ws-record-errors.js';
+import { requireCaller, type WsCall, type WsOperation, wsWriter } from '../ws-operation.js';
 import { toWsRecords } from '../ws-record-format.js';
-import { findRelation, relationsOf, type WsRelation } from '../ws-relations.js';
 import { moduleVtqlTarget } from '../ws-vtql-target.js';
 
 const MAX_RELATED = 1000;
@@ -30,23 +27,17 @@ export const relatedTypes: WsOperation = {
   },
 };
 
-/** The source record (which must be visible) and the named relation, or Vtiger's refusals. */
+/** The source record (which must be visible), the named relation and the caller's view of its target. */
 async function sourceAndRelation(call: WsCall, rawId: unknown, label: string, relatedType?: string) {
   const { principal } = requireCaller(call);
   const { id, module } = requireWsId(rawId);
   if (module === 'Users') throw permissionDenied();
   const meta = await wsModule(call.ctx, principal, module.name, 'view');
-  await wsRecords(() => getRecord(call.ctx, principal, meta, id));
+  await getRecord(call.ctx, principal, meta, id);
   const relation = await findRelation(call.ctx, principal, meta.name, label, relatedType);
   if (!relation) throw new WsError('UNKOWN_ENTITY', WS_MESSAGES.UNKNOWN_RELATION);
-  return { id, relation };
-}
-
-function pointsAt(relation: WsRelation, id: number) {
-  return sql<SqlBool>`(${sql.join(
-    relation.fields.map((f) => sql`${sql.ref(`m.${f}`)} = ${id}`),
-    sql` OR `,
-  )})`;
+  const view = await moduleViewFor(call.ctx, principal, relation.target);
+  return { id, relation, view };
 }
 
 export const retrieveRelated: WsOperation = {
@@ -54,26 +45,15 @@ export const retrieveRelated: WsOperation = {
   method: 'GET',
   prelogin: false,
   async run(call) {
-    const { principal } = requireCaller(call);
     const relatedType = call.params.string('relatedType');
-    const { id, relation } = await sourceAndRelation(
+    const { id, relation, view } = await sourceAndRelation(
       call,
       call.params.get('id'),
       call.params.string('relatedLabel') || relatedType,
       relatedType,
     );
-    const db = call.ctx.db.kysely;
-    const scope = scopeCondition(await scopeFor(call.ctx, principal, relation.target.name, 'view'));
-    const rows = await selectRecords(
-      db,
-      relation.target,
-      [pointsAt(relation, id), ...(scope ? [scope] : [])],
-      {
-        order: [{ expr: sql.ref('e.id'), desc: false }],
-        limit: MAX_RELATED,
-      },
-    );
-    return toWsRecords(db, relation.target, rows);
+    const rows = await relatedRecords(call.ctx, view, relation, id, { limit: MAX_RELATED });
+    return toWsRecords(call.ctx, relation.target, rows);
   },
 };
 
@@ -82,27 +62,24 @@ export const queryRelated: WsOperation = {
   method: 'GET',
   prelogin: false,
   async run(call) {
-    const { principal } = requireCaller(call);
     const q = parseVtql(call.params.string('query'));
-    const { id, relation } = await sourceAndRelation(
+    const { id, relation, view } = await sourceAndRelation(
       call,
       call.params.get('id'),
       call.params.string('relatedLabel'),
       q.module,
     );
-    const c = compileVtql(q, moduleVtqlTarget(relation.target));
-    const db = call.ctx.db.kysely;
-    const scope = scopeCondition(await scopeFor(call.ctx, principal, relation.target.name, 'view'));
-    const where = [pointsAt(relation, id), ...(scope ? [scope] : []), ...(c.where ? [c.where] : [])];
-    if (c.select === 'count') {
-      return [{ count: String(await countRecords(db, relation.target, where)) }];
-    }
-    const rows = await selectRecords(db, relation.target, where, {
-      order: [...(c.orderBy ?? []), { expr: sql.ref('e.id'), desc: false }],
+    const c = compileVtql(q, moduleVtqlTarget(view));
+    const where = c.where ? [c.where] : [];
+    if (c.select === 'count')
+      return [{ count: String(await countRelated(call.ctx, view, relation, id, where)) }];
+    const rows = await relatedRecords(call.ctx, view, relation, id, {
+      where,
+      order: c.orderBy ?? [],
       limit: c.limit,
       offset: c.offset,
     });
-    return toWsRecords(db, relation.target, rows, {
+    return toWsRecords(call.ctx, relation.target, rows, {
       fields: q.columns.kind === 'list' ? c.select : undefined,
       withLabel: false,
     });
@@ -138,15 +115,13 @@ export const addRelated: WsOperation = {
       if (related.module === 'Users' || related.module.name !== relation.target.name) {
         throw new WsError('FAILED_TO_CREATE_RELATION', 'Failed to create relation');
       }
-      await wsRecords(() =>
-        updateRecord(
-          call.ctx,
-          principal,
-          relation.target.name,
-          related.id,
-          { [field]: id },
-          { mode: 'partial' },
-        ),
+      await updateRecord(
+        call.ctx,
+        wsWriter(call),
+        relation.target,
+        related.id,
+        { [field]: id },
+        { mode: 'partial' },
       );
     }
     return { message: 'successfull' };

@@ -1,7 +1,6 @@
-import { sql } from 'kysely';
-import { isModuleName, loadModuleMeta } from '../../records/module-meta.js';
+import { isModuleName } from '../../records/module-meta.js';
 import { STANDARD_MODULES } from '../../records/modules/index.js';
-import { selectRecords } from '../../records/record.repository.js';
+import { changesSince } from '../../records/record-sync.service.js';
 import { canUseModule } from '../../roles/permissions.js';
 import { WsError } from '../ws-errors.js';
 import { formatWsId, prefixForModule } from '../ws-ids.js';
@@ -25,50 +24,26 @@ export const sync: WsOperation = {
     const raw = call.params.string('modifiedTime').trim();
     if (!/^\d{1,12}$/.test(raw))
       throw new WsError('INVALID_REQUEST', 'modifiedTime must be a unix time in seconds');
-    const since = Number(raw) * 1000;
     const elementType = call.params.string('elementType');
     const modules = elementType
       ? [(await wsModule(call.ctx, principal, elementType, 'view')).name]
       : STANDARD_MODULES.map((m) => m.name).filter(
           (m) => isModuleName(m) && canUseModule(principal, m, 'view'),
         );
-    const everyone = call.params.get('syncType') === 'application' && principal.isAdmin;
-    const db = call.ctx.db.kysely;
-    if (modules.length === 0)
-      return { updated: [], deleted: [], lastModifiedTime: Math.floor(since / 1000), more: false };
-
-    let q = db
-      .selectFrom('crm_entities')
-      .select(['id', 'module', 'modified_at', 'deleted_at'])
-      .where('module', 'in', modules)
-      .where('modified_at', '>', since);
-    if (!everyone) q = q.where('owner_id', '=', principal.userId);
-    const changes = await q
-      .orderBy('modified_at')
-      .orderBy('id')
-      .limit(MAX_CHANGES + 1)
-      .execute();
-    const more = changes.length > MAX_CHANGES;
-    const page = changes.slice(0, MAX_CHANGES);
-
+    const changes = await changesSince(call.ctx, principal, {
+      modules,
+      since: Number(raw) * 1000,
+      everyone: call.params.get('syncType') === 'application' && principal.isAdmin,
+      limit: MAX_CHANGES,
+    });
     const updated: unknown[] = [];
-    const deleted: string[] = [];
-    const byModule = new Map<string, number[]>();
-    for (const c of page) {
-      if (c.deleted_at !== null) deleted.push(formatWsId(prefixForModule(c.module) ?? 0, c.id));
-      else byModule.set(c.module, [...(byModule.get(c.module) ?? []), c.id]);
-    }
-    for (const [module, ids] of byModule) {
-      const meta = await loadModuleMeta(db, module);
-      const recs = await selectRecords(db, meta, [sql<boolean>`e.id in (${sql.join(ids)})`]);
-      updated.push(...(await toWsRecords(db, meta, recs)));
-    }
-    const last = page[page.length - 1];
+    for (const { meta, records } of changes.updated)
+      updated.push(...(await toWsRecords(call.ctx, meta, records)));
     return {
       updated,
-      deleted,
-      lastModifiedTime: Math.floor((last ? last.modified_at : since) / 1000),
-      more,
+      deleted: changes.deleted.map((d) => formatWsId(prefixForModule(d.module) ?? 0, d.id)),
+      lastModifiedTime: Math.floor(changes.last / 1000),
+      more: changes.more,
     };
   },
 };

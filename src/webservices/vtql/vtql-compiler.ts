@@ -2,10 +2,13 @@ import { type RawBuilder, type SqlBool, sql } from 'kysely';
 import { WsError } from '../ws-errors.js';
 import { VTQL_MAX_ROWS, type VtqlCondition, type VtqlQuery } from './vtql-ast.js';
 
+/** What the query does with a field: name it in the column list, compare it in WHERE, order by it. */
+export type VtqlUse = 'select' | 'filter' | 'sort';
+
 /** How one field of the queried module is stored, supplied by the module's adapter. */
 export interface VtqlFieldTarget {
-  /** the column, already qualified, e.g. sql.ref('r.lastname') */
-  column: RawBuilder<unknown>;
+  /** the column, already qualified, e.g. sql.ref('r.lastname'); absent when only selected */
+  column?: RawBuilder<unknown>;
   /** id, reference and owner fields take `NxM` literals and compare on M */
   idLike: boolean;
   /** a literal turned into the stored value; undefined when no stored value can equal it */
@@ -15,7 +18,7 @@ export interface VtqlFieldTarget {
 }
 
 export interface VtqlTarget {
-  field(name: string): VtqlFieldTarget | undefined;
+  field(name: string, use: VtqlUse): VtqlFieldTarget | undefined;
   /** every readable field, in describe order (what `SELECT *` returns) */
   fieldNames(): string[];
 }
@@ -39,7 +42,7 @@ export function compileVtql(q: VtqlQuery, target: VtqlTarget): CompiledVtql {
   else {
     for (const f of q.columns.fields) {
       // Vtiger's message really contains the quotes and dots
-      if (!target.field(f))
+      if (!target.field(f, 'select'))
         throw new WsError('ACCESS_DENIED', `Permission to access '.${f}.' attribute denied.`);
     }
     select = [...new Set([...q.columns.fields, 'id'])];
@@ -58,21 +61,30 @@ export function compileVtql(q: VtqlQuery, target: VtqlTarget): CompiledVtql {
   let orderBy: CompiledVtql['orderBy'] = null;
   if (q.orderBy.length > 0) {
     // one direction for the whole list, as Vtiger's grammar has it
-    orderBy = q.orderBy.map((f) => ({ expr: fieldOrDeny(target, f).column, desc: q.direction === 'DESC' }));
+    orderBy = q.orderBy.map((f) => ({
+      expr: columnOf(fieldOrDeny(target, f, 'sort')),
+      desc: q.direction === 'DESC',
+    }));
   }
 
   const limit = Math.min(q.limit?.count ?? VTQL_MAX_ROWS, VTQL_MAX_ROWS);
   return { select, where, orderBy, limit, offset: q.limit?.offset ?? 0 };
 }
 
-function fieldOrDeny(target: VtqlTarget, name: string): VtqlFieldTarget {
-  const f = target.field(name);
+function fieldOrDeny(target: VtqlTarget, name: string, use: VtqlUse): VtqlFieldTarget {
+  const f = target.field(name, use);
   if (!f) throw new WsError('ACCESS_DENIED', `Permission to access ${name} attribute denied.`);
   return f;
 }
 
+function columnOf(f: VtqlFieldTarget): RawBuilder<unknown> {
+  if (!f.column) throw new Error('a VTQL target gave no column for a field used in WHERE or ORDER BY');
+  return f.column;
+}
+
 function condition(c: VtqlCondition, target: VtqlTarget): RawBuilder<SqlBool> {
-  const f = fieldOrDeny(target, c.field);
+  const f = fieldOrDeny(target, c.field, 'filter');
+  const column = columnOf(f);
   const values: unknown[] = [];
   for (const literal of c.values) {
     let raw = literal;
@@ -85,14 +97,14 @@ function condition(c: VtqlCondition, target: VtqlTarget): RawBuilder<SqlBool> {
   }
   if (c.op === 'IN') {
     if (values.length === 0) return NEVER;
-    return sql<SqlBool>`${f.column} IN (${sql.join(values.map((v) => sql`${v}`))})`;
+    return sql<SqlBool>`${column} IN (${sql.join(values.map((v) => sql`${v}`))})`;
   }
   const value = values[0];
-  if (value === undefined) return c.op === '!=' ? sql<SqlBool>`${f.column} IS NOT NULL` : NEVER;
+  if (value === undefined) return c.op === '!=' ? sql<SqlBool>`${column} IS NOT NULL` : NEVER;
   if (c.op === 'LIKE') {
     return f.text
-      ? sql<SqlBool>`lower(${f.column}) LIKE lower(${value}) ESCAPE '\\'`
-      : sql<SqlBool>`${f.column} = ${value}`;
+      ? sql<SqlBool>`lower(${column}) LIKE lower(${value}) ESCAPE '\\'`
+      : sql<SqlBool>`${column} = ${value}`;
   }
-  return sql<SqlBool>`${f.column} ${sql.raw(c.op)} ${value}`;
+  return sql<SqlBool>`${column} ${sql.raw(c.op)} ${value}`;
 }

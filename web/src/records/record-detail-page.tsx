@@ -10,6 +10,7 @@ import { SectionLoader } from '../components/loading-state';
 import { PageHeader } from '../components/page-header';
 import { useMe, useSession } from '../session/session-context';
 import { FieldValue } from './field-value';
+import { RecordHistory } from './record-history';
 import type { RestRecord } from './record-types';
 import { useModule, useUserNames } from './use-module';
 
@@ -84,6 +85,16 @@ export function RecordDetailPage() {
         </Card>
       )}
       {meta && r && (
+        <RecordHistory
+          module={module}
+          id={r.id}
+          fields={meta.fields}
+          prefs={me.user}
+          users={names}
+          version={r.version}
+        />
+      )}
+      {meta && r && (
         <ConfirmModal
           opened={deleting}
           onClose={() => setDeleting(false)}
@@ -96,7 +107,7 @@ export function RecordDetailPage() {
             navigate(`/records/${module}`);
           }}
         >
-          The record disappears from lists and searches. An administrator can still find it in the audit log.
+          The record disappears from lists and searches. Its history, including this deletion, is kept.
         </ConfirmModal>
       )}
     </>

@@ -1,0 +1,88 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, Harness } from '../../../test/harness.js';
+import { loadModuleMeta } from '../../records/module-meta.js';
+import { STANDARD_MODULES } from '../../records/modules/index.js';
+import type { Db } from '../database.js';
+
+/** The columns of a table in the connection's own schema (PostgreSQL) or database (SQLite). */
+async function columnsOf(db: Db, table: string): Promise<string[]> {
+  if (db.dialect === 'sqlite') {
+    const res = await sql<{ name: string }>`select name from pragma_table_info(${table})`.execute(db.kysely);
+    return res.rows.map((r) => r.name);
+  }
+  const res = await sql<{ column_name: string }>`select column_name from information_schema.columns
+    where table_schema = current_schema() and table_name = ${table}`.execute(db.kysely);
+  return res.rows.map((r) => r.column_name);
+}
+
+for (const dialect of DIALECTS) {
+  describe(`migrations [${dialect}]`, () => {
+    const h = new Harness(dialect);
+    beforeAll(() => h.start(), 60_000);
+    afterAll(() => h.stop());
+
+    it('create a column for every field that a standard module stores in its table', async () => {
+      for (const def of STANDARD_MODULES) {
+        const columns = await columnsOf(h.ctx.db, def.table);
+        const missing = def.fields
+          .filter((f) => f.storage === 'module' && !columns.includes(f.name))
+          .map((f) => f.name);
+        expect(missing, `${def.table} lacks columns: add a migration for them`).toEqual([]);
+      }
+    });
+  });
+
+  describe(`a standard field added the way a developer adds one [${dialect}]`, () => {
+    // the developer edits contacts.module.ts and writes a migration that adds the column
+    const contacts = STANDARD_MODULES.find((m) => m.name === 'Contacts')!;
+    const nickname = {
+      name: 'nickname',
+      label: 'Nickname',
+      type: 'string' as const,
+      mandatory: false,
+      editable: true,
+      storage: 'module' as const,
+    };
+    const h = new Harness(dialect);
+    beforeAll(async () => {
+      (contacts.fields as (typeof nickname)[]).push(nickname);
+      const { MIGRATIONS } = await import('../migrate.js');
+      await h.start(
+        {},
+        {
+          migrations: {
+            ...MIGRATIONS,
+            '9999-contacts-nickname': {
+              up: async (db) => {
+                await db.schema.alterTable('crm_contacts').addColumn('nickname', 'text').execute();
+              },
+            },
+          },
+        },
+      );
+    }, 60_000);
+    afterAll(async () => {
+      (contacts.fields as unknown[]).splice(contacts.fields.indexOf(nickname), 1);
+      await h.stop();
+    });
+
+    it('installs fresh, and the field is stored and read like any other', async () => {
+      expect(await columnsOf(h.ctx.db, 'crm_contacts')).toContain('nickname');
+      expect((await loadModuleMeta(h.ctx.db.kysely, 'Contacts')).fieldMap.has('nickname')).toBe(true);
+      const created = await h.request({
+        method: 'POST',
+        url: '/api/v1/records/Contacts',
+        as: h.admin,
+        payload: { lastname: 'Hopper', nickname: 'Amazing Grace' },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const read = await h.request({
+        method: 'GET',
+        url: `/api/v1/records/Contacts/${created.json().id}`,
+        as: h.admin,
+      });
+      expect(read.json().nickname).toBe('Amazing Grace');
+    });
+  });
+}

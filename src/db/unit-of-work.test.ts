@@ -1,0 +1,122 @@
+import { expect, it } from 'vitest';
+import { describeEachDialect } from '../../test/harness.js';
+import { CLI_ACTOR } from '../audit/audit.repository.js';
+import type { StoredEvent } from '../events/event.model.js';
+import { withUnitOfWork } from './unit-of-work.js';
+
+describeEachDialect('unit of work', (h) => {
+  const auditCount = async (action: string) =>
+    (await h.ctx.db.kysely.selectFrom('audit_log').select('id').where('action', '=', action).execute())
+      .length;
+
+  it('writes audit entries and events in the transaction and runs hooks after the commit, in order', async () => {
+    const seen: string[] = [];
+    const inTx: StoredEvent[] = [];
+    const afterCommit: StoredEvent[] = [];
+    h.ctx.events.subscribe({
+      name: 'probe',
+      async inTransaction(uow, events) {
+        inTx.push(...events);
+        // a subscriber's own rows commit with the change
+        await uow.audit({ action: 'test.subscriber', details: { n: events.length } });
+      },
+      afterCommit: (events) => afterCommit.push(...events),
+    });
+    const result = await withUnitOfWork(h.ctx, CLI_ACTOR, async (uow) => {
+      uow.onCommit(() => {
+        seen.push('first');
+      });
+      uow.onCommit(async () => {
+        seen.push('second');
+      });
+      await uow.audit({ action: 'test.committed' });
+      uow.emit({ type: 'test.happened', payload: { a: 1 } });
+      uow.emit({ type: 'test.happened', payload: { a: 2 } });
+      expect(seen).toEqual([]);
+      return 42;
+    });
+    expect(result).toBe(42);
+    expect(seen).toEqual(['first', 'second']);
+    expect(await auditCount('test.committed')).toBe(1);
+    expect(await auditCount('test.subscriber')).toBe(1);
+    expect(inTx.map((e) => e.payload)).toEqual([{ a: 1 }, { a: 2 }]);
+    expect(inTx[0]!.id).toBeLessThan(inTx[1]!.id);
+    expect(afterCommit).toEqual(inTx);
+    const rows = await h.ctx.db.kysely
+      .selectFrom('domain_events')
+      .selectAll()
+      .where('type', '=', 'test.happened')
+      .orderBy('id')
+      .execute();
+    expect(rows.map((r) => [r.id, JSON.parse(r.payload)])).toEqual(inTx.map((e) => [e.id, e.payload]));
+  });
+
+  it('rolls back audit entries and events together and runs no hook when the work fails', async () => {
+    let ran = false;
+    await expect(
+      withUnitOfWork(h.ctx, CLI_ACTOR, async (uow) => {
+        uow.onCommit(() => {
+          ran = true;
+        });
+        await uow.audit({ action: 'test.rolled_back' });
+        uow.emit({ type: 'test.rolled_back', payload: {} });
+        throw new Error('nope');
+      }),
+    ).rejects.toThrow('nope');
+    expect(ran).toBe(false);
+    expect(await auditCount('test.rolled_back')).toBe(0);
+    const events = await h.ctx.db.kysely
+      .selectFrom('domain_events')
+      .select('id')
+      .where('type', '=', 'test.rolled_back')
+      .execute();
+    expect(events).toEqual([]);
+  });
+
+  it('joins an outer unit of work: one transaction, the outer one runs the hooks', async () => {
+    const order: string[] = [];
+    await expect(
+      withUnitOfWork(h.ctx, CLI_ACTOR, async (outer) => {
+        await withUnitOfWork(
+          h.ctx,
+          CLI_ACTOR,
+          async (inner) => {
+            expect(inner).toBe(outer);
+            await inner.audit({ action: 'test.inner' });
+            inner.onCommit(() => {
+              order.push('inner');
+            });
+          },
+          outer,
+        );
+        expect(order).toEqual([]);
+        throw new Error('outer fails');
+      }),
+    ).rejects.toThrow('outer fails');
+    expect(await auditCount('test.inner')).toBe(0);
+    expect(order).toEqual([]);
+  });
+
+  it('clears the auth cache once after commit, and a failing hook does not undo the change', async () => {
+    let cleared = 0;
+    const clear = h.ctx.authCache.clear.bind(h.ctx.authCache);
+    h.ctx.authCache.clear = () => {
+      cleared++;
+      clear();
+    };
+    try {
+      await withUnitOfWork(h.ctx, CLI_ACTOR, async (uow) => {
+        uow.invalidatesAuth();
+        uow.invalidatesAuth();
+        uow.onCommit(() => {
+          throw new Error('hook failed');
+        });
+        await uow.audit({ action: 'test.hook_failed' });
+      });
+    } finally {
+      h.ctx.authCache.clear = clear;
+    }
+    expect(cleared).toBe(1);
+    expect(await auditCount('test.hook_failed')).toBe(1);
+  });
+});

@@ -1,0 +1,87 @@
+import type { AppContext } from '../context.js';
+import type { Principal } from '../roles/permissions.js';
+import type { FieldValue } from './field-coerce.js';
+import type { ModuleMeta } from './module-meta.js';
+import { recordError } from './record.errors.js';
+import type { CrmRecord, LineItem } from './record.model.js';
+import { recordLabel } from './record-input.js';
+
+/** How a masked field's value reaches a viewer who may not read it. */
+export interface FieldMask {
+  mask(value: FieldValue): string;
+}
+
+/**
+ * What one viewer may see and use of one module's records: the only input to presenting records,
+ * compiling filters, sorts and cursors, and describing the module. Built per request by `moduleViewFor`.
+ */
+export interface ModuleView {
+  readonly meta: ModuleMeta;
+  readonly principal: Principal;
+  /** the fields masked for this viewer, by name */
+  readonly masked: ReadonlyMap<string, FieldMask>;
+}
+
+declare const presented: unique symbol;
+
+/**
+ * A record as one viewer may see it. Only `presentRecord` makes one, and every channel's formatter (REST,
+ * web services, webhooks, exports, reports) takes only these: a stored record cannot leave unpresented.
+ */
+export type PresentedRecord = Readonly<Omit<CrmRecord, 'fields' | 'lineItems'>> & {
+  readonly fields: Readonly<Record<string, FieldValue>>;
+  readonly lineItems?: readonly LineItem[];
+  /** the fields shown masked, when any */
+  readonly masked?: readonly string[];
+  readonly [presented]: true;
+};
+
+const NOTHING_MASKED: ReadonlyMap<string, FieldMask> = new Map();
+
+/** The viewer's view of a module. Masking rules plug in here and nowhere else. */
+export async function moduleViewFor(
+  _ctx: AppContext,
+  principal: Principal,
+  meta: ModuleMeta,
+): Promise<ModuleView> {
+  return { meta, principal, masked: NOTHING_MASKED };
+}
+
+/** What a filter, search, sort, group or cursor may use; a masked field would be an oracle for its value. */
+export type FieldUse = 'filter' | 'sort' | 'group';
+
+export function assertFieldUsable(view: ModuleView, field: string, use: FieldUse): void {
+  if (view.masked.has(field))
+    throw recordError('FIELD_MASKED', `${field} is masked for you, so you cannot ${use} by it.`, {
+      details: { field, use },
+    });
+}
+
+/** One stored value as the viewer may see it (history, reports). */
+export function presentValue(view: ModuleView, field: string, value: FieldValue): FieldValue {
+  const mask = view.masked.get(field);
+  return mask && value !== null && value !== '' ? mask.mask(value) : value;
+}
+
+/** A stored record as the viewer may see it: masked fields replaced, and the label rebuilt without them. */
+export function presentRecord(view: ModuleView, rec: CrmRecord): PresentedRecord {
+  if (view.masked.size === 0) return rec as unknown as PresentedRecord;
+  const fields: Record<string, FieldValue> = { ...rec.fields };
+  const masked: string[] = [];
+  for (const [name, mask] of view.masked) {
+    const v = fields[name];
+    if (v === null || v === undefined || v === '') continue;
+    fields[name] = mask.mask(v);
+    masked.push(name);
+  }
+  const label = view.meta.labelFields.some((f) => view.masked.has(f))
+    ? recordLabel(view.meta, new Map(Object.entries(fields)))
+    : rec.label;
+  return { ...rec, fields, label, masked } as unknown as PresentedRecord;
+}
+
+export function presentRecords(view: ModuleView, recs: CrmRecord[]): PresentedRecord[] {
+  return view.masked.size === 0
+    ? (recs as unknown as PresentedRecord[])
+    : recs.map((r) => presentRecord(view, r));
+}
