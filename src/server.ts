@@ -1,6 +1,7 @@
 import { ensureKeysForAllUsers } from './access-keys/access-key.service.js';
 import type { Config } from './config.js';
 import { closeContext, createContext } from './context.js';
+import { startEventPruning } from './events/event-retention.js';
 import { buildApp } from './http/app.js';
 import { ensureInitialAdmin } from './users/bootstrap.js';
 
@@ -24,6 +25,7 @@ export async function serve(config: Config): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   ctx.mailQueue.start();
   ctx.mailQueue.kick();
+  const stopPruning = startEventPruning(ctx);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -36,6 +38,7 @@ export async function serve(config: Config): Promise<void> {
     }, 10_000);
     timer.unref();
     await app.close();
+    stopPruning();
     await closeContext(ctx);
     process.exit(0);
   };
