@@ -64,13 +64,14 @@ export async function startNode(
   };
 }
 
-/** A fresh Rapport (built `dist/`) on SQLite in a temporary directory. */
+/** A fresh Rapport (built `dist/` of `root`, this checkout by default) on SQLite in a temporary directory. */
 export async function startRapport(
   extraEnv: Record<string, string> = {},
+  root = ROOT,
 ): Promise<Proc & { adminPassword: string }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'rapport-bench-'));
   const adminPassword = 'bench-admin-password';
-  const proc = await startNode([path.join(ROOT, 'bin/rapport.js'), 'serve'], {
+  const proc = await startNode([path.join(root, 'bin/rapport.js'), 'serve'], {
     DATA_DIR: dataDir,
     RAPPORT_ADMIN_PASSWORD: adminPassword,
     LOG_LEVEL: 'warn',

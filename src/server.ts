@@ -2,6 +2,7 @@ import { ensureKeysForAllUsers } from './access-keys/access-key.service.js';
 import { startBanner } from './cli/banner.js';
 import type { Config } from './config.js';
 import { closeContext, createContext } from './context.js';
+import { startEventPruning } from './events/event-retention.js';
 import { buildApp } from './http/app.js';
 import { isReadableConsole } from './platform/logger.js';
 import { RAPPORT_VERSION } from './platform/version.js';
@@ -34,6 +35,7 @@ export async function serve(config: Config): Promise<void> {
   );
   ctx.mailQueue.start();
   ctx.mailQueue.kick();
+  const stopPruning = startEventPruning(ctx);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -46,6 +48,7 @@ export async function serve(config: Config): Promise<void> {
     }, 10_000);
     timer.unref();
     await app.close();
+    stopPruning();
     await closeContext(ctx);
     process.exit(0);
   };

@@ -1,16 +1,12 @@
-import type { Expression, SqlBool } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { Principal } from '../roles/permissions.js';
 import { toColumn } from './field-coerce.js';
 import type { ModuleRef } from './module-meta.js';
 import { withLineItems } from './quote-line-items.service.js';
 import { selectRecords } from './record.repository.js';
-import { scopeFor } from './record-access.js';
 import { compileFilter, type RecordFilter } from './record-filter.js';
-import type { ModuleView, PresentedRecord } from './record-presenter.js';
-import { presentRecords } from './record-presenter.js';
-import { countMatching, viewModule } from './record-read.service.js';
-import { scopeCondition } from './record-scope.js';
+import { type PresentedRecord, presentRecords } from './record-presenter.js';
+import { countMatching, viewModule, visibleWhere } from './record-read.service.js';
 import { afterCursor, decodeCursor, encodeCursor, orderExpressions, parseSort } from './record-sort.js';
 
 export const MAX_PAGE_SIZE = 200;
@@ -29,14 +25,6 @@ export interface RecordPage {
   nextCursor: string | null;
 }
 
-async function conditions(ctx: AppContext, view: ModuleView, filter?: RecordFilter) {
-  const where: Expression<SqlBool>[] = [];
-  const scope = scopeCondition(await scopeFor(ctx, view.principal, view.meta.name, 'view'));
-  if (scope) where.push(scope);
-  if (filter) where.push(compileFilter(view, filter));
-  return where;
-}
-
 /**
  * The records of a module the caller may see, filtered and sorted, one keyset page at a time. The cursor
  * carries the last row's sort values: sort keys are fields the viewer may use, so never a masked value.
@@ -49,7 +37,7 @@ export async function listRecords(
 ): Promise<RecordPage> {
   const view = await viewModule(ctx, p, module);
   const { meta } = view;
-  const where = await conditions(ctx, view, opts.filter);
+  const where = await visibleWhere(ctx, view, opts.filter ? [compileFilter(view, opts.filter)] : []);
   const keys = parseSort(view, opts.sort);
   const spec = keys.map((k) => (k.desc ? '-' : '') + k.field).join(',');
   const valueKeys = keys.filter((k) => k.field !== 'id');

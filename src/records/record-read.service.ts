@@ -82,7 +82,12 @@ export interface RecordQuery {
   lineItems?: boolean;
 }
 
-async function visibleWhere(ctx: AppContext, view: ModuleView, where: Expression<SqlBool>[] = []) {
+/** `where` narrowed to the records the viewer may see (their sharing scope as SQL). */
+export async function visibleWhere(
+  ctx: AppContext,
+  view: ModuleView,
+  where: Expression<SqlBool>[] = [],
+): Promise<Expression<SqlBool>[]> {
   const scope = scopeCondition(await scopeFor(ctx, view.principal, view.meta.name, 'view'));
   return scope ? [scope, ...where] : where;
 }

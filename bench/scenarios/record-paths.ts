@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { buildBaseline } from '../baseline-build.js';
+import { type LoadResult, load, ROOT, type Scenario, signIn, startNode, startRapport } from '../lib.js';
+
+const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+const DURATION = 8;
+
+async function json(url: string, init: RequestInit = {}) {
+  const res = await fetch(url, init);
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${await res.text()}`);
+  return res.json() as Promise<Record<string, unknown>>;
+}
+
+async function ws(url: string, params: Record<string, string>, post = false) {
+  const body = new URLSearchParams(params);
+  const r = (await json(
+    post ? `${url}/webservice.php` : `${url}/webservice.php?${body}`,
+    post ? { method: 'POST', body } : {},
+  )) as {
+    success: boolean;
+    result: Record<string, string>;
+  };
+  if (!r.success) throw new Error(`webservice ${params.operation} failed: ${JSON.stringify(r)}`);
+  return r.result;
+}
+
+/** The four record paths on one build: REST read and create, web-service retrieve and query. */
+async function measure(root: string): Promise<Record<string, LoadResult>> {
+  const rapport = await startRapport({}, root);
+  try {
+    const session = await signIn(rapport.url, 'admin', rapport.adminPassword);
+    const { accessKey } = (await json(`${rapport.url}/api/v1/users/me/access-key`, {
+      headers: { cookie: session.cookie },
+    })) as { accessKey: string };
+    const bearer = { authorization: `Bearer ${accessKey}` };
+    const { token } = await ws(rapport.url, { operation: 'getchallenge', username: 'admin' });
+    const { sessionName } = await ws(
+      rapport.url,
+      { operation: 'login', username: 'admin', accessKey: md5(token! + accessKey) },
+      true,
+    );
+    let id = 0;
+    for (let i = 0; i < 1000; i++) {
+      const rec = await json(`${rapport.url}/api/v1/records/Contacts`, {
+        method: 'POST',
+        headers: { ...bearer, 'content-type': 'application/json' },
+        body: JSON.stringify({ lastname: `Bench ${i}`, firstname: 'Ada', email: `c${i}@example.com` }),
+      });
+      if (i === 500) id = rec.id as number;
+    }
+    const api = `${rapport.url}/api/v1`;
+    const read = await load(`${api}/records/Contacts/${id}`, { headers: bearer, duration: DURATION });
+    const create = await load(`${api}/records/Contacts`, {
+      method: 'POST',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ lastname: 'Created', firstname: 'Bench', email: 'created@example.com' }),
+      duration: DURATION,
+    });
+    const q = (params: Record<string, string>) =>
+      `${rapport.url}/webservice.php?${new URLSearchParams({ sessionName: sessionName!, ...params })}`;
+    const retrieve = await load(q({ operation: 'retrieve', id: `12x${id}` }), { duration: DURATION });
+    const query = await load(q({ operation: 'query', query: 'SELECT * FROM Contacts LIMIT 10;' }), {
+      duration: DURATION,
+    });
+    return { read, create, retrieve, query };
+  } finally {
+    await rapport.stop();
+  }
+}
+
+const summary = (r: LoadResult) => ({
+  rps: r.requestsPerSecond,
+  p50: r.latencyMs.p50,
+  p99: r.latencyMs.p99,
+  non2xx: r.non2xx,
+});
+
+/**
+ * Issue 9's guard: the record read and write paths must not get slower. Measures REST record read and create
+ * (Bearer key, SQLite), web-service retrieve and query on this build and, with `BENCH_BASELINE_REF=<commit>`,
+ * on that commit too, alternating the two builds so machine noise hits both alike. Targets: reads within 5 %,
+ * writes within 15 % (history and events are new work on every write).
+ */
+export const recordPaths: Scenario = {
+  name: 'record-paths',
+  description:
+    'REST read/create and web-service retrieve/query, this build vs BENCH_BASELINE_REF, 50 connections',
+  async run() {
+    const hello = await startNode([path.join(ROOT, 'bench/scenarios/hello-world.mjs')], {});
+    const helloWorld = await load(`${hello.url}/hello`, { duration: DURATION }).finally(() => hello.stop());
+    const ref = process.env.BENCH_BASELINE_REF;
+    const baseline = ref ? buildBaseline(ref) : null;
+    try {
+      const runs: Array<{ build: string; result: Record<string, LoadResult> }> = [];
+      for (let round = 0; round < 2; round++) {
+        if (baseline) runs.push({ build: ref!, result: await measure(baseline.root) });
+        runs.push({ build: 'this', result: await measure(ROOT) });
+      }
+      const best = (build: string, path: string) =>
+        Math.max(...runs.filter((r) => r.build === build).map((r) => r.result[path]!.requestsPerSecond));
+      const paths = ['read', 'create', 'retrieve', 'query'];
+      const change = baseline
+        ? Object.fromEntries(paths.map((p) => [p, Number((best('this', p) / best(ref!, p)).toFixed(3))]))
+        : null;
+      const allowed: Record<string, number> = { read: 0.95, create: 0.85, retrieve: 0.95, query: 0.95 };
+      return {
+        helloWorld: summary(helloWorld),
+        baselineRef: ref ?? null,
+        runs: runs.map((r) => ({
+          build: r.build,
+          ...Object.fromEntries(paths.map((p) => [p, summary(r.result[p]!)])),
+        })),
+        thisVsBaseline: change,
+        targets: allowed,
+        verdict: change
+          ? Object.fromEntries(paths.map((p) => [p, change[p]! >= allowed[p]! ? 'PASS' : 'FAIL']))
+          : 'no baseline (set BENCH_BASELINE_REF)',
+      };
+    } finally {
+      baseline?.remove();
+    }
+  },
+};
