@@ -38,7 +38,7 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
     out += String(d);
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000; // tsx compiles on start: slow on a busy machine
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${out}`);
     try {
