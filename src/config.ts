@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { DatabaseTarget } from './db/database.js';
 
 /** Everything Rapport reads from the environment, parsed and validated once. Only this file reads process.env. */
 const envSchema = z.object({
@@ -16,6 +17,16 @@ const envSchema = z.object({
     .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)')
     .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
+  LOG_REQUESTS: z.enum(['true', 'false']).default('true'),
+  REQUEST_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(30),
+  HEADERS_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(10),
+  KEEP_ALIVE_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(72),
+  IDLE_SOCKET_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(120),
+  MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  DATABASE_CONNECT_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
+  DATABASE_STATEMENT_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(10080).default(120),
   SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(720).default(24),
   COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
@@ -46,10 +57,22 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
-  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+  database: DatabaseTarget;
   adminPassword: string | undefined;
   secretKeyHex: string | undefined;
   logLevel: Env['LOG_LEVEL'];
+  /** `pretty` on a terminal (auto), JSON lines otherwise */
+  logFormat: Env['LOG_FORMAT'];
+  /** one log line per request (errors are logged either way) */
+  logRequests: boolean;
+  /** slow or stuck clients: whole request, headers, idle keep-alive, idle socket; and a connection cap */
+  http: {
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    idleSocketTimeoutMs: number;
+    maxConnections: number;
+  };
   session: { idleMs: number; absoluteMs: number; cookieSecure: 'auto' | boolean };
   trustProxy: boolean;
   bodyLimit: number;
@@ -74,17 +97,40 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = result.data;
+  if (e.HEADERS_TIMEOUT_SECONDS > e.REQUEST_TIMEOUT_SECONDS)
+    throw new ConfigError(
+      'Invalid configuration:\n  HEADERS_TIMEOUT_SECONDS: must not be larger than REQUEST_TIMEOUT_SECONDS',
+    );
   const dataDir = path.resolve(e.DATA_DIR);
   return {
     port: e.PORT,
     host: e.HOST,
     dataDir,
     database: e.DATABASE_URL
-      ? { kind: 'postgres', url: e.DATABASE_URL }
-      : { kind: 'sqlite', file: path.join(dataDir, 'rapport.db') },
+      ? {
+          kind: 'postgres',
+          url: e.DATABASE_URL,
+          poolSize: e.DATABASE_POOL_SIZE,
+          connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_SECONDS * 1000,
+          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_SECONDS * 1000,
+        }
+      : {
+          kind: 'sqlite',
+          file: path.join(dataDir, 'rapport.db'),
+          busyTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_SECONDS * 1000,
+        },
     adminPassword: e.RAPPORT_ADMIN_PASSWORD,
     secretKeyHex: e.RAPPORT_SECRET_KEY,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    logRequests: e.LOG_REQUESTS === 'true',
+    http: {
+      requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
+      headersTimeoutMs: e.HEADERS_TIMEOUT_SECONDS * 1000,
+      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_SECONDS * 1000,
+      idleSocketTimeoutMs: e.IDLE_SOCKET_TIMEOUT_SECONDS * 1000,
+      maxConnections: e.MAX_CONNECTIONS,
+    },
     session: {
       idleMs: e.SESSION_IDLE_MINUTES * 60_000,
       absoluteMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000,

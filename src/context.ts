@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { accessKeysUserRemoval } from './access-keys/access-key.service.js';
 import { AuthCache } from './access-keys/auth-cache.js';
 import { KeyLimits } from './access-keys/key-limits.js';
@@ -6,7 +7,7 @@ import { KeyUsageRecorder } from './access-keys/key-usage.recorder.js';
 import { loadCommonPasswords } from './auth/common-passwords.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/password.js';
 import { authUserRemoval } from './auth/session.repository.js';
-import type { Config } from './config.js';
+import { type Config, ConfigError } from './config.js';
 import { type Db, openDatabase } from './db/database.js';
 import { type DialectMigration, migrateToLatest } from './db/migrate.js';
 import { EventBus } from './events/event-bus.js';
@@ -14,8 +15,9 @@ import { createMailQueue, type MailQueue } from './mail/mail-queue.js';
 import { mailUserRemoval } from './mail/mail-queue.repository.js';
 import { createOutboxMailer, createSmtpMailer, type Mailer } from './mail/mailer.js';
 import { type Clock, systemClock } from './platform/clock.js';
-import { createLogger, type Logger } from './platform/logger.js';
-import { createSecretBox, loadMasterKey, type SecretBox } from './platform/secrets.js';
+import { createConsoleLogger, type Logger } from './platform/logger.js';
+import { verifyMasterKey } from './platform/master-key-check.js';
+import { createSecretBox, loadMasterKey, MASTER_KEY_FILE, type SecretBox } from './platform/secrets.js';
 import { recordsUserRemoval } from './records/record-ownership.js';
 import { settingsUserRemoval } from './settings/settings.repository.js';
 import { setupChecklistUserRemoval } from './setup-checklist/setup-checklist.user-removal.js';
@@ -54,12 +56,28 @@ export interface ContextOverrides {
 }
 
 export async function createContext(config: Config, overrides: ContextOverrides = {}): Promise<AppContext> {
-  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const logger = overrides.logger ?? createConsoleLogger(config);
   if (config.database.kind === 'sqlite') fs.mkdirSync(config.dataDir, { recursive: true });
   const db = overrides.db ?? openDatabase(config.database);
+  db.onConnectionError((err) =>
+    logger.warn(`database connection lost: ${err.message} (the pool reconnects on demand)`),
+  );
   await migrateToLatest(db, overrides.migrations);
   const clock = overrides.clock ?? systemClock;
   const master = loadMasterKey(config.secretKeyHex, config.dataDir);
+  const secrets = createSecretBox(master.key);
+  if ((await verifyMasterKey(db, secrets, clock.now())) === 'mismatch') {
+    if (!overrides.db) await db.close();
+    if (master.source === 'generated') fs.rmSync(path.join(config.dataDir, MASTER_KEY_FILE));
+    throw new ConfigError(
+      master.source === 'env'
+        ? 'RAPPORT_SECRET_KEY is not the master key this database was set up with: secrets stored in it ' +
+            '(access keys) cannot be read. Set RAPPORT_SECRET_KEY to the key every other replica uses.'
+        : `RAPPORT_SECRET_KEY is not set and ${config.dataDir}/secret.key is not the master key this ` +
+            'database was set up with. Set RAPPORT_SECRET_KEY to the key the other replicas use, or ' +
+            'restore the secret.key that belongs to this database.',
+    );
+  }
   if (master.source === 'generated') {
     logger.info(
       { file: 'DATA_DIR/secret.key' },
@@ -83,7 +101,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     logger,
     clock,
     passwords: createPasswordHasher(config.fastPasswordHashing),
-    secrets: createSecretBox(master.key),
+    secrets,
     keyUsage,
     keyLimits: new KeyLimits(perMinute, maxFailuresPerIp, failureWindowMs),
     authCache: new AuthCache(clock, config.authCacheTtlMs),

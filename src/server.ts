@@ -1,20 +1,18 @@
 import { ensureKeysForAllUsers } from './access-keys/access-key.service.js';
+import { startBanner } from './cli/banner.js';
 import type { Config } from './config.js';
 import { closeContext, createContext } from './context.js';
 import { startEventPruning } from './events/event-retention.js';
 import { buildApp } from './http/app.js';
+import { isReadableConsole } from './platform/logger.js';
+import { RAPPORT_VERSION } from './platform/version.js';
 import { ensureInitialAdmin } from './users/bootstrap.js';
 
 /** Start Rapport: migrate, make sure an admin exists, listen, and shut down cleanly on SIGTERM/SIGINT. */
 export async function serve(config: Config): Promise<void> {
   const ctx = await createContext(config);
   const boot = await ensureInitialAdmin(ctx);
-  if (boot.generatedPassword) {
-    process.stdout.write(
-      `\n  Rapport created the administrator account.\n  username: admin\n  password: ${boot.generatedPassword}\n` +
-        '  This password is shown only once. Set RAPPORT_ADMIN_PASSWORD to choose it yourself.\n\n',
-    );
-  } else if (boot.created) {
+  if (boot.created && !boot.generatedPassword) {
     ctx.logger.info(
       'created the administrator account "admin" with the password from RAPPORT_ADMIN_PASSWORD',
     );
@@ -23,6 +21,18 @@ export async function serve(config: Config): Promise<void> {
   if (generated > 0) ctx.logger.info({ users: generated }, 'generated access keys for users who had none');
   const app = await buildApp(ctx);
   await app.listen({ port: config.port, host: config.host });
+  const address = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  ctx.logger.info(
+    { address, version: RAPPORT_VERSION },
+    `Rapport ${RAPPORT_VERSION} is listening on ${address}`,
+  );
+  process.stdout.write(
+    startBanner({
+      address,
+      readable: isReadableConsole(config.logFormat),
+      generatedPassword: boot.generatedPassword,
+    }),
+  );
   ctx.mailQueue.start();
   ctx.mailQueue.kick();
   const stopPruning = startEventPruning(ctx);

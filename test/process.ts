@@ -38,7 +38,7 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
     out += String(d);
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000; // tsx compiles on start: slow on a busy machine
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${out}`);
     try {
@@ -85,4 +85,26 @@ export async function login(url: string, username: string, password: string) {
   const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
   const body = (await res.json()) as { csrfToken?: string; user?: { id: number } };
   return { status: res.status, cookie, csrfToken: body.csrfToken ?? '', userId: body.user?.id };
+}
+
+/** Runs the rapport command without blocking this process's event loop (so other requests go on meanwhile). */
+export async function runCliAsync(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [...CLI, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => {
+    stdout += String(d);
+  });
+  child.stderr!.on('data', (d) => {
+    stderr += String(d);
+  });
+  const [status] = (await once(child, 'exit')) as [number | null];
+  return { status, stdout, stderr };
 }

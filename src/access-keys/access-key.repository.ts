@@ -32,6 +32,13 @@ export async function replaceKey(
   userId: number,
   key: { digest: string; ciphertext: string; hint: string; created_at: number },
 ): Promise<number> {
+  // Two regenerates at once must not both delete-then-insert (the second insert would hit the unique
+  // user_id): a no-op update takes the user row's lock first, so they run one after the other.
+  await trx
+    .updateTable('users')
+    .set((eb) => ({ api_access: eb.ref('api_access') }))
+    .where('id', '=', userId)
+    .execute();
   await trx.deleteFrom('access_keys').where('user_id', '=', userId).execute();
   const row = await trx
     .insertInto('access_keys')

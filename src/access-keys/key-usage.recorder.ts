@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { classifyDatabaseError } from '../db/db-errors.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
@@ -93,7 +94,10 @@ export class KeyUsageRecorder {
           .execute();
       });
     } catch (err) {
-      this.logger.warn({ err }, 'could not record access-key usage; will retry');
+      // a database outage is reported once by the request path and the pool; no stack every flush
+      if (classifyDatabaseError(err)?.kind === 'unavailable')
+        this.logger.warn(`could not record access-key usage (database unavailable); will retry`);
+      else this.logger.warn({ err }, 'could not record access-key usage; will retry');
       for (const [keyId, p] of batch) {
         const cur = this.pending.get(keyId);
         if (!cur) this.pending.set(keyId, p);

@@ -27,3 +27,6 @@ export function withId<T extends string>(dialect: DialectName, table: CreateTabl
         c.primaryKey().generatedByDefaultAsIdentity(),
       );
 }
+
+/** The largest value an `integer` column holds on PostgreSQL (ids, counts); SQLite's are wider. */
+export const INT_COLUMN_MAX = 2_147_483_647;

@@ -3,18 +3,30 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { markConnectFailure } from './db-errors.js';
 import type { Database } from './schema.js';
 import { RawRowStatement } from './sqlite-rows.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
 export type DatabaseTarget =
-  | { kind: 'sqlite'; file: string }
-  | { kind: 'postgres'; url: string; schema?: string; poolSize?: number };
+  | { kind: 'sqlite'; file: string; busyTimeoutMs?: number }
+  | {
+      kind: 'postgres';
+      url: string;
+      schema?: string;
+      poolSize?: number;
+      /** how long to wait for a connection (new or from a full pool) before answering 503 */
+      connectTimeoutMs?: number;
+      /** longest a statement may run (server side) or wait for an answer (client side) */
+      statementTimeoutMs?: number;
+    };
 
 export interface Db {
   kysely: Kysely<Database>;
   dialect: DialectName;
+  /** errors of idle connections (a restart, failover or network blip): reported here, never thrown */
+  onConnectionError(listener: (err: Error) => void): void;
   close(): Promise<void>;
 }
 
@@ -28,16 +40,25 @@ export function openDatabase(target: DatabaseTarget): Db {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 5000');
+    // a writer holding the lock longer than this makes the request a 503 DATABASE_UNAVAILABLE
+    sqlite.pragma(`busy_timeout = ${Math.round(target.busyTimeoutMs ?? 5000)}`);
     const kysely = new Kysely<Database>({
       dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
     });
-    return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+    return { kysely, dialect: 'sqlite', onConnectionError: () => {}, close: () => kysely.destroy() };
   }
+  const statementTimeout = Math.round(target.statementTimeoutMs ?? 30_000);
   const pool = new pg.Pool({
     connectionString: target.url,
     max: target.poolSize ?? 10,
-    options: target.schema ? `-c search_path=${target.schema}` : undefined,
+    connectionTimeoutMillis: Math.round(target.connectTimeoutMs ?? 5000),
+    // a server that stops answering (network cut, not a closed socket) must not hold requests forever
+    query_timeout: statementTimeout + 5000,
+    keepAlive: true,
+    options: [
+      `-c statement_timeout=${statementTimeout}`,
+      target.schema ? `-c search_path=${target.schema}` : '',
+    ].join(' '),
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === PG_INT8_OID
@@ -45,8 +66,27 @@ export function openDatabase(target: DatabaseTarget): Db {
           : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
     },
   });
+  // Without a listener, an idle connection that the server ends (restart, pg_terminate_backend, failover)
+  // is an unhandled 'error' event that kills the process. The pool drops that connection by itself.
+  const listeners: ((err: Error) => void)[] = [];
+  pool.on('error', (err) => {
+    for (const l of listeners) l(err);
+  });
+  // errors while connecting mean "unreachable", whatever SQLSTATE they carry (e.g. REVOKE CONNECT → 42501)
+  const connect = pool.connect.bind(pool);
+  pool.connect = ((callback?: Parameters<typeof pool.connect>[0]) =>
+    callback
+      ? connect(callback)
+      : connect().catch((err: unknown) => {
+          throw markConnectFailure(err);
+        })) as typeof pool.connect;
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+  return {
+    kysely,
+    dialect: 'postgres',
+    onConnectionError: (l) => listeners.push(l),
+    close: () => kysely.destroy(),
+  };
 }
 
 /**

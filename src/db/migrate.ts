@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003-records.js';
 import * as m0004 from './migrations/0004-webservices.js';
 import * as m0005 from './migrations/0005-user-admin.js';
 import * as m0006 from './migrations/0006-record-history-events.js';
+import * as m0008 from './migrations/0008-master-key-check.js';
 
 export interface DialectMigration {
   // biome-ignore lint/suspicious/noExplicitAny: migrations are typed against no schema
@@ -20,7 +21,15 @@ export const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0004-webservices': m0004,
   '0005-user-admin': m0005,
   '0006-record-history-events': m0006,
+  '0008-master-key-check': m0008,
 };
+
+/** Names of the migrations this build knows that the database has not applied (empty when current). */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const rows = await sql<{ name: string }>`select name from kysely_migration`.execute(db.kysely);
+  const applied = new Set(rows.rows.map((r) => r.name));
+  return Object.keys(MIGRATIONS).filter((name) => !applied.has(name));
+}
 
 class StaticProvider implements MigrationProvider {
   constructor(

@@ -4,6 +4,7 @@ import type { ImpersonationConsentTable } from '../auth/impersonation.table.js';
 import type { AuthFailureTable, SessionTable } from '../auth/session.table.js';
 import type { DomainEventTable } from '../events/event.table.js';
 import type { MailOutboxTable, MailQueueTable } from '../mail/mail.table.js';
+import type { MasterKeyCheckTable } from '../platform/master-key.table.js';
 import type {
   CrmEntityTable,
   CustomFieldTable,
@@ -25,6 +26,7 @@ import type { UserTokenTable } from '../users/user-token.table.js';
 import type { WsChallengeTable, WsSessionTable } from '../webservices/ws-session.table.js';
 
 export interface Database {
+  master_key_check: MasterKeyCheckTable;
   users: UserTable;
   roles: RoleTable;
   profiles: ProfileTable;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -17,13 +17,17 @@ import { authenticateRequest } from '../auth/authenticate.js';
 import { auditImpersonatedRequest } from '../auth/impersonation-audit.js';
 import { refuseSecretRoutesWhileImpersonating } from '../auth/impersonation-guard.js';
 import type { AppContext } from '../context.js';
+import { redactUrl } from '../platform/logger.js';
+import { RAPPORT_VERSION } from '../platform/version.js';
 import { recordRoutes } from '../records/record.routes.js';
 import { roleRoutes } from '../roles/role.routes.js';
 import { userRoutes } from '../users/user.routes.js';
 import { userAdminRoutes } from '../users/user-admin.routes.js';
 import { wsOperations } from '../webservices/ops/index.js';
 import { webserviceRoutes } from '../webservices/webservice.routes.js';
+import { installEdgeInputChecks } from './edge-input.js';
 import { installErrorHandling } from './error-handler.js';
+import { healthRoutes } from './health.js';
 import type { RegisteredRoute } from './types.js';
 import { webUiRoutes } from './web-ui.js';
 
@@ -36,7 +40,20 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     trustProxy: ctx.config.trustProxy,
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
+    // one line per request, written below (Fastify's own logging writes two)
+    logController: new LogController({ disableRequestLogging: true }),
+    // slow or stuck clients (issue 14, finding 5): whole request, headers, idle keep-alive, idle socket
+    requestTimeout: ctx.config.http.requestTimeoutMs,
+    keepAliveTimeout: ctx.config.http.keepAliveTimeoutMs,
+    connectionTimeout: ctx.config.http.idleSocketTimeoutMs,
+    http: {
+      headersTimeout: ctx.config.http.headersTimeoutMs,
+      // how often Node looks for requests past their timeouts (default 30 s would let them overstay)
+      connectionsCheckingInterval: Math.min(1000, ctx.config.http.headersTimeoutMs),
+    },
   }).withTypeProvider<ZodTypeProvider>();
+  // beyond this many open sockets new connections are closed at once, before they can use a descriptor
+  app.server.maxConnections = ctx.config.http.maxConnections;
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -56,19 +73,29 @@ export async function buildApp(ctx: AppContext): Promise<App> {
 
   await app.register(fastifyCookie);
   installErrorHandling(app);
+  installEdgeInputChecks(app);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
     await authenticateRequest(ctx, req);
     await refuseSecretRoutesWhileImpersonating(req);
   });
   app.addHook('onSend', auditImpersonatedRequest(ctx));
+  if (ctx.config.logRequests) {
+    app.addHook('onResponse', async (req, reply) => {
+      const ms = Math.round(reply.elapsedTime);
+      req.log.info(
+        { req, res: { statusCode: reply.statusCode }, responseTime: ms },
+        `${req.method} ${redactUrl(req.url)} ${reply.statusCode} ${ms} ms`,
+      );
+    });
+  }
 
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
       info: {
         title: 'Rapport API',
-        version: '1',
+        version: RAPPORT_VERSION,
         description:
           'Rapport CRM REST API. Authenticate with a session cookie (browser), `Authorization: Bearer <accessKey>`, ' +
           'or HTTP Basic `username:accessKey`. Errors are `{"error":{"code","message","requestId"}}`.',
@@ -86,9 +113,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
 
-  app.get('/healthz', { config: { access: 'public' }, schema: { hide: true } }, async () => ({
-    status: 'ok',
-  }));
+  await healthRoutes(app, ctx);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { classifyDatabaseError, DATABASE_RETRY_AFTER_SECONDS } from '../db/db-errors.js';
 import { AppError, type ErrorBody, httpError } from './errors.js';
 
 /** Fastify's own client-error codes, mapped onto ours so every 4xx has the same body shape. */
@@ -13,8 +14,30 @@ const FASTIFY_CODES: Record<string, () => AppError> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => httpError('BAD_REQUEST', 'The Content-Length header is wrong.'),
 };
 
+/** A driver error as the client sees it: 400 for a value the database refused, 409 for a race, 503 when away. */
+export function databaseAppError(err: unknown): AppError | null {
+  const failure = classifyDatabaseError(err);
+  if (!failure) return null;
+  switch (failure.kind) {
+    case 'bad-input':
+      return httpError('VALIDATION_FAILED', failure.message, { cause: err });
+    case 'conflict':
+      return httpError('CONFLICT', failure.message, {
+        cause: err,
+        ...(failure.column ? { details: { field: failure.column } } : {}),
+      });
+    case 'unavailable':
+      return httpError('DATABASE_UNAVAILABLE', failure.message, {
+        cause: err,
+        headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
+      });
+  }
+}
+
 export function toAppError(err: FastifyError | AppError | Error): AppError | null {
   if (err instanceof AppError) return err;
+  const fromDatabase = databaseAppError(err);
+  if (fromDatabase) return fromDatabase;
   const fe = err as FastifyError;
   if (hasZodFastifySchemaValidationErrors(fe) || Array.isArray(fe.validation)) {
     const issues = (fe.validation ?? []).map((v) => {
@@ -54,7 +77,9 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const appError = toAppError(err);
     if (appError) {
-      if (appError.status >= 500) req.log.error({ err }, 'request failed');
+      if (appError.code === 'DATABASE_UNAVAILABLE')
+        req.log.warn({ code: (err as { code?: unknown }).code }, `database unavailable: ${err.message}`);
+      else if (appError.status >= 500) req.log.error({ err }, 'request failed');
       return sendError(reply, req, appError);
     }
     req.log.error({ err }, 'unhandled error');

@@ -57,6 +57,7 @@ export const httpError = errorTable({
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
+  DATABASE_UNAVAILABLE: 503,
 });
 
 export interface ErrorBody {

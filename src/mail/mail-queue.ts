@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import { classifyDatabaseError } from '../db/db-errors.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import { claimDueMail, markMailFailed, markMailSent } from './mail-queue.repository.js';
@@ -23,6 +24,9 @@ export function createMailQueue(deps: { db: Db; mailer: Mailer; clock: Clock; lo
   const { db, mailer, clock, logger } = deps;
   let chain: Promise<number> = Promise.resolve(0);
   let timer: NodeJS.Timeout | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let failures = 0;
+  let stopped = false;
 
   async function drainAll(): Promise<number> {
     let sent = 0;
@@ -73,12 +77,38 @@ export function createMailQueue(deps: { db: Db; mailer: Mailer; clock: Clock; lo
     return !!u && u.deleted_at === null && u.email_verified_at !== null && u.email === from;
   }
 
+  /**
+   * While the database is away, draining fails: log it once, retry with a growing delay (1 s … 60 s) on
+   * top of the regular poll, and say when sending resumes. Mail waits in its table meanwhile.
+   */
   function run(): Promise<number> {
-    chain = chain.then(drainAll).catch((err) => {
-      logger.error({ err }, 'mail queue drain failed');
-      return 0;
-    });
+    chain = chain.then(drainAll).then(
+      (sent) => {
+        if (failures > 0) logger.info({ afterFailures: failures }, 'mail queue resumed');
+        failures = 0;
+        return sent;
+      },
+      (err) => {
+        failures++;
+        const unavailable = classifyDatabaseError(err)?.kind === 'unavailable';
+        if (!unavailable) logger.error({ err }, 'mail queue drain failed');
+        else if (failures === 1)
+          logger.warn(`mail queue paused: the database is unavailable (${(err as Error).message})`);
+        scheduleRetry();
+        return 0;
+      },
+    );
     return chain;
+  }
+
+  function scheduleRetry(): void {
+    if (stopped || retryTimer) return;
+    const delay = Math.min(60_000, 1000 * 2 ** Math.min(failures - 1, 6));
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void run();
+    }, delay);
+    retryTimer.unref();
   }
 
   return {
@@ -89,7 +119,9 @@ export function createMailQueue(deps: { db: Db; mailer: Mailer; clock: Clock; lo
       timer.unref();
     },
     stop: async () => {
+      stopped = true;
       if (timer) clearInterval(timer);
+      if (retryTimer) clearTimeout(retryTimer);
       await chain;
       await mailer.close();
     },

@@ -1,4 +1,5 @@
 import { type Logger, pino } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -44,4 +45,36 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     },
     destination,
   );
+}
+
+/**
+ * The server's logger: readable, coloured single lines on a terminal (or with LOG_FORMAT=pretty), JSON
+ * lines otherwise (or with LOG_FORMAT=json) for log collectors. Redaction is the same either way.
+ */
+export function createConsoleLogger(
+  opts: { logLevel: string; logFormat: 'auto' | 'pretty' | 'json' },
+  out: NodeJS.WriteStream = process.stdout,
+): Logger {
+  // JSON: pino's own fast writer to stdout (or the given stream)
+  if (!isReadableConsole(opts.logFormat, out))
+    return createLogger(opts.logLevel, out === process.stdout ? undefined : out);
+  return createLogger(
+    opts.logLevel,
+    pretty({
+      destination: out,
+      colorize: out.isTTY === true,
+      singleLine: true,
+      translateTime: 'HH:MM:ss',
+      ignore: 'pid,hostname,reqId,req,res,responseTime',
+      sync: true,
+    }),
+  );
+}
+
+/** Whether the console shows a human (pretty) or a machine (JSON): decides how loud start-up banners are. */
+export function isReadableConsole(
+  logFormat: 'auto' | 'pretty' | 'json',
+  out: NodeJS.WriteStream = process.stdout,
+): boolean {
+  return logFormat === 'pretty' || (logFormat === 'auto' && out.isTTY === true);
 }

@@ -1,3 +1,4 @@
+import { INT_COLUMN_MAX } from '../db/columns.js';
 import type { FieldDef } from './field.types.js';
 
 /** A field value in the domain: strings, numbers (datetime = epoch ms, reference/owner = id), booleans, lists. */
@@ -61,7 +62,8 @@ function coerceId(raw: unknown): Coerced {
       : typeof raw === 'string' && /^\d{1,15}$/.test(raw.trim())
         ? Number(raw)
         : NaN;
-  if (!Number.isSafeInteger(n) || n <= 0) return bad('must be a record id (a positive whole number)');
+  if (!Number.isSafeInteger(n) || n <= 0 || n > INT_COLUMN_MAX)
+    return bad('must be a record id (a positive whole number)');
   return ok(n);
 }
 

@@ -1,6 +1,8 @@
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
+import { classifyDatabaseError, DATABASE_RETRY_AFTER_SECONDS } from '../db/db-errors.js';
+import { AppError } from '../http/errors.js';
 import { WS_MESSAGES, WsError } from './ws-errors.js';
 import { errorBody, successBody } from './ws-json.js';
 import type { WsCaller, WsDeps, WsOperation } from './ws-operation.js';
@@ -35,6 +37,8 @@ export async function webserviceRoutes(
     // Vtiger reads POST parameters from $_POST only: any other body (JSON, multipart…) carries none.
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, null));
     scope.setErrorHandler((err: FastifyError, req, reply) => {
+      const known = knownFailure(reply, err);
+      if (known) return known;
       const status = typeof err.statusCode === 'number' && err.statusCode < 500 ? err.statusCode : 200;
       if (status === 200) req.log.error({ err }, 'webservice request failed');
       const message = status === 413 ? 'The request body is too large' : WS_MESSAGES.INTERNAL;
@@ -49,6 +53,11 @@ export async function webserviceRoutes(
       } catch (thrown) {
         const err = toWsError(thrown);
         if (err instanceof WsError) return send(reply, errorBody(err.code, err.message));
+        const known = knownFailure(reply, err);
+        if (known) {
+          if (reply.statusCode === 503) req.log.warn(`database unavailable: ${(err as Error).message}`);
+          return known;
+        }
         req.log.error({ err }, 'webservice operation failed');
         return send(reply, errorBody('INTERNAL_SERVER_ERROR', WS_MESSAGES.INTERNAL));
       }
@@ -57,6 +66,21 @@ export async function webserviceRoutes(
     scope.get('/webservice.php', opts, handler);
     scope.post('/webservice.php', opts, handler);
   });
+}
+
+/**
+ * Failures every channel shares, in the envelope: a refused value (edge checks or the driver), a race lost
+ * to another request, and a database that is away (HTTP 503 with Retry-After, so proxies and clients wait).
+ */
+function knownFailure(reply: FastifyReply, err: unknown): FastifyReply | null {
+  if (err instanceof AppError && err.status === 400)
+    return send(reply, errorBody('INVALID_REQUEST', err.message));
+  const failure = classifyDatabaseError(err);
+  if (!failure) return null;
+  if (failure.kind === 'bad-input') return send(reply, errorBody('INVALID_REQUEST', failure.message));
+  if (failure.kind === 'conflict') return send(reply, errorBody('FAILED_TO_UPDATE', failure.message));
+  reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+  return send(reply, errorBody('DATABASE_UNAVAILABLE', failure.message), 503);
 }
 
 async function dispatch(

@@ -46,7 +46,8 @@ export type WsErrorCode =
   | 'FAILED_TO_CREATE_RELATION'
   | 'FAILED_TO_UPDATE'
   | 'INVALID_REQUEST'
-  | 'TOO_MANY_ATTEMPTS';
+  | 'TOO_MANY_ATTEMPTS'
+  | 'DATABASE_UNAVAILABLE';
 
 export class WsError extends Error {
   constructor(

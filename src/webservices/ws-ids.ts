@@ -1,3 +1,4 @@
+import { INT_COLUMN_MAX } from '../db/columns.js';
 import type { ModuleDef } from '../records/field.types.js';
 import { STANDARD_MODULES } from '../records/modules/index.js';
 import { USERS_WS_PREFIX } from './ws-deps.js';
@@ -18,7 +19,8 @@ export function parseWsId(raw: unknown): WsId | null {
   if (!m) return null;
   const prefix = Number(m[1]);
   const id = Number(m[2]);
-  return Number.isSafeInteger(id) && id > 0 ? { prefix, id } : null;
+  // an id no id column can hold resolves to no record, on either database
+  return id > 0 && id <= INT_COLUMN_MAX ? { prefix, id } : null;
 }
 
 export function formatWsId(prefix: number, id: number): string {

@@ -1,3 +1,4 @@
+import { findHostileInput } from '../http/edge-input.js';
 import { WsError } from './ws-errors.js';
 
 type Raw = Record<string, unknown>;
@@ -47,10 +48,15 @@ export class WsParams {
     if (raw === undefined || raw.trim() === '') {
       throw new WsError('INVALID_REQUEST', `${name} is missing`);
     }
+    let value: unknown;
     try {
-      return JSON.parse(raw);
+      value = JSON.parse(raw);
     } catch {
       throw new WsError('INVALID_REQUEST', `${name} is not valid JSON`);
     }
+    // the edge saw the JSON text; an escaped NUL or an oversized id only shows once it is decoded
+    const hostile = findHostileInput(value, name);
+    if (hostile) throw new WsError('INVALID_REQUEST', `${hostile.field} ${hostile.problem}`);
+    return value;
   }
 }

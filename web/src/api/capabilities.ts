@@ -4,20 +4,27 @@
  */
 export interface Capabilities {
   has(method: string, path: string): boolean;
+  /** the server's version (package.json, via the OpenAPI `info.version`), for About */
+  version: string | null;
 }
 
 export async function loadCapabilities(): Promise<Capabilities> {
   const ops = new Set<string>();
+  let version: string | null = null;
   try {
     const res = await fetch('/api/openapi.json', { headers: { accept: 'application/json' } });
-    const doc = (await res.json()) as { paths?: Record<string, Record<string, unknown>> };
+    const doc = (await res.json()) as {
+      info?: { version?: string };
+      paths?: Record<string, Record<string, unknown>>;
+    };
+    version = doc.info?.version ?? null;
     for (const [path, methods] of Object.entries(doc.paths ?? {})) {
       for (const method of Object.keys(methods)) ops.add(`${method.toUpperCase()} ${path}`);
     }
   } catch {
     // Without the document the UI still works; it just offers only what every server has.
   }
-  return { has: (method, path) => ops.has(`${method.toUpperCase()} /api/v1${path}`) };
+  return { has: (method, path) => ops.has(`${method.toUpperCase()} /api/v1${path}`), version };
 }
 
 /** Names for the optional features the screens check for. */
