@@ -8,6 +8,7 @@ import type { MasterKeyCheckTable } from '../platform/master-key.table.js';
 import type {
   CrmEntityTable,
   CustomFieldTable,
+  LeadConversionTable,
   QuoteLineItemTable,
   RecordSequenceTable,
 } from '../records/record.table.js';
@@ -52,4 +53,5 @@ export interface Database {
   setup_checklist: SetupChecklistTable;
   record_changes: RecordChangeTable;
   domain_events: DomainEventTable;
+  lead_conversions: LeadConversionTable;
 }

@@ -51,3 +51,13 @@ export interface QuoteLineItemTable {
   /** quantity × listprice minus the line discount */
   net_price: number;
 }
+
+/** Which organization, contact and deal a converted lead became (one row per lead). */
+export interface LeadConversionTable {
+  lead_id: number;
+  account_id: number | null;
+  contact_id: number | null;
+  potential_id: number | null;
+  converted_by: number | null;
+  converted_at: number;
+}
