@@ -11,6 +11,7 @@ import type {
   LeadConversionTable,
   QuoteLineItemTable,
   RecordSequenceTable,
+  SearchTermTable,
 } from '../records/record.table.js';
 import type { RecordChangeTable } from '../records/record-history.table.js';
 import type {
@@ -54,4 +55,5 @@ export interface Database {
   record_changes: RecordChangeTable;
   domain_events: DomainEventTable;
   lead_conversions: LeadConversionTable;
+  search_terms: SearchTermTable;
 }

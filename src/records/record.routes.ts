@@ -6,6 +6,7 @@ import { leadConversionRoutes } from './routes/lead-conversion.routes.js';
 import { listRecordRoutes } from './routes/list-records.js';
 import { recordHistoryRoutes } from './routes/record-history.js';
 import { recordItemRoutes } from './routes/record-item.routes.js';
+import { searchRoutes } from './routes/search.routes.js';
 
 export async function recordRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await describeModuleRoutes(app, ctx);
@@ -13,5 +14,6 @@ export async function recordRoutes(app: FastifyInstance, ctx: AppContext): Promi
   await recordItemRoutes(app, ctx);
   await recordHistoryRoutes(app, ctx);
   await leadConversionRoutes(app, ctx);
+  await searchRoutes(app, ctx);
   await customFieldRoutes(app, ctx);
 }

@@ -61,3 +61,11 @@ export interface LeadConversionTable {
   converted_by: number | null;
   converted_at: number;
 }
+
+/** One searchable word of a record (the global-search index, `record-search-index.ts`). */
+export interface SearchTermTable {
+  record_id: number;
+  module: string;
+  field: string;
+  term: string;
+}
