@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { actorFromRequest, recordAudit } from '../audit/audit.repository.js';
-import { authChangingTransaction } from '../auth/auth-change.js';
+import { actorFromRequest } from '../audit/audit.repository.js';
 import { PASSWORD_MAX_LENGTH } from '../auth/password-policy.js';
 import { deleteUserSessions } from '../auth/session.repository.js';
 import type { AppContext } from '../context.js';
+import { withUnitOfWork } from '../db/unit-of-work.js';
 import { queueVerificationMail } from './email-verification.service.js';
 import { selfOrAdmin } from './self-or-admin.js';
 import { userError } from './user.errors.js';
@@ -129,10 +129,10 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
       },
     },
     async (req, reply) => {
-      const user = await db
-        .transaction()
-        .execute((trx) => createUser(ctx, trx, req.body, actorFromRequest(req)));
-      ctx.mailQueue.kick();
+      const user = await withUnitOfWork(ctx, actorFromRequest(req), (uow) => {
+        uow.sendsMail();
+        return createUser(ctx, uow.trx, req.body, uow.actor);
+      });
       return reply.code(201).send(userView(user));
     },
   );
@@ -194,39 +194,33 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
       ) {
         throw userError('ROLE_NOT_FOUND', `There is no role ${patch.roleId}.`);
       }
-      await authChangingTransaction(ctx, async (trx) => {
+      await withUnitOfWork(ctx, actorFromRequest(req), async (uow) => {
+        const { trx } = uow;
+        uow.invalidatesAuth();
         await updateUserRow(trx, target.id, {
           ...toRowPatch(patch),
           ...(emailChanged ? { email_verified_at: null } : {}),
-          updated_at: ctx.clock.now(),
+          updated_at: uow.now,
         });
-        if (emailChanged) await queueVerificationMail(ctx, trx, { ...target, email: patch.email! });
+        if (emailChanged) {
+          await queueVerificationMail(ctx, trx, { ...target, email: patch.email! });
+          uow.sendsMail();
+        }
         if (renamed) {
-          await recordAudit(
-            trx,
-            actorFromRequest(req),
-            {
-              action: 'user.username_changed',
-              target: { type: 'user', id: target.id },
-              details: { from: target.username, to: patch.username },
-            },
-            ctx.clock.now(),
-          );
+          await uow.audit({
+            action: 'user.username_changed',
+            target: { type: 'user', id: target.id },
+            details: { from: target.username, to: patch.username },
+          });
         }
         const deactivated = patch.status === 'Inactive' && target.status === 'Active';
         if (deactivated) await deleteUserSessions(trx, target.id);
-        await recordAudit(
-          trx,
-          actorFromRequest(req),
-          {
-            action: 'user.updated',
-            target: { type: 'user', id: target.id },
-            details: { changes: diff(target, patch), sessionsEnded: deactivated },
-          },
-          ctx.clock.now(),
-        );
+        await uow.audit({
+          action: 'user.updated',
+          target: { type: 'user', id: target.id },
+          details: { changes: diff(target, patch), sessionsEnded: deactivated },
+        });
       });
-      if (emailChanged) ctx.mailQueue.kick();
       const warnings: string[] = [];
       if (renamed)
         warnings.push(
