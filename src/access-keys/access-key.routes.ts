@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorFromRequest, recordAudit } from '../audit/audit.repository.js';
-import { authChangingTransaction } from '../auth/auth-change.js';
 import type { AppContext } from '../context.js';
+import { withUnitOfWork } from '../db/unit-of-work.js';
 import { selfOrAdmin } from '../users/self-or-admin.js';
 import type { User } from '../users/user.model.js';
 import { findUserById } from '../users/user.repository.js';
@@ -53,11 +53,14 @@ export async function accessKeyRoutes(app: FastifyInstance, ctx: AppContext): Pr
     return user;
   }
 
-  async function view(user: User) {
+  async function view(req: FastifyRequest, user: User) {
     let key = await loadKeyForUser(ctx, user.id);
     if (!key && user.apiAccess) {
       // found without a key (never blank): generate one now
-      await authChangingTransaction(ctx, (trx) => issueKey(ctx, trx, user.id));
+      await withUnitOfWork(ctx, actorFromRequest(req), (uow) => {
+        uow.invalidatesAuth();
+        return issueKey(ctx, uow.trx, user.id);
+      });
       key = await loadKeyForUser(ctx, user.id);
     }
     const apiAccess = key?.apiAccess ?? user.apiAccess;
@@ -93,7 +96,7 @@ export async function accessKeyRoutes(app: FastifyInstance, ctx: AppContext): Pr
     },
     async (req) => {
       const user = await keyOwner(req, req.params.id);
-      const shown = await view(user);
+      const shown = await view(req, user);
       if (req.query.reveal === 'false') return { ...shown, accessKey: null };
       await recordAudit(
         db,
@@ -123,16 +126,16 @@ export async function accessKeyRoutes(app: FastifyInstance, ctx: AppContext): Pr
     },
     async (req) => {
       const user = await keyOwner(req, req.params.id);
-      await authChangingTransaction(ctx, async (trx) => {
-        const { keyId } = await issueKey(ctx, trx, user.id);
-        await recordAudit(
-          trx,
-          actorFromRequest(req),
-          { action: 'access_key.regenerated', target: { type: 'user', id: user.id }, details: { keyId } },
-          ctx.clock.now(),
-        );
+      await withUnitOfWork(ctx, actorFromRequest(req), async (uow) => {
+        uow.invalidatesAuth();
+        const { keyId } = await issueKey(ctx, uow.trx, user.id);
+        await uow.audit({
+          action: 'access_key.regenerated',
+          target: { type: 'user', id: user.id },
+          details: { keyId },
+        });
       });
-      return { ...(await view(user)), reminder: REGENERATE_REMINDER };
+      return { ...(await view(req, user)), reminder: REGENERATE_REMINDER };
     },
   );
 
@@ -149,15 +152,15 @@ export async function accessKeyRoutes(app: FastifyInstance, ctx: AppContext): Pr
     },
     async (req, reply) => {
       const user = await keyOwner(req, req.params.id);
-      await authChangingTransaction(ctx, async (trx) => {
-        const hadKey = await deleteKeyOfUser(trx, user.id);
-        await setApiAccess(trx, user.id, false, ctx.clock.now());
-        await recordAudit(
-          trx,
-          actorFromRequest(req),
-          { action: 'access_key.cleared', target: { type: 'user', id: user.id }, details: { hadKey } },
-          ctx.clock.now(),
-        );
+      await withUnitOfWork(ctx, actorFromRequest(req), async (uow) => {
+        uow.invalidatesAuth();
+        const hadKey = await deleteKeyOfUser(uow.trx, user.id);
+        await setApiAccess(uow.trx, user.id, false, uow.now);
+        await uow.audit({
+          action: 'access_key.cleared',
+          target: { type: 'user', id: user.id },
+          details: { hadKey },
+        });
       });
       return reply.code(204).send(null);
     },
@@ -180,19 +183,15 @@ export async function accessKeyRoutes(app: FastifyInstance, ctx: AppContext): Pr
     async (req) => {
       const user = await keyOwner(req, req.params.id);
       const { enabled } = req.body;
-      await authChangingTransaction(ctx, async (trx) => {
-        await setApiAccess(trx, user.id, enabled, ctx.clock.now());
-        await recordAudit(
-          trx,
-          actorFromRequest(req),
-          {
-            action: enabled ? 'api_access.enabled' : 'api_access.disabled',
-            target: { type: 'user', id: user.id },
-          },
-          ctx.clock.now(),
-        );
+      await withUnitOfWork(ctx, actorFromRequest(req), async (uow) => {
+        uow.invalidatesAuth();
+        await setApiAccess(uow.trx, user.id, enabled, uow.now);
+        await uow.audit({
+          action: enabled ? 'api_access.enabled' : 'api_access.disabled',
+          target: { type: 'user', id: user.id },
+        });
       });
-      return view({ ...user, apiAccess: enabled });
+      return view(req, { ...user, apiAccess: enabled });
     },
   );
 

@@ -1,10 +1,9 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CLI_ACTOR, recordAudit } from '../audit/audit.repository.js';
+import { CLI_ACTOR } from '../audit/audit.repository.js';
 import { loadCommonPasswords } from '../auth/common-passwords.js';
 import { passwordProblem } from '../auth/password-policy.js';
-import { deleteUserSessions } from '../auth/session.repository.js';
 import { ConfigError, parseConfig } from '../config.js';
 import { type AppContext, closeContext, createContext } from '../context.js';
 import { BackupError, backupSqlite, inspectBackup, restoreSqlite } from '../db/backup.js';
@@ -15,8 +14,8 @@ import { masterKeyCheckValue } from '../platform/master-key-check.js';
 import { createSecretBox, MASTER_KEY_FILE } from '../platform/secrets.js';
 import { RAPPORT_VERSION } from '../platform/version.js';
 import { serve } from '../server.js';
-import { findUserByUsername } from '../users/user.repository.js';
 import { createUser } from '../users/user.service.js';
+import { NoSuchUserError, resetPasswordFromCli } from './reset-password.js';
 
 const USAGE = `Usage: rapport <command>
 
@@ -104,30 +103,12 @@ async function main(argv: string[]): Promise<number> {
       return withContext(config, async (ctx) => {
         const username = rest[0];
         if (!username) throw new UsageError('reset-password needs a username');
-        const user = await findUserByUsername(ctx.db.kysely, username);
-        if (!user || user.deletedAt !== null) throw new UsageError(`There is no user "${username}".`);
-        const { password, generated } = choosePassword(values['password-stdin']);
-        const hash = await ctx.passwords.hash(password);
-        await ctx.db.kysely.transaction().execute(async (trx) => {
-          await trx
-            .updateTable('users')
-            .set({ password_hash: hash, updated_at: ctx.clock.now() })
-            .where('id', '=', user.id)
-            .execute();
-          const ended = await deleteUserSessions(trx, user.id);
-          await recordAudit(
-            trx,
-            CLI_ACTOR,
-            {
-              action: 'user.password_reset',
-              target: { type: 'user', id: user.id },
-              details: { sessionsEnded: ended },
-            },
-            ctx.clock.now(),
-          );
+        const piped = values['password-stdin'] ? readPasswordFromStdin() : undefined;
+        const done = await resetPasswordFromCli(ctx, username, piped).catch((err: unknown) => {
+          throw err instanceof NoSuchUserError ? new UsageError(err.message) : err;
         });
-        process.stdout.write(`Password of ${user.username} changed; their sessions have ended.\n`);
-        if (generated) process.stdout.write(`New password (shown once): ${password}\n`);
+        process.stdout.write(`Password of ${done.username} changed; their sessions have ended.\n`);
+        if (done.generated) process.stdout.write(`New password (shown once): ${done.password}\n`);
       });
     default:
       throw new UsageError(`Unknown command "${command}".`);
@@ -181,9 +162,13 @@ async function restore(config: Config, file: string | undefined): Promise<number
   return 0;
 }
 
+function readPasswordFromStdin(): string {
+  return readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+}
+
 function choosePassword(fromStdin: boolean | undefined): { password: string; generated: boolean } {
   if (!fromStdin) return { password: randomToken(18), generated: true };
-  const password = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+  const password = readPasswordFromStdin();
   const problem = passwordProblem(password, { commonPasswords: loadCommonPasswords() });
   if (problem) throw new UsageError(problem);
   return { password, generated: false };

@@ -119,4 +119,30 @@ describeEachDialect('unit of work', (h) => {
     expect(cleared).toBe(1);
     expect(await auditCount('test.hook_failed')).toBe(1);
   });
+
+  it('kicks the mail queue once, only after a commit, and not at all after a rollback', async () => {
+    const seen: string[] = [];
+    const kick = h.ctx.mailQueue.kick;
+    h.ctx.mailQueue.kick = () => {
+      seen.push('kick');
+    };
+    try {
+      await withUnitOfWork(h.ctx, CLI_ACTOR, async (uow) => {
+        uow.sendsMail();
+        uow.sendsMail();
+        await uow.audit({ action: 'test.mail_sent' });
+        seen.push('in transaction');
+      });
+      expect(seen).toEqual(['in transaction', 'kick']);
+      await expect(
+        withUnitOfWork(h.ctx, CLI_ACTOR, async (uow) => {
+          uow.sendsMail();
+          throw new Error('the change fails');
+        }),
+      ).rejects.toThrow('the change fails');
+      expect(seen).toEqual(['in transaction', 'kick']);
+    } finally {
+      h.ctx.mailQueue.kick = kick;
+    }
+  });
 });

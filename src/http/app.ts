@@ -16,13 +16,21 @@ import { authRoutes } from '../auth/auth.routes.js';
 import { authenticateRequest } from '../auth/authenticate.js';
 import { auditImpersonatedRequest } from '../auth/impersonation-audit.js';
 import { refuseSecretRoutesWhileImpersonating } from '../auth/impersonation-guard.js';
+import { accountRecoveryRoutes } from '../auth/routes/account-recovery.routes.js';
+import { impersonationRoutes } from '../auth/routes/impersonation.routes.js';
+import { impersonationConsentRoutes } from '../auth/routes/impersonation-consent.routes.js';
 import type { AppContext } from '../context.js';
+import { mailRoutes } from '../mail/mail.routes.js';
 import { redactUrl } from '../platform/logger.js';
 import { RAPPORT_VERSION } from '../platform/version.js';
 import { recordRoutes } from '../records/record.routes.js';
 import { roleRoutes } from '../roles/role.routes.js';
+import { settingsRoutes } from '../settings/settings.routes.js';
+import { setupChecklistRoutes } from '../setup-checklist/setup-checklist.routes.js';
+import { changePasswordRoutes } from '../users/routes/change-password.js';
+import { deleteUserRoutes } from '../users/routes/delete-user.js';
+import { emailVerificationRoutes } from '../users/routes/email-verification.js';
 import { userRoutes } from '../users/user.routes.js';
-import { userAdminRoutes } from '../users/user-admin.routes.js';
 import { wsOperations } from '../webservices/ops/index.js';
 import { webserviceRoutes } from '../webservices/webservice.routes.js';
 import { installEdgeInputChecks } from './edge-input.js';
@@ -118,15 +126,24 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     app.swagger(),
   );
 
+  // every feature's routes, in one place (each feature registers only its own)
   await app.register(
     async (api) => {
-      await authRoutes(api, ctx);
-      await userRoutes(api, ctx);
-      await roleRoutes(api, ctx);
-      await auditRoutes(api, ctx);
-      await recordRoutes(api, ctx);
-      await accessKeyRoutes(api, ctx);
-      await userAdminRoutes(api, ctx);
+      await authRoutes(api, ctx); // auth: sign-in, sessions, /me
+      await userRoutes(api, ctx); // users: list, create, read, change
+      await roleRoutes(api, ctx); // roles: roles, profiles, sharing defaults
+      await auditRoutes(api, ctx); // audit: the audit log
+      await recordRoutes(api, ctx); // records: modules, records, history, custom fields
+      await accessKeyRoutes(api, ctx); // access-keys: keys, API access, API Management
+      await changePasswordRoutes(api, ctx); // users: passwords
+      await deleteUserRoutes(api, ctx); // users: deletion, restore
+      await accountRecoveryRoutes(api, ctx); // auth: forgot and reset password
+      await emailVerificationRoutes(api, ctx); // users: email verification
+      await impersonationRoutes(api, ctx); // auth: "log in as"
+      await impersonationConsentRoutes(api, ctx); // auth: consent to "log in as"
+      await mailRoutes(api, ctx); // mail: outbox
+      await settingsRoutes(api, ctx); // settings
+      await setupChecklistRoutes(api, ctx); // setup-checklist
     },
     { prefix: '/api/v1' },
   );

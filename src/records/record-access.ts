@@ -41,7 +41,7 @@ export function requireModule(p: Principal, meta: ModuleMeta, action: ModuleActi
     );
 }
 
-/** `moduleSharing` served from the auth cache while fresh (sharing changes clear it: authChangingTransaction). */
+/** `moduleSharing` served from the auth cache while fresh (sharing changes clear it after commit: `uow.invalidatesAuth()`). */
 export async function cachedModuleSharing(ctx: AppContext, module: string): Promise<SharingAccess> {
   const cached = ctx.authCache.getSharing(module);
   if (cached) return cached;

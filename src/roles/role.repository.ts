@@ -194,3 +194,81 @@ export async function loadPrincipal(db: Q, user: User): Promise<Principal> {
     ),
   };
 }
+
+export async function renameRole(trx: Q, roleId: number, name: string): Promise<void> {
+  await trx.updateTable('roles').set({ name }).where('id', '=', roleId).execute();
+}
+
+export async function hasSubordinateRole(db: Q, roleId: number): Promise<boolean> {
+  const child = await db.selectFrom('roles').select('id').where('parent_id', '=', roleId).executeTakeFirst();
+  return child !== undefined;
+}
+
+/** Every user in the role, deleted users included (their row still points at it). */
+export async function userIdsInRole(db: Q, roleId: number): Promise<number[]> {
+  const rows = await db.selectFrom('users').select('id').where('role_id', '=', roleId).execute();
+  return rows.map((r) => r.id);
+}
+
+export async function moveUsersToRole(trx: Q, fromRoleId: number, toRoleId: number): Promise<void> {
+  await trx.updateTable('users').set({ role_id: toRoleId }).where('role_id', '=', fromRoleId).execute();
+}
+
+export async function deleteRoleRow(trx: Q, roleId: number): Promise<void> {
+  await trx.deleteFrom('roles').where('id', '=', roleId).execute();
+}
+
+/** The ids among `ids` that name no profile. */
+export async function missingProfileIds(db: Q, ids: number[]): Promise<number[]> {
+  const found = await db.selectFrom('profiles').select('id').where('id', 'in', ids).execute();
+  return ids.filter((id) => !found.some((f) => f.id === id));
+}
+
+export async function profileNameTaken(db: Q, name: string): Promise<boolean> {
+  const row = await db.selectFrom('profiles').select('id').where('name', '=', name).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function insertProfile(
+  trx: Q,
+  profile: { name: string; description: string },
+  now: number,
+): Promise<number> {
+  const row = await trx
+    .insertInto('profiles')
+    .values({ name: profile.name, description: profile.description, created_at: now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function updateProfileRow(
+  trx: Q,
+  profileId: number,
+  patch: { name?: string; description?: string },
+): Promise<void> {
+  const { name, description } = patch;
+  if (name === undefined && description === undefined) return;
+  await trx
+    .updateTable('profiles')
+    .set({ ...(name !== undefined && { name }), ...(description !== undefined && { description }) })
+    .where('id', '=', profileId)
+    .execute();
+}
+
+export async function profileInUse(db: Q, profileId: number): Promise<boolean> {
+  const used = await db
+    .selectFrom('role_profiles')
+    .select('role_id')
+    .where('profile_id', '=', profileId)
+    .executeTakeFirst();
+  return used !== undefined;
+}
+
+export async function deleteProfileRow(trx: Q, profileId: number): Promise<void> {
+  await trx.deleteFrom('profiles').where('id', '=', profileId).execute();
+}
+
+export async function setSharingDefault(trx: Q, module: string, access: SharingAccess): Promise<void> {
+  await trx.updateTable('sharing_defaults').set({ access }).where('module', '=', module).execute();
+}

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorFromRequest, recordAudit } from '../../audit/audit.repository.js';
 import type { AppContext } from '../../context.js';
+import { withUnitOfWork } from '../../db/unit-of-work.js';
 import { assertPasswordAllowed, storeNewPassword } from '../../users/password.service.js';
 import type { User } from '../../users/user.model.js';
 import {
@@ -54,11 +55,12 @@ export async function accountRecoveryRoutes(app: FastifyInstance, ctx: AppContex
       } else if (email !== undefined) {
         users = await findActiveUsersByEmail(db, email);
       }
-      await db.transaction().execute(async (trx) => {
-        await noteResetRequest(trx, login, req.ip, ctx.clock.now());
-        for (const u of users) await queueResetMail(ctx, trx, u, actorFromRequest(req));
+      await withUnitOfWork(ctx, actorFromRequest(req), async (uow) => {
+        await noteResetRequest(uow.trx, login, req.ip, uow.now);
+        for (const u of users) await queueResetMail(ctx, uow.trx, u, uow.actor);
+        // kicked whether or not an account matched: the answer takes the same path either way
+        uow.sendsMail();
       });
-      ctx.mailQueue.kick();
       return reply.code(202).send({ message: SENT });
     },
   );

@@ -3,11 +3,10 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorFromRequest, recordAudit } from '../../audit/audit.repository.js';
 import { assertNotImpersonating } from '../../auth/impersonation-guard.js';
-import { assertLoginAllowed, clearUserFailures, recordLoginFailure } from '../../auth/login-throttle.js';
+import { assertLoginAllowed, recordLoginFailure } from '../../auth/login-throttle.js';
 import { PASSWORD_MAX_LENGTH } from '../../auth/password-policy.js';
-import { deleteUserSessions } from '../../auth/session.repository.js';
 import type { AppContext } from '../../context.js';
-import { assertPasswordAllowed, storeNewPassword } from '../password.service.js';
+import { setPassword } from '../password.service.js';
 import { selfOrAdmin } from '../self-or-admin.js';
 import { userError } from '../user.errors.js';
 import { findPasswordHash } from '../user.repository.js';
@@ -74,25 +73,11 @@ export async function changePasswordRoutes(app: FastifyInstance, ctx: AppContext
           throw userError('WRONG_CURRENT_PASSWORD', 'Your current password is not correct.');
         }
       }
-      await assertPasswordAllowed(ctx, db, req.body.newPassword, target);
-      const sessionsEnded = await db.transaction().execute(async (trx) => {
-        await storeNewPassword(ctx, trx, target.id, req.body.newPassword);
-        const keep = self ? req.auth!.session?.id : undefined;
-        const ended = await deleteUserSessions(trx, target.id, keep);
-        if (self) await clearUserFailures(trx, caller.username);
-        await recordAudit(
-          trx,
-          actorFromRequest(req),
-          {
-            action: 'user.password_changed',
-            target: { type: 'user', id: target.id },
-            details: { by: self ? 'self' : 'admin', sessionsEnded: ended },
-          },
-          ctx.clock.now(),
-        );
-        return ended;
+      return setPassword(ctx, actorFromRequest(req), target, req.body.newPassword, {
+        by: self ? 'self' : 'admin',
+        keepSessionId: self ? req.auth!.session?.id : undefined,
+        clearFailures: self,
       });
-      return { sessionsEnded };
     },
   );
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { actorFromRequest, recordAudit } from '../../audit/audit.repository.js';
 import { tokenError, tokenFailure } from '../../auth/token.errors.js';
 import type { AppContext } from '../../context.js';
+import { withUnitOfWork } from '../../db/unit-of-work.js';
 import { queueVerificationMail, verifyEmailToken } from '../email-verification.service.js';
 import { userError } from '../user.errors.js';
 import { userView, userViewSchema } from '../user.model.js';
@@ -73,20 +74,15 @@ export async function emailVerificationRoutes(app: FastifyInstance, ctx: AppCont
         );
       if (target.emailVerifiedAt !== null)
         throw tokenError('EMAIL_ALREADY_VERIFIED', `${target.email} is already verified.`);
-      await db.transaction().execute(async (trx) => {
-        await queueVerificationMail(ctx, trx, target);
-        await recordAudit(
-          trx,
-          actorFromRequest(req),
-          {
-            action: 'user.verification_sent',
-            target: { type: 'user', id: target.id },
-            details: { email: target.email },
-          },
-          ctx.clock.now(),
-        );
+      await withUnitOfWork(ctx, actorFromRequest(req), async (uow) => {
+        await queueVerificationMail(ctx, uow.trx, target);
+        uow.sendsMail();
+        await uow.audit({
+          action: 'user.verification_sent',
+          target: { type: 'user', id: target.id },
+          details: { email: target.email },
+        });
       });
-      ctx.mailQueue.kick();
       return reply.code(202).send(userView(target));
     },
   );

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { actorFromRequest, recordAudit } from '../../audit/audit.repository.js';
 import { assertLoginAllowed, clearUserFailures, recordLoginFailure } from '../../auth/login-throttle.js';
 import { resolveSession, SESSION_COOKIE } from '../../auth/session.service.js';
+import { withUnitOfWork } from '../../db/unit-of-work.js';
 import { AppError } from '../../http/errors.js';
 import { safeEqual } from '../../platform/crypto.js';
 import type { User } from '../../users/user.model.js';
@@ -168,17 +169,13 @@ export const logout: WsOperation = {
   async run(call) {
     if (call.method !== 'POST') throw new WsError('OPERATION_NOT_SUPPORTED', WS_MESSAGES.PERMISSION_DENIED);
     const caller = call.caller!;
-    await call.ctx.db.kysely.transaction().execute(async (trx) => {
-      await deleteWsSession(trx, caller.sessionId);
-      await recordAudit(
-        trx,
-        { ...actorFromRequest(call.req), userId: caller.user.id, username: caller.user.username },
-        { action: 'webservice.logout', details: { wsSessionId: caller.sessionId } },
-        call.ctx.clock.now(),
-      );
+    const actor = { ...actorFromRequest(call.req), userId: caller.user.id, username: caller.user.username };
+    await withUnitOfWork(call.ctx, actor, async (uow) => {
+      // a cached copy of the session must not outlive it (generation-checked: no racing read re-adds it)
+      uow.invalidatesAuth();
+      await deleteWsSession(uow.trx, caller.sessionId);
+      await uow.audit({ action: 'webservice.logout', details: { wsSessionId: caller.sessionId } });
     });
-    // a cached copy of the session must not outlive it (generation-checked: no racing read re-adds it)
-    call.ctx.authCache.clear();
     return { message: 'successfull' };
   },
 };
