@@ -66,7 +66,12 @@ export async function migrateToLatest(
     // features land on parallel branches; a later-numbered migration may be applied before an earlier one
     allowUnorderedMigrations: true,
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    // Kysely's migrator lists the tables of every schema on the server; a schema another client drops
+    // meanwhile (tests, other apps) fails that listing with invalid_schema_name. Nothing was applied: retry.
+    if (error && attempt < 5 && (error as { code?: string }).code === '3F000') continue;
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
 }
