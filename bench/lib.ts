@@ -68,8 +68,9 @@ export async function startNode(
 export async function startRapport(
   extraEnv: Record<string, string> = {},
   root = ROOT,
-): Promise<Proc & { adminPassword: string }> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'rapport-bench-'));
+  existingDataDir?: string,
+): Promise<Proc & { adminPassword: string; dataDir: string }> {
+  const dataDir = existingDataDir ?? mkdtempSync(path.join(tmpdir(), 'rapport-bench-'));
   const adminPassword = 'bench-admin-password';
   const proc = await startNode([path.join(root, 'bin/rapport.js'), 'serve'], {
     DATA_DIR: dataDir,
@@ -81,9 +82,10 @@ export async function startRapport(
   return {
     ...proc,
     adminPassword,
+    dataDir,
     async stop() {
       await proc.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!existingDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
