@@ -19,6 +19,7 @@ import { createConsoleLogger, type Logger } from './platform/logger.js';
 import { verifyMasterKey } from './platform/master-key-check.js';
 import { createSecretBox, loadMasterKey, MASTER_KEY_FILE, type SecretBox } from './platform/secrets.js';
 import { recordsUserRemoval } from './records/record-ownership.js';
+import { searchIndexer } from './records/record-search-index.js';
 import { settingsUserRemoval } from './settings/settings.repository.js';
 import { setupChecklistUserRemoval } from './setup-checklist/setup-checklist.user-removal.js';
 import type { UserRemovalHook } from './users/user-removal.js';
@@ -95,6 +96,9 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const mailer =
     overrides.mailer ??
     (config.mail.smtpUrl ? createSmtpMailer(config.mail.smtpUrl) : createOutboxMailer(db, clock));
+  const events = new EventBus();
+  // the search index follows every record change in its transaction
+  events.subscribe(searchIndexer());
   return {
     config,
     db,
@@ -108,7 +112,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     commonPasswords: loadCommonPasswords(),
     mailer,
     mailQueue: createMailQueue({ db, mailer, clock, logger }),
-    events: new EventBus(),
+    events,
     userRemovalHooks: [
       recordsUserRemoval,
       accessKeysUserRemoval,

@@ -6,6 +6,7 @@ import { startEventPruning } from './events/event-retention.js';
 import { buildApp } from './http/app.js';
 import { isReadableConsole } from './platform/logger.js';
 import { RAPPORT_VERSION } from './platform/version.js';
+import { rebuildSearchIndexIfStale } from './records/record-search-index.js';
 import { ensureInitialAdmin } from './users/bootstrap.js';
 
 /** Start Rapport: migrate, make sure an admin exists, listen, and shut down cleanly on SIGTERM/SIGINT. */
@@ -36,6 +37,12 @@ export async function serve(config: Config): Promise<void> {
   ctx.mailQueue.start();
   ctx.mailQueue.kick();
   const stopPruning = startEventPruning(ctx);
+  // after an upgrade that changed the search index: rebuild it in the background (searches meanwhile find
+  // what is indexed so far)
+  void rebuildSearchIndexIfStale(ctx).then(
+    (n) => n > 0 && ctx.logger.info({ records: n }, 'search index rebuilt'),
+    (err) => ctx.logger.error({ err }, 'search index rebuild failed; it is retried at the next start'),
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {

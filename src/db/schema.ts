@@ -8,8 +8,10 @@ import type { MasterKeyCheckTable } from '../platform/master-key.table.js';
 import type {
   CrmEntityTable,
   CustomFieldTable,
+  LeadConversionTable,
   QuoteLineItemTable,
   RecordSequenceTable,
+  SearchTermTable,
 } from '../records/record.table.js';
 import type { RecordChangeTable } from '../records/record-history.table.js';
 import type {
@@ -52,4 +54,6 @@ export interface Database {
   setup_checklist: SetupChecklistTable;
   record_changes: RecordChangeTable;
   domain_events: DomainEventTable;
+  lead_conversions: LeadConversionTable;
+  search_terms: SearchTermTable;
 }

@@ -105,3 +105,12 @@ export async function withUnitOfWork<T>(
   }
   return result;
 }
+
+/**
+ * The context as seen from inside a unit of work: its queries run in the unit's transaction. A service that
+ * joins another's change (`opts.uow`) reads through this, so its checks see the change's own rows and — on
+ * SQLite, whose one connection the transaction holds — do not wait for the transaction they are part of.
+ */
+export function contextWithin(ctx: AppContext, uow: UnitOfWork | undefined): AppContext {
+  return uow ? { ...ctx, db: { ...ctx.db, kysely: uow.trx } } : ctx;
+}

@@ -34,7 +34,8 @@ export function parseRecordInput(
   }
   if (mode === 'create') {
     for (const field of meta.fields) {
-      if (!out.has(field.name) && field.editable && field.default !== undefined) {
+      // defaults apply to server-set fields too (a new lead is not converted): the stored row has them
+      if (!out.has(field.name) && field.default !== undefined) {
         const c = coerceFieldValue(field, field.default);
         if (c.ok) out.set(field.name, c.value);
       }

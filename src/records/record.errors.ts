@@ -23,4 +23,5 @@ export const recordError = errorTable({
   CUSTOM_FIELD_INVALID: 400,
   CUSTOM_FIELD_LIMIT: 409,
   FIELD_MASKED: 403,
+  LEAD_ALREADY_CONVERTED: 409,
 });

@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.js';
-import { type UnitOfWork, withUnitOfWork } from '../db/unit-of-work.js';
+import { contextWithin, type UnitOfWork, withUnitOfWork } from '../db/unit-of-work.js';
 import { type FieldValue, fromColumn, toColumn } from './field-coerce.js';
 import { type ModuleMeta, type ModuleRef, resolveModule } from './module-meta.js';
 import { replaceLineItems, selectLineItems } from './quote-line-items.repository.js';
@@ -55,12 +55,13 @@ async function presentFor(ctx: AppContext, w: RecordWriter, meta: ModuleMeta, re
 }
 
 export async function createRecord(
-  ctx: AppContext,
+  appCtx: AppContext,
   w: RecordWriter,
   module: ModuleRef,
   input: Record<string, unknown>,
   opts: WriteOptions = {},
 ): Promise<PresentedRecord> {
+  const ctx = contextWithin(appCtx, opts.uow);
   const p = w.principal;
   const meta = await resolveModule(ctx.db.kysely, module);
   requireModule(p, meta, 'create');
@@ -117,16 +118,19 @@ export interface UpdateOptions extends WriteOptions {
   version?: number;
   /** partial: only the fields given change (REST PATCH, revise); full: every mandatory field must be given (update) */
   mode?: Exclude<InputMode, 'create'>;
+  /** values the server itself sets, read-only to clients (a lead's `converted` flag): not client input */
+  serverValues?: ReadonlyMap<string, FieldValue>;
 }
 
 export async function updateRecord(
-  ctx: AppContext,
+  appCtx: AppContext,
   w: RecordWriter,
   module: ModuleRef,
   id: number,
   input: Record<string, unknown>,
   opts: UpdateOptions = {},
 ): Promise<PresentedRecord> {
+  const ctx = contextWithin(appCtx, opts.uow);
   const p = w.principal;
   const meta = await resolveModule(ctx.db.kysely, module);
   requireModule(p, meta, 'edit');
@@ -134,6 +138,7 @@ export async function updateRecord(
   await requireRecordAction(ctx, p, meta, existing, 'edit');
   assertVersion(meta, existing, opts.version);
   const changes = parseRecordInput(meta, input, opts.mode ?? 'partial');
+  for (const [k, v] of opts.serverValues ?? []) changes.set(k, v);
   const merged = new Map<string, FieldValue>([...Object.entries(existing.fields), ...changes]);
   if (merged.get('assigned_user_id') == null) merged.set('assigned_user_id', existing.ownerId);
   assertMandatory(meta, merged);
@@ -191,12 +196,13 @@ function assertVersion(meta: ModuleMeta, rec: CrmRecord, version: number | undef
 }
 
 export async function deleteRecord(
-  ctx: AppContext,
+  appCtx: AppContext,
   w: RecordWriter,
   module: ModuleRef,
   id: number,
   opts: WriteOptions & { version?: number } = {},
 ): Promise<void> {
+  const ctx = contextWithin(appCtx, opts.uow);
   const p = w.principal;
   const meta = await resolveModule(ctx.db.kysely, module);
   requireModule(p, meta, 'delete');

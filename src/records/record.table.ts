@@ -51,3 +51,21 @@ export interface QuoteLineItemTable {
   /** quantity × listprice minus the line discount */
   net_price: number;
 }
+
+/** Which organization, contact and deal a converted lead became (one row per lead). */
+export interface LeadConversionTable {
+  lead_id: number;
+  account_id: number | null;
+  contact_id: number | null;
+  potential_id: number | null;
+  converted_by: number | null;
+  converted_at: number;
+}
+
+/** One searchable word of a record (the global-search index, `record-search-index.ts`). */
+export interface SearchTermTable {
+  record_id: number;
+  module: string;
+  field: string;
+  term: string;
+}

@@ -22,6 +22,7 @@ export const WS_MESSAGES = {
   UNKNOWN_OPERATION: 'Unknown operation requested',
   INTERNAL: 'Unknown Error while processing request',
   UNKNOWN_RELATION: 'Relation specified is incorrect',
+  AUTH_FAILURE: 'Authencation Failed',
 } as const;
 
 export type WsErrorCode =
@@ -45,6 +46,8 @@ export type WsErrorCode =
   | 'UNKOWN_ENTITY'
   | 'FAILED_TO_CREATE_RELATION'
   | 'FAILED_TO_UPDATE'
+  | 'LEAD_ALREADY_CONVERTED'
+  | 'AUTHENTICATION_FAILURE'
   | 'INVALID_REQUEST'
   | 'TOO_MANY_ATTEMPTS'
   | 'DATABASE_UNAVAILABLE';

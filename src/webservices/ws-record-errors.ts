@@ -22,6 +22,8 @@ export function toWsError(err: unknown): unknown {
       return new WsError('MANDATORY_FIELDS_MISSING', `${err.details?.field ?? ''} does not have a value`);
     case 'FIELD_MASKED':
       return new WsError('ACCESS_DENIED', err.message);
+    case 'LEAD_ALREADY_CONVERTED':
+      return new WsError('LEAD_ALREADY_CONVERTED', 'Lead is already converted');
     case 'VERSION_CONFLICT':
       return new WsError('FAILED_TO_UPDATE', err.message);
     default:

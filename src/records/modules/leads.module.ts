@@ -52,5 +52,7 @@ export const leadsModule: ModuleDef = {
     f.string('state', 'State'),
     f.string('pobox', 'PO Box'),
     f.text('description', 'Description'),
+    // set by lead conversion only (lead-conversion.service.ts); added by migration 0015
+    f.field({ name: 'converted', label: 'Converted', type: 'boolean', editable: false, default: false }),
   ],
 };

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { actorFromRequest, recordAudit } from '../../audit/audit.repository.js';
 import { assertLoginAllowed, clearUserFailures, recordLoginFailure } from '../../auth/login-throttle.js';
+import { resolveSession, SESSION_COOKIE } from '../../auth/session.service.js';
 import { withUnitOfWork } from '../../db/unit-of-work.js';
 import { AppError } from '../../http/errors.js';
 import { safeEqual } from '../../platform/crypto.js';
@@ -89,17 +90,70 @@ export const login: WsOperation = {
       );
     });
     call.deps.keys.noteKeyUse(ctx, key.keyId, req.ip);
+    return loginResult(user, session.sessionName);
+  },
+};
+
+function loginResult(user: User, sessionName: string) {
+  return {
+    username: user.username,
+    first_name: user.firstName,
+    last_name: user.lastName,
+    email: user.email,
+    time_zone: user.timeZone,
+    hour_format: '24',
+    date_format: user.dateFormat,
+    is_admin: user.isAdmin ? 'on' : 'off',
+    call_duration: '5',
+    other_event_duration: '5',
+    sessionName,
+    userId: `${USERS_WS_PREFIX}x${user.id}`,
+    version: WS_API_VERSION,
+    vtigerVersion: WS_VTIGER_VERSION,
+  };
+}
+
+/**
+ * `extendsession` (`include/Webservices/ExtendSession.php`): the web UI's signed-in session becomes a
+ * web-service session, so code running in the signed-in browser calls the API without an access key. Vtiger
+ * adopts the PHP session cookie; Rapport takes its session cookie and, as for every cookie-authenticated
+ * change, the X-CSRF-Token header (a cross-site form cannot open sessions). The session belongs to the
+ * user's current access key like any other, so regenerating the key or turning API access off ends it; a
+ * "log in as" session is refused, as it may not reach the user's key.
+ */
+export const extendSession: WsOperation = {
+  name: 'extendsession',
+  method: 'POST',
+  prelogin: true,
+  async run(call) {
+    const { ctx, req } = call;
+    // Vtiger: the operation must come in the POST body
+    if (call.params.get('operation') === undefined)
+      throw new WsError('AUTHENTICATION_REQUIRED', WS_MESSAGES.AUTH_REQUIRED);
+    const failure = () => new WsError('AUTHENTICATION_FAILURE', WS_MESSAGES.AUTH_FAILURE);
+    const token = req.cookies?.[SESSION_COOKIE];
+    if (!token) throw failure();
+    const found = await resolveSession(ctx, token);
+    if (!found.ok || found.impersonator) throw failure();
+    const csrf = req.headers['x-csrf-token'];
+    if (typeof csrf !== 'string' || !safeEqual(csrf, found.session.csrfToken)) throw failure();
+    const user = found.user;
+    if (user.status !== 'Active') throw failure();
+    const key = await call.deps.keys.loadKeyForUser(ctx, user.id);
+    if (!key) throw new WsError('ACCESSKEY_UNDEFINED', WS_MESSAGES.ACCESSKEY_UNDEFINED);
+    if (!key.apiAccess) throw failure();
+    const session = await openWsSession(ctx, user.id, key.keyId, req.ip);
+    await ctx.db.kysely
+      .transaction()
+      .execute((trx) =>
+        recordAudit(
+          trx,
+          { ...actorFromRequest(req), userId: user.id, username: user.username },
+          { action: 'webservice.login', details: { wsSessionId: session.id, via: 'extendsession' } },
+          ctx.clock.now(),
+        ),
+      );
     return {
-      username: user.username,
-      first_name: user.firstName,
-      last_name: user.lastName,
-      email: user.email,
-      time_zone: user.timeZone,
-      hour_format: '24',
-      date_format: user.dateFormat,
-      is_admin: user.isAdmin ? 'on' : 'off',
-      call_duration: '5',
-      other_event_duration: '5',
       sessionName: session.sessionName,
       userId: `${USERS_WS_PREFIX}x${user.id}`,
       version: WS_API_VERSION,

@@ -1,9 +1,10 @@
 import type { WsOperation } from '../ws-operation.js';
-import { getChallenge, login, logout } from './auth.ops.js';
+import { extendSession, getChallenge, login, logout } from './auth.ops.js';
+import { convertlead } from './convertlead.op.js';
 import { describe } from './describe.op.js';
 import { listTypes } from './listtypes.op.js';
 import { query } from './query.op.js';
-import { create, remove, retrieve, revise, update } from './record.ops.js';
+import { create, remove, retrieve, retrieveInventory, revise, update } from './record.ops.js';
 import { addRelated, queryRelated, relatedTypes, retrieveRelated } from './related.ops.js';
 import { sync } from './sync.op.js';
 
@@ -13,6 +14,7 @@ export function wsOperations(): Map<string, WsOperation> {
     getChallenge,
     login,
     logout,
+    extendSession,
     listTypes,
     describe,
     create,
@@ -26,6 +28,8 @@ export function wsOperations(): Map<string, WsOperation> {
     retrieveRelated,
     queryRelated,
     addRelated,
+    convertlead,
+    retrieveInventory,
   ];
   return new Map(all.map((op) => [op.name.toLowerCase(), op]));
 }

@@ -81,3 +81,21 @@ export const remove: WsOperation = {
     return { status: 'successful' };
   },
 };
+
+/**
+ * `retrieve_inventory` (`LineItem/RetrieveInventory.php`): `retrieve` with the record's `LineItems`, which is
+ * an empty list for a module without line items.
+ */
+export const retrieveInventory: WsOperation = {
+  name: 'retrieve_inventory',
+  method: 'GET',
+  prelogin: false,
+  async run(call) {
+    const { principal } = requireCaller(call);
+    const { id, module } = requireWsId(call.params.get('id'));
+    if (module === 'Users') throw permissionDenied();
+    const meta = await wsModule(call.ctx, principal, module.name, 'view');
+    const rec = await toWsRecord(call.ctx, meta, await getRecord(call.ctx, principal, meta, id));
+    return { ...rec, LineItems: rec.LineItems ?? [] };
+  },
+};

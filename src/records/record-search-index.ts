@@ -1,0 +1,146 @@
+import { type Kysely, type SqlBool, sql, type Transaction } from 'kysely';
+import type { AppContext } from '../context.js';
+import type { Database } from '../db/schema.js';
+import type { StoredEvent } from '../events/event.model.js';
+import type { EventSubscriber } from '../events/event-bus.js';
+import type { FieldValue } from './field-coerce.js';
+import { listModuleMetas, type ModuleMeta } from './module-meta.js';
+import type { CrmRecord } from './record.model.js';
+import { selectRecords } from './record.repository.js';
+
+type Q = Kysely<Database> | Transaction<Database>;
+
+/** Longer words are indexed by their first MAX_TERM characters. */
+const MAX_TERM = 100;
+
+/** Lower-case, accents folded: "Zoë" and "zoe" are the same word. */
+export function normalize(s: string): string {
+  return s
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase();
+}
+
+/** The words a search for `text` looks for: letters and digits runs, normalized. */
+export function words(text: string): string[] {
+  return normalize(text).match(/[\p{L}\p{N}]+/gu) ?? [];
+}
+
+/** The fields a global search looks in: names (label fields), emails, phones and the record number. */
+export function searchableFields(meta: ModuleMeta): string[] {
+  const names = new Set<string>(meta.labelFields);
+  for (const f of meta.fields) if (f.type === 'email' || f.type === 'phone') names.add(f.name);
+  if (meta.numberField) names.add(meta.numberField.name);
+  return [...names].filter((n) => meta.fieldMap.has(n));
+}
+
+function termsOfValue(type: string | undefined, value: FieldValue): string[] {
+  if (value === null || value === '' || typeof value === 'boolean') return [];
+  const text = String(value);
+  const out = new Set<string>(words(text));
+  if (type === 'email') out.add(normalize(text.trim()));
+  if (type === 'phone') {
+    const digits = text.replace(/\D+/g, '');
+    // the number as dialled, and without its country/area prefix (the last 7+ digits)
+    if (digits.length >= 3) out.add(digits);
+    for (let i = 1; digits.length - i >= 7; i++) out.add(digits.slice(i));
+  }
+  return [...out].filter((t) => t.length > 0).map((t) => t.slice(0, MAX_TERM));
+}
+
+/** The index rows of one record. */
+export function termsOf(meta: ModuleMeta, rec: Pick<CrmRecord, 'id' | 'fields'>) {
+  const rows: Array<{ record_id: number; module: string; field: string; term: string }> = [];
+  for (const field of searchableFields(meta)) {
+    const type = meta.fieldMap.get(field)?.type;
+    for (const term of termsOfValue(type, rec.fields[field] ?? null))
+      rows.push({ record_id: rec.id, module: meta.name, field, term });
+  }
+  return rows;
+}
+
+async function replaceTerms(db: Q, metas: Map<string, ModuleMeta>, recs: CrmRecord[]): Promise<void> {
+  if (recs.length === 0) return;
+  const ids = recs.map((r) => r.id);
+  for (let i = 0; i < ids.length; i += 500)
+    await db
+      .deleteFrom('search_terms')
+      .where('record_id', 'in', ids.slice(i, i + 500))
+      .execute();
+  const rows = recs.flatMap((r) => {
+    const meta = metas.get(r.module);
+    return meta && r.deletedAt === null ? termsOf(meta, r) : [];
+  });
+  // 4 values a row: stay far below either database's bound-parameter limit
+  for (let i = 0; i < rows.length; i += 500)
+    await db
+      .insertInto('search_terms')
+      .values(rows.slice(i, i + 500))
+      .execute();
+}
+
+/**
+ * Keeps the index in step with records: a subscriber to record events that writes in the transaction of
+ * the change, so a search never finds a record as it was before a committed change, whichever channel made it.
+ */
+export function searchIndexer(): EventSubscriber {
+  return {
+    name: 'search-index',
+    async inTransaction(uow, events: readonly StoredEvent[]) {
+      const recs = new Map<number, CrmRecord>();
+      for (const e of events) {
+        if (!e.type.startsWith('record.')) continue;
+        const rec = e.payload.record as CrmRecord | undefined;
+        if (rec) recs.set(rec.id, rec);
+      }
+      if (recs.size === 0) return;
+      const metas = new Map((await listModuleMetas(uow.trx)).map((m) => [m.name, m]));
+      await replaceTerms(uow.trx, metas, [...recs.values()]);
+    },
+  };
+}
+
+const INDEX_VERSION_KEY = 'search_index_version';
+/** Raise when `termsOf` changes: the next start rebuilds the index. */
+const INDEX_VERSION = '1';
+
+/**
+ * Rebuilds the index when it was built by another version of `termsOf` (or never, as after the upgrade
+ * that added it). Runs at start-up, in pages of 1,000 records, each page its own transaction.
+ */
+export async function rebuildSearchIndexIfStale(ctx: AppContext): Promise<number> {
+  const db = ctx.db.kysely;
+  const current = await db
+    .selectFrom('settings')
+    .select('value')
+    .where('key', '=', INDEX_VERSION_KEY)
+    .executeTakeFirst();
+  if (current?.value === INDEX_VERSION) return 0;
+  let count = 0;
+  for (const meta of await listModuleMetas(db)) {
+    let after = 0;
+    for (;;) {
+      const page = await selectRecords(db, meta, [sql<SqlBool>`e.id > ${after}`], {
+        order: [{ expr: sql.ref('e.id'), desc: false }],
+        limit: 1000,
+      });
+      if (page.length === 0) break;
+      await db.transaction().execute((trx) => replaceTerms(trx, new Map([[meta.name, meta]]), page));
+      after = page.at(-1)!.id;
+      count += page.length;
+    }
+  }
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('settings').where('key', '=', INDEX_VERSION_KEY).execute();
+    await trx
+      .insertInto('settings')
+      .values({
+        key: INDEX_VERSION_KEY,
+        value: INDEX_VERSION,
+        updated_at: ctx.clock.now(),
+        updated_by_user_id: null,
+      })
+      .execute();
+  });
+  return count;
+}
