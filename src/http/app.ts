@@ -21,6 +21,7 @@ import { redactUrl } from '../platform/logger.js';
 import { RAPPORT_VERSION } from '../platform/version.js';
 import { recordRoutes } from '../records/record.routes.js';
 import { roleRoutes } from '../roles/role.routes.js';
+import { refuseOwnerChangesByOthers } from '../users/owner-guard.js';
 import { userRoutes } from '../users/user.routes.js';
 import { userAdminRoutes } from '../users/user-admin.routes.js';
 import { wsOperations } from '../webservices/ops/index.js';
@@ -74,10 +75,12 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   await app.register(fastifyCookie);
   installErrorHandling(app);
   installEdgeInputChecks(app);
+  const ownerGuard = refuseOwnerChangesByOthers(ctx);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
     await authenticateRequest(ctx, req);
     await refuseSecretRoutesWhileImpersonating(req);
+    await ownerGuard(req);
   });
   app.addHook('onSend', auditImpersonatedRequest(ctx));
   if (ctx.config.logRequests) {

@@ -9,6 +9,7 @@ import { setupChecklistRoutes } from '../setup-checklist/setup-checklist.routes.
 import { changePasswordRoutes } from './routes/change-password.js';
 import { deleteUserRoutes } from './routes/delete-user.js';
 import { emailVerificationRoutes } from './routes/email-verification.js';
+import { transferOwnershipRoutes } from './routes/transfer-ownership.js';
 
 /** The user-administration feature's routes (issue 5), registered under /api/v1 by the app. */
 export async function userAdminRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -16,6 +17,7 @@ export async function userAdminRoutes(app: FastifyInstance, ctx: AppContext): Pr
   await deleteUserRoutes(app, ctx);
   await accountRecoveryRoutes(app, ctx);
   await emailVerificationRoutes(app, ctx);
+  await transferOwnershipRoutes(app, ctx);
   await impersonationRoutes(app, ctx);
   await impersonationConsentRoutes(app, ctx);
   await mailRoutes(app, ctx);

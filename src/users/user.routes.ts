@@ -7,6 +7,7 @@ import { PASSWORD_MAX_LENGTH } from '../auth/password-policy.js';
 import { deleteUserSessions } from '../auth/session.repository.js';
 import type { AppContext } from '../context.js';
 import { queueVerificationMail } from './email-verification.service.js';
+import { assertOwnerActionAllowed } from './owner-guard.js';
 import { selfOrAdmin } from './self-or-admin.js';
 import { userError } from './user.errors.js';
 import {
@@ -177,6 +178,7 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
             `You do not have permission to change ${forbidden.join(', ')}.`,
           );
       }
+      assertOwnerActionAllowed(caller, target, 'change');
       await assertAdminChangeAllowed(ctx, caller, target, patch);
       const renamed = patch.username !== undefined && patch.username !== target.username;
       const emailChanged = patch.email !== undefined && patch.email !== target.email;

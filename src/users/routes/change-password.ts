@@ -7,6 +7,7 @@ import { assertLoginAllowed, clearUserFailures, recordLoginFailure } from '../..
 import { PASSWORD_MAX_LENGTH } from '../../auth/password-policy.js';
 import { deleteUserSessions } from '../../auth/session.repository.js';
 import type { AppContext } from '../../context.js';
+import { assertOwnerActionAllowed } from '../owner-guard.js';
 import { assertPasswordAllowed, storeNewPassword } from '../password.service.js';
 import { selfOrAdmin } from '../self-or-admin.js';
 import { userError } from '../user.errors.js';
@@ -45,6 +46,7 @@ export async function changePasswordRoutes(app: FastifyInstance, ctx: AppContext
       const caller = req.auth!.user;
       const target = await loadVisibleUser(ctx, resolveUserId(req, req.params.id));
       const self = target.id === caller.id;
+      assertOwnerActionAllowed(caller, target, 'set the password of');
       if (!self && target.isAdmin && !caller.isOwner)
         throw userError(
           'PERMISSION_DENIED',
