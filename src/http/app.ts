@@ -29,6 +29,7 @@ import { webserviceRoutes } from '../webservices/webservice.routes.js';
 import { installEdgeInputChecks } from './edge-input.js';
 import { installErrorHandling } from './error-handler.js';
 import { healthRoutes } from './health.js';
+import { installSecurityHeaders, swaggerUiCsp } from './security-headers.js';
 import type { RegisteredRoute } from './types.js';
 import { webUiRoutes } from './web-ui.js';
 
@@ -73,6 +74,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   });
 
   await app.register(fastifyCookie);
+  await installSecurityHeaders(app);
   installErrorHandling(app);
   installEdgeInputChecks(app);
   const ownerGuard = refuseOwnerChangesByOthers(ctx);
@@ -114,7 +116,13 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/api/docs',
+    staticCSP: true,
+    transformStaticCSP: swaggerUiCsp,
+    // no call to validator.swagger.io from the reader's browser
+    uiConfig: { validatorUrl: null },
+  });
 
   await healthRoutes(app, ctx);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
