@@ -30,6 +30,7 @@ import { installEdgeInputChecks } from './edge-input.js';
 import { installErrorHandling } from './error-handler.js';
 import { healthRoutes } from './health.js';
 import { installSecurityHeaders, swaggerUiCsp } from './security-headers.js';
+import { fastifyTrustProxy } from './trust-proxy.js';
 import type { RegisteredRoute } from './types.js';
 import { webUiRoutes } from './web-ui.js';
 
@@ -39,7 +40,8 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimit,
-    trustProxy: ctx.config.trustProxy,
+    // Fastify's overloads need one member of the union; every form is one it accepts
+    trustProxy: fastifyTrustProxy(ctx.config.trustProxy) as boolean,
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
     // one line per request, written below (Fastify's own logging writes two)
