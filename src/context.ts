@@ -94,7 +94,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const { perMinute, maxFailuresPerIp, failureWindowMs } = config.accessKeys;
   const mailer =
     overrides.mailer ??
-    (config.mail.smtpUrl ? createSmtpMailer(config.mail.smtpUrl) : createOutboxMailer(db, clock));
+    (config.mail.smtpUrl ? createSmtpMailer(config.mail.smtpUrl) : createOutboxMailer(db, clock, secrets));
   return {
     config,
     db,
@@ -107,7 +107,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     authCache: new AuthCache(clock, config.authCacheTtlMs),
     commonPasswords: loadCommonPasswords(),
     mailer,
-    mailQueue: createMailQueue({ db, mailer, clock, logger }),
+    mailQueue: createMailQueue({ db, mailer, clock, logger, secrets }),
     events: new EventBus(),
     userRemovalHooks: [
       recordsUserRemoval,
