@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { DatabaseTarget } from './db/database.js';
+import { parseTrustProxy, type TrustProxy } from './http/trust-proxy.js';
 
 /** Everything Rapport reads from the environment, parsed and validated once. Only this file reads process.env. */
 const envSchema = z.object({
@@ -30,7 +31,17 @@ const envSchema = z.object({
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(10080).default(120),
   SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(720).default(24),
   COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
-  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v, c) => {
+      const parsed = parseTrustProxy(v);
+      if (typeof parsed === 'object' && !Array.isArray(parsed)) {
+        c.addIssue({ code: 'custom', message: parsed.error });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50_000_000).default(1_048_576),
   LOGIN_MAX_FAILURES_PER_USER: z.coerce.number().int().min(1).default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
@@ -74,7 +85,8 @@ export interface Config {
     maxConnections: number;
   };
   session: { idleMs: number; absoluteMs: number; cookieSecure: 'auto' | boolean };
-  trustProxy: boolean;
+  /** Fastify's trustProxy: false, true, a hop count, or addresses/CIDR ranges (src/http/trust-proxy.ts) */
+  trustProxy: TrustProxy;
   bodyLimit: number;
   loginThrottle: { maxPerUser: number; maxPerIp: number; windowMs: number };
   accessKeys: { perMinute: number; maxFailuresPerIp: number; failureWindowMs: number; usageFlushMs: number };
@@ -136,7 +148,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       absoluteMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000,
       cookieSecure: e.COOKIE_SECURE === 'auto' ? 'auto' : e.COOKIE_SECURE === 'true',
     },
-    trustProxy: e.TRUST_PROXY === 'true',
+    trustProxy: e.TRUST_PROXY,
     bodyLimit: e.BODY_LIMIT_BYTES,
     loginThrottle: {
       maxPerUser: e.LOGIN_MAX_FAILURES_PER_USER,

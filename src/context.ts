@@ -95,7 +95,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const { perMinute, maxFailuresPerIp, failureWindowMs } = config.accessKeys;
   const mailer =
     overrides.mailer ??
-    (config.mail.smtpUrl ? createSmtpMailer(config.mail.smtpUrl) : createOutboxMailer(db, clock));
+    (config.mail.smtpUrl ? createSmtpMailer(config.mail.smtpUrl) : createOutboxMailer(db, clock, secrets));
   const events = new EventBus();
   // the search index follows every record change in its transaction
   events.subscribe(searchIndexer());
@@ -111,7 +111,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     authCache: new AuthCache(clock, config.authCacheTtlMs),
     commonPasswords: loadCommonPasswords(),
     mailer,
-    mailQueue: createMailQueue({ db, mailer, clock, logger }),
+    mailQueue: createMailQueue({ db, mailer, clock, logger, secrets }),
     events,
     userRemovalHooks: [
       recordsUserRemoval,

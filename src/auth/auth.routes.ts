@@ -64,7 +64,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
             {
               action: 'auth.login',
               outcome: 'failure',
-              details: { reason: 'invalid_credentials', attemptedUsername: username.slice(0, 200) },
+              details: { reason: 'invalid_credentials', ...attemptedUsername(ctx, user, username) },
             },
             ctx.clock.now(),
           );
@@ -171,4 +171,20 @@ function setSessionCookie(
     path: '/',
     expires: new Date(expiresAt),
   });
+}
+
+/**
+ * What a failed sign-in records of the name typed (issue 14, finding 10). A known user's name is theirs;
+ * anything else may be a password typed into the wrong box, so only a keyed digest of it is kept: equal
+ * for repeated attempts with the same text (to spot guessing), useless for reading it back.
+ */
+function attemptedUsername(
+  ctx: AppContext,
+  user: { username: string } | undefined,
+  typed: string,
+): { attemptedUsername: string } | { attemptedUsernameDigest: string } {
+  if (user) return { attemptedUsername: user.username };
+  return {
+    attemptedUsernameDigest: ctx.secrets.digest(`failed-login-username:${typed.toLowerCase()}`).slice(0, 16),
+  };
 }

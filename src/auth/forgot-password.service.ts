@@ -69,6 +69,7 @@ export async function queueResetMail(
     {
       to: user.email,
       subject: 'Reset your Rapport password',
+      sealWith: ctx.secrets,
       text:
         `Hello ${user.firstName || user.username},\n\n` +
         `someone asked to reset the password of the Rapport account "${user.username}". ` +

@@ -27,15 +27,19 @@ import { recordRoutes } from '../records/record.routes.js';
 import { roleRoutes } from '../roles/role.routes.js';
 import { settingsRoutes } from '../settings/settings.routes.js';
 import { setupChecklistRoutes } from '../setup-checklist/setup-checklist.routes.js';
+import { refuseOwnerChangesByOthers } from '../users/owner-guard.js';
 import { changePasswordRoutes } from '../users/routes/change-password.js';
 import { deleteUserRoutes } from '../users/routes/delete-user.js';
 import { emailVerificationRoutes } from '../users/routes/email-verification.js';
+import { transferOwnershipRoutes } from '../users/routes/transfer-ownership.js';
 import { userRoutes } from '../users/user.routes.js';
 import { wsOperations } from '../webservices/ops/index.js';
 import { webserviceRoutes } from '../webservices/webservice.routes.js';
 import { installEdgeInputChecks } from './edge-input.js';
 import { installErrorHandling } from './error-handler.js';
 import { healthRoutes } from './health.js';
+import { installSecurityHeaders, swaggerUiCsp } from './security-headers.js';
+import { fastifyTrustProxy } from './trust-proxy.js';
 import type { RegisteredRoute } from './types.js';
 import { webUiRoutes } from './web-ui.js';
 
@@ -45,7 +49,8 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimit,
-    trustProxy: ctx.config.trustProxy,
+    // Fastify's overloads need one member of the union; every form is one it accepts
+    trustProxy: fastifyTrustProxy(ctx.config.trustProxy) as boolean,
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
     // one line per request, written below (Fastify's own logging writes two)
@@ -80,12 +85,15 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   });
 
   await app.register(fastifyCookie);
+  await installSecurityHeaders(app);
   installErrorHandling(app);
   installEdgeInputChecks(app);
+  const ownerGuard = refuseOwnerChangesByOthers(ctx);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
     await authenticateRequest(ctx, req);
     await refuseSecretRoutesWhileImpersonating(req);
+    await ownerGuard(req);
   });
   app.addHook('onSend', auditImpersonatedRequest(ctx));
   if (ctx.config.logRequests) {
@@ -119,7 +127,13 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/api/docs',
+    staticCSP: true,
+    transformStaticCSP: swaggerUiCsp,
+    // no call to validator.swagger.io from the reader's browser
+    uiConfig: { validatorUrl: null },
+  });
 
   await healthRoutes(app, ctx);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
@@ -139,6 +153,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       await deleteUserRoutes(api, ctx); // users: deletion, restore
       await accountRecoveryRoutes(api, ctx); // auth: forgot and reset password
       await emailVerificationRoutes(api, ctx); // users: email verification
+      await transferOwnershipRoutes(api, ctx); // users: hand the owner account over
       await impersonationRoutes(api, ctx); // auth: "log in as"
       await impersonationConsentRoutes(api, ctx); // auth: consent to "log in as"
       await mailRoutes(api, ctx); // mail: outbox

@@ -1,10 +1,12 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DialectName } from '../db/database.js';
 import type { Database } from '../db/schema.js';
+import type { SecretBox } from '../platform/secrets.js';
 import { findUserById } from '../users/user.repository.js';
 import type { UserRemovalHook } from '../users/user-removal.js';
 import { mailError } from './mail.errors.js';
 import type { MailQueueRow } from './mail.table.js';
+import { sealBody } from './sealed-body.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
@@ -14,6 +16,8 @@ export interface QueuedMail {
   text: string;
   /** the user sending it, if any: their address becomes From, and it must be verified */
   senderUserId?: number;
+  /** the body carries a live credential (a reset or verification link): store it sealed with this box */
+  sealWith?: SecretBox;
 }
 
 /**
@@ -43,7 +47,7 @@ export async function enqueueMail(
       from_address: from,
       to_address: mail.to,
       subject: mail.subject,
-      text_body: mail.text,
+      text_body: mail.sealWith ? sealBody(mail.sealWith, mail.text) : mail.text,
       sender_user_id: mail.senderUserId ?? null,
       status: 'pending',
       created_at: now,

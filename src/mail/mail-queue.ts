@@ -2,8 +2,10 @@ import type { Db } from '../db/database.js';
 import { classifyDatabaseError } from '../db/db-errors.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
+import type { SecretBox } from '../platform/secrets.js';
 import { claimDueMail, markMailFailed, markMailSent } from './mail-queue.repository.js';
 import type { Mailer } from './mailer.js';
+import { openBody } from './sealed-body.js';
 
 const CLAIM_MS = 120_000;
 const BATCH = 20;
@@ -20,8 +22,14 @@ export interface MailQueue {
   stop(): Promise<void>;
 }
 
-export function createMailQueue(deps: { db: Db; mailer: Mailer; clock: Clock; logger: Logger }): MailQueue {
-  const { db, mailer, clock, logger } = deps;
+export function createMailQueue(deps: {
+  db: Db;
+  mailer: Mailer;
+  clock: Clock;
+  logger: Logger;
+  secrets?: SecretBox;
+}): MailQueue {
+  const { db, mailer, clock, logger, secrets } = deps;
   let chain: Promise<number> = Promise.resolve(0);
   let timer: NodeJS.Timeout | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -52,7 +60,7 @@ export function createMailQueue(deps: { db: Db; mailer: Mailer; clock: Clock; lo
             from: row.from_address,
             to: row.to_address,
             subject: row.subject,
-            text: row.text_body,
+            text: openBody(secrets, row.text_body),
           });
           await markMailSent(db.kysely, row.id, clock.now(), false);
           sent++;

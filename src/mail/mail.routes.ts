@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import type { User } from '../users/user.model.js';
+import { openBody } from './sealed-body.js';
 
 const outboxItem = z
   .object({
@@ -16,8 +17,11 @@ const outboxItem = z
   .meta({ id: 'OutboxMail' });
 
 /**
- * Links mailed to another administrator (password reset, verification) are live credentials: a non-owner
- * admin must not gain another admin's account by reading them here. Only the owner sees them.
+ * Links mailed to an administrator (password reset, verification) are live credentials: only readers who
+ * could take that account anyway see them — the administrator themselves and the account owner (who sets
+ * admins' passwords directly). Other admins see them hidden; links to other users stay visible to admins,
+ * who manage those accounts. So a link never gives its reader more than they already have. At rest the
+ * bodies are sealed (sealed-body.ts), so a database dump gives nothing.
  */
 async function protectedAddresses(ctx: AppContext, caller: User): Promise<Set<string>> {
   if (caller.isOwner) return new Set();
@@ -27,7 +31,9 @@ async function protectedAddresses(ctx: AppContext, caller: User): Promise<Set<st
     .where('is_admin', '=', 1)
     .where('id', '!=', caller.id)
     .execute();
-  return new Set(rows.map((r) => r.email.toLowerCase()));
+  const out = new Set(rows.map((r) => r.email.toLowerCase()));
+  out.delete(caller.email.toLowerCase());
+  return out;
 }
 
 function hideLinks(text: string): string {
@@ -68,7 +74,9 @@ export async function mailRoutes(app: FastifyInstance, ctx: AppContext): Promise
           from: m.from_address,
           to: m.to_address,
           subject: m.subject,
-          text: hideFrom.has(m.to_address.toLowerCase()) ? hideLinks(m.text_body) : m.text_body,
+          text: hideFrom.has(m.to_address.toLowerCase())
+            ? hideLinks(openBody(ctx.secrets, m.text_body))
+            : openBody(ctx.secrets, m.text_body),
           createdAt: new Date(m.created_at).toISOString(),
         })),
       };

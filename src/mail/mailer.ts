@@ -1,6 +1,8 @@
 import nodemailer from 'nodemailer';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../platform/clock.js';
+import type { SecretBox } from '../platform/secrets.js';
+import { sealBody } from './sealed-body.js';
 
 export interface MailMessage {
   from: string;
@@ -28,7 +30,7 @@ export function createSmtpMailer(smtpUrl: string): Mailer {
 }
 
 /** The embedded default: a fresh install works without a mail server; admins read `GET /api/v1/mail/outbox`. */
-export function createOutboxMailer(db: Db, clock: Clock): Mailer {
+export function createOutboxMailer(db: Db, clock: Clock, secrets?: SecretBox): Mailer {
   return {
     kind: 'outbox',
     send: async (m) => {
@@ -38,7 +40,8 @@ export function createOutboxMailer(db: Db, clock: Clock): Mailer {
           from_address: m.from,
           to_address: m.to,
           subject: m.subject,
-          text_body: m.text,
+          // links in it are live: sealed at rest like the queue's (sealed-body.ts)
+          text_body: secrets ? sealBody(secrets, m.text) : m.text,
           created_at: clock.now(),
         })
         .execute();

@@ -23,11 +23,23 @@ export const REDACT_PATHS = [
   '*.password_hash',
 ];
 
-const SECRET_QUERY_PARAMS = /([?&](?:accessKey|accesskey|sessionName|token|password|key)=)[^&#]*/g;
+const SECRET_QUERY_PARAMS =
+  /([?&](?:accessKey|accesskey|access_key|api_key|apikey|apiKey|sessionName|token|password|key)=)[^&#]*/g;
 
 /** Query strings can carry secrets too (a web-service login sent as GET): mask their values. */
 export function redactUrl(url: string): string {
   return url.replace(SECRET_QUERY_PARAMS, '$1[Redacted]');
+}
+
+/**
+ * Access keys by their shape (`rpk_` + 39 base62 characters, see access-key.format.ts), wherever they sit
+ * in a line: an unexpected query parameter (`api_key`, `apikey`), a VTQL query, an error message. Keys whose
+ * checksum fails are masked too: a mistyped key is one correction away from a key.
+ */
+const KEY_SHAPE = /rpk_[0-9A-Za-z]{39}(?![0-9A-Za-z])/g;
+
+export function redactKeys(line: string): string {
+  return line.includes('rpk_') ? line.replace(KEY_SHAPE, 'rpk_[Redacted]') : line;
 }
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
@@ -35,6 +47,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     {
       level,
       redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
+      // the last step before a line is written, for both formats (pretty reads these JSON lines)
+      hooks: { streamWrite: redactKeys },
       serializers: {
         req: (req: { method: string; url: string; ip?: string; id?: string }) => ({
           method: req.method,

@@ -29,6 +29,7 @@ export async function queueVerificationMail(
     {
       to: user.email,
       subject: 'Verify your email address for Rapport',
+      sealWith: ctx.secrets,
       text:
         `Hello ${user.firstName || user.username},\n\n` +
         `please confirm that ${user.email} is your email address by opening this link within 24 hours:\n\n${link}\n\n` +

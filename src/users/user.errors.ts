@@ -15,4 +15,5 @@ export const userError = errorTable({
   TRANSFER_TARGET_REQUIRED: 400,
   TRANSFER_TARGET_INVALID: 400,
   USER_NOT_DELETED: 409,
+  CONFLICT: 409,
 });

@@ -79,6 +79,11 @@ export const userViewSchema = z
     emailVerifiedAt: z.string().nullable(),
     status: z.enum(['Active', 'Inactive']),
     isAdmin: z.boolean(),
+    isOwner: z
+      .boolean()
+      .describe(
+        'the account owner: only they change this account; ownership moves by POST /users/{id}/ownership',
+      ),
     apiAccess: z.boolean().describe("whether the user's access key may be used"),
     roleId: z.number().int(),
     roleName: z.string().nullable(),
@@ -104,6 +109,7 @@ export function userView(u: User): UserView {
     emailVerifiedAt: u.emailVerifiedAt === null ? null : new Date(u.emailVerifiedAt).toISOString(),
     status: u.status,
     isAdmin: u.isAdmin,
+    isOwner: u.isOwner,
     apiAccess: u.apiAccess,
     roleId: u.roleId,
     roleName: u.roleName,

@@ -7,6 +7,7 @@ import type { Database } from '../db/schema.js';
 import { withUnitOfWork } from '../db/unit-of-work.js';
 import { loadSettings } from '../settings/settings.repository.js';
 import { queueVerificationMail } from './email-verification.service.js';
+import { assertOwnerActionAllowed } from './owner-guard.js';
 import { assertPasswordAllowed } from './password.service.js';
 import { userError } from './user.errors.js';
 import type { DATE_FORMATS, LANGUAGES, User } from './user.model.js';
@@ -144,6 +145,7 @@ export async function updateUser(
     if (forbidden.length)
       throw userError('PERMISSION_DENIED', `You do not have permission to change ${forbidden.join(', ')}.`);
   }
+  assertOwnerActionAllowed(caller, target, 'change');
   await assertAdminChangeAllowed(ctx, caller, target, patch);
   const renamed = patch.username !== undefined && patch.username !== target.username;
   const emailChanged = patch.email !== undefined && patch.email !== target.email;

@@ -6,6 +6,7 @@ import { assertNotImpersonating } from '../../auth/impersonation-guard.js';
 import { assertLoginAllowed, recordLoginFailure } from '../../auth/login-throttle.js';
 import { PASSWORD_MAX_LENGTH } from '../../auth/password-policy.js';
 import type { AppContext } from '../../context.js';
+import { assertOwnerActionAllowed } from '../owner-guard.js';
 import { setPassword } from '../password.service.js';
 import { selfOrAdmin } from '../self-or-admin.js';
 import { userError } from '../user.errors.js';
@@ -44,6 +45,7 @@ export async function changePasswordRoutes(app: FastifyInstance, ctx: AppContext
       const caller = req.auth!.user;
       const target = await loadVisibleUser(ctx, resolveUserId(req, req.params.id));
       const self = target.id === caller.id;
+      assertOwnerActionAllowed(caller, target, 'set the password of');
       if (!self && target.isAdmin && !caller.isOwner)
         throw userError(
           'PERMISSION_DENIED',
