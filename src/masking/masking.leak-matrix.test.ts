@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   describeEachDialect,
@@ -373,11 +374,12 @@ describeEachDialect('field masking: the leak matrix', (h) => {
   describe('writing back and revealing', () => {
     const byName = (s: string) => viewers.find((v) => v.name.includes(s))!;
     const stored = async (id: number) =>
-      h.ctx.db.kysely
-        .selectFrom('crm_contacts')
-        .select(['phone', 'email'])
-        .where('id', '=', id)
-        .executeTakeFirstOrThrow();
+      (
+        await sql<{
+          phone: string;
+          email: string;
+        }>`select phone, email from crm_contacts where id = ${id}`.execute(h.ctx.db.kysely)
+      ).rows[0]!;
 
     it('a masked placeholder sent back (REST PATCH, WS update and revise) leaves the real value; a new value is saved', async () => {
       const v = byName('Sales Person');
