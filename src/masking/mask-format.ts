@@ -52,8 +52,8 @@ function maskEmail(v: string, p: MaskPattern): string {
 /** Text: the first `keepFirst` and last `keepLast` characters around fixed padding (`Lo******ce`). */
 function maskText(v: string, p: MaskPattern): string {
   const chars = Array.from(v);
-  // short values keep nothing: the kept ends would be most of the value
-  if (chars.length < 2 * (p.keepFirst + p.keepLast) + 2) return PADDING;
+  // short values keep nothing: at least 4 characters must stay hidden
+  if (chars.length < p.keepFirst + p.keepLast + 4) return PADDING;
   return (
     chars.slice(0, p.keepFirst).join('') + PADDING + (p.keepLast ? chars.slice(-p.keepLast).join('') : '')
   );
