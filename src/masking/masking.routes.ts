@@ -35,7 +35,7 @@ const ruleSchema = z
   .meta({ id: 'MaskingRule' });
 const ruleBody = z.object({
   level: z.enum(['module', 'role']),
-  roleIds: z.array(z.number().int().positive()).max(200).optional(),
+  roleIds: z.array(z.number().int().positive().max(2_147_483_647)).max(200).optional(),
   includeSubordinates: z.boolean().optional(),
   keepFirst: keep.optional(),
   keepLast: keep.optional(),
@@ -210,7 +210,7 @@ export async function maskingRoutes(app: FastifyInstance, ctx: AppContext): Prom
       schema: {
         tags,
         summary: 'Set the profiles granting Unmask; admins are masked too unless their profile is listed',
-        body: z.object({ profileIds: z.array(z.number().int().positive()).max(500) }),
+        body: z.object({ profileIds: z.array(z.number().int().positive().max(2_147_483_647)).max(500) }),
         response: { 200: z.object({ profileIds: z.array(z.number().int()) }) },
       },
     },
