@@ -149,7 +149,9 @@ export function MaskingPage() {
                       <Table.Td>
                         {r.level === 'module'
                           ? 'Every user'
-                          : `${r.roleIds.map(roleName).join(', ')}${r.includeSubordinates ? ' and the roles below' : ''}`}
+                          : r.roleIds.length === 0
+                            ? 'Nobody: its roles were deleted'
+                            : `${r.roleIds.map(roleName).join(', ')}${r.includeSubordinates ? ' and the roles below' : ''}`}
                       </Table.Td>
                       <Table.Td>
                         {f?.maskKind && (
