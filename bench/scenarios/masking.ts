@@ -71,7 +71,7 @@ export const masking: Scenario = {
       })}`;
       const rules: number[] = [];
       const runs: Array<{ rules: number; list: LoadResult; query: LoadResult }> = [];
-      for (let round = 0; round < 2; round++) {
+      for (let round = 0; round < Number(process.env.BENCH_ROUNDS ?? 2); round++) {
         for (const withRules of [false, true]) {
           if (withRules)
             for (const field of ['phone', 'email', 'title']) {
