@@ -4,6 +4,7 @@ import type { ImpersonationConsentTable } from '../auth/impersonation.table.js';
 import type { AuthFailureTable, SessionTable } from '../auth/session.table.js';
 import type { DomainEventTable } from '../events/event.table.js';
 import type { MailOutboxTable, MailQueueTable } from '../mail/mail.table.js';
+import type { MaskingRuleRoleTable, MaskingRuleTable, ProfileUnmaskTable } from '../masking/masking.table.js';
 import type { MasterKeyCheckTable } from '../platform/master-key.table.js';
 import type {
   CrmEntityTable,
@@ -56,4 +57,7 @@ export interface Database {
   domain_events: DomainEventTable;
   lead_conversions: LeadConversionTable;
   search_terms: SearchTermTable;
+  masking_rules: MaskingRuleTable;
+  masking_rule_roles: MaskingRuleRoleTable;
+  profile_unmask: ProfileUnmaskTable;
 }

@@ -21,6 +21,7 @@ import { impersonationRoutes } from '../auth/routes/impersonation.routes.js';
 import { impersonationConsentRoutes } from '../auth/routes/impersonation-consent.routes.js';
 import type { AppContext } from '../context.js';
 import { mailRoutes } from '../mail/mail.routes.js';
+import { maskingRoutes } from '../masking/masking.routes.js';
 import { redactUrl } from '../platform/logger.js';
 import { RAPPORT_VERSION } from '../platform/version.js';
 import { recordRoutes } from '../records/record.routes.js';
@@ -159,6 +160,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       await mailRoutes(api, ctx); // mail: outbox
       await settingsRoutes(api, ctx); // settings
       await setupChecklistRoutes(api, ctx); // setup-checklist
+      await maskingRoutes(api, ctx); // masking: rules, Unmask permission, reveal
     },
     { prefix: '/api/v1' },
   );

@@ -1,4 +1,5 @@
 import type { AppContext } from '../context.js';
+import { masksFor } from '../masking/masking-cache.js';
 import type { Principal } from '../roles/permissions.js';
 import type { FieldValue } from './field-coerce.js';
 import type { ModuleMeta } from './module-meta.js';
@@ -36,15 +37,16 @@ export type PresentedRecord = Readonly<Omit<CrmRecord, 'fields' | 'lineItems'>> 
   readonly [presented]: true;
 };
 
-const NOTHING_MASKED: ReadonlyMap<string, FieldMask> = new Map();
-
-/** The viewer's view of a module. Masking rules plug in here and nowhere else. */
+/**
+ * The viewer's view of a module. Masking rules plug in here and nowhere else: the fields masked for the
+ * viewer's role (module-level rules mask for everyone, admins included), from the permission cache.
+ */
 export async function moduleViewFor(
-  _ctx: AppContext,
+  ctx: AppContext,
   principal: Principal,
   meta: ModuleMeta,
 ): Promise<ModuleView> {
-  return { meta, principal, masked: NOTHING_MASKED };
+  return { meta, principal, masked: await masksFor(ctx, principal, meta) };
 }
 
 /** What a filter, search, sort, group or cursor may use; a masked field would be an oracle for its value. */
@@ -84,4 +86,30 @@ export function presentRecords(view: ModuleView, recs: CrmRecord[]): PresentedRe
   return view.masked.size === 0
     ? (recs as unknown as PresentedRecord[])
     : recs.map((r) => presentRecord(view, r));
+}
+
+/**
+ * Write input with every masked placeholder sent back (a form or an integration saving what it read)
+ * replaced by the stored value, so the real value stays and validation never sees the placeholder. Any
+ * other value for a masked field is a new value and is written as usual.
+ */
+export function withMaskedPlaceholdersKept(
+  view: ModuleView,
+  stored: CrmRecord,
+  input: Record<string, unknown>,
+): Record<string, unknown> {
+  if (view.masked.size === 0) return input;
+  let out = input;
+  for (const name of view.masked.keys()) {
+    if (!Object.hasOwn(input, name)) continue;
+    const real = stored.fields[name] ?? null;
+    const shown = presentValue(view, name, real);
+    const sent = input[name];
+    if (shown === null || sent === null || sent === undefined) continue;
+    if (String(sent) === String(shown)) {
+      if (out === input) out = { ...input };
+      out[name] = real;
+    }
+  }
+  return out;
 }

@@ -17,7 +17,12 @@ import { checkOwner, checkReferences, requireModule } from './record-access.js';
 import type { RecordWriter } from './record-change.model.js';
 import { creationChanges, diffRecords, logRecordChanges } from './record-change-log.js';
 import { assertMandatory, type InputMode, parseRecordInput, recordLabel } from './record-input.js';
-import { moduleViewFor, type PresentedRecord, presentRecord } from './record-presenter.js';
+import {
+  moduleViewFor,
+  type PresentedRecord,
+  presentRecord,
+  withMaskedPlaceholdersKept,
+} from './record-presenter.js';
 import { findVisible, requireRecordAction } from './record-read.service.js';
 
 /**
@@ -137,6 +142,8 @@ export async function updateRecord(
   const existing = await findVisible(ctx, p, meta, id);
   await requireRecordAction(ctx, p, meta, existing, 'edit');
   assertVersion(meta, existing, opts.version);
+  // a masked placeholder sent back never overwrites the real value
+  input = withMaskedPlaceholdersKept(await moduleViewFor(ctx, p, meta), existing, input);
   const changes = parseRecordInput(meta, input, opts.mode ?? 'partial');
   for (const [k, v] of opts.serverValues ?? []) changes.set(k, v);
   const merged = new Map<string, FieldValue>([...Object.entries(existing.fields), ...changes]);

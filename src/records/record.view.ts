@@ -85,6 +85,10 @@ export const fieldViewSchema = z
     picklistValues: z.array(z.string()).optional(),
     refersTo: z.array(z.string()).optional(),
     default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    masked: z
+      .boolean()
+      .optional()
+      .describe('true when the field is masked for you: its values are placeholders, do not write them back'),
   })
   .meta({ id: 'FieldDescription' });
 
@@ -116,5 +120,13 @@ export const moduleSummarySchema = z
   .meta({ id: 'ModuleSummary' });
 
 export const moduleDescriptionSchema = moduleSummarySchema
-  .extend({ labelFields: z.array(z.string()), hasLineItems: z.boolean(), fields: z.array(fieldViewSchema) })
+  .extend({
+    labelFields: z.array(z.string()),
+    hasLineItems: z.boolean(),
+    fields: z.array(fieldViewSchema),
+    mayReveal: z
+      .boolean()
+      .optional()
+      .describe('true when your profile grants Unmask: POST …/{id}/reveal shows one masked value (audited)'),
+  })
   .meta({ id: 'ModuleDescription' });

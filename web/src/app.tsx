@@ -13,6 +13,7 @@ import { SessionProvider, useSession } from './session/session-context';
 import { ApiManagementPage } from './settings/api-management-page';
 import { AuditPage } from './settings/audit-page';
 import { CompanySettingsPage } from './settings/company-settings-page';
+import { MaskingPage } from './settings/masking-page';
 import { OutboxPage } from './settings/outbox-page';
 import { PreferencesPage } from './settings/preferences-page';
 import { RolesPage } from './settings/roles-page';
@@ -51,6 +52,7 @@ export function App() {
                   <Route path="settings/api-management" element={<ApiManagementPage />} />
                   <Route path="settings/api-management/:userId" element={<ApiManagementPage />} />
                   <Route path="settings/roles" element={<RolesPage />} />
+                  <Route path="settings/masking" element={<MaskingPage />} />
                   <Route path="settings/company" element={<CompanySettingsPage />} />
                   <Route path="settings/audit" element={<AuditPage />} />
                   <Route path="settings/outbox" element={<OutboxPage />} />

@@ -2,10 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
+import { mayUnmask } from '../../masking/masking-cache.js';
 import { canUseModule, type Principal } from '../../roles/permissions.js';
 import { listModuleMetas, type ModuleMeta, moduleMetaFor } from '../module-meta.js';
 import { recordError } from '../record.errors.js';
 import { fieldView, moduleDescriptionSchema, moduleSummarySchema } from '../record.view.js';
+import { moduleViewFor } from '../record-presenter.js';
 import { moduleParams, principalOf, tags } from './record-route-helpers.js';
 
 function summary(meta: ModuleMeta, p: Principal) {
@@ -56,11 +58,15 @@ export async function describeModuleRoutes(app: FastifyInstance, ctx: AppContext
       const meta = await moduleMetaFor(ctx, req.params.module);
       if (!canUseModule(p, meta.name, 'view'))
         throw recordError('MODULE_PERMISSION_DENIED', `You do not have permission to see ${meta.label}.`);
+      const [view, mayReveal] = await Promise.all([moduleViewFor(ctx, p, meta), mayUnmask(ctx, p)]);
       return {
         ...summary(meta, p),
         labelFields: [...meta.labelFields],
         hasLineItems: meta.hasLineItems ?? false,
-        fields: meta.fields.map(fieldView),
+        fields: meta.fields.map((f) =>
+          view.masked.has(f.name) ? { ...fieldView(f), masked: true } : fieldView(f),
+        ),
+        ...(view.masked.size ? { mayReveal } : {}),
       };
     },
   );

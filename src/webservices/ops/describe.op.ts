@@ -1,4 +1,5 @@
 import type { FieldDef } from '../../records/field.types.js';
+import { moduleViewFor } from '../../records/record-presenter.js';
 import { canUseModule } from '../../roles/permissions.js';
 import { USERS_WS_PREFIX } from '../ws-deps.js';
 import { wsModule } from '../ws-module-access.js';
@@ -51,6 +52,7 @@ export const describe: WsOperation = {
       });
     }
     const meta = await wsModule(call.ctx, principal, name, 'view');
+    const view = await moduleViewFor(call.ctx, principal, meta);
     const fields = meta.fields.map((field) => ({
       name: field.name,
       label: field.label,
@@ -60,6 +62,8 @@ export const describe: WsOperation = {
       nullable: !field.mandatory && field.editable,
       editable: field.editable,
       default: field.default === undefined ? '' : String(field.default),
+      // masked for this caller: values read are placeholders; an integration must not write them back
+      ...(view.masked.has(field.name) ? { masked: true } : {}),
     }));
     return describeBody(
       meta.name,

@@ -15,7 +15,15 @@ interface Props {
 
 /** The input for one field, chosen by its type from the module description. */
 export function FieldInput({ field, value, onChange, error }: Props) {
-  const common = { label: field.label, required: field.mandatory, name: field.name, error };
+  const common = {
+    label: field.label,
+    required: field.mandatory,
+    name: field.name,
+    error,
+    ...(field.masked
+      ? { description: 'Masked for you: leave it as it is to keep the current value, or type a new one.' }
+      : {}),
+  };
   const text = typeof value === 'string' ? value : '';
   switch (field.type) {
     case 'text':

@@ -24,6 +24,13 @@ export function FieldValue({
     );
   }
   const s = String(value);
+  // a placeholder: no mailto/tel link, and said to be masked
+  if (field.masked)
+    return (
+      <Text span ff="monospace" title="Masked for you" aria-label={`${s} (masked)`}>
+        {s}
+      </Text>
+    );
   switch (field.type) {
     case 'email':
       return <Anchor href={`mailto:${s}`}>{s}</Anchor>;

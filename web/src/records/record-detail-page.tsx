@@ -10,6 +10,7 @@ import { SectionLoader } from '../components/loading-state';
 import { PageHeader } from '../components/page-header';
 import { useMe, useSession } from '../session/session-context';
 import { FieldValue } from './field-value';
+import { RevealableValue } from './masked-value';
 import { RecordHistory } from './record-history';
 import type { RestRecord } from './record-types';
 import { useModule, useUserNames } from './use-module';
@@ -77,7 +78,13 @@ export function RecordDetailPage() {
                   {f.label}
                 </Text>
                 <Text size="sm" component="div" style={{ wordBreak: 'break-word' }}>
-                  <FieldValue field={f} value={r[f.name]} timeZone={me.user} users={names} />
+                  {f.masked && meta.mayReveal && r[f.name] !== null && r[f.name] !== '' ? (
+                    <RevealableValue module={module} id={r.id} field={f}>
+                      <FieldValue field={f} value={r[f.name]} timeZone={me.user} users={names} />
+                    </RevealableValue>
+                  ) : (
+                    <FieldValue field={f} value={r[f.name]} timeZone={me.user} users={names} />
+                  )}
                 </Text>
               </div>
             ))}

@@ -45,6 +45,7 @@ function RecordTable({ meta }: { meta: ModuleDescription }) {
   const nameColumn = { name: searchField, label: 'Name', type: 'string', mandatory: false, editable: false };
   const columns = [nameColumn, ...listColumns(meta)];
   const filterable = meta.fields.filter((f) => f.type === 'picklist');
+  const searchMasked = meta.fields.find((f) => f.name === searchField)?.masked === true;
   const [search, setSearch] = useState('');
   const [debounced] = useDebouncedValue(search.trim(), 300);
   const [filterField, setFilterField] = useState<string | null>(null);
@@ -53,7 +54,7 @@ function RecordTable({ meta }: { meta: ModuleDescription }) {
   const [cursors, setCursors] = useState<string[]>([]);
 
   const q = new URLSearchParams({ limit: String(PAGE_SIZE), count: 'true', sort });
-  if (debounced) q.set(`filter[${searchField}][contains]`, debounced);
+  if (debounced && !searchMasked) q.set(`filter[${searchField}][contains]`, debounced);
   if (filterField && filterValue) q.set(`filter[${filterField}][eq]`, filterValue);
   const cursor = cursors.at(-1);
   if (cursor) q.set('cursor', cursor);
@@ -73,6 +74,12 @@ function RecordTable({ meta }: { meta: ModuleDescription }) {
         <TextInput
           label={`Search ${meta.label.toLowerCase()}`}
           placeholder={meta.fields.find((f) => f.name === searchField)?.label}
+          disabled={searchMasked}
+          description={
+            searchMasked
+              ? `${meta.fields.find((f) => f.name === searchField)?.label} is masked for you, so it cannot be searched.`
+              : undefined
+          }
           leftSection={<IconSearch size={16} aria-hidden />}
           value={search}
           onChange={(e) => {
@@ -126,22 +133,28 @@ function RecordTable({ meta }: { meta: ModuleDescription }) {
                       key={c.name}
                       aria-sort={sortField === c.name ? (descending ? 'descending' : 'ascending') : undefined}
                     >
-                      <Anchor
-                        component="button"
-                        type="button"
-                        c="dark"
-                        fw={600}
-                        size="sm"
-                        onClick={() => toggleSort(c.name)}
-                      >
-                        {c.label}
-                        {sortField === c.name &&
-                          (descending ? (
-                            <IconSortDescending size={14} aria-hidden />
-                          ) : (
-                            <IconSortAscending size={14} aria-hidden />
-                          ))}
-                      </Anchor>
+                      {meta.fields.find((f) => f.name === c.name)?.masked ? (
+                        <Text fw={600} size="sm" title="Masked for you: cannot be sorted">
+                          {c.label}
+                        </Text>
+                      ) : (
+                        <Anchor
+                          component="button"
+                          type="button"
+                          c="dark"
+                          fw={600}
+                          size="sm"
+                          onClick={() => toggleSort(c.name)}
+                        >
+                          {c.label}
+                          {sortField === c.name &&
+                            (descending ? (
+                              <IconSortDescending size={14} aria-hidden />
+                            ) : (
+                              <IconSortAscending size={14} aria-hidden />
+                            ))}
+                        </Anchor>
+                      )}
                     </Table.Th>
                   ))}
                 </Table.Tr>

@@ -19,12 +19,16 @@ export interface FieldView {
   picklistValues?: string[];
   refersTo?: string[];
   default?: string | number | boolean;
+  /** masked for you: values are placeholders (see Settings → Masking) */
+  masked?: boolean;
 }
 
 export interface ModuleDescription extends ModuleSummary {
   labelFields: string[];
   hasLineItems: boolean;
   fields: FieldView[];
+  /** your profile grants Unmask: you may reveal one masked value at a time (audited) */
+  mayReveal?: boolean;
 }
 
 export type RestRecord = { id: number; version: number; label: string } & Record<string, unknown>;

@@ -1,0 +1,505 @@
+import { sql } from 'kysely';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  describeEachDialect,
+  errorCode,
+  expectStatus,
+  type Harness,
+  type Session,
+} from '../../test/harness.js';
+import { WsKit, type WsResponse } from '../../test/ws-kit.js';
+
+/**
+ * The leak matrix (issue 10): every channel that carries record data × every kind of viewer, on both
+ * databases. Each channel is one entry of CHANNELS (a function returning what the viewer saw of the
+ * record); adding a channel (CSV export, reports, webhooks…) is one more entry.
+ */
+
+const RAW = {
+  phone: '+1 555-123-4567',
+  email: 'jane.doe@example.com',
+  title: 'Chief Financial Officer',
+  lastname: 'Doe-Whitfield',
+  firstname: 'Jane',
+};
+const MASKED = {
+  phone: '+* ***-***-4567',
+  email: 'j***@example.com',
+  title: 'Ch******',
+  lastname: '******',
+};
+type MaskedField = keyof typeof MASKED;
+const FIELDS = Object.keys(MASKED) as MaskedField[];
+
+/** Rules: phone for everyone; email for Sales Manager and below; title for Support Manager only; lastname for Support Agent. */
+const VIEWERS: Record<string, { role: string; masked: MaskedField[]; admin?: boolean; unmask?: boolean }> = {
+  'admin without Unmask (module-level rule)': { role: 'CEO', masked: ['phone'], admin: true },
+  'role listed (Sales Manager)': { role: 'Sales Manager', masked: ['phone', 'email'] },
+  'subordinate role, subordinates included (Sales Person)': {
+    role: 'Sales Person',
+    masked: ['phone', 'email'],
+  },
+  'role listed without subordinates (Support Manager)': {
+    role: 'Support Manager',
+    masked: ['phone', 'title'],
+  },
+  'subordinate role not included, role not listed (Support Agent)': {
+    role: 'Support Agent',
+    masked: ['phone', 'lastname'],
+  },
+  'user with Unmask (still masked until a reveal)': {
+    role: 'Sales Lead',
+    masked: ['phone', 'email'],
+    unmask: true,
+  },
+};
+
+interface Viewer {
+  name: string;
+  id: number;
+  username: string;
+  session: Session;
+  ws: string;
+  masked: MaskedField[];
+}
+interface Fixture {
+  h: Harness;
+  ws: WsKit;
+  contactId: number;
+  accountId: number;
+  tag: string;
+  /** per viewer, a copy of the contact they own (sync returns the caller's own records) */
+  owned: Map<number, number>;
+}
+interface Seen {
+  fields: Record<string, unknown>;
+  label?: string;
+  /** everything the channel sent, for the substring check */
+  body: string;
+}
+
+const wsOk = (res: WsResponse) => {
+  if (!res.json?.success) throw new Error(`expected success, got ${res.status} ${res.body}`);
+  return res.json.result;
+};
+
+async function rest(fx: Fixture, v: Viewer, url: string) {
+  const res = await fx.h.request({ method: 'GET', url, as: v.session });
+  expectStatus(res, 200);
+  return res;
+}
+
+const CHANNELS: Record<string, (fx: Fixture, v: Viewer) => Promise<Seen>> = {
+  'REST get': async (fx, v) => {
+    const res = await rest(fx, v, `/api/v1/records/Contacts/${fx.contactId}`);
+    return { fields: res.json(), label: res.json().label, body: res.body };
+  },
+  'REST list (filter on an unmasked field)': async (fx, v) => {
+    const res = await rest(fx, v, `/api/v1/records/Contacts?filter[department]=${fx.tag}`);
+    const [item] = res.json().items;
+    return { fields: item, label: item.label, body: res.body };
+  },
+  'REST list, next page by cursor': async (fx, v) => {
+    const first = await rest(
+      fx,
+      v,
+      `/api/v1/records/Contacts?filter[department][startswith]=${fx.tag}&limit=1&sort=department`,
+    );
+    const next = await rest(
+      fx,
+      v,
+      `/api/v1/records/Contacts?filter[department][startswith]=${fx.tag}&limit=1&sort=department&cursor=${first.json().nextCursor}`,
+    );
+    const item = [...first.json().items, ...next.json().items].find(
+      (r: { id: number }) => r.id === fx.contactId,
+    );
+    return {
+      fields: item,
+      label: item.label,
+      body: first.body + next.body + Buffer.from(first.json().nextCursor, 'base64url').toString(),
+    };
+  },
+  'REST related record label (Accounts → Contacts list)': async (fx, v) => {
+    const res = await rest(fx, v, `/api/v1/records/Contacts?filter[account_id]=${fx.accountId}`);
+    const item = res.json().items.find((r: { id: number }) => r.id === fx.contactId);
+    return { fields: item, label: item.label, body: res.body };
+  },
+  'REST history': async (fx, v) => {
+    const res = await rest(fx, v, `/api/v1/records/Contacts/${fx.contactId}/history`);
+    const created = res.json().items.find((i: { action: string }) => i.action === 'created');
+    const fields = Object.fromEntries(
+      created.changes.map((c: { field: string; new: unknown }) => [c.field, c.new]),
+    );
+    return { fields, body: res.body };
+  },
+  'WS retrieve': async (fx, v) => {
+    const res = await fx.ws.get({ operation: 'retrieve', sessionName: v.ws, id: `12x${fx.contactId}` });
+    const r = wsOk(res);
+    return { fields: r, label: r.label, body: res.body };
+  },
+  'WS query': async (fx, v) => {
+    const res = await fx.ws.get({
+      operation: 'query',
+      sessionName: v.ws,
+      query: `SELECT * FROM Contacts WHERE department = '${fx.tag}';`,
+    });
+    const [r] = wsOk(res);
+    return { fields: r, body: res.body };
+  },
+  'WS sync': async (fx, v) => {
+    const res = await fx.ws.get({
+      operation: 'sync',
+      sessionName: v.ws,
+      modifiedTime: '0',
+      elementType: 'Contacts',
+    });
+    const r = wsOk(res).updated.find((x: { id: string }) => x.id === `12x${fx.owned.get(v.id)}`);
+    return { fields: r, body: res.body };
+  },
+  'WS retrieve_related': async (fx, v) => {
+    const res = await fx.ws.get({
+      operation: 'retrieve_related',
+      sessionName: v.ws,
+      id: `11x${fx.accountId}`,
+      relatedType: 'Contacts',
+      relatedLabel: 'Contacts',
+    });
+    const r = wsOk(res).find((x: { id: string }) => x.id === `12x${fx.contactId}`);
+    return { fields: r, body: res.body };
+  },
+  'WS query_related': async (fx, v) => {
+    const res = await fx.ws.get({
+      operation: 'query_related',
+      sessionName: v.ws,
+      id: `11x${fx.accountId}`,
+      relatedLabel: 'Contacts',
+      query: 'SELECT * FROM Contacts;',
+    });
+    const r = wsOk(res).find((x: { id: string }) => x.id === `12x${fx.contactId}`);
+    return { fields: r, body: res.body };
+  },
+};
+
+async function roleId(h: Harness, name: string): Promise<number> {
+  const row = await h.ctx.db.kysely
+    .selectFrom('roles')
+    .select('id')
+    .where('name', '=', name)
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+async function admin(
+  h: Harness,
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  url: string,
+  payload?: unknown,
+) {
+  return h.request({
+    method,
+    url,
+    as: h.admin,
+    ...(payload !== undefined ? { payload: payload as object } : {}),
+  });
+}
+
+describeEachDialect('field masking: the leak matrix', (h) => {
+  const ws = new WsKit(h);
+  const fx = { h, ws, owned: new Map(), tag: `dept${Math.random().toString(36).slice(2, 8)}` } as Fixture;
+  const viewers: Viewer[] = [];
+
+  beforeAll(async () => {
+    await ws.start();
+    expectStatus(
+      await admin(h, 'PUT', '/api/v1/sharing-defaults', { Contacts: 'public_read', Accounts: 'public_read' }),
+      200,
+    );
+    const grants = { view: true, create: true, edit: true, delete: true };
+    const profile = await admin(h, 'POST', '/api/v1/profiles', {
+      name: 'Sales with Unmask',
+      permissions: { Contacts: grants, Accounts: grants },
+    });
+    expectStatus(profile, 201);
+    const lead = await admin(h, 'POST', '/api/v1/roles', {
+      name: 'Sales Lead',
+      parentId: await roleId(h, 'Sales Manager'),
+      profileIds: [profile.json().id],
+    });
+    expectStatus(lead, 201);
+    expectStatus(await admin(h, 'PUT', '/api/v1/masking/unmask', { profileIds: [profile.json().id] }), 200);
+
+    const acc = await admin(h, 'POST', '/api/v1/records/Accounts', { accountname: `Acme ${fx.tag}` });
+    expectStatus(acc, 201);
+    fx.accountId = acc.json().id;
+    const c = await admin(h, 'POST', '/api/v1/records/Contacts', {
+      ...RAW,
+      department: fx.tag,
+      account_id: fx.accountId,
+    });
+    expectStatus(c, 201);
+    fx.contactId = c.json().id;
+    // a second contact so the cursor channel has a next page
+    expectStatus(
+      await admin(h, 'POST', '/api/v1/records/Contacts', { lastname: 'Other', department: `${fx.tag}z` }),
+      201,
+    );
+
+    const rule = async (body: object) =>
+      expectStatus(await admin(h, 'POST', '/api/v1/masking/rules', body), 201);
+    await rule({ module: 'Contacts', field: 'phone', level: 'module' });
+    await rule({
+      module: 'Contacts',
+      field: 'email',
+      level: 'role',
+      roleIds: [await roleId(h, 'Sales Manager')],
+      includeSubordinates: true,
+    });
+    await rule({
+      module: 'Contacts',
+      field: 'title',
+      level: 'role',
+      roleIds: [await roleId(h, 'Support Manager')],
+      keepFirst: 2,
+      keepLast: 0,
+    });
+    await rule({
+      module: 'Contacts',
+      field: 'lastname',
+      level: 'role',
+      roleIds: [await roleId(h, 'Support Agent')],
+    });
+
+    for (const [name, spec] of Object.entries(VIEWERS)) {
+      if (spec.admin) {
+        viewers.push({
+          name,
+          id: h.admin.userId,
+          username: 'admin',
+          session: h.admin,
+          ws: await ws.login('admin', h.admin.userId),
+          masked: spec.masked,
+        });
+        continue;
+      }
+      const u = await h.createUser({ roleId: await roleId(h, spec.role) });
+      viewers.push({ name, ...u, ws: await ws.login(u.username, u.id), masked: spec.masked });
+    }
+    for (const v of viewers) {
+      const own = await admin(h, 'POST', '/api/v1/records/Contacts', {
+        ...RAW,
+        department: `own${fx.tag}`,
+        assigned_user_id: v.id,
+      });
+      expectStatus(own, 201);
+      fx.owned.set(v.id, own.json().id);
+    }
+  }, 120_000);
+
+  for (const [channel, see] of Object.entries(CHANNELS)) {
+    it(`${channel}: each viewer sees exactly the masked or the real values`, async () => {
+      for (const v of viewers) {
+        const seen = await see(fx, v);
+        for (const f of FIELDS) {
+          const want = v.masked.includes(f) ? MASKED[f] : RAW[f];
+          expect(seen.fields[f], `${channel} / ${v.name} / ${f}`).toBe(want);
+          if (v.masked.includes(f))
+            expect(seen.body, `${channel} / ${v.name} leaks ${f}`).not.toContain(RAW[f]);
+        }
+        if (seen.label !== undefined)
+          expect(seen.label, `${channel} / ${v.name} label`).toBe(
+            `Jane ${v.masked.includes('lastname') ? MASKED.lastname : RAW.lastname}`,
+          );
+      }
+    });
+  }
+
+  describe('a masked field is no oracle', () => {
+    const salesPerson = () => viewers.find((v) => v.name.includes('Sales Person'))!;
+    it('REST filter, search, sort on a masked field are refused with FIELD_MASKED', async () => {
+      for (const q of [
+        'filter[phone]=%2B1%20555-123-4567',
+        'filter[email][contains]=jane',
+        'filter[email][empty]=false',
+        'sort=email',
+        'sort=-phone',
+      ]) {
+        const res = await h.request({
+          method: 'GET',
+          url: `/api/v1/records/Contacts?${q}`,
+          as: salesPerson().session,
+        });
+        expectStatus(res, 403);
+        expect(errorCode(res), q).toBe('FIELD_MASKED');
+        expect(res.json().error.message).toMatch(/masked for you/);
+      }
+      // not masked for a Support Agent: allowed
+      const agent = viewers.find((v) => v.name.includes('Support Agent'))!;
+      expectStatus(
+        await h.request({ method: 'GET', url: '/api/v1/records/Contacts?sort=email', as: agent.session }),
+        200,
+      );
+    });
+
+    it('VTQL WHERE and ORDER BY on a masked field get the Vtiger error envelope', async () => {
+      for (const q of [
+        "SELECT * FROM Contacts WHERE phone LIKE '%4567';",
+        "SELECT id FROM Contacts WHERE email = 'jane.doe@example.com';",
+        'SELECT id FROM Contacts ORDER BY email;',
+      ]) {
+        const res = await ws.get({ operation: 'query', sessionName: salesPerson().ws, query: q });
+        expect(res.json.success, q).toBe(false);
+        expect(res.json.error.code).toBe('ACCESS_DENIED');
+        expect(res.json.error.message).toMatch(/masked/);
+      }
+    });
+
+    it('describe (REST and web services) tells each viewer which fields are masked for them', async () => {
+      for (const v of viewers) {
+        const d = await rest(fx, v, '/api/v1/modules/Contacts');
+        const masked = d
+          .json()
+          .fields.filter((f: { masked?: boolean }) => f.masked)
+          .map((f: { name: string }) => f.name);
+        expect(masked.sort(), v.name).toEqual([...v.masked].sort());
+        expect(d.json().mayReveal, v.name).toBe(VIEWERS[v.name]!.unmask ?? false);
+        const wd = wsOk(await ws.get({ operation: 'describe', sessionName: v.ws, elementType: 'Contacts' }));
+        const wsMasked = wd.fields
+          .filter((f: { masked?: boolean }) => f.masked)
+          .map((f: { name: string }) => f.name);
+        expect(wsMasked.sort(), v.name).toEqual([...v.masked].sort());
+      }
+    });
+  });
+
+  describe('writing back and revealing', () => {
+    const byName = (s: string) => viewers.find((v) => v.name.includes(s))!;
+    const stored = async (id: number) =>
+      (
+        await sql<{
+          phone: string;
+          email: string;
+        }>`select phone, email from crm_contacts where id = ${id}`.execute(h.ctx.db.kysely)
+      ).rows[0]!;
+
+    it('a masked placeholder sent back (REST PATCH, WS update and revise) leaves the real value; a new value is saved', async () => {
+      const v = byName('Sales Person');
+      const created = await h.request({
+        method: 'POST',
+        url: '/api/v1/records/Contacts',
+        as: v.session,
+        payload: { lastname: 'Roundtrip', phone: '+44 20 7946 0958', email: 'round.trip@example.org' },
+      });
+      expectStatus(created, 201);
+      const rec = created.json();
+      expect(rec.phone).toBe('+** ** **** 0958');
+      expect(rec.email).toBe('r***@example.org');
+      // the form sends everything it read back
+      const patched = await h.request({
+        method: 'PATCH',
+        url: `/api/v1/records/Contacts/${rec.id}`,
+        as: v.session,
+        headers: { 'if-match': `"${rec.version}"` },
+        payload: { ...rec, title: 'Buyer' },
+      });
+      expectStatus(patched, 200);
+      expect(await stored(rec.id)).toEqual({ phone: '+44 20 7946 0958', email: 'round.trip@example.org' });
+      // web services: update (full) and revise with the placeholders
+      const got = wsOk(await ws.get({ operation: 'retrieve', sessionName: v.ws, id: `12x${rec.id}` }));
+      wsOk(await ws.post({ operation: 'update', sessionName: v.ws, element: JSON.stringify(got) }));
+      wsOk(
+        await ws.post({
+          operation: 'revise',
+          sessionName: v.ws,
+          element: JSON.stringify({ id: got.id, phone: got.phone, email: got.email }),
+        }),
+      );
+      expect(await stored(rec.id)).toEqual({ phone: '+44 20 7946 0958', email: 'round.trip@example.org' });
+      // the placeholder never became history either
+      const hist = await rest(fx, byName('user with Unmask'), `/api/v1/records/Contacts/${rec.id}/history`);
+      expect(hist.json().items.map((i: { action: string }) => i.action)).toEqual(['updated', 'created']);
+      // a new real value is saved (and shown masked)
+      const again = await h.request({
+        method: 'PATCH',
+        url: `/api/v1/records/Contacts/${rec.id}`,
+        as: v.session,
+        headers: {
+          'if-match': `"${(await rest(fx, v, `/api/v1/records/Contacts/${rec.id}`)).json().version}"`,
+        },
+        payload: { phone: '+44 20 7946 0000' },
+      });
+      expectStatus(again, 200);
+      expect(again.json().phone).toBe('+** ** **** 0000');
+      expect((await stored(rec.id)).phone).toBe('+44 20 7946 0000');
+    });
+
+    it('reveal: one value for a user with Unmask, audited; refused (and audited) without it', async () => {
+      const lead = byName('user with Unmask');
+      const res = await h.request({
+        method: 'POST',
+        url: `/api/v1/records/Contacts/${fx.contactId}/reveal`,
+        as: lead.session,
+        payload: { field: 'phone' },
+      });
+      expectStatus(res, 200);
+      expect(res.json()).toEqual({ field: 'phone', value: RAW.phone, masked: true });
+      for (const v of [byName('Sales Person'), byName('admin without')]) {
+        const no = await h.request({
+          method: 'POST',
+          url: `/api/v1/records/Contacts/${fx.contactId}/reveal`,
+          as: v.session,
+          payload: { field: 'phone' },
+        });
+        expectStatus(no, 403);
+        expect(errorCode(no)).toBe('UNMASK_DENIED');
+        expect(no.body).not.toContain(RAW.phone);
+      }
+      const audit = await h.ctx.db.kysely
+        .selectFrom('audit_log')
+        .select(['actor_user_id', 'outcome', 'target_id', 'details'])
+        .where('action', '=', 'record.field_revealed')
+        .orderBy('id')
+        .execute();
+      expect(audit.map((a) => [a.actor_user_id, a.outcome, a.target_id])).toEqual([
+        [lead.id, 'success', String(fx.contactId)],
+        [byName('Sales Person').id, 'failure', String(fx.contactId)],
+        [h.admin.userId, 'failure', String(fx.contactId)],
+      ]);
+      expect(JSON.parse(String(audit[0]!.details))).toEqual({
+        module: 'Contacts',
+        field: 'phone',
+        channel: 'web',
+      });
+      // the reveal itself is a single value: the record read afterwards is masked again
+      expect((await rest(fx, lead, `/api/v1/records/Contacts/${fx.contactId}`)).json().phone).toBe(
+        MASKED.phone,
+      );
+    });
+
+    it('no audit entry carries a raw masked value', async () => {
+      const rows = await h.ctx.db.kysely.selectFrom('audit_log').select(['details']).execute();
+      const all = rows.map((r) => String(r.details)).join('\n');
+      for (const f of FIELDS) expect(all).not.toContain(RAW[f]);
+    });
+
+    it('a rule change applies on the next request (the permission cache is cleared)', async () => {
+      const agent = byName('Support Agent');
+      const rules = (await h.request({ method: 'GET', url: '/api/v1/masking/rules', as: h.admin })).json()
+        .items;
+      const lastname = rules.find((r: { field: string }) => r.field === 'lastname');
+      const url = `/api/v1/records/Contacts/${fx.contactId}`;
+      expect((await rest(fx, agent, url)).json().lastname).toBe(MASKED.lastname);
+      expectStatus(
+        await admin(h, 'PATCH', `/api/v1/masking/rules/${lastname.id}`, {
+          level: 'role',
+          roleIds: [await roleId(h, 'CEO')],
+        }),
+        200,
+      );
+      expect((await rest(fx, agent, url)).json().lastname).toBe(RAW.lastname);
+      expectStatus(await admin(h, 'PATCH', `/api/v1/masking/rules/${lastname.id}`, { level: 'module' }), 200);
+      expect((await rest(fx, agent, url)).json().lastname).toBe(MASKED.lastname);
+      expectStatus(await admin(h, 'DELETE', `/api/v1/masking/rules/${lastname.id}`), 204);
+      expect((await rest(fx, agent, url)).json().lastname).toBe(RAW.lastname);
+    });
+  });
+});
