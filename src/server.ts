@@ -35,6 +35,10 @@ export async function serve(config: Config): Promise<void> {
   );
   ctx.mailQueue.start();
   ctx.mailQueue.kick();
+  if (config.webhooks.sender) {
+    ctx.webhookSender.start();
+    ctx.webhookSender.kick();
+  }
   const stopPruning = startEventPruning(ctx);
 
   let stopping = false;

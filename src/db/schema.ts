@@ -23,6 +23,7 @@ import type { SettingsTable } from '../settings/settings.table.js';
 import type { SetupChecklistTable } from '../setup-checklist/setup-checklist.table.js';
 import type { UserTable } from '../users/user.table.js';
 import type { UserTokenTable } from '../users/user-token.table.js';
+import type { WebhookAttemptTable, WebhookDeliveryTable, WebhookTable } from '../webhooks/webhook.table.js';
 import type { WsChallengeTable, WsSessionTable } from '../webservices/ws-session.table.js';
 
 export interface Database {
@@ -52,4 +53,7 @@ export interface Database {
   setup_checklist: SetupChecklistTable;
   record_changes: RecordChangeTable;
   domain_events: DomainEventTable;
+  webhooks: WebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_attempts: WebhookAttemptTable;
 }

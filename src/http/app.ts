@@ -23,6 +23,7 @@ import { recordRoutes } from '../records/record.routes.js';
 import { roleRoutes } from '../roles/role.routes.js';
 import { userRoutes } from '../users/user.routes.js';
 import { userAdminRoutes } from '../users/user-admin.routes.js';
+import { webhookRoutes } from '../webhooks/webhook.routes.js';
 import { wsOperations } from '../webservices/ops/index.js';
 import { webserviceRoutes } from '../webservices/webservice.routes.js';
 import { installEdgeInputChecks } from './edge-input.js';
@@ -127,6 +128,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       await recordRoutes(api, ctx);
       await accessKeyRoutes(api, ctx);
       await userAdminRoutes(api, ctx);
+      await webhookRoutes(api, ctx);
     },
     { prefix: '/api/v1' },
   );
