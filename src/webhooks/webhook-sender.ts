@@ -233,11 +233,14 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
           ? 'every delivery failed for 5 days'
           : null;
       if (!reason || !hook.enabled) return;
-      await trx
+      // several deliveries of one webhook fail at once: only the one that switches it off tells anyone
+      const switched = await trx
         .updateTable('webhooks')
         .set({ enabled: 0, disabled_reason: reason, updated_at: now })
         .where('id', '=', hook.id)
-        .execute();
+        .where('enabled', '=', 1)
+        .executeTakeFirst();
+      if (Number(switched.numUpdatedRows) === 0) return;
       await recordAudit(
         trx,
         SYSTEM_ACTOR,
