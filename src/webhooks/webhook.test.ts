@@ -1,12 +1,6 @@
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  describeEachDialect,
-  errorCode,
-  expectStatus,
-  type Harness,
-  type Session,
-} from '../../test/harness.js';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { describeEachDialect, expectStatus, type Harness, type RequestOptions } from '../../test/harness.js';
 import { WebhookReceiver } from '../../test/webhook-receiver.js';
 import { parseConfig } from '../config.js';
 
