@@ -56,6 +56,16 @@ const envSchema = z.object({
     .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps:// (leave unset to keep mail in the outbox)')
     .optional(),
   MAIL_FROM: z.string().min(3).max(200).default('Rapport <rapport@localhost>'),
+  WEBHOOK_ALLOWED_HOSTS: z
+    .string()
+    .max(4000)
+    .regex(
+      /^[\w.:/*-]+(,\s*[\w.:/*-]+)*$/,
+      'must be a comma-separated list of host names or CIDRs (127.0.0.1/32, ::1/128, localhost)',
+    )
+    .optional(),
+  WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(15),
+  WEBHOOK_SENDER: z.enum(['on', 'off']).default('on'),
   PUBLIC_URL: z
     .string()
     .regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL')
@@ -94,6 +104,12 @@ export interface Config {
   authCacheTtlMs: number;
   /** Outgoing mail: SMTP when `smtpUrl` is set, else the outbox table; `from` is the system sender. */
   mail: { smtpUrl: string | undefined; from: string };
+  /**
+   * Webhook delivery: `allowedHosts` lists host names and CIDRs that may be private or loopback
+   * (development and tests; empty by default, so every private target is refused); `timeoutMs` bounds one
+   * attempt; `sender` off leaves deliveries queued for other replicas (or a later start).
+   */
+  webhooks: { allowedHosts: string[]; timeoutMs: number; sender: boolean };
   /** Base of links in emails (password reset, email verification), without a trailing slash. */
   publicUrl: string;
   /** Cheaper password hashing for the test suite only; never set from the environment. */
@@ -163,6 +179,14 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     },
     authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    webhooks: {
+      allowedHosts: (e.WEBHOOK_ALLOWED_HOSTS ?? '')
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter((h) => h !== ''),
+      timeoutMs: Math.round(e.WEBHOOK_TIMEOUT_SECONDS * 1000),
+      sender: e.WEBHOOK_SENDER === 'on',
+    },
     publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
     fastPasswordHashing: false,
   };

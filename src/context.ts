@@ -23,6 +23,11 @@ import { searchIndexer } from './records/record-search-index.js';
 import { settingsUserRemoval } from './settings/settings.repository.js';
 import { setupChecklistUserRemoval } from './setup-checklist/setup-checklist.user-removal.js';
 import type { UserRemovalHook } from './users/user-removal.js';
+import { webhooksUserRemoval } from './webhooks/webhook.service.js';
+import { webhookFanOut } from './webhooks/webhook-fanout.js';
+import { WebhookHttp } from './webhooks/webhook-http.js';
+import { createWebhookSender, type WebhookSender } from './webhooks/webhook-sender.js';
+import { TargetPolicy } from './webhooks/webhook-target.js';
 
 /** Everything a request handler or job may use, built once at start and passed explicitly. */
 export interface AppContext {
@@ -43,6 +48,10 @@ export interface AppContext {
   mailQueue: MailQueue;
   /** domain events: features subscribe at start; units of work hand them every event they write */
   events: EventBus;
+  /** which webhook targets may be called (SSRF policy with the WEBHOOK_ALLOWED_HOSTS allowlist) */
+  webhookPolicy: TargetPolicy;
+  /** delivers the webhook outbox; woken after commits that queued deliveries, and polling */
+  webhookSender: WebhookSender;
   /** each feature's part of deleting a user (move what they own, end sessions and keys, rewrite references) */
   userRemovalHooks: UserRemovalHook[];
 }
@@ -96,10 +105,23 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const mailer =
     overrides.mailer ??
     (config.mail.smtpUrl ? createSmtpMailer(config.mail.smtpUrl) : createOutboxMailer(db, clock, secrets));
+  const mailQueue = createMailQueue({ db, mailer, clock, logger, secrets });
+  const webhookPolicy = new TargetPolicy(config.webhooks.allowedHosts);
+  const webhookSender = createWebhookSender({
+    db,
+    clock,
+    logger,
+    secrets,
+    http: new WebhookHttp(webhookPolicy, config.webhooks.timeoutMs),
+    timeoutMs: config.webhooks.timeoutMs,
+    mailFrom: config.mail.from,
+    mailKick: () => mailQueue.kick(),
+    auto: config.webhooks.sender,
+  });
   const events = new EventBus();
   // the search index follows every record change in its transaction
   events.subscribe(searchIndexer());
-  return {
+  const ctx: AppContext = {
     config,
     db,
     logger,
@@ -111,8 +133,10 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     authCache: new AuthCache(clock, config.authCacheTtlMs),
     commonPasswords: loadCommonPasswords(),
     mailer,
-    mailQueue: createMailQueue({ db, mailer, clock, logger, secrets }),
+    mailQueue,
     events,
+    webhookPolicy,
+    webhookSender,
     userRemovalHooks: [
       recordsUserRemoval,
       accessKeysUserRemoval,
@@ -120,12 +144,16 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       settingsUserRemoval,
       setupChecklistUserRemoval,
       mailUserRemoval,
+      webhooksUserRemoval,
     ],
   };
+  ctx.events.subscribe(webhookFanOut(ctx));
+  return ctx;
 }
 
 export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.keyUsage.stop();
+  await ctx.webhookSender.stop();
   await ctx.mailQueue.stop();
   await ctx.db.close();
 }

@@ -36,6 +36,10 @@ export async function serve(config: Config): Promise<void> {
   );
   ctx.mailQueue.start();
   ctx.mailQueue.kick();
+  if (config.webhooks.sender) {
+    ctx.webhookSender.start();
+    ctx.webhookSender.kick();
+  }
   const stopPruning = startEventPruning(ctx);
   // after an upgrade that changed the search index: rebuild it in the background (searches meanwhile find
   // what is indexed so far)

@@ -37,6 +37,7 @@ const SECRET_ROUTES = [
   /^\/api\/v1\/users\/:id\/password$/,
   /^\/api\/v1\/users\/:id\/impersonate$/,
   /^\/api\/v1\/api-access\/users$/,
+  /^\/api\/v1\/webhooks\/:id\/(secret|rotate-secret)$/,
 ];
 
 export function isSecretRoute(routeUrl: string): boolean {

@@ -26,6 +26,7 @@ import type { SettingsTable } from '../settings/settings.table.js';
 import type { SetupChecklistTable } from '../setup-checklist/setup-checklist.table.js';
 import type { UserTable } from '../users/user.table.js';
 import type { UserTokenTable } from '../users/user-token.table.js';
+import type { WebhookAttemptTable, WebhookDeliveryTable, WebhookTable } from '../webhooks/webhook.table.js';
 import type { WsChallengeTable, WsSessionTable } from '../webservices/ws-session.table.js';
 
 export interface Database {
@@ -60,4 +61,7 @@ export interface Database {
   masking_rules: MaskingRuleTable;
   masking_rule_roles: MaskingRuleRoleTable;
   profile_unmask: ProfileUnmaskTable;
+  webhooks: WebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_attempts: WebhookAttemptTable;
 }

@@ -34,6 +34,7 @@ import { deleteUserRoutes } from '../users/routes/delete-user.js';
 import { emailVerificationRoutes } from '../users/routes/email-verification.js';
 import { transferOwnershipRoutes } from '../users/routes/transfer-ownership.js';
 import { userRoutes } from '../users/user.routes.js';
+import { webhookRoutes } from '../webhooks/webhook.routes.js';
 import { wsOperations } from '../webservices/ops/index.js';
 import { webserviceRoutes } from '../webservices/webservice.routes.js';
 import { installEdgeInputChecks } from './edge-input.js';
@@ -161,6 +162,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       await settingsRoutes(api, ctx); // settings
       await setupChecklistRoutes(api, ctx); // setup-checklist
       await maskingRoutes(api, ctx); // masking: rules, Unmask permission, reveal
+      await webhookRoutes(api, ctx); // webhooks: subscriptions, deliveries
     },
     { prefix: '/api/v1' },
   );

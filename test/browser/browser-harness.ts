@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
+import type { Config } from '../../src/config.js';
 import { ManualClock } from '../../src/platform/clock.js';
 import { DIALECTS, Harness } from '../harness.js';
 
@@ -48,7 +49,11 @@ export interface BrowserEnv {
 }
 
 /** Runs `fn` per dialect against a real Rapport listening on a random loopback port, driven by Chromium. */
-export function describeInBrowser(name: string, fn: (env: BrowserEnv) => void): void {
+export function describeInBrowser(
+  name: string,
+  fn: (env: BrowserEnv) => void,
+  configOverrides: Partial<Config> = {},
+): void {
   const run = executablePath ? describe.each(DIALECTS) : describe.skip.each(DIALECTS);
   run(`${name} [%s]`, (dialect) => {
     const h = new Harness(dialect);
@@ -89,7 +94,7 @@ export function describeInBrowser(name: string, fn: (env: BrowserEnv) => void): 
       // a real browser checks cookie expiry against its own clock: the server's must be today, not the
       // harness's fixed date (sessions set with a fixed past date are dropped by the browser at once)
       h.clock = new ManualClock(Date.now());
-      await h.start();
+      await h.start(configOverrides);
       await h.app.listen({ port: 0, host: '127.0.0.1' });
       const address = h.app.server.address() as { port: number };
       env.baseUrl = `http://127.0.0.1:${address.port}`;

@@ -3,6 +3,7 @@ import { AccessKeyPanel } from '../access-key/access-key-panel';
 import { useAccessKey } from '../access-key/use-access-key';
 import { PageHeader } from '../components/page-header';
 import { useMe, useSession } from '../session/session-context';
+import { MyWebhooksPanel } from '../webhooks/my-webhooks-panel';
 import { ChangePasswordForm } from './change-password-form';
 import { ImpersonationRequestsPanel } from './impersonation-requests-panel';
 import { ProfileForm } from './profile-form';
@@ -24,6 +25,7 @@ export function PreferencesPage() {
         <ProfileForm key={me.user.updatedAt} user={me.user} onSaved={() => void refresh()} />
         {can('impersonationRequests') && !impersonating && <ImpersonationRequestsPanel />}
         {showKey && <AccessKeyPanel state={key} whose="your" timeZone={me.user} />}
+        {can('webhooks') && <MyWebhooksPanel />}
         {can('changePassword') && !impersonating && <ChangePasswordForm />}
         {impersonating && (
           <Alert color="orange" title="Not while logged in as someone else">

@@ -1,25 +1,16 @@
-import { Badge, Card, Table, Text, Title } from '@mantine/core';
+import { Card, Text, Title } from '@mantine/core';
 import { useApi } from '../api/use-api';
 import { ErrorAlert } from '../components/error-alert';
 import { SectionLoader } from '../components/loading-state';
-import { useSession } from '../session/session-context';
+import { useMe, useSession } from '../session/session-context';
+import type { Webhook } from '../webhooks/webhook-types';
+import { WebhooksTable } from '../webhooks/webhooks-table';
 
-interface Webhook {
-  id: number;
-  url: string;
-  module?: string;
-  entity?: string;
-  operation?: string;
-  operationType?: string;
-  events?: string[];
-  status?: string;
-  active?: boolean;
-}
-
-/** The webhooks subscribed to one user (API Management → a user); an empty state until webhooks exist. */
+/** The webhooks subscribed to one user (API Management → a user): URL, Entity, Operation Type, Status. */
 export function UserWebhooksPanel({ userId, name }: { userId: number; name?: string }) {
   const { can } = useSession();
-  const hooks = useApi<{ items: Webhook[] }>(can('webhooks') ? `webhooks?userId=${userId}` : null);
+  const me = useMe();
+  const hooks = useApi<{ items: Webhook[] }>(can('webhooks') ? `users/${userId}/webhooks` : null);
   const items = hooks.data?.items ?? [];
   return (
     <Card withBorder mt="lg" padding="lg" component="section" aria-labelledby="webhooks-title">
@@ -35,35 +26,13 @@ export function UserWebhooksPanel({ userId, name }: { userId: number; name?: str
         </Text>
       )}
       {items.length > 0 && (
-        <Table.ScrollContainer minWidth={560}>
-          <Table aria-label="Webhooks">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>URL</Table.Th>
-                <Table.Th>Entity</Table.Th>
-                <Table.Th>Operation Type</Table.Th>
-                <Table.Th>Status</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {items.map((w) => {
-                const on = w.active ?? w.status !== 'inactive';
-                return (
-                  <Table.Tr key={w.id}>
-                    <Table.Td style={{ wordBreak: 'break-all' }}>{w.url}</Table.Td>
-                    <Table.Td>{w.entity ?? w.module ?? '—'}</Table.Td>
-                    <Table.Td>{w.operationType ?? w.operation ?? w.events?.join(', ') ?? '—'}</Table.Td>
-                    <Table.Td>
-                      <Badge color={on ? 'green' : 'gray'} variant="light">
-                        {on ? 'Active' : 'Inactive'}
-                      </Badge>
-                    </Table.Td>
-                  </Table.Tr>
-                );
-              })}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
+        <>
+          <Text size="sm" c="dimmed" mb="xs">
+            Webhooks that are off send nothing. Switching one off here stops it at once; its owner can switch
+            it on again.
+          </Text>
+          <WebhooksTable items={items} owner={me.user.id === userId} onChanged={hooks.reload} />
+        </>
       )}
     </Card>
   );

@@ -1,0 +1,100 @@
+import type { AppContext } from '../context.js';
+import type { UnitOfWork } from '../db/unit-of-work.js';
+import type { StoredEvent } from '../events/event.model.js';
+import type { EventSubscriber } from '../events/event-bus.js';
+import type { CrmRecord } from '../records/record.model.js';
+import { restRecord } from '../records/record.view.js';
+import { ChangeAudience } from '../records/record-audience.js';
+import type { FieldChanges } from '../records/record-change.model.js';
+import type { Principal } from '../roles/permissions.js';
+import { loadPrincipal } from '../roles/role.repository.js';
+import { findUserById } from '../users/user.repository.js';
+import { insertDeliveries, type NewDelivery, subscribedWebhooks } from './webhook.repository.js';
+import type { WebhookRow } from './webhook.table.js';
+import { newMessageId } from './webhook-signing.js';
+
+interface RecordEventPayload {
+  module: string;
+  id: number;
+  operation: 'created' | 'updated' | 'deleted';
+  record: CrmRecord;
+  changes: FieldChanges;
+}
+
+/** `contacts.updated`: the module in lower case and the operation. */
+export function eventTypeOf(module: string, operation: string): string {
+  return `${module.toLowerCase()}.${operation}`;
+}
+
+export function operationsOf(w: Pick<WebhookRow, 'operations'>): string[] {
+  return w.operations.split(',').filter((o) => o !== '');
+}
+
+/**
+ * Turns record events into deliveries inside the writer's transaction: one row per event and subscribed
+ * webhook, its body presented for the webhook owner (modules they may view, records they may see, masked
+ * as they see them). Nothing is written for a webhook that is off or whose owner may not send (off means
+ * off: such events are not kept for later). The sender is woken after commit.
+ */
+export function webhookFanOut(ctx: AppContext): EventSubscriber {
+  return {
+    name: 'webhooks',
+    async inTransaction(uow: UnitOfWork, events: readonly StoredEvent[]): Promise<void> {
+      const recordEvents = events.filter((e) => e.type.startsWith('record.') && e.module);
+      if (recordEvents.length === 0) return;
+      const modules = [...new Set(recordEvents.map((e) => e.module!))];
+      const hooks = await subscribedWebhooks(uow.trx, modules);
+      if (hooks.length === 0) return;
+      const audience = new ChangeAudience(ctx, uow.trx);
+      const principals = new Map<number, Principal | null>();
+      const principalOf = async (userId: number): Promise<Principal | null> => {
+        if (principals.has(userId)) return principals.get(userId)!;
+        let p: Principal | null = ctx.authCache.getPrincipal(userId) ?? null;
+        if (!p) {
+          const user = await findUserById(uow.trx, userId);
+          p = user ? await loadPrincipal(uow.trx, user) : null;
+        }
+        principals.set(userId, p);
+        return p;
+      };
+      const rows: NewDelivery[] = [];
+      for (const event of recordEvents) {
+        const data = event.payload as unknown as RecordEventPayload;
+        const type = eventTypeOf(data.module, data.operation);
+        for (const hook of hooks) {
+          if (hook.module !== '*' && hook.module !== data.module) continue;
+          if (!operationsOf(hook).includes(data.operation)) continue;
+          const viewer = await principalOf(hook.user_id);
+          if (!viewer) continue;
+          const shown = await audience.present(viewer, data.module, data.record, data.changes);
+          if (!shown) continue;
+          const body = {
+            type,
+            timestamp: new Date(event.createdAt).toISOString(),
+            data: {
+              module: data.module,
+              id: data.id,
+              operation: data.operation,
+              record: restRecord(shown.meta, shown.record),
+              changes: shown.changes,
+              ...(shown.record.masked?.length ? { masked: shown.record.masked } : {}),
+            },
+          };
+          rows.push({
+            webhook_id: hook.id,
+            msg_id: newMessageId(),
+            event_type: type,
+            record_id: data.id,
+            payload: JSON.stringify(body),
+            status: 'pending',
+            next_attempt_at: uow.now,
+            created_at: uow.now,
+          });
+        }
+      }
+      if (rows.length === 0) return;
+      await insertDeliveries(uow.trx, rows);
+      uow.onCommit(() => ctx.webhookSender.kick());
+    },
+  };
+}
