@@ -14,6 +14,7 @@ import { EventBus } from './events/event-bus.js';
 import { createMailQueue, type MailQueue } from './mail/mail-queue.js';
 import { mailUserRemoval } from './mail/mail-queue.repository.js';
 import { createOutboxMailer, createSmtpMailer, type Mailer } from './mail/mailer.js';
+import { mailroomEventSubscriber } from './mailroom/mailroom.service.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { createConsoleLogger, type Logger } from './platform/logger.js';
 import { verifyMasterKey } from './platform/master-key-check.js';
@@ -92,6 +93,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const keyUsage = new KeyUsageRecorder(db.kysely, clock, logger, config.accessKeys.usageFlushMs);
   keyUsage.start();
   const { perMinute, maxFailuresPerIp, failureWindowMs } = config.accessKeys;
+  const events = new EventBus();
+  events.subscribe(mailroomEventSubscriber);
   const mailer =
     overrides.mailer ??
     (config.mail.smtpUrl ? createSmtpMailer(config.mail.smtpUrl) : createOutboxMailer(db, clock));
@@ -108,7 +111,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     commonPasswords: loadCommonPasswords(),
     mailer,
     mailQueue: createMailQueue({ db, mailer, clock, logger }),
-    events: new EventBus(),
+    events,
     userRemovalHooks: [
       recordsUserRemoval,
       accessKeysUserRemoval,

@@ -4,6 +4,12 @@ import type { ImpersonationConsentTable } from '../auth/impersonation.table.js';
 import type { AuthFailureTable, SessionTable } from '../auth/session.table.js';
 import type { DomainEventTable } from '../events/event.table.js';
 import type { MailOutboxTable, MailQueueTable } from '../mail/mail.table.js';
+import type {
+  MailroomFolderStateTable,
+  MailroomMailboxTable,
+  MailroomMessageTable,
+  MailroomRuleTable,
+} from '../mailroom/mailroom.table.js';
 import type { MasterKeyCheckTable } from '../platform/master-key.table.js';
 import type {
   CrmEntityTable,
@@ -52,4 +58,8 @@ export interface Database {
   setup_checklist: SetupChecklistTable;
   record_changes: RecordChangeTable;
   domain_events: DomainEventTable;
+  mailroom_mailboxes: MailroomMailboxTable;
+  mailroom_folder_state: MailroomFolderStateTable;
+  mailroom_rules: MailroomRuleTable;
+  mailroom_messages: MailroomMessageTable;
 }

@@ -17,6 +17,7 @@ import { authenticateRequest } from '../auth/authenticate.js';
 import { auditImpersonatedRequest } from '../auth/impersonation-audit.js';
 import { refuseSecretRoutesWhileImpersonating } from '../auth/impersonation-guard.js';
 import type { AppContext } from '../context.js';
+import { mailroomRoutes } from '../mailroom/mailroom.routes.js';
 import { redactUrl } from '../platform/logger.js';
 import { RAPPORT_VERSION } from '../platform/version.js';
 import { recordRoutes } from '../records/record.routes.js';
@@ -127,6 +128,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       await recordRoutes(api, ctx);
       await accessKeyRoutes(api, ctx);
       await userAdminRoutes(api, ctx);
+      await mailroomRoutes(api, ctx);
     },
     { prefix: '/api/v1' },
   );
