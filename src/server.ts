@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { closeContext, createContext } from './context.js';
 import { startEventPruning } from './events/event-retention.js';
 import { buildApp } from './http/app.js';
+import { MailroomRunner } from './mailroom/mailbox.service.js';
 import { isReadableConsole } from './platform/logger.js';
 import { RAPPORT_VERSION } from './platform/version.js';
 import { ensureInitialAdmin } from './users/bootstrap.js';
@@ -36,6 +37,8 @@ export async function serve(config: Config): Promise<void> {
   ctx.mailQueue.start();
   ctx.mailQueue.kick();
   const stopPruning = startEventPruning(ctx);
+  const mailroom = new MailroomRunner(ctx);
+  mailroom.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -49,6 +52,7 @@ export async function serve(config: Config): Promise<void> {
     timer.unref();
     await app.close();
     stopPruning();
+    await mailroom.stop();
     await closeContext(ctx);
     process.exit(0);
   };

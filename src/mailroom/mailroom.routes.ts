@@ -8,6 +8,7 @@ import { getRecord } from '../records/record-read.service.js';
 import { principalFor } from '../roles/principal.js';
 import { findUserById } from '../users/user.repository.js';
 import { DELIMITERS, isAutofillTarget, sampleLabels, VIRTUAL_LABELS } from './autofill.js';
+import { mailboxRoutes } from './mailbox.routes.js';
 import { mailroomError } from './mailroom.errors.js';
 import {
   CREATE_MODULES,
@@ -152,6 +153,7 @@ export async function mailroomRoutes(app: FastifyInstance, ctx: AppContext): Pro
   const db = ctx.db.kysely;
   const tags = ['Mailroom'];
   const admin = { access: 'admin' as const };
+  await mailboxRoutes(app, ctx);
 
   /** Checks what the schema cannot: the user exists and is active, the module and mapped fields exist. */
   async function checkRule(input: RuleInput): Promise<void> {

@@ -63,8 +63,10 @@ export async function claimMessage(
   source: MessageSource,
   now: number,
   maxBytes = DEFAULT_MAX_MESSAGE_BYTES,
+  /** the size the server reported, when `raw` stands in for a message that was not fetched */
+  declaredSize = raw.byteLength,
 ): Promise<Claimed> {
-  const tooLarge = raw.byteLength > maxBytes;
+  const tooLarge = declaredSize > maxBytes;
   const { mail, error } = tooLarge ? { mail: null, error: null } : await headerFacts(raw);
   const dedupKey = mail?.dedupKey ?? dedupKeyOf(null, raw);
   const inserted = await trx
@@ -81,11 +83,11 @@ export async function claimMessage(
       subject: mail ? mail.subject.slice(0, 1000) : null,
       sent_at: mail?.sentAt ?? null,
       received_at: now,
-      size: raw.byteLength,
+      size: declaredSize,
       raw: tooLarge ? null : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength),
       status: tooLarge || error ? 'failed' : 'received',
       reason: tooLarge
-        ? `the message is ${raw.byteLength} bytes, over the mailroom's limit of ${maxBytes} bytes`
+        ? `the message is ${declaredSize} bytes, over the mailroom's limit of ${maxBytes} bytes`
         : error,
     })
     .onConflict((oc) => oc.columns(['source_key', 'dedup_key']).doNothing())
