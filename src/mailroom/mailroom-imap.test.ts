@@ -207,8 +207,8 @@ d('mailroom over IMAP (a real Dovecot)', () => {
       const status = await c.status('Done', { messages: true });
       const left = await c.status('Forms', { messages: true });
       await c.logout();
-      expect(status && status.messages).toBe(2);
-      expect(left && left.messages).toBe(0);
+      expect(status ? status.messages : null).toBe(2);
+      expect(left ? left.messages : null).toBe(0);
 
       // the server renumbers the folder (UIDVALIDITY changes): rescanned, found by Message-ID, nothing doubled
       await dovecot.deliver('Forms', [emlWith('web-form.eml', { 'Message-ID': '<move-1@x>' })]);
