@@ -835,10 +835,10 @@ function LogPanel() {
       >
         {open && (
           <Stack gap="xs">
-            <Text size="sm">
-              <Badge color={STATUS_COLOR[open.status] ?? 'gray'}>{open.status.replace('_', ' ')}</Badge>{' '}
-              {open.reason}
-            </Text>
+            <Group gap="xs">
+              <Badge color={STATUS_COLOR[open.status] ?? 'gray'}>{open.status.replace('_', ' ')}</Badge>
+              {open.reason && <Text size="sm">{open.reason}</Text>}
+            </Group>
             {open.ruleName && <Text size="sm">Rule: {open.ruleName}</Text>}
             {open.autofilled && Object.keys(open.autofilled).length > 0 && (
               <Text size="sm">
