@@ -14,6 +14,7 @@ import { EventBus } from './events/event-bus.js';
 import { createMailQueue, type MailQueue } from './mail/mail-queue.js';
 import { mailUserRemoval } from './mail/mail-queue.repository.js';
 import { createOutboxMailer, createSmtpMailer, type Mailer } from './mail/mailer.js';
+import { mailroomEventSubscriber } from './mailroom/mailroom.service.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { createConsoleLogger, type Logger } from './platform/logger.js';
 import { verifyMasterKey } from './platform/master-key-check.js';
@@ -121,6 +122,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const events = new EventBus();
   // the search index follows every record change in its transaction
   events.subscribe(searchIndexer());
+  events.subscribe(mailroomEventSubscriber);
   const ctx: AppContext = {
     config,
     db,

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { closeContext, createContext } from './context.js';
 import { startEventPruning } from './events/event-retention.js';
 import { buildApp } from './http/app.js';
+import { MailroomRunner } from './mailroom/mailbox.service.js';
 import { isReadableConsole } from './platform/logger.js';
 import { RAPPORT_VERSION } from './platform/version.js';
 import { rebuildSearchIndexIfStale } from './records/record-search-index.js';
@@ -47,6 +48,8 @@ export async function serve(config: Config): Promise<void> {
     (n) => n > 0 && ctx.logger.info({ records: n }, 'search index rebuilt'),
     (err) => ctx.logger.error({ err }, 'search index rebuild failed; it is retried at the next start'),
   );
+  const mailroom = new MailroomRunner(ctx);
+  mailroom.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -60,6 +63,7 @@ export async function serve(config: Config): Promise<void> {
     timer.unref();
     await app.close();
     stopPruning();
+    await mailroom.stop();
     await closeContext(ctx);
     process.exit(0);
   };

@@ -4,6 +4,12 @@ import type { ImpersonationConsentTable } from '../auth/impersonation.table.js';
 import type { AuthFailureTable, SessionTable } from '../auth/session.table.js';
 import type { DomainEventTable } from '../events/event.table.js';
 import type { MailOutboxTable, MailQueueTable } from '../mail/mail.table.js';
+import type {
+  MailroomFolderStateTable,
+  MailroomMailboxTable,
+  MailroomMessageTable,
+  MailroomRuleTable,
+} from '../mailroom/mailroom.table.js';
 import type { MaskingRuleRoleTable, MaskingRuleTable, ProfileUnmaskTable } from '../masking/masking.table.js';
 import type { MasterKeyCheckTable } from '../platform/master-key.table.js';
 import type {
@@ -64,4 +70,8 @@ export interface Database {
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
   webhook_attempts: WebhookAttemptTable;
+  mailroom_mailboxes: MailroomMailboxTable;
+  mailroom_folder_state: MailroomFolderStateTable;
+  mailroom_rules: MailroomRuleTable;
+  mailroom_messages: MailroomMessageTable;
 }

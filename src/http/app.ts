@@ -21,6 +21,7 @@ import { impersonationRoutes } from '../auth/routes/impersonation.routes.js';
 import { impersonationConsentRoutes } from '../auth/routes/impersonation-consent.routes.js';
 import type { AppContext } from '../context.js';
 import { mailRoutes } from '../mail/mail.routes.js';
+import { mailroomRoutes } from '../mailroom/mailroom.routes.js';
 import { maskingRoutes } from '../masking/masking.routes.js';
 import { redactUrl } from '../platform/logger.js';
 import { RAPPORT_VERSION } from '../platform/version.js';
@@ -163,6 +164,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       await setupChecklistRoutes(api, ctx); // setup-checklist
       await maskingRoutes(api, ctx); // masking: rules, Unmask permission, reveal
       await webhookRoutes(api, ctx); // webhooks: subscriptions, deliveries
+      await mailroomRoutes(api, ctx); // mailroom: mailboxes, rules, processed mail
     },
     { prefix: '/api/v1' },
   );

@@ -13,6 +13,7 @@ import { SessionProvider, useSession } from './session/session-context';
 import { ApiManagementPage } from './settings/api-management-page';
 import { AuditPage } from './settings/audit-page';
 import { CompanySettingsPage } from './settings/company-settings-page';
+import { MailroomPage } from './settings/mailroom-page';
 import { MaskingPage } from './settings/masking-page';
 import { OutboxPage } from './settings/outbox-page';
 import { PreferencesPage } from './settings/preferences-page';
@@ -56,6 +57,7 @@ export function App() {
                   <Route path="settings/company" element={<CompanySettingsPage />} />
                   <Route path="settings/audit" element={<AuditPage />} />
                   <Route path="settings/outbox" element={<OutboxPage />} />
+                  <Route path="settings/mailroom" element={<MailroomPage />} />
                   <Route path="settings/setup-checklist" element={<SetupChecklistPage />} />
                 </Route>
                 <Route path="records/*" element={<RecordRoutes />} />

@@ -45,6 +45,7 @@ export const FEATURES = {
   modules: ['GET', '/modules'],
   webhooks: ['GET', '/webhooks'],
   masking: ['GET', '/masking/rules'],
+  mailroom: ['GET', '/mailroom/rules'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type Feature = keyof typeof FEATURES;

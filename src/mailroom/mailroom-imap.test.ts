@@ -1,0 +1,264 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Dovecot, HAVE_DOVECOT } from '../../test/dovecot.js';
+import { describeEachDialect, expectStatus } from '../../test/harness.js';
+import { addRule, countRecords, eml, emlWith } from '../../test/mailroom-kit.js';
+import { MailroomRunner, pollMailbox } from './mailbox.service.js';
+import { claimMessage } from './mailroom.service.js';
+
+const d = HAVE_DOVECOT ? describe : describe.skip;
+
+d('mailroom over IMAP (a real Dovecot)', () => {
+  describeEachDialect('IMAP mailboxes', (h) => {
+    const dovecot = new Dovecot();
+    beforeAll(() => dovecot.start(), 30_000);
+    afterAll(() => dovecot.stop());
+
+    const settings = (over: Record<string, unknown> = {}) => ({
+      name: 'Support inbox',
+      host: '127.0.0.1',
+      port: dovecot.port,
+      tls: false,
+      username: dovecot.user,
+      password: dovecot.password,
+      folders: ['INBOX'],
+      scan: 'unread',
+      afterScan: 'mark_read',
+      pollSeconds: 60,
+      ...over,
+    });
+
+    async function createMailbox(over: Record<string, unknown> = {}): Promise<number> {
+      const res = await h.request({
+        method: 'POST',
+        url: '/api/v1/mailroom/mailboxes',
+        as: h.admin,
+        payload: settings(over),
+      });
+      expectStatus(res, 201);
+      expect(res.body).not.toContain(dovecot.password);
+      expect(res.json().hasPassword).toBe(true);
+      return res.json().id;
+    }
+
+    async function poll(id: number) {
+      const res = await h.request({
+        method: 'POST',
+        url: `/api/v1/mailroom/mailboxes/${id}/poll`,
+        as: h.admin,
+      });
+      expectStatus(res, 200);
+      return res.json();
+    }
+
+    async function logFor(mailboxId: number) {
+      return h.ctx.db.kysely
+        .selectFrom('mailroom_messages')
+        .selectAll()
+        .where('mailbox_id', '=', mailboxId)
+        .orderBy('id')
+        .execute();
+    }
+
+    it('Test connection says exactly which step failed', async () => {
+      const test = async (over: Record<string, unknown>) => {
+        const res = await h.request({
+          method: 'POST',
+          url: '/api/v1/mailroom/mailboxes/test',
+          as: h.admin,
+          payload: settings(over),
+        });
+        expectStatus(res, 200);
+        return res.json();
+      };
+      expect(await test({})).toMatchObject({ ok: true, stage: 'ok' });
+      const login = await test({ password: 'wrong-password-123' });
+      expect(login).toMatchObject({ ok: false, stage: 'login' });
+      expect(JSON.stringify(login)).not.toContain('wrong-password-123');
+      expect(await test({ folders: ['INBOX', 'Nope'] })).toMatchObject({ ok: false, stage: 'folder' });
+      expect(await test({ tls: true })).toMatchObject({ ok: false, stage: 'tls' });
+      const closed = await test({ port: 1 });
+      expect(closed).toMatchObject({ ok: false, stage: 'connect' });
+      expect(await test({ host: 'no-such-host.invalid' })).toMatchObject({ ok: false, stage: 'dns' });
+    }, 60_000);
+
+    it('polls new mail into records once: fixtures of every kind, marked read, duplicates and re-polls ignored', async () => {
+      await h.ctx.db.kysely.deleteFrom('mailroom_rules').execute();
+      await addRule(h, {
+        name: 'Web leads',
+        conditions: [{ field: 'subject', op: 'contains', value: 'enquiry' }],
+        action: 'create',
+        module: 'Leads',
+        autofill: {
+          delimiter: ':',
+          mappings: [
+            { label: 'Last Name', field: 'lastname' },
+            { label: 'Company', field: 'company' },
+            { label: 'Email', field: 'email' },
+          ],
+        },
+      });
+      await addRule(h, { name: 'Everything else', action: 'create', module: 'Contacts' });
+      const id = await createMailbox();
+      const sealed = await h.ctx.db.kysely
+        .selectFrom('mailroom_mailboxes')
+        .select('password_sealed')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      expect(sealed.password_sealed).not.toContain(dovecot.password);
+
+      const fixtures = [
+        'web-form.eml',
+        'html-table.eml',
+        'multipart-attachments.eml',
+        'auto-reply.eml',
+        'no-message-id.eml',
+        'broken.eml',
+        'iso-2022-jp.eml',
+        'windows-1251.eml',
+      ];
+      await dovecot.deliver(
+        'INBOX',
+        fixtures.map((f) => eml(f)),
+      );
+      // already read mail is not scanned in "unread" mode
+      await dovecot.deliver(
+        'INBOX',
+        [emlWith('no-message-id.eml', { 'Message-ID': '<seen-1@x>' })],
+        ['\\Seen'],
+      );
+      const leadsBefore = await countRecords(h, 'Leads');
+
+      const first = await poll(id);
+      expect(first).toMatchObject({
+        polled: true,
+        fetched: fixtures.length,
+        claimed: fixtures.length,
+        duplicates: 0,
+        error: null,
+      });
+      const log = await logFor(id);
+      expect(log).toHaveLength(fixtures.length);
+      const bySubject = new Map(log.map((m) => [m.subject, m]));
+      expect(bySubject.get('New enquiry from the contact form')).toMatchObject({
+        status: 'processed',
+        rule_name: 'Web leads',
+        module: 'Leads',
+      });
+      expect(bySubject.get('Out of office: New enquiry')).toMatchObject({ status: 'skipped' });
+      expect(log.every((m) => m.folder === 'INBOX' && m.uid != null)).toBe(true);
+      expect(await countRecords(h, 'Leads')).toBe(leadsBefore + 1);
+
+      // marked read on the server
+      const c = await dovecot.client();
+      const lock = await c.getMailboxLock('INBOX');
+      const unseen = await c.search({ seen: false }, { uid: true });
+      lock.release();
+      await c.logout();
+      expect(unseen).toEqual([]);
+
+      // nothing new → nothing fetched; the same message delivered again (new UID) → a duplicate, no record
+      expect(await poll(id)).toMatchObject({ fetched: 0, claimed: 0 });
+      await dovecot.deliver('INBOX', [eml('web-form.eml')]);
+      expect(await poll(id)).toMatchObject({ fetched: 1, claimed: 0, duplicates: 1 });
+      expect(await countRecords(h, 'Leads')).toBe(leadsBefore + 1);
+
+      const mailbox = (await h.request({ method: 'GET', url: '/api/v1/mailroom/mailboxes', as: h.admin }))
+        .json()
+        .items.find((m: { id: number }) => m.id === id);
+      expect(mailbox).toMatchObject({ lastError: null, failures: 0 });
+      expect(mailbox.lastPolledAt).not.toBeNull();
+    }, 60_000);
+
+    it('a UIDVALIDITY change rescans safely; moving after the scan; one poller at a time', async () => {
+      await dovecot.deliver('Forms', [
+        emlWith('web-form.eml', { 'Message-ID': '<move-1@x>' }),
+        emlWith('web-form.eml', { 'Message-ID': '<move-2@x>' }),
+      ]);
+      const id = await createMailbox({
+        name: 'Forms',
+        folders: ['Forms'],
+        scan: 'all',
+        afterScan: 'move',
+        moveTo: 'Done',
+      });
+      await h.ctx.db.kysely
+        .insertInto('mailroom_mailboxes')
+        .values({
+          name: 'x',
+          host: 'h',
+          port: 1,
+          tls: 0,
+          username: 'u',
+          password_sealed: h.ctx.secrets.encrypt('p'),
+          folders: '[]',
+          scan: 'all',
+          after_scan: 'none',
+          poll_seconds: 60,
+          enabled: 0,
+          created_at: 0,
+          updated_at: 0,
+        })
+        .execute();
+      // two polls at once: one holds the lease, the other does nothing
+      const [a, b] = await Promise.all([pollMailbox(h.ctx, id), pollMailbox(h.ctx, id)]);
+      expect([a, b].filter((x) => x === null)).toHaveLength(1);
+      expect((a ?? b)!.claimed).toBe(2);
+      const c = await dovecot.client();
+      const status = await c.status('Done', { messages: true });
+      const left = await c.status('Forms', { messages: true });
+      await c.logout();
+      expect(status ? status.messages : null).toBe(2);
+      expect(left ? left.messages : null).toBe(0);
+
+      // the server renumbers the folder (UIDVALIDITY changes): rescanned, found by Message-ID, nothing doubled
+      await dovecot.deliver('Forms', [emlWith('web-form.eml', { 'Message-ID': '<move-1@x>' })]);
+      await h.ctx.db.kysely
+        .updateTable('mailroom_folder_state')
+        .set({ uid_validity: '1', last_uid: 999 })
+        .where('mailbox_id', '=', id)
+        .execute();
+      const records = await countRecords(h, 'Leads');
+      expect(await pollMailbox(h.ctx, id)).toMatchObject({ fetched: 1, claimed: 0, duplicates: 1 });
+      expect(await countRecords(h, 'Leads')).toBe(records);
+    }, 60_000);
+
+    it('a stored but unprocessed message (a crash mid-batch) is processed by the next round, once', async () => {
+      const raw = emlWith('no-message-id.eml', { 'Message-ID': '<crash-1@x>' });
+      const claimed = await h.ctx.db.kysely
+        .transaction()
+        .execute((trx) => claimMessage(trx, raw, { key: 'intake' }, h.ctx.clock.now()));
+      const runner = new MailroomRunner(h.ctx);
+      await runner.tick();
+      await runner.tick();
+      const row = await h.ctx.db.kysely
+        .selectFrom('mailroom_messages')
+        .selectAll()
+        .where('id', '=', claimed.id)
+        .executeTakeFirstOrThrow();
+      expect(row.status).toBe('processed');
+      expect(row.attempts).toBe(1);
+    });
+
+    it('a refused login is shown on the mailbox with a backoff; the password never reaches logs or errors', async () => {
+      const id = await createMailbox({ name: 'Wrong', password: 'not-the-password-xyz' });
+      const res = await poll(id);
+      expect(res.error).toMatch(/^login: /);
+      const list = await h.request({ method: 'GET', url: '/api/v1/mailroom/mailboxes', as: h.admin });
+      const m = list.json().items.find((x: { id: number }) => x.id === id);
+      expect(m.lastError).toMatch(/refused the login/);
+      expect(m.failures).toBe(1);
+      expect(Date.parse(m.nextPollAt) - h.ctx.clock.now()).toBeGreaterThanOrEqual(120_000);
+      for (const secret of ['not-the-password-xyz', dovecot.password]) {
+        expect(h.allLogs()).not.toContain(secret);
+        expect(list.body).not.toContain(secret);
+      }
+      const audit = await h.ctx.db.kysely
+        .selectFrom('audit_log')
+        .select('details')
+        .where('action', 'like', 'mailroom.mailbox%')
+        .execute();
+      expect(audit.length).toBeGreaterThan(0);
+      expect(JSON.stringify(audit)).not.toContain('not-the-password-xyz');
+    });
+  });
+});

@@ -1,0 +1,106 @@
+import { expect, it } from 'vitest';
+import { ADMIN_PASSWORD } from '../harness.js';
+import { emlWith, postMessage } from '../mailroom-kit.js';
+import { describeInBrowser, signIn } from './browser-harness.js';
+
+describeInBrowser('the mailroom in the browser', (env) => {
+  it('builds a rule with autofill from a sample body, reorders rules, and re-runs an unmatched message', async () => {
+    const { h } = env;
+    // a message arrives before any rule exists: logged as unmatched
+    const early = await postMessage(
+      h,
+      emlWith('web-form.eml', { 'Message-ID': '<browser-1@acme-web.example>' }),
+    );
+    expect(early.status).toBe('no_match');
+
+    const page = await env.open();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.getByLabel('Search settings').fill('mailroom');
+    await page.getByRole('link', { name: 'Mailroom' }).click();
+    await page.getByRole('heading', { name: 'Mailroom', level: 1 }).waitFor();
+
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel(/^Rule name/).fill('Web leads');
+    await dialog.getByRole('button', { name: 'Add condition' }).click();
+    await dialog.getByLabel('Value', { exact: true }).fill('acme-web.example');
+    await dialog.getByLabel('Module', { exact: true }).click();
+    await page.getByRole('option', { name: 'Leads' }).click();
+    await dialog
+      .getByLabel('Sample email body')
+      .fill('First Name: Jane\nLast Name: Doe\nCompany: Doe Industries\nLead Source: web site');
+    await dialog.getByRole('button', { name: 'Find labels' }).click();
+    for (const [label, field] of [
+      ['Last Name', 'Last Name'],
+      ['Company', 'Company'],
+      ['Lead Source', 'Lead Source'],
+    ] as const) {
+      await dialog.getByLabel(`Field for ${label}`).click();
+      await page.getByRole('option', { name: field, exact: true }).click();
+    }
+    await env.shot(page, 'mailroom-rule-editor');
+    await dialog.getByRole('button', { name: 'Save rule' }).click();
+    await page.getByTestId('rule-Web leads').waitFor();
+
+    // a second rule, then move it above the first
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await dialog.getByLabel(/^Rule name/).fill('Archive');
+    await dialog.getByLabel('Action', { exact: true }).click();
+    await page.getByRole('option', { name: /^Link to the record/ }).click();
+    await dialog.getByRole('button', { name: 'Save rule' }).click();
+    await page.getByTestId('rule-Archive').waitFor();
+    await page.getByRole('button', { name: 'Move Archive up' }).click();
+    await expect
+      .poll(
+        async () =>
+          (await page
+            .getByRole('table', { name: 'Mailroom rules' })
+            .locator('tbody tr')
+            .first()
+            .textContent()) ?? '',
+      )
+      .toContain('Archive');
+    await env.shot(page, 'mailroom-rules');
+
+    // the log: re-run the unmatched message; the Lead is created and linked
+    await page.getByRole('tab', { name: 'Processing log' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'New enquiry from the contact form' });
+    await row.getByText('no match').waitFor();
+    await row.getByRole('button', { name: 'Re-run' }).click();
+    await page.getByRole('dialog').getByText('Rule: Web leads').waitFor();
+    await page
+      .getByRole('dialog')
+      .getByText(/Autofilled: .*leadsource = Web Site/)
+      .waitFor();
+    await page.keyboard.press('Escape');
+    await row.getByText('processed').waitFor();
+    await env.shot(page, 'mailroom-log');
+    const link = row.getByRole('link', { name: /^Leads \d+/ });
+    await link.click();
+    await page.getByText('Doe Industries').first().waitFor();
+  }, 90_000);
+
+  it('adds a mailbox; Test connection says what failed; the password is never shown again', async () => {
+    const page = await env.open();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.goto('/settings/mailroom');
+    await page.getByRole('tab', { name: 'Mailboxes' }).click();
+    await page.getByRole('button', { name: 'Add mailbox' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name', { exact: true }).fill('Support');
+    await dialog.getByLabel('IMAP host', { exact: true }).fill('127.0.0.1');
+    await dialog.getByLabel('Port', { exact: true }).fill('1');
+    await dialog.getByLabel('TLS', { exact: true }).uncheck();
+    await dialog.getByLabel('Username', { exact: true }).fill('crm');
+    await dialog.getByLabel('Password', { exact: true }).fill('s3cret-mailbox-pw');
+    await dialog.getByRole('button', { name: 'Test connection' }).click();
+    await page
+      .getByTestId('mailbox-message')
+      .getByText(/Could not talk to 127.0.0.1:1/)
+      .waitFor();
+    await dialog.getByRole('button', { name: 'Save mailbox' }).click();
+    await page.getByRole('table', { name: 'Mailboxes' }).getByText('crm@127.0.0.1:1').waitFor();
+    await env.shot(page, 'mailroom-mailboxes');
+    expect(await page.content()).not.toContain('s3cret-mailbox-pw');
+  }, 60_000);
+});
