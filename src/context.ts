@@ -19,6 +19,7 @@ import { createConsoleLogger, type Logger } from './platform/logger.js';
 import { verifyMasterKey } from './platform/master-key-check.js';
 import { createSecretBox, loadMasterKey, MASTER_KEY_FILE, type SecretBox } from './platform/secrets.js';
 import { recordsUserRemoval } from './records/record-ownership.js';
+import { reportUserRemoval } from './reports/report.service.js';
 import { settingsUserRemoval } from './settings/settings.repository.js';
 import { setupChecklistUserRemoval } from './setup-checklist/setup-checklist.user-removal.js';
 import type { UserRemovalHook } from './users/user-removal.js';
@@ -116,6 +117,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       settingsUserRemoval,
       setupChecklistUserRemoval,
       mailUserRemoval,
+      reportUserRemoval,
     ],
   };
 }

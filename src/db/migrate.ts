@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004-webservices.js';
 import * as m0005 from './migrations/0005-user-admin.js';
 import * as m0006 from './migrations/0006-record-history-events.js';
 import * as m0008 from './migrations/0008-master-key-check.js';
+import * as m0013 from './migrations/0013-reports.js';
 
 export interface DialectMigration {
   // biome-ignore lint/suspicious/noExplicitAny: migrations are typed against no schema
@@ -22,6 +23,7 @@ export const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0005-user-admin': m0005,
   '0006-record-history-events': m0006,
   '0008-master-key-check': m0008,
+  '0013-reports': m0013,
 };
 
 /** Names of the migrations this build knows that the database has not applied (empty when current). */

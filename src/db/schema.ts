@@ -12,6 +12,7 @@ import type {
   RecordSequenceTable,
 } from '../records/record.table.js';
 import type { RecordChangeTable } from '../records/record-history.table.js';
+import type { ReportScheduleTable, ReportTable } from '../reports/report.table.js';
 import type {
   ProfilePermissionTable,
   ProfileTable,
@@ -52,4 +53,6 @@ export interface Database {
   setup_checklist: SetupChecklistTable;
   record_changes: RecordChangeTable;
   domain_events: DomainEventTable;
+  reports: ReportTable;
+  report_schedules: ReportScheduleTable;
 }

@@ -20,6 +20,7 @@ import type { AppContext } from '../context.js';
 import { redactUrl } from '../platform/logger.js';
 import { RAPPORT_VERSION } from '../platform/version.js';
 import { recordRoutes } from '../records/record.routes.js';
+import { reportRoutes } from '../reports/report.routes.js';
 import { roleRoutes } from '../roles/role.routes.js';
 import { userRoutes } from '../users/user.routes.js';
 import { userAdminRoutes } from '../users/user-admin.routes.js';
@@ -127,6 +128,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       await recordRoutes(api, ctx);
       await accessKeyRoutes(api, ctx);
       await userAdminRoutes(api, ctx);
+      await reportRoutes(api, ctx);
     },
     { prefix: '/api/v1' },
   );
