@@ -231,7 +231,7 @@ export async function reportRoutes(app: FastifyInstance, ctx: AppContext): Promi
         tags,
         summary: 'Run a saved report as you: the rows, groups and totals your sharing and masking allow',
         params: idParams,
-        body: z.object(page).strict().optional(),
+        body: z.object(page).strict().nullish(),
         response: { 200: resultSchema },
       },
     },

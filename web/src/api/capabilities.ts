@@ -44,6 +44,7 @@ export const FEATURES = {
   records: ['GET', '/records/{module}'],
   modules: ['GET', '/modules'],
   webhooks: ['GET', '/webhooks'],
+  reports: ['GET', '/reports'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type Feature = keyof typeof FEATURES;
