@@ -43,7 +43,8 @@ export async function reportSources(
   ];
   const taken = new Set([meta.name]);
   const nameFor = (module: string, via: string) => {
-    const name = taken.has(module) ? `${module}_${via}` : module;
+    let name = taken.has(module) ? `${module}_${via}` : module;
+    for (let n = 2; taken.has(name); n++) name = `${module}_${via}${n}`;
     taken.add(name);
     return name;
   };
