@@ -6,6 +6,7 @@ import { startEventPruning } from './events/event-retention.js';
 import { buildApp } from './http/app.js';
 import { isReadableConsole } from './platform/logger.js';
 import { RAPPORT_VERSION } from './platform/version.js';
+import { startReportSchedules } from './reports/report-schedule.service.js';
 import { ensureInitialAdmin } from './users/bootstrap.js';
 
 /** Start Rapport: migrate, make sure an admin exists, listen, and shut down cleanly on SIGTERM/SIGINT. */
@@ -36,6 +37,7 @@ export async function serve(config: Config): Promise<void> {
   ctx.mailQueue.start();
   ctx.mailQueue.kick();
   const stopPruning = startEventPruning(ctx);
+  const stopSchedules = startReportSchedules(ctx);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -49,6 +51,7 @@ export async function serve(config: Config): Promise<void> {
     timer.unref();
     await app.close();
     stopPruning();
+    stopSchedules();
     await closeContext(ctx);
     process.exit(0);
   };

@@ -7,7 +7,7 @@ import {
   type Session,
   type TestUser,
 } from '../../test/harness.js';
-import { csvCell } from './report.routes.js';
+import { csvCell } from './report-csv.js';
 
 async function roleId(h: Harness, name: string): Promise<number> {
   const row = await h.ctx.db.kysely

@@ -5,7 +5,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorFromRequest } from '../audit/audit.repository.js';
 import type { AppContext } from '../context.js';
-import type { FieldValue } from '../records/field-coerce.js';
 import type { Principal } from '../roles/permissions.js';
 import { principalFor } from '../roles/principal.js';
 import {
@@ -16,11 +15,55 @@ import {
   type SavedReport,
   updateReport,
 } from './report.service.js';
+import { csvCell } from './report-csv.js';
 import { reportDefinitionSchema } from './report-definition.js';
 import { openReportRows, runReport, SCREEN_ROW_LIMIT } from './report-runner.js';
+import { createSchedule, deleteSchedule, listSchedules, type Schedule } from './report-schedule.service.js';
 import { reportSources } from './report-sources.js';
 
 const tags = ['Reports'];
+const scheduleSchema = z
+  .object({
+    id: z.number().int(),
+    reportId: z.number().int(),
+    frequency: z.enum(['daily', 'weekly', 'monthly', 'once']),
+    weekdays: z.array(z.number().int()),
+    dayOfMonth: z.number().int().nullable(),
+    onDate: z.string().nullable(),
+    timeUtc: z.string(),
+    recipientUserIds: z.array(z.number().int()),
+    recipientRoleIds: z.array(z.number().int()),
+    recipientEmails: z.array(z.string()),
+    enabled: z.boolean(),
+    nextRunAt: z.string().nullable(),
+    lastRunAt: z.string().nullable(),
+  })
+  .meta({ id: 'ReportSchedule' });
+const scheduleInput = z
+  .object({
+    frequency: z.enum(['daily', 'weekly', 'monthly', 'once']),
+    weekdays: z
+      .array(z.number().int().min(0).max(6))
+      .max(7)
+      .optional()
+      .describe('weekly: 0 = Sunday … 6 = Saturday'),
+    dayOfMonth: z
+      .number()
+      .int()
+      .min(1)
+      .max(31)
+      .optional()
+      .describe('monthly: the last day in shorter months'),
+    onDate: z.string().max(10).optional().describe('once: YYYY-MM-DD'),
+    timeUtc: z.string().max(5).optional().describe('HH:MM in UTC; 08:00 unless given'),
+    recipientUserIds: z.array(z.number().int().positive()).max(200).optional(),
+    recipientRoleIds: z.array(z.number().int().positive()).max(50).optional(),
+    recipientEmails: z.array(z.email().max(254)).max(50).optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict();
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+const presentSchedule = (s: Schedule) => ({ ...s, nextRunAt: iso(s.nextRunAt), lastRunAt: iso(s.lastRunAt) });
 const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 const cell = z.union([z.string(), z.number(), z.boolean(), z.array(z.string()), z.null()]);
 const column = z.object({ key: z.string(), label: z.string(), type: z.string() });
@@ -93,15 +136,6 @@ function present(r: SavedReport) {
 
 const principalOf = (ctx: AppContext, req: FastifyRequest): Promise<Principal> =>
   principalFor(ctx, req.auth!.user);
-
-/** CSV cells: text starting with = + - @ (or a tab/CR) gets a leading ' so spreadsheets do not run it. */
-export function csvCell(v: FieldValue): string | number {
-  if (v === null) return '';
-  if (typeof v === 'number') return v;
-  if (typeof v === 'boolean') return v ? '1' : '0';
-  const s = Array.isArray(v) ? v.join(', ') : v;
-  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-}
 
 export async function reportRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -277,6 +311,69 @@ export async function reportRoutes(app: FastifyInstance, ctx: AppContext): Promi
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${filename}"`)
         .send(csv);
+    },
+  );
+
+  r.get(
+    '/reports/:id/schedules',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags,
+        summary: "A report's delivery schedules",
+        params: idParams,
+        response: { 200: z.object({ items: z.array(scheduleSchema) }) },
+      },
+    },
+    async (req) => ({
+      items: (await listSchedules(ctx, await principalOf(ctx, req), req.params.id)).map(presentSchedule),
+    }),
+  );
+
+  r.post(
+    '/reports/:id/schedules',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags,
+        summary:
+          'E-mail the report as CSV on a schedule (owner or admin). Each user recipient gets it as they would see it; addresses get it as the owner sees it; empty results are not sent.',
+        params: idParams,
+        body: scheduleInput,
+        response: { 201: scheduleSchema },
+      },
+    },
+    async (req, reply) => {
+      const s = await createSchedule(
+        ctx,
+        await principalOf(ctx, req),
+        actorFromRequest(req),
+        req.params.id,
+        req.body,
+      );
+      return reply.code(201).send(presentSchedule(s));
+    },
+  );
+
+  r.delete(
+    '/reports/:id/schedules/:scheduleId',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags,
+        summary: 'Stop a delivery schedule (owner or admin)',
+        params: idParams.extend({ scheduleId: z.coerce.number().int().positive().max(2_147_483_647) }),
+      },
+    },
+    async (req, reply) => {
+      await deleteSchedule(
+        ctx,
+        await principalOf(ctx, req),
+        actorFromRequest(req),
+        req.params.id,
+        req.params.scheduleId,
+      );
+      return reply.code(204).send();
     },
   );
 }
