@@ -66,8 +66,6 @@ export interface Source {
   /** 'child': one row per record of a one-to-many relation (or of a parent reached through one) */
   grain: 'primary' | 'child';
   alias: string;
-  /** column aliases of this source's derived table, by field */
-  columns: Map<string, string>;
   /** the sharing scope of a module source, on `e`/`m` */
   visible: Expression<SqlBool>[];
   joined: boolean;
@@ -132,7 +130,6 @@ export async function compileReport(
     link: null,
     grain: 'primary',
     alias: 'e',
-    columns: new Map(),
     visible: [],
     joined: true,
   };
@@ -181,7 +178,6 @@ export async function compileReport(
       link,
       grain,
       alias: `r${i + 1}`,
-      columns: new Map(),
       visible: link.dir === 'lines' ? [] : await visibleWhere(ctx, view),
       joined: false,
     });
@@ -271,10 +267,6 @@ export async function compileReport(
     where,
     fanOut,
   };
-  // allocate the derived-table columns every expression needs before anything is rendered
-  for (const s of sources) if (s.joined && s.from) linkExprs(s);
-  for (const ref of [...columns, ...groups, ...sort.map((s) => s.ref)]) exprOf(ref);
-  for (const m of measures) if (m.ref) exprOf(m.ref);
   return compiled;
 }
 
@@ -285,45 +277,49 @@ function childRoot(s: Source): Source {
   return cur;
 }
 
-function columnAlias(s: Source, field: string): string {
-  let a = s.columns.get(field);
-  if (!a) {
-    a = `c${s.columns.size}`;
-    s.columns.set(field, a);
-  }
-  return a;
-}
-
 /** A field's value at the top level of the report query. */
 export function exprOf(ref: FieldRef): RawBuilder<unknown> {
   return fieldAt(ref.source, ref.name);
 }
 
+/**
+ * A field of a source at the top level: the primary is `e`/`m`; a related module source `rN` is
+ * `crm_entities rNe ⋈ <table> rN` (system fields on `rNe`, as `fieldColumn` puts them on `e`); line items
+ * are `quote_line_items rN`.
+ */
 function fieldAt(s: Source, name: string): RawBuilder<unknown> {
   if (s.alias === 'e') return fieldColumn(s.meta, name);
-  return sql.ref(`${s.alias}.${columnAlias(s, name)}`);
+  if (s.link?.dir === 'lines') return sql.ref(`${s.alias}.${name}`);
+  const entity = ENTITY_COLUMNS[name];
+  if (entity) return sql.ref(`${s.alias}e.${entity}`);
+  if (!s.meta.fieldMap.has(name)) throw invalid('fields', `${s.meta.singular} has no field "${name}".`);
+  return sql.ref(`${s.alias}.${name}`);
 }
 
-/** The ON condition joining a source to the one it is reached from. */
-function linkExprs(s: Source): Expression<SqlBool> {
+const ENTITY_COLUMNS: Record<string, string> = {
+  id: 'id',
+  assigned_user_id: 'owner_id',
+  createdtime: 'created_at',
+  modifiedtime: 'modified_at',
+  modifiedby: 'modified_by',
+};
+
+/** The LEFT JOIN of a related source: by its link, restricted to live records the viewer may see. */
+function joinOf(s: Source): RawBuilder<unknown> {
   const from = s.from!;
   const link = s.link!;
-  if (link.dir === 'parent')
-    return sql<SqlBool>`${sql.ref(`${s.alias}.__id`)} = ${fieldAt(from, link.field)}`;
-  if (link.dir === 'child') return sql<SqlBool>`${fieldAt(s, link.field)} = ${fieldAt(from, 'id')}`;
-  return sql<SqlBool>`${sql.ref(`${s.alias}.__link`)} = ${fieldAt(from, 'id')}`;
-}
-
-/** A source's rows as a derived table: its visible records with the columns the report uses. */
-function derivedTable(s: Source): RawBuilder<unknown> {
-  const cols = [...s.columns].map(([field, alias]) =>
-    s.link?.dir === 'lines'
-      ? sql`${sql.ref(`m.${field}`)} as ${sql.ref(alias)}`
-      : sql`${fieldColumn(s.meta, field)} as ${sql.ref(alias)}`,
-  );
-  if (s.link?.dir === 'lines')
-    return sql`(select m.id as __id, m.quote_id as __link${cols.length ? sql`, ${sql.join(cols)}` : sql``} from quote_line_items m)`;
-  return sql`(select e.id as __id${cols.length ? sql`, ${sql.join(cols)}` : sql``} from ${visibleSet(s)})`;
+  const a = s.alias;
+  if (link.dir === 'lines')
+    return sql`left join quote_line_items ${sql.ref(a)} on ${sql.ref(`${a}.quote_id`)} = ${fieldAt(from, 'id')}`;
+  const on =
+    link.dir === 'parent'
+      ? sql<SqlBool>`${sql.ref(`${a}e.id`)} = ${fieldAt(from, link.field)}`
+      : sql<SqlBool>`${fieldAt(s, link.field)} = ${fieldAt(from, 'id')}`;
+  // the sharing scope is written on e/m: evaluate it once, as a set of visible ids
+  const visible = s.visible.length
+    ? sql` and ${sql.ref(`${a}e.id`)} in (select e.id from ${visibleSet(s)})`
+    : sql``;
+  return sql`left join (crm_entities ${sql.ref(`${a}e`)} inner join ${sql.table(s.meta.table)} ${sql.ref(a)} on ${sql.ref(`${a}.id`)} = ${sql.ref(`${a}e.id`)}) on ${on} and ${sql.ref(`${a}e.deleted_at`)} is null${visible}`;
 }
 
 /** `crm_entities e join <table> m … where <live, this module, visible>` for a module source. */
@@ -334,9 +330,7 @@ function visibleSet(s: Source): RawBuilder<unknown> {
 
 /** FROM … WHERE … of the report's row set (one row per primary record, or per child when fanned out). */
 export function fromWhere(r: CompiledReport): RawBuilder<unknown> {
-  const joins = r.sources
-    .filter((s) => s.joined && s.from)
-    .map((s) => sql`left join ${derivedTable(s)} ${sql.ref(s.alias)} on ${linkExprs(s)}`);
+  const joins = r.sources.filter((s) => s.joined && s.from).map((s) => joinOf(s));
   const conds = [
     sql<SqlBool>`e.module = ${r.primary.meta.name}`,
     sql<SqlBool>`e.deleted_at is null`,
@@ -347,7 +341,7 @@ export function fromWhere(r: CompiledReport): RawBuilder<unknown> {
 
 /** The id of the fanned-out child of a row (null when the report does not fan out). */
 export function childIdExpr(r: CompiledReport): RawBuilder<unknown> {
-  return r.fanOut ? sql.ref(`${r.fanOut.alias}.__id`) : sql`null`;
+  return r.fanOut ? fieldAt(r.fanOut, 'id') : sql`null`;
 }
 
 /** An expression for ordering: nulls last ascending on both databases, text in byte order on both. */

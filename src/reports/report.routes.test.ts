@@ -143,6 +143,51 @@ describeEachDialect('saved reports over REST', (h) => {
     expect(bobCsv.body).toBe('Organization Name,Annual Revenue\nBob One,300\n');
   });
 
+  it('a related record the viewer may not see shows as empty, and filtering by it finds nothing', async () => {
+    const bobsAccount = await h.request({
+      method: 'GET',
+      url: '/api/v1/records/Accounts?filter[accountname]=Bob%20One',
+      as: bob.session,
+    });
+    const accountId = bobsAccount.json().items[0].id as number;
+    // admin files a contact of Ann's under Bob's organization
+    await create(
+      h,
+      'Contacts',
+      { lastname: 'Crossed', account_id: accountId, assigned_user_id: ann.id },
+      h.admin,
+    );
+    const def = {
+      primary: 'Contacts',
+      related: [{ module: 'Accounts', via: 'account_id' }],
+      columns: ['Contacts.lastname', 'Accounts.accountname'],
+    };
+    const asAnn = await h.request({
+      method: 'POST',
+      url: '/api/v1/reports/run',
+      as: ann.session,
+      payload: { definition: def },
+    });
+    expectStatus(asAnn, 200);
+    expect(asAnn.json().rows).toEqual([['Crossed', null]]);
+    const filtered = await h.request({
+      method: 'POST',
+      url: '/api/v1/reports/run',
+      as: ann.session,
+      payload: {
+        definition: { ...def, filter: { field: 'Accounts.accountname', op: 'eq', value: 'Bob One' } },
+      },
+    });
+    expect(filtered.json().rows).toEqual([]);
+    const asAdmin = await h.request({
+      method: 'POST',
+      url: '/api/v1/reports/run',
+      as: h.admin,
+      payload: { definition: def },
+    });
+    expect(asAdmin.json().rows).toEqual([['Crossed', 'Bob One']]);
+  });
+
   it('refuses modules the viewer may not see, and deletes (audited)', async () => {
     const res = await h.request({
       method: 'POST',
