@@ -132,8 +132,13 @@ function measureExpr(r: CompiledReport, m: CompiledMeasure, i: number, level: nu
   }
 }
 
-/** One query per grouping level (0 = grand totals); aggregation happens in the database. */
-function levelQuery(r: CompiledReport, level: number): RawBuilder<Record<string, unknown>> {
+/**
+ * Every grouping level (0 = grand totals) in one statement: the joined rows are computed once (a
+ * materialized CTE), then aggregated per level and stacked with UNION ALL. Aggregation happens in the
+ * database.
+ */
+function groupsQuery(r: CompiledReport): RawBuilder<Record<string, unknown>> {
+  const levels = Array.from({ length: r.groups.length + 1 }, (_, i) => i);
   const inner = [
     sql`e.id as __pid`,
     ...r.groups.map((g, i) => sql`${exprOf(g)} as ${sql.ref(`g${i}`)}`),
@@ -146,21 +151,27 @@ function levelQuery(r: CompiledReport, level: number): RawBuilder<Record<string,
         .slice(0, upTo)
         .filter((g) => g.source.grain === 'child')
         .map((g) => exprOf(g));
-    inner.push(
-      sql`row_number() over (partition by ${sql.join([sql`e.id`, ...childKeys(level)])} order by ${childIdExpr(r)}) as ${sql.ref(`rn${level}`)}`,
-    );
+    for (const level of levels)
+      inner.push(
+        sql`row_number() over (partition by ${sql.join([sql`e.id`, ...childKeys(level)])} order by ${childIdExpr(r)}) as ${sql.ref(`rn${level}`)}`,
+      );
   }
-  const keys = r.groups.slice(0, level).map((_, i) => sql.ref(`t.g${i}`));
-  const aggs = r.measures.map((m, i) => sql`${measureExpr(r, m, i, level)} as ${sql.ref(`a${i}`)}`);
-  const select = [
-    ...keys.map((k, i) => sql`${k} as ${sql.ref(`g${i}`)}`),
-    ...aggs,
-    r.fanOut ? sql`count(distinct t.__pid) as __records` : sql`count(*) as __records`,
-  ];
-  const order = r.groups.slice(0, level).flatMap((g, i) => {
+  const branches = levels.map((level) => {
+    const keys = r.groups.slice(0, level).map((_, i) => sql.ref(`t.g${i}`));
+    const select = [
+      sql`${sql.lit(level)} as __level`,
+      ...r.groups.map((_, i) =>
+        i < level ? sql`t.${sql.ref(`g${i}`)} as ${sql.ref(`g${i}`)}` : sql`null as ${sql.ref(`g${i}`)}`,
+      ),
+      ...r.measures.map((m, i) => sql`${measureExpr(r, m, i, level)} as ${sql.ref(`a${i}`)}`),
+      r.fanOut ? sql`count(distinct t.__pid) as __records` : sql`count(*) as __records`,
+    ];
+    return sql`select ${sql.join(select)} from t${keys.length ? sql` group by ${sql.join(keys)}` : sql``}`;
+  });
+  const order = r.groups.flatMap((g, i) => {
     const desc = r.sort.find((s) => s.ref.key === g.key)?.desc ?? false;
     const dir = sql.raw(desc ? 'desc' : 'asc');
-    const k = sql.ref(`t.g${i}`);
+    const k = sql.ref(`u.g${i}`);
     const text =
       r.dialect === 'postgres' &&
       !['integer', 'decimal', 'currency', 'reference', 'owner', 'datetime', 'boolean'].includes(g.field.type)
@@ -170,9 +181,7 @@ function levelQuery(r: CompiledReport, level: number): RawBuilder<Record<string,
   });
   return sql<
     Record<string, unknown>
-  >`select ${sql.join(select)} from (select ${sql.join(inner)} ${fromWhere(r)}) t${
-    keys.length ? sql` group by ${sql.join(keys)} order by ${sql.join(order)}` : sql``
-  }`;
+  >`with t as materialized (select ${sql.join(inner)} ${fromWhere(r)}) select * from (${sql.join(branches, sql` union all `)}) u order by ${sql.join([sql`u.__level`, ...order])}`;
 }
 
 export interface RunOptions {
@@ -199,9 +208,10 @@ export async function runReport(
     const groups: ReportGroup[] = [];
     let totals: Array<number | string | null> = [];
     if (r.measures.length > 0 || r.groups.length > 0) {
-      for (let level = 0; level <= r.groups.length; level++) {
-        const res = await levelQuery(r, level).execute(db);
+      {
+        const res = await groupsQuery(r).execute(db);
         for (const row of res.rows) {
+          const level = Number(row.__level);
           const values = r.measures.map((m, i) => presentMeasure(m, row[`a${i}`]));
           if (level === 0) totals = values;
           else
