@@ -21,6 +21,7 @@ import { verifyMasterKey } from './platform/master-key-check.js';
 import { createSecretBox, loadMasterKey, MASTER_KEY_FILE, type SecretBox } from './platform/secrets.js';
 import { recordsUserRemoval } from './records/record-ownership.js';
 import { searchIndexer } from './records/record-search-index.js';
+import { reportUserRemoval } from './reports/report.service.js';
 import { settingsUserRemoval } from './settings/settings.repository.js';
 import { setupChecklistUserRemoval } from './setup-checklist/setup-checklist.user-removal.js';
 import type { UserRemovalHook } from './users/user-removal.js';
@@ -147,6 +148,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       setupChecklistUserRemoval,
       mailUserRemoval,
       webhooksUserRemoval,
+      reportUserRemoval,
     ],
   };
   ctx.events.subscribe(webhookFanOut(ctx));

@@ -8,6 +8,7 @@ import { MailroomRunner } from './mailroom/mailbox.service.js';
 import { isReadableConsole } from './platform/logger.js';
 import { RAPPORT_VERSION } from './platform/version.js';
 import { rebuildSearchIndexIfStale } from './records/record-search-index.js';
+import { startReportSchedules } from './reports/report-schedule.service.js';
 import { ensureInitialAdmin } from './users/bootstrap.js';
 
 /** Start Rapport: migrate, make sure an admin exists, listen, and shut down cleanly on SIGTERM/SIGINT. */
@@ -50,6 +51,7 @@ export async function serve(config: Config): Promise<void> {
   );
   const mailroom = new MailroomRunner(ctx);
   mailroom.start();
+  const stopSchedules = startReportSchedules(ctx);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -64,6 +66,7 @@ export async function serve(config: Config): Promise<void> {
     await app.close();
     stopPruning();
     await mailroom.stop();
+    stopSchedules();
     await closeContext(ctx);
     process.exit(0);
   };

@@ -10,6 +10,7 @@ import * as m0008 from './migrations/0008-master-key-check.js';
 import * as m0010 from './migrations/0010-field-masking.js';
 import * as m0011 from './migrations/0011-webhooks.js';
 import * as m0012 from './migrations/0012-mailroom.js';
+import * as m0013 from './migrations/0013-reports.js';
 import * as m0015 from './migrations/0015-lead-conversion.js';
 import * as m0016 from './migrations/0016-search-terms.js';
 
@@ -30,6 +31,7 @@ export const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0010-field-masking': m0010,
   '0011-webhooks': m0011,
   '0012-mailroom': m0012,
+  '0013-reports': m0013,
   '0015-lead-conversion': m0015,
   '0016-search-terms': m0016,
 };

@@ -21,6 +21,7 @@ import type {
   SearchTermTable,
 } from '../records/record.table.js';
 import type { RecordChangeTable } from '../records/record-history.table.js';
+import type { ReportScheduleTable, ReportTable } from '../reports/report.table.js';
 import type {
   ProfilePermissionTable,
   ProfileTable,
@@ -74,4 +75,6 @@ export interface Database {
   mailroom_folder_state: MailroomFolderStateTable;
   mailroom_rules: MailroomRuleTable;
   mailroom_messages: MailroomMessageTable;
+  reports: ReportTable;
+  report_schedules: ReportScheduleTable;
 }

@@ -26,6 +26,7 @@ import { maskingRoutes } from '../masking/masking.routes.js';
 import { redactUrl } from '../platform/logger.js';
 import { RAPPORT_VERSION } from '../platform/version.js';
 import { recordRoutes } from '../records/record.routes.js';
+import { reportRoutes } from '../reports/report.routes.js';
 import { roleRoutes } from '../roles/role.routes.js';
 import { settingsRoutes } from '../settings/settings.routes.js';
 import { setupChecklistRoutes } from '../setup-checklist/setup-checklist.routes.js';
@@ -165,6 +166,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       await maskingRoutes(api, ctx); // masking: rules, Unmask permission, reveal
       await webhookRoutes(api, ctx); // webhooks: subscriptions, deliveries
       await mailroomRoutes(api, ctx); // mailroom: mailboxes, rules, processed mail
+      await reportRoutes(api, ctx); // reports: saved reports, runs, CSV, schedules
     },
     { prefix: '/api/v1' },
   );

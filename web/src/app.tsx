@@ -9,6 +9,8 @@ import { NotFoundPage } from './pages/not-found-page';
 import { ResetPasswordPage } from './pages/reset-password-page';
 import { VerifyEmailPage } from './pages/verify-email-page';
 import { RecordRoutes } from './records/record-routes';
+import { ReportBuilderPage } from './reports/report-builder-page';
+import { ReportsPage } from './reports/reports-page';
 import { SessionProvider, useSession } from './session/session-context';
 import { ApiManagementPage } from './settings/api-management-page';
 import { AuditPage } from './settings/audit-page';
@@ -61,6 +63,8 @@ export function App() {
                   <Route path="settings/setup-checklist" element={<SetupChecklistPage />} />
                 </Route>
                 <Route path="records/*" element={<RecordRoutes />} />
+                <Route path="reports" element={<ReportsPage />} />
+                <Route path="reports/:id" element={<ReportBuilderPage />} />
                 <Route path="*" element={<NotFoundPage />} />
               </Route>
             </Route>

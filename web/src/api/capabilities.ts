@@ -46,6 +46,7 @@ export const FEATURES = {
   webhooks: ['GET', '/webhooks'],
   masking: ['GET', '/masking/rules'],
   mailroom: ['GET', '/mailroom/rules'],
+  reports: ['GET', '/reports'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type Feature = keyof typeof FEATURES;

@@ -19,6 +19,11 @@ export function MainNav() {
           {m.label}
         </Anchor>
       ))}
+      {can('reports') && (
+        <Anchor component={RouterNavLink} to="/reports" size="sm" c="dark">
+          Reports
+        </Anchor>
+      )}
       <Anchor component={RouterNavLink} to="/settings" size="sm" c="dark">
         Settings
       </Anchor>

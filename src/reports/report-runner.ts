@@ -1,0 +1,265 @@
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+import type { AppContext } from '../context.js';
+import type { Database } from '../db/schema.js';
+import { type FieldValue, fromColumn } from '../records/field-coerce.js';
+import { presentValue } from '../records/record-presenter.js';
+import type { Principal } from '../roles/permissions.js';
+import { reportError } from './report.errors.js';
+import {
+  type CompiledMeasure,
+  type CompiledReport,
+  childIdExpr,
+  compileReport,
+  exprOf,
+  type FieldRef,
+  fromWhere,
+  orderTerms,
+} from './report-compiler.js';
+import type { ReportDefinition } from './report-definition.js';
+
+export const SCREEN_ROW_LIMIT = 1000;
+export const EXPORT_CHUNK = 2000;
+/** the longest one report statement may run on PostgreSQL */
+export const REPORT_STATEMENT_TIMEOUT_MS = 20_000;
+
+export interface ReportColumn {
+  key: string;
+  label: string;
+  type: string;
+}
+
+export interface ReportGroup {
+  /** 1 = the first group-by field… */
+  level: number;
+  keys: FieldValue[];
+  /** distinct primary records in the group */
+  records: number;
+  values: Array<number | string | null>;
+}
+
+export interface ReportResult {
+  columns: ReportColumn[];
+  rows: FieldValue[][];
+  /** rows in the whole result (one per child row when the report shows a one-to-many source) */
+  totalRows: number;
+  /** distinct primary records in the result */
+  totalRecords: number;
+  /** the one-to-many source whose rows the result has, e.g. "LineItems": one row per line item */
+  rowsPer: string | null;
+  offset: number;
+  groupBy: ReportColumn[];
+  aggregates: Array<{ key: string; label: string; fn: string }>;
+  groups: ReportGroup[];
+  totals: Array<number | string | null>;
+}
+
+type Q = Kysely<Database> | Transaction<Database>;
+
+/** Runs report statements under a statement timeout (PostgreSQL); a timeout is a clear 503, not a 500. */
+async function withTimeout<T>(ctx: AppContext, fn: (db: Q) => Promise<T>): Promise<T> {
+  try {
+    if (ctx.db.dialect !== 'postgres') return await fn(ctx.db.kysely);
+    return await ctx.db.kysely.transaction().execute(async (trx) => {
+      await sql`set local statement_timeout = ${sql.raw(String(REPORT_STATEMENT_TIMEOUT_MS))}`.execute(trx);
+      return fn(trx);
+    });
+  } catch (err) {
+    if ((err as { code?: unknown }).code === '57014')
+      throw reportError(
+        'REPORT_TOO_SLOW',
+        `The report ran longer than ${REPORT_STATEMENT_TIMEOUT_MS / 1000} s and was stopped; add filters or fewer groups.`,
+      );
+    throw err;
+  }
+}
+
+function columnOf(ref: FieldRef): ReportColumn {
+  const label = ref.source.from ? `${ref.source.meta.singular}: ${ref.field.label}` : ref.field.label;
+  return { key: ref.key, label, type: ref.field.type };
+}
+
+/** A stored value as the viewer may see it (masking happens here, per cell and per group key). */
+function present(ref: FieldRef, raw: unknown): FieldValue {
+  return presentValue(ref.source.view, ref.name, fromColumn(ref.field, raw));
+}
+
+const round = (n: number) => Math.round(n * 1e6) / 1e6;
+
+function presentMeasure(m: CompiledMeasure, raw: unknown): number | string | null {
+  if (raw === null || raw === undefined) return m.fn === 'count' ? 0 : null;
+  if (m.fn === 'count') return Number(raw);
+  if (m.fn === 'sum' || m.fn === 'avg') return round(Number(raw));
+  // min/max keep the field's type (a date stays a date), and masking
+  const v = present(m.ref!, raw);
+  return Array.isArray(v) ? v.join(', ') : typeof v === 'boolean' ? String(v) : v;
+}
+
+/** The detail rows' SELECT … ORDER BY: group keys first (summary reports), then the sort keys, then ids. */
+function rowsQuery(r: CompiledReport, limit: number, offset: number): RawBuilder<Record<string, unknown>> {
+  const cols = r.columns.map((c, i) => sql`${exprOf(c)} as ${sql.ref(`v${i}`)}`);
+  const order = [
+    ...r.groups.flatMap((g) => orderTerms(r, g, r.sort.find((s) => s.ref.key === g.key)?.desc ?? false)),
+    ...r.sort.flatMap((s) => orderTerms(r, s.ref, s.desc)),
+    sql`e.id asc`,
+    ...(r.fanOut ? [sql`${childIdExpr(r)} asc`] : []),
+  ];
+  return sql<
+    Record<string, unknown>
+  >`select e.id as __pid${cols.length ? sql`, ${sql.join(cols)}` : sql``} ${fromWhere(r)} order by ${sql.join(order)} limit ${limit} offset ${offset}`;
+}
+
+/**
+ * The aggregate expression of one measure over the report's row set `t`. Amounts of a record above the
+ * fanned-out child are taken once per (primary record, child group keys) — the row numbered 1 — so a quote's
+ * total counts once however many line items it has.
+ */
+function measureExpr(r: CompiledReport, m: CompiledMeasure, i: number, level: number): RawBuilder<unknown> {
+  if (!m.ref) return r.fanOut ? sql`count(distinct t.__pid)` : sql`count(*)`;
+  const v = sql.ref(`t.m${i}`);
+  const once = r.fanOut && m.ref.source.grain === 'primary';
+  const x = once ? sql`case when ${sql.ref(`t.rn${level}`)} = 1 then ${v} end` : v;
+  switch (m.fn) {
+    case 'count':
+      return sql`count(${x})`;
+    case 'sum':
+      return sql`sum(${x})`;
+    case 'avg':
+      return r.dialect === 'postgres' ? sql`cast(avg(${x}) as double precision)` : sql`avg(${x})`;
+    case 'min':
+      return sql`min(${v})`;
+    case 'max':
+      return sql`max(${v})`;
+  }
+}
+
+/**
+ * Every grouping level (0 = grand totals) in one statement: the joined rows are computed once (a
+ * materialized CTE), then aggregated per level and stacked with UNION ALL. Aggregation happens in the
+ * database.
+ */
+function groupsQuery(r: CompiledReport): RawBuilder<Record<string, unknown>> {
+  const levels = Array.from({ length: r.groups.length + 1 }, (_, i) => i);
+  const inner = [
+    sql`e.id as __pid`,
+    ...r.groups.map((g, i) => sql`${exprOf(g)} as ${sql.ref(`g${i}`)}`),
+    ...r.measures.flatMap((m, i) => (m.ref ? [sql`${exprOf(m.ref)} as ${sql.ref(`m${i}`)}`] : [])),
+  ];
+  if (r.fanOut) {
+    // rn<L>: 1 on the first row of each primary record within each level-L group
+    const childKeys = (upTo: number) =>
+      r.groups
+        .slice(0, upTo)
+        .filter((g) => g.source.grain === 'child')
+        .map((g) => exprOf(g));
+    for (const level of levels)
+      inner.push(
+        sql`row_number() over (partition by ${sql.join([sql`e.id`, ...childKeys(level)])} order by ${childIdExpr(r)}) as ${sql.ref(`rn${level}`)}`,
+      );
+  }
+  const branches = levels.map((level) => {
+    const keys = r.groups.slice(0, level).map((_, i) => sql.ref(`t.g${i}`));
+    const select = [
+      sql`${sql.lit(level)} as __level`,
+      ...r.groups.map((_, i) =>
+        i < level ? sql`t.${sql.ref(`g${i}`)} as ${sql.ref(`g${i}`)}` : sql`null as ${sql.ref(`g${i}`)}`,
+      ),
+      ...r.measures.map((m, i) => sql`${measureExpr(r, m, i, level)} as ${sql.ref(`a${i}`)}`),
+      r.fanOut ? sql`count(distinct t.__pid) as __records` : sql`count(*) as __records`,
+    ];
+    return sql`select ${sql.join(select)} from t${keys.length ? sql` group by ${sql.join(keys)}` : sql``}`;
+  });
+  const order = r.groups.flatMap((g, i) => {
+    const desc = r.sort.find((s) => s.ref.key === g.key)?.desc ?? false;
+    const dir = sql.raw(desc ? 'desc' : 'asc');
+    const k = sql.ref(`u.g${i}`);
+    const text =
+      r.dialect === 'postgres' &&
+      !['integer', 'decimal', 'currency', 'reference', 'owner', 'datetime', 'boolean'].includes(g.field.type)
+        ? sql`${k} collate "C"`
+        : k;
+    return [sql`(case when ${k} is null then 1 else 0 end) ${dir}`, sql`${text} ${dir}`];
+  });
+  return sql<
+    Record<string, unknown>
+  >`with t as materialized (select ${sql.join(inner)} ${fromWhere(r)}) select * from (${sql.join(branches, sql` union all `)}) u order by ${sql.join([sql`u.__level`, ...order])}`;
+}
+
+export interface RunOptions {
+  limit?: number;
+  offset?: number;
+}
+
+/** Runs a report for one viewer: rows (a page), groups and totals, every value presented for them. */
+export async function runReport(
+  ctx: AppContext,
+  p: Principal,
+  def: ReportDefinition,
+  opts: RunOptions = {},
+): Promise<ReportResult> {
+  const r = await compileReport(ctx, p, def);
+  const limit = Math.min(opts.limit ?? SCREEN_ROW_LIMIT, SCREEN_ROW_LIMIT);
+  const offset = opts.offset ?? 0;
+  return withTimeout(ctx, async (db) => {
+    const count = await sql<{
+      n: number;
+      p: number;
+    }>`select count(*) as n, count(distinct e.id) as p ${fromWhere(r)}`.execute(db);
+    const rows = r.columns.length > 0 ? (await rowsQuery(r, limit, offset).execute(db)).rows : [];
+    const groups: ReportGroup[] = [];
+    let totals: Array<number | string | null> = [];
+    if (r.measures.length > 0 || r.groups.length > 0) {
+      {
+        const res = await groupsQuery(r).execute(db);
+        for (const row of res.rows) {
+          const level = Number(row.__level);
+          const values = r.measures.map((m, i) => presentMeasure(m, row[`a${i}`]));
+          if (level === 0) totals = values;
+          else
+            groups.push({
+              level,
+              keys: r.groups.slice(0, level).map((g, i) => present(g, row[`g${i}`])),
+              records: Number(row.__records ?? 0),
+              values,
+            });
+        }
+      }
+    }
+    return {
+      columns: r.columns.map(columnOf),
+      rows: rows.map((row) => r.columns.map((c, i) => present(c, row[`v${i}`]))),
+      totalRows: Number(count.rows[0]?.n ?? 0),
+      totalRecords: Number(count.rows[0]?.p ?? 0),
+      rowsPer: r.fanOut?.name ?? null,
+      offset,
+      groupBy: r.groups.map(columnOf),
+      aggregates: r.measures.map((m) => ({ key: m.key, label: m.label, fn: m.fn })),
+      groups,
+      totals,
+    };
+  });
+}
+
+/**
+ * Every row of a report, presented for the viewer, in chunks of EXPORT_CHUNK rows (flat memory), for CSV
+ * export and schedules. The definition is compiled (and refused) before the first row is read; each chunk
+ * is its own statement under the timeout.
+ */
+export async function openReportRows(
+  ctx: AppContext,
+  p: Principal,
+  def: ReportDefinition,
+): Promise<{ columns: ReportColumn[]; chunks: () => AsyncGenerator<FieldValue[][]> }> {
+  const r = await compileReport(ctx, p, def);
+  if (r.columns.length === 0)
+    throw reportError('REPORT_INVALID', 'columns: pick at least one column to export.', {
+      details: { path: 'columns' },
+    });
+  async function* chunks(): AsyncGenerator<FieldValue[][]> {
+    for (let offset = 0; ; offset += EXPORT_CHUNK) {
+      const res = await withTimeout(ctx, (db) => rowsQuery(r, EXPORT_CHUNK, offset).execute(db));
+      yield res.rows.map((row) => r.columns.map((c, i) => present(c, row[`v${i}`])));
+      if (res.rows.length < EXPORT_CHUNK) return;
+    }
+  }
+  return { columns: r.columns.map(columnOf), chunks };
+}
