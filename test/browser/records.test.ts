@@ -115,6 +115,7 @@ describeInBrowser('records in the browser', (env) => {
     await page.getByRole('option', { name: 'Lead Source' }).click();
     await page.getByLabel('Lead Source').first().click();
     await page.getByRole('option', { name: 'Cold Call' }).click();
+    await page.getByRole('button', { name: 'Add filter' }).click();
     await page.getByText('1 in all').waitFor();
     await table.getByRole('link', { name: /Pager03/ }).waitFor();
     await env.shot(page, 'leads-filtered');
