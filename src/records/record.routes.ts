@@ -5,6 +5,7 @@ import { describeModuleRoutes } from './routes/describe-module.js';
 import { listRecordRoutes } from './routes/list-records.js';
 import { recordHistoryRoutes } from './routes/record-history.js';
 import { recordItemRoutes } from './routes/record-item.routes.js';
+import { relatedRecordRoutes } from './routes/related-records.js';
 
 export async function recordRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await describeModuleRoutes(app, ctx);
@@ -12,4 +13,5 @@ export async function recordRoutes(app: FastifyInstance, ctx: AppContext): Promi
   await recordItemRoutes(app, ctx);
   await recordHistoryRoutes(app, ctx);
   await customFieldRoutes(app, ctx);
+  await relatedRecordRoutes(app, ctx);
 }

@@ -137,7 +137,10 @@ describeInBrowser('record lists in the browser', (env) => {
     await env.shot(page, 'list-filtered');
     const listUrl = page.url();
     expect(listUrl).toContain('owner=me');
-    expect(new URL(listUrl).searchParams.getAll('f')).toEqual(['leadsource:eq:Cold Call', 'email:empty:false']);
+    expect(new URL(listUrl).searchParams.getAll('f')).toEqual([
+      'leadsource:eq:Cold Call',
+      'email:empty:false',
+    ]);
 
     await table.getByRole('link', { name: 'Jane Doe' }).click();
     await page.getByRole('heading', { name: 'Jane Doe', level: 1 }).waitFor();

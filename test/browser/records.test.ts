@@ -40,7 +40,8 @@ describeInBrowser('records in the browser', (env) => {
       title: 'Analyst',
       email: 'ada@example.com',
     });
-    // the history shows both changes, newest first, with the values before and after
+    // the history (on its tab) shows both changes, newest first, with the values before and after
+    await page.getByRole('tab', { name: 'History' }).click();
     const entries = page.getByTestId('history-entry');
     await entries.first().getByRole('cell', { name: 'Analyst' }).waitFor();
     await expect(entries.first().getByText('Changed').count()).resolves.toBe(1);
