@@ -39,10 +39,10 @@ export function AppLayout() {
           <UserMenu />
         </Group>
       </AppShell.Header>
-      <AppShell.Main id="main" tabIndex={-1}>
+      <AppShell.Main>
         <ImpersonationBanner />
         {/* AppShell.Main is the page's one <main>; the container inside it is a plain block */}
-        <Container size="xl" py="lg" px={{ base: 'sm', sm: 'lg' }}>
+        <Container size="xl" py="lg" px={{ base: 'sm', sm: 'lg' }} id="main" tabIndex={-1}>
           <ErrorBoundary key={pathname}>
             <Outlet />
           </ErrorBoundary>
