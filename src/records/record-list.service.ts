@@ -5,7 +5,7 @@ import type { ModuleRef } from './module-meta.js';
 import { withLineItems } from './quote-line-items.service.js';
 import { selectRecords } from './record.repository.js';
 import { compileFilter, type RecordFilter } from './record-filter.js';
-import { type PresentedRecord, presentRecords } from './record-presenter.js';
+import { type ModuleView, type PresentedRecord, presentRecords } from './record-presenter.js';
 import { countMatching, viewModule, visibleWhere } from './record-read.service.js';
 import { afterCursor, decodeCursor, encodeCursor, orderExpressions, parseSort } from './record-sort.js';
 
@@ -13,6 +13,8 @@ export const MAX_PAGE_SIZE = 200;
 
 export interface ListOptions {
   filter?: RecordFilter;
+  /** words a person typed: each must appear in one of the module's search fields (see `searchFilter`) */
+  search?: string;
   /** `-modifiedtime,lastname` */
   sort?: string;
   limit?: number;
@@ -37,7 +39,7 @@ export async function listRecords(
 ): Promise<RecordPage> {
   const view = await viewModule(ctx, p, module);
   const { meta } = view;
-  const where = await visibleWhere(ctx, view, opts.filter ? [compileFilter(view, opts.filter)] : []);
+  const where = await visibleWhere(ctx, view, conditions(view, opts.filter, opts.search));
   const keys = parseSort(view, opts.sort);
   const spec = keys.map((k) => (k.desc ? '-' : '') + k.field).join(',');
   const valueKeys = keys.filter((k) => k.field !== 'id');
@@ -70,7 +72,46 @@ export async function countRecords(
   p: Principal,
   module: ModuleRef,
   filter?: RecordFilter,
+  search?: string,
 ): Promise<number> {
   const view = await viewModule(ctx, p, module);
-  return countMatching(ctx, view, filter ? [compileFilter(view, filter)] : []);
+  return countMatching(ctx, view, conditions(view, filter, search));
+}
+
+function conditions(view: ModuleView, filter?: RecordFilter, search?: string) {
+  const out = filter ? [compileFilter(view, filter)] : [];
+  const words = search ? searchFilter(view, search) : null;
+  if (words) out.push(compileFilter(view, words));
+  return out;
+}
+
+/** Text fields that name or identify a record beyond its label: a lead's company, a product's part number. */
+const EXTRA_SEARCH_FIELDS = ['company', 'productcode', 'ticket_title', 'subject', 'accountname'];
+export const MAX_SEARCH_WORDS = 6;
+
+/**
+ * The fields a list search looks in: the label fields, the record number, every email and phone field and a
+ * few identifying text fields. Masked fields are left out (searching them would reveal their values).
+ */
+export function searchFields(view: ModuleView): string[] {
+  const { meta } = view;
+  const names = new Set<string>(meta.labelFields);
+  if (meta.numberField) names.add(meta.numberField.name);
+  for (const f of meta.fields) {
+    if (f.type === 'email' || f.type === 'phone' || EXTRA_SEARCH_FIELDS.includes(f.name)) names.add(f.name);
+  }
+  return [...names].filter((n) => meta.fieldMap.has(n) && !view.masked.has(n));
+}
+
+/**
+ * "jane doe" finds Jane Doe, "jane.doe" her email, "CON12" her number: every word (at most six) must be
+ * contained, case-insensitively, in at least one search field. Blank input is no search.
+ */
+export function searchFilter(view: ModuleView, search: string): RecordFilter | null {
+  const words = search.trim().split(/\s+/).filter(Boolean).slice(0, MAX_SEARCH_WORDS);
+  const fields = searchFields(view);
+  if (!words.length || !fields.length) return null;
+  return {
+    and: words.map((w) => ({ or: fields.map((field) => ({ field, op: 'contains' as const, value: w })) })),
+  };
 }

@@ -6,6 +6,7 @@ import { leadConversionRoutes } from './routes/lead-conversion.routes.js';
 import { listRecordRoutes } from './routes/list-records.js';
 import { recordHistoryRoutes } from './routes/record-history.js';
 import { recordItemRoutes } from './routes/record-item.routes.js';
+import { relatedRecordRoutes } from './routes/related-records.js';
 import { searchRoutes } from './routes/search.routes.js';
 
 export async function recordRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -16,4 +17,5 @@ export async function recordRoutes(app: FastifyInstance, ctx: AppContext): Promi
   await leadConversionRoutes(app, ctx);
   await searchRoutes(app, ctx);
   await customFieldRoutes(app, ctx);
+  await relatedRecordRoutes(app, ctx);
 }

@@ -120,9 +120,12 @@ export function describeInBrowser(
   });
 }
 
-/** Signs in through the login form and waits for the settings home. */
+/**
+ * Signs in through the login form and waits for the settings home (the tests of settings pages start there;
+ * without `next` a user lands on Home, see `signInHome`).
+ */
 export async function signIn(page: Page, username: string, password: string): Promise<void> {
-  await page.goto('/login');
+  await page.goto('/login?next=%2Fsettings');
   await page.getByLabel('Username').fill(username);
   await page.getByLabel(/^Password/).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -132,4 +135,13 @@ export async function signIn(page: Page, username: string, password: string): Pr
 /** True when the running server registered `METHOD url` (features land on main independently). */
 export function hasRoute(h: Harness, method: string, url: string): boolean {
   return h.app.registeredRoutes.some((r) => r.method === method && r.url === url);
+}
+
+/** Signs in through the login form as a person would (no `next`) and waits for the Home page. */
+export async function signInHome(page: Page, username: string, password: string): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel(/^Password/).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Home', level: 1 }).waitFor();
 }

@@ -40,7 +40,8 @@ describeInBrowser('records in the browser', (env) => {
       title: 'Analyst',
       email: 'ada@example.com',
     });
-    // the history shows both changes, newest first, with the values before and after
+    // the history (on its tab) shows both changes, newest first, with the values before and after
+    await page.getByRole('tab', { name: 'History' }).click();
     const entries = page.getByTestId('history-entry');
     await entries.first().getByRole('cell', { name: 'Analyst' }).waitFor();
     await expect(entries.first().getByText('Changed').count()).resolves.toBe(1);
@@ -115,6 +116,7 @@ describeInBrowser('records in the browser', (env) => {
     await page.getByRole('option', { name: 'Lead Source' }).click();
     await page.getByLabel('Lead Source').first().click();
     await page.getByRole('option', { name: 'Cold Call' }).click();
+    await page.getByRole('button', { name: 'Add filter' }).click();
     await page.getByText('1 in all').waitFor();
     await table.getByRole('link', { name: /Pager03/ }).waitFor();
     await env.shot(page, 'leads-filtered');

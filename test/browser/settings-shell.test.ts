@@ -127,7 +127,8 @@ describeInBrowser('settings in the browser', (env) => {
     await page.keyboard.press('Tab');
     await page.keyboard.type(ADMIN_PASSWORD);
     await page.keyboard.press('Enter');
-    await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+    // signing in lands on Home (the CRM), not Settings
+    await page.getByRole('heading', { name: 'Home', level: 1 }).waitFor();
     await page.getByTestId('user-menu').focus();
     await page.keyboard.press('Enter');
     await page.getByRole('menuitem', { name: 'My Preferences' }).waitFor();

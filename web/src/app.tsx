@@ -1,6 +1,7 @@
 import { createTheme, MantineProvider } from '@mantine/core';
 import { Notifications } from '@mantine/notifications';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
+import { HomePage } from './home/home-page';
 import { AppLayout } from './layout/app-layout';
 import { RequireAdmin, RequireSignIn } from './layout/guards';
 import { ForgotPasswordPage } from './pages/forgot-password-page';
@@ -75,8 +76,8 @@ export function App() {
   );
 }
 
-/** The records when this server has them, else Settings. */
+/** Home (open deals, tickets, recent records) when this server has records, else Settings. */
 function HomeRedirect() {
   const { can } = useSession();
-  return <Navigate to={can('records') ? '/records' : '/settings'} replace />;
+  return can('records') ? <HomePage /> : <Navigate to="/settings" replace />;
 }

@@ -4,6 +4,8 @@ import type { Timestamp } from './api/types';
 export interface TimePrefs {
   timeZone?: string;
   dateFormat?: string;
+  /** `en_us`: the number format of amounts */
+  language?: string;
 }
 
 /**
@@ -49,4 +51,24 @@ export function languageTag(language: string | undefined): string {
   if (!language) return 'en';
   const [lang, region] = language.split('_');
   return region ? `${lang}-${region.toUpperCase()}` : (lang ?? 'en');
+}
+
+/** A calendar date (`2026-01-31`) in the user's date format; the value as given when it is not one. */
+export function formatDate(value: string, dateFormat = 'yyyy-mm-dd'): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  if (!m) return value;
+  const [, y, mo, d] = m;
+  if (dateFormat === 'mm-dd-yyyy') return `${mo}-${d}-${y}`;
+  if (dateFormat === 'dd-mm-yyyy') return `${d}-${mo}-${y}`;
+  return `${y}-${mo}-${d}`;
+}
+
+/** An amount with grouping and two decimals in the user's language (`12,500.00`, `12.500,00`). */
+export function formatAmount(value: number | string, language?: string): string {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(n)) return String(value);
+  return new Intl.NumberFormat(languageTag(language), {
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 2,
+  }).format(n);
 }

@@ -14,12 +14,14 @@ const listQuery = z
     cursor: z.string().max(4096).optional(),
     sort: z.string().max(300).optional(),
     count: z.enum(['true', 'false']).optional(),
+    q: z.string().max(200).optional(),
   })
   .catchall(z.union([z.string().max(1000), z.array(z.string().max(1000)).max(20)]))
   .meta({
     description:
       'Filters: filter[field][op]=value with op eq, ne, lt, lte, gt, gte, contains, startswith, in (comma-separated), empty (true/false). ' +
-      'Sort: sort=-modifiedtime,lastname. Keyset pagination: pass nextCursor back as cursor.',
+      'Sort: sort=-modifiedtime,lastname. Keyset pagination: pass nextCursor back as cursor. ' +
+      'Search: q=words; every word must appear in the name, number, an email or phone field (or a company, subject, part number).',
   });
 
 export async function listRecordRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -45,9 +47,9 @@ export async function listRecordRoutes(app: FastifyInstance, ctx: AppContext): P
       const p = await principalOf(ctx, req);
       const meta = await moduleMetaFor(ctx, req.params.module);
       const filter = parseRestFilters(req.query);
-      const { limit, cursor, sort } = req.query;
-      const page = await listRecords(ctx, p, meta, { filter, limit, cursor, sort });
-      const total = req.query.count === 'true' ? await countRecords(ctx, p, meta, filter) : undefined;
+      const { limit, cursor, sort, q: search } = req.query;
+      const page = await listRecords(ctx, p, meta, { filter, search, limit, cursor, sort });
+      const total = req.query.count === 'true' ? await countRecords(ctx, p, meta, filter, search) : undefined;
       return {
         items: page.items.map((rec) => restRecord(meta, rec)),
         nextCursor: page.nextCursor,

@@ -6,12 +6,13 @@ import { ErrorBoundary } from '../components/error-boundary';
 import { languageTag } from '../format';
 import { useMe } from '../session/session-context';
 import { ImpersonationBanner } from './impersonation-banner';
-import { MainNav } from './main-nav';
+import { MainNav, PhoneNav, useNavModules } from './main-nav';
 import { UserMenu } from './user-menu';
 
 export function AppLayout() {
   const me = useMe();
   const { pathname } = useLocation();
+  const modules = useNavModules();
   useEffect(() => {
     document.documentElement.lang = languageTag(me.user.language);
   }, [me.user.language]);
@@ -24,6 +25,7 @@ export function AppLayout() {
         </Anchor>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="lg" wrap="nowrap">
+            <PhoneNav modules={modules} />
             <Anchor component={Link} to="/" underline="never" c="inherit" aria-label="Rapport home">
               <Group gap={6} wrap="nowrap">
                 <IconAddressBook aria-hidden size={24} color="var(--mantine-color-indigo-6)" />
@@ -32,14 +34,15 @@ export function AppLayout() {
                 </Text>
               </Group>
             </Anchor>
-            <MainNav />
+            <MainNav modules={modules} />
           </Group>
           <UserMenu />
         </Group>
       </AppShell.Header>
       <AppShell.Main>
         <ImpersonationBanner />
-        <Container size="xl" py="lg" px={{ base: 'sm', sm: 'lg' }} component="main" id="main" tabIndex={-1}>
+        {/* AppShell.Main is the page's one <main>; the container inside it is a plain block */}
+        <Container size="xl" py="lg" px={{ base: 'sm', sm: 'lg' }} id="main" tabIndex={-1}>
           <ErrorBoundary key={pathname}>
             <Outlet />
           </ErrorBoundary>

@@ -1,20 +1,27 @@
-import { Anchor, Group } from '@mantine/core';
-import { NavLink as RouterNavLink } from 'react-router';
+import { Anchor, Burger, Drawer, Group, NavLink, Stack } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { IconHome, IconSettings } from '@tabler/icons-react';
+import { useEffect } from 'react';
+import { Link, NavLink as RouterNavLink, useLocation } from 'react-router';
 import { useApi } from '../api/use-api';
 import type { ModuleSummary } from '../records/record-types';
 import { useSession } from '../session/session-context';
 
-/** Top navigation: the record modules the user may open (once the records API exists), then Settings. */
-export function MainNav() {
+/** The record modules the user may open, most used first (once the records API exists). */
+export function useNavModules(): ModuleSummary[] {
   const { can } = useSession();
   const modules = useApi<{ items: ModuleSummary[] }>(can('modules') ? 'modules' : null);
-  const items = (modules.data?.items ?? [])
+  return (modules.data?.items ?? [])
     .filter((m) => m.retrieveable)
-    .sort((a, b) => rank(a.name) - rank(b.name))
-    .slice(0, 6);
+    .sort((a, b) => rank(a.name) - rank(b.name));
+}
+
+/** Top navigation from the tablet breakpoint up: the first six modules, then Settings. */
+export function MainNav({ modules }: { modules: ModuleSummary[] }) {
+  const { can } = useSession();
   return (
     <Group gap="md" visibleFrom="sm" component="nav" aria-label="Main">
-      {items.map((m) => (
+      {modules.slice(0, 6).map((m) => (
         <Anchor key={m.name} component={RouterNavLink} to={`/records/${m.name}`} size="sm" c="dark">
           {m.label}
         </Anchor>
@@ -28,6 +35,62 @@ export function MainNav() {
         Settings
       </Anchor>
     </Group>
+  );
+}
+
+/** Below the tablet breakpoint: a menu button opening every page (home, all modules, settings) in a drawer. */
+export function PhoneNav({ modules }: { modules: ModuleSummary[] }) {
+  const [opened, { toggle, close }] = useDisclosure(false);
+  const { pathname } = useLocation();
+  const { can } = useSession();
+  // a followed link closes the menu
+  // biome-ignore lint/correctness/useExhaustiveDependencies: pathname is the trigger
+  useEffect(() => close(), [pathname, close]);
+  const active = (to: string) => pathname === to || pathname.startsWith(`${to}/`);
+  return (
+    <>
+      <Burger
+        opened={opened}
+        onClick={toggle}
+        hiddenFrom="sm"
+        size="sm"
+        aria-label={opened ? 'Close menu' : 'Open menu'}
+        aria-expanded={opened}
+        aria-controls="phone-nav"
+      />
+      <Drawer opened={opened} onClose={close} title="Menu" size="xs" hiddenFrom="sm" id="phone-nav">
+        <Stack gap={2} component="nav" aria-label="Main">
+          {can('records') && (
+            <NavLink
+              component={Link}
+              to="/"
+              label="Home"
+              leftSection={<IconHome size={18} aria-hidden />}
+              active={pathname === '/'}
+            />
+          )}
+          {modules.map((m) => (
+            <NavLink
+              key={m.name}
+              component={Link}
+              to={`/records/${m.name}`}
+              label={m.label}
+              active={active(`/records/${m.name}`)}
+            />
+          ))}
+          {can('reports') && (
+            <NavLink component={Link} to="/reports" label="Reports" active={active('/reports')} />
+          )}
+          <NavLink
+            component={Link}
+            to="/settings"
+            label="Settings"
+            leftSection={<IconSettings size={18} aria-hidden />}
+            active={active('/settings')}
+          />
+        </Stack>
+      </Drawer>
+    </>
   );
 }
 

@@ -9,7 +9,7 @@ import { useSession } from '../session/session-context';
 
 /** Only same-site paths are followed after sign-in, so a crafted link cannot send the user elsewhere. */
 function safeNext(next: string | null): string {
-  return next && /^\/(?!\/)/.test(next) ? next : '/settings';
+  return next && /^\/(?!\/)/.test(next) ? next : '/';
 }
 
 export function LoginPage() {

@@ -1,8 +1,8 @@
 import { Anchor, Text } from '@mantine/core';
 import { Link } from 'react-router';
-import { useApi } from '../api/use-api';
-import { formatTime, type TimePrefs } from '../format';
-import type { FieldView, RestRecord } from './record-types';
+import { formatAmount, formatDate, formatTime, type TimePrefs } from '../format';
+import type { FieldView } from './record-types';
+import { useReferenceLabel } from './reference-labels';
 
 /** A field's value for reading: links for email/phone/url, words for booleans, local time for datetimes. */
 export function FieldValue({
@@ -46,6 +46,10 @@ export function FieldValue({
       return <>{value === true || s === '1' || s === 'yes' ? 'Yes' : 'No'}</>;
     case 'datetime':
       return <>{formatTime(s, timeZone)}</>;
+    case 'date':
+      return <>{formatDate(s, timeZone?.dateFormat)}</>;
+    case 'currency':
+      return <>{formatAmount(s, timeZone?.language)}</>;
     case 'multipicklist':
       return <>{Array.isArray(value) ? value.join(', ') : s}</>;
     case 'owner':
@@ -62,10 +66,10 @@ export function FieldValue({
 
 /** A link to the referenced record, named by its label once loaded. */
 function ReferenceValue({ module, id }: { module: string; id: number }) {
-  const rec = useApi<RestRecord>(`records/${encodeURIComponent(module)}/${id}`);
+  const label = useReferenceLabel(module, id);
   return (
     <Anchor component={Link} to={`/records/${module}/${id}`}>
-      {rec.data?.label || `#${id}`}
+      {label || `#${id}`}
     </Anchor>
   );
 }

@@ -1,7 +1,7 @@
 import { Button, Card, Group, SimpleGrid, Stack } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { type FormEvent, useState } from 'react';
-import { useNavigate, useParams } from 'react-router';
+import { useNavigate, useParams, useSearchParams } from 'react-router';
 import type { ApiError } from '../api/api-client';
 import { asApiError, useApi } from '../api/use-api';
 import { ErrorAlert } from '../components/error-alert';
@@ -61,9 +61,16 @@ function RecordForm({ meta, record }: { meta: ModuleDescription; record?: RestRe
   const me = useMe();
   const { api } = useSession();
   const navigate = useNavigate();
+  // "Add related" opens a new record with its link preset: /records/Contacts/new?account_id=12
+  const [preset] = useSearchParams();
   const fields = meta.fields.filter((f) => f.editable && !SYSTEM_FIELDS.has(f.name));
   const [values, setValues] = useState<Record<string, FormValue>>(() =>
-    Object.fromEntries(fields.map((f) => [f.name, initialValue(f, record?.[f.name], me.user.id)])),
+    Object.fromEntries(
+      fields.map((f) => [
+        f.name,
+        initialValue(f, record ? record[f.name] : (preset.get(f.name) ?? undefined), me.user.id),
+      ]),
+    ),
   );
   const [missing, setMissing] = useState<Set<string>>(new Set());
   const [busy, setBusy] = useState(false);

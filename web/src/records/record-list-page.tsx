@@ -1,7 +1,25 @@
-import { Anchor, Button, Group, Paper, Select, Table, Text, TextInput } from '@mantine/core';
-import { useDebouncedValue } from '@mantine/hooks';
-import { IconPlus, IconSearch, IconSortAscending, IconSortDescending } from '@tabler/icons-react';
-import { useState } from 'react';
+import {
+  Anchor,
+  Button,
+  Checkbox,
+  Group,
+  Paper,
+  Popover,
+  Select,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+} from '@mantine/core';
+import { useDebouncedValue, useMediaQuery } from '@mantine/hooks';
+import {
+  IconColumns,
+  IconPlus,
+  IconSearch,
+  IconSortAscending,
+  IconSortDescending,
+} from '@tabler/icons-react';
+import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useApi } from '../api/use-api';
 import { ErrorAlert } from '../components/error-alert';
@@ -9,10 +27,14 @@ import { SectionLoader } from '../components/loading-state';
 import { PageHeader } from '../components/page-header';
 import { useMe } from '../session/session-context';
 import { FieldValue } from './field-value';
-import { type FieldView, LIST_TYPES, type ModuleDescription, type RecordPage } from './record-types';
+import { columnChoices, useColumns } from './list-columns';
+import { ListFilters } from './list-filters';
+import { listQuery, useListState } from './list-state';
+import type { FieldView, ModuleDescription, RecordPage } from './record-types';
 import { useModule, useUserNames } from './use-module';
 
 const PAGE_SIZE = 25;
+const NUMERIC = new Set(['currency', 'decimal', 'integer']);
 
 export function RecordListPage() {
   const { module = '' } = useParams();
@@ -33,108 +55,107 @@ export function RecordListPage() {
       />
       <ErrorAlert error={described.error} title="This module cannot be opened" onRetry={described.reload} />
       {described.loading && !meta && <SectionLoader label="Loading the module" />}
-      {meta && <RecordTable key={module} meta={meta} />}
+      {meta && meta.name === module && <RecordTable key={module} meta={meta} />}
     </>
   );
 }
 
 function RecordTable({ meta }: { meta: ModuleDescription }) {
   const me = useMe();
-  const { names } = useUserNames();
-  const searchField = meta.labelFields.at(-1) ?? meta.fields[0]?.name ?? 'id';
-  const nameColumn = { name: searchField, label: 'Name', type: 'string', mandatory: false, editable: false };
-  const columns = [nameColumn, ...listColumns(meta)];
-  const filterable = meta.fields.filter((f) => f.type === 'picklist');
-  const searchMasked = meta.fields.find((f) => f.name === searchField)?.masked === true;
-  const [search, setSearch] = useState('');
-  const [debounced] = useDebouncedValue(search.trim(), 300);
-  const [filterField, setFilterField] = useState<string | null>(null);
-  const [filterValue, setFilterValue] = useState<string | null>(null);
-  const [sort, setSort] = useState<string>('-modifiedtime');
-  const [cursors, setCursors] = useState<string[]>([]);
+  const { names, users } = useUserNames();
+  const [state, update] = useListState();
+  const { columns, names: columnNames, isDefault, save } = useColumns(meta, me.user.id);
+  const phone = useMediaQuery('(max-width: 48em)');
+  const nameField = meta.labelFields.at(-1) ?? meta.fields[0]?.name ?? 'id';
 
-  const q = new URLSearchParams({ limit: String(PAGE_SIZE), count: 'true', sort });
-  if (debounced && !searchMasked) q.set(`filter[${searchField}][contains]`, debounced);
-  if (filterField && filterValue) q.set(`filter[${filterField}][eq]`, filterValue);
-  const cursor = cursors.at(-1);
-  if (cursor) q.set('cursor', cursor);
-  const page = useApi<RecordPage>(`records/${meta.name}?${q}`);
-  const reset = () => setCursors([]);
-  const sortField = sort.replace(/^-/, '');
-  const descending = sort.startsWith('-');
-  const toggleSort = (field: string) => {
-    setSort(sortField === field && !descending ? `-${field}` : field);
-    reset();
-  };
-  const picklist = filterable.find((f) => f.name === filterField);
+  // the search box follows the URL (Back) and writes to it once typing pauses
+  const [search, setSearch] = useState(state.q);
+  const [debounced] = useDebouncedValue(search.trim(), 300);
+  useEffect(() => setSearch(state.q), [state.q]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: only a settled search changes the URL
+  useEffect(() => {
+    if (debounced !== state.q.trim()) update({ q: debounced }, { replace: true });
+  }, [debounced]);
+
+  const page = useApi<RecordPage>(`records/${meta.name}?${listQuery(state, me.user.id, PAGE_SIZE)}`);
+  const sortField = state.sort.replace(/^-/, '');
+  const descending = state.sort.startsWith('-');
+  const toggleSort = (field: string) =>
+    update({ sort: sortField === field && !descending ? `-${field}` : field });
+  const filtered = state.q || state.owner || state.filters.length > 0;
+  const header = [{ name: nameField, label: 'Name', type: 'string' } as FieldView, ...columns];
 
   return (
     <>
-      <Group mb="md" align="flex-end" wrap="wrap">
+      <Group mb="xs" align="flex-end" wrap="wrap" gap="sm">
         <TextInput
           label={`Search ${meta.label.toLowerCase()}`}
-          placeholder={meta.fields.find((f) => f.name === searchField)?.label}
-          disabled={searchMasked}
-          description={
-            searchMasked
-              ? `${meta.fields.find((f) => f.name === searchField)?.label} is masked for you, so it cannot be searched.`
-              : undefined
-          }
+          placeholder="Name, email, phone, number…"
           leftSection={<IconSearch size={16} aria-hidden />}
           value={search}
-          onChange={(e) => {
-            setSearch(e.currentTarget.value);
-            reset();
-          }}
-          w={280}
+          onChange={(e) => setSearch(e.currentTarget.value)}
+          w={{ base: '100%', xs: 280 }}
+          type="search"
         />
-        {filterable.length > 0 && (
-          <>
-            <Select
-              label="Filter by"
-              placeholder="No filter"
-              clearable
-              data={filterable.map((f) => ({ value: f.name, label: f.label }))}
-              value={filterField}
-              onChange={(v) => {
-                setFilterField(v);
-                setFilterValue(null);
-                reset();
-              }}
-              w={200}
-            />
-            {picklist && (
-              <Select
-                label={picklist.label}
-                placeholder="Any"
-                clearable
-                data={picklist.picklistValues ?? []}
-                value={filterValue}
-                onChange={(v) => {
-                  setFilterValue(v);
-                  reset();
-                }}
-                w={200}
-              />
-            )}
-          </>
+        {meta.fields.some((f) => f.name === 'assigned_user_id') && (
+          <Select
+            label="Owner"
+            data={[
+              { value: '', label: 'Anyone' },
+              { value: 'me', label: 'My records' },
+              ...users
+                .filter((u) => u.id !== me.user.id)
+                .map((u) => ({ value: String(u.id), label: names.get(u.id)! })),
+            ]}
+            value={state.owner}
+            onChange={(v) => update({ owner: v ?? '' })}
+            allowDeselect={false}
+            searchable
+            w={180}
+          />
         )}
+        <ColumnPicker meta={meta} chosen={columnNames} isDefault={isDefault} onChange={save} />
       </Group>
+      <Stack gap={0} mb="md">
+        <ListFilters meta={meta} filters={state.filters} onChange={(filters) => update({ filters })} />
+      </Stack>
       <ErrorAlert error={page.error} title="The records cannot be listed" onRetry={page.reload} />
       {page.loading && !page.data && <SectionLoader label="Loading records" />}
-      {page.data && (
+      {page.data && phone && (
+        <Stack gap="xs" component="ul" aria-label={meta.label} p={0} m={0} style={{ listStyle: 'none' }}>
+          {page.data.items.map((r) => (
+            <Paper withBorder p="sm" component="li" key={r.id}>
+              <Anchor component={Link} to={`/records/${meta.name}/${r.id}`} fw={600}>
+                {r.label || `#${r.id}`}
+              </Anchor>
+              {columns.map((c) => (
+                <Group key={c.name} gap={6} wrap="nowrap" align="baseline">
+                  <Text size="xs" c="dimmed" miw={90}>
+                    {c.label}
+                  </Text>
+                  <Text size="sm" component="div" style={{ wordBreak: 'break-word' }}>
+                    <FieldValue field={c} value={r[c.name]} timeZone={me.user} users={names} />
+                  </Text>
+                </Group>
+              ))}
+            </Paper>
+          ))}
+        </Stack>
+      )}
+      {page.data && !phone && (
         <Paper withBorder>
           <Table.ScrollContainer minWidth={720}>
             <Table striped highlightOnHover verticalSpacing="sm" aria-label={meta.label}>
               <Table.Thead>
                 <Table.Tr>
-                  {columns.map((c) => (
+                  {header.map((c) => (
                     <Table.Th
                       key={c.name}
                       aria-sort={sortField === c.name ? (descending ? 'descending' : 'ascending') : undefined}
+                      style={NUMERIC.has(c.type) ? { textAlign: 'right' } : undefined}
                     >
-                      {meta.fields.find((f) => f.name === c.name)?.masked ? (
-                        <Text fw={600} size="sm" title="Masked for you: cannot be sorted">
+                      {c.type === 'reference' || c.type === 'multipicklist' || c.masked ? (
+                        <Text span fw={600} size="sm">
                           {c.label}
                         </Text>
                       ) : (
@@ -162,8 +183,8 @@ function RecordTable({ meta }: { meta: ModuleDescription }) {
               <Table.Tbody>
                 {page.data.items.map((r) => (
                   <Table.Tr key={r.id}>
-                    {columns.map((c, i) => (
-                      <Table.Td key={c.name}>
+                    {header.map((c, i) => (
+                      <Table.Td key={c.name} style={NUMERIC.has(c.type) ? { textAlign: 'right' } : undefined}>
                         {i === 0 ? (
                           <Anchor component={Link} to={`/records/${meta.name}/${r.id}`} fw={500}>
                             {r.label || `#${r.id}`}
@@ -178,31 +199,31 @@ function RecordTable({ meta }: { meta: ModuleDescription }) {
               </Table.Tbody>
             </Table>
           </Table.ScrollContainer>
-          {page.data.items.length === 0 && (
-            <Text p="md" c="dimmed">
-              {debounced || filterValue
-                ? 'No records match.'
-                : `There are no ${meta.label.toLowerCase()} yet.`}
-            </Text>
-          )}
         </Paper>
       )}
+      {page.data?.items.length === 0 && (
+        <Text p="md" c="dimmed">
+          {filtered ? 'No records match.' : `There are no ${meta.label.toLowerCase()} yet.`}
+        </Text>
+      )}
       <Group justify="space-between" mt="sm">
-        <Text size="sm" c="dimmed">
+        <Text size="sm" c="dimmed" aria-live="polite">
           {page.data?.total !== undefined ? `${page.data.total} in all` : ''}
         </Text>
         <Group gap="xs">
           <Button
             variant="default"
-            disabled={cursors.length === 0}
-            onClick={() => setCursors(cursors.slice(0, -1))}
+            disabled={state.cursors.length === 0}
+            onClick={() => update({ cursors: state.cursors.slice(0, -1) })}
           >
             Previous
           </Button>
           <Button
             variant="default"
             disabled={!page.data?.nextCursor}
-            onClick={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}
+            onClick={() =>
+              page.data?.nextCursor && update({ cursors: [...state.cursors, page.data.nextCursor] })
+            }
           >
             Next
           </Button>
@@ -212,15 +233,53 @@ function RecordTable({ meta }: { meta: ModuleDescription }) {
   );
 }
 
-/** Up to five columns besides the name: one of each useful type first (email, phone, picklist, …). */
-function listColumns(meta: ModuleDescription): FieldView[] {
-  const candidates = meta.fields.filter(
-    (f) => !meta.labelFields.includes(f.name) && LIST_TYPES.has(f.type) && !f.name.endsWith('_no'),
+/** Choose the list's columns (kept per user in this browser). */
+function ColumnPicker({
+  meta,
+  chosen,
+  isDefault,
+  onChange,
+}: {
+  meta: ModuleDescription;
+  chosen: string[];
+  isDefault: boolean;
+  onChange: (names: string[] | null) => void;
+}) {
+  const choices = columnChoices(meta);
+  return (
+    <Popover position="bottom-end" withinPortal trapFocus shadow="md">
+      <Popover.Target>
+        <Button variant="default" leftSection={<IconColumns size={16} aria-hidden />}>
+          Columns
+        </Button>
+      </Popover.Target>
+      <Popover.Dropdown aria-label="Columns">
+        <Stack gap={6} mah={360} style={{ overflowY: 'auto' }}>
+          {choices.map((f) => (
+            <Checkbox
+              key={f.name}
+              label={f.label}
+              checked={chosen.includes(f.name)}
+              onChange={(e) =>
+                onChange(
+                  e.currentTarget.checked
+                    ? choices.map((c) => c.name).filter((n) => n === f.name || chosen.includes(n))
+                    : chosen.filter((n) => n !== f.name),
+                )
+              }
+            />
+          ))}
+        </Stack>
+        <Button
+          variant="subtle"
+          size="compact-sm"
+          mt="sm"
+          disabled={isDefault}
+          onClick={() => onChange(null)}
+        >
+          Reset to default columns
+        </Button>
+      </Popover.Dropdown>
+    </Popover>
   );
-  const picked: FieldView[] = [];
-  for (const type of LIST_TYPES) {
-    const f = candidates.find((c) => c.type === type);
-    if (f) picked.push(f);
-  }
-  return picked.slice(0, 5);
 }

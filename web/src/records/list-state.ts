@@ -1,0 +1,78 @@
+import { useCallback, useMemo } from 'react';
+import { useSearchParams } from 'react-router';
+
+/** One filter of a list: `field op value`, kept in the URL as `f=field:op:value`. */
+export interface ListFilter {
+  field: string;
+  op: string;
+  value: string;
+}
+
+/** Everything that decides what a list shows; lives in the URL so Back, reload and shared links keep it. */
+export interface ListState {
+  q: string;
+  sort: string;
+  /** '' (anyone), 'me' or a user id */
+  owner: string;
+  filters: ListFilter[];
+  /** keyset cursors of the pages before this one */
+  cursors: string[];
+}
+
+export const DEFAULT_SORT = '-modifiedtime';
+
+export function parseFilter(raw: string): ListFilter | null {
+  const a = raw.indexOf(':');
+  const b = a < 0 ? -1 : raw.indexOf(':', a + 1);
+  if (a <= 0 || b < 0) return null;
+  return { field: raw.slice(0, a), op: raw.slice(a + 1, b), value: raw.slice(b + 1) };
+}
+
+export const formatFilter = (f: ListFilter) => `${f.field}:${f.op}:${f.value}`;
+
+export function useListState(): [
+  ListState,
+  (change: Partial<ListState>, opts?: { replace?: boolean }) => void,
+] {
+  const [params, setParams] = useSearchParams();
+  const state = useMemo<ListState>(
+    () => ({
+      q: params.get('q') ?? '',
+      sort: params.get('sort') || DEFAULT_SORT,
+      owner: params.get('owner') ?? '',
+      filters: params
+        .getAll('f')
+        .map(parseFilter)
+        .filter((f): f is ListFilter => f !== null),
+      cursors: params.getAll('c'),
+    }),
+    [params],
+  );
+  const update = useCallback(
+    (change: Partial<ListState>, opts: { replace?: boolean } = {}) => {
+      // any change but paging starts again at the first page
+      const next: ListState = { ...state, cursors: [], ...change };
+      const p = new URLSearchParams();
+      if (next.q) p.set('q', next.q);
+      if (next.sort !== DEFAULT_SORT) p.set('sort', next.sort);
+      if (next.owner) p.set('owner', next.owner);
+      for (const f of next.filters) p.append('f', formatFilter(f));
+      for (const c of next.cursors) p.append('c', c);
+      setParams(p, { replace: opts.replace ?? false });
+    },
+    [state, setParams],
+  );
+  return [state, update];
+}
+
+/** The API query of a list state (`me` resolved to the signed-in user). */
+export function listQuery(state: ListState, meId: number, pageSize: number): URLSearchParams {
+  const q = new URLSearchParams({ limit: String(pageSize), count: 'true', sort: state.sort });
+  if (state.q.trim()) q.set('q', state.q.trim());
+  if (state.owner)
+    q.append('filter[assigned_user_id][eq]', state.owner === 'me' ? String(meId) : state.owner);
+  for (const f of state.filters) q.append(`filter[${f.field}][${f.op}]`, f.value);
+  const cursor = state.cursors.at(-1);
+  if (cursor) q.set('cursor', cursor);
+  return q;
+}
