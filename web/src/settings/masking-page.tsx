@@ -111,6 +111,14 @@ export function MaskingPage() {
             <b>Role level</b>: the field is masked only for users in the roles you choose (and, if you tick
             it, the roles below them). Everyone else reads the real value.
           </Text>
+          <Title order={3} size="h5" mt="sm" mb={4}>
+            Why mask
+          </Title>
+          <Text size="sm">
+            People see only the personal data their work needs: a support agent can handle a ticket without
+            reading the customer’s mobile number, and integrations receive placeholders too. Nothing is lost:
+            the real value stays stored, and every reveal is audited.
+          </Text>
         </Paper>
         <UnmaskPanel />
       </SimpleGrid>
