@@ -80,7 +80,10 @@ describeInBrowser('reports in the browser', (env) => {
     });
     expectStatus(saved, 201);
     await page.goto(`/reports/${saved.json().id}`);
-    await page.getByRole('button', { name: 'Run' }).click();
+    // the saved definition is shown once the report and its sources have loaded
+    await expect.poll(() => page.getByLabel('Report name').inputValue()).toBe('Quotes by stage');
+    await page.getByText('Quote Stage', { exact: true }).first().waitFor();
+    await page.getByRole('button', { name: 'Run' }).click({ timeout: 20_000 });
     await page.getByText('One row per LineItems record').waitFor();
     const totals = page.getByTestId('report-totals');
     await totals.getByText('Sum of Total: 66').waitFor();
