@@ -1,12 +1,13 @@
 import os from 'node:os';
 import { writeResult } from './lib.js';
 import { accessKeyAuth } from './scenarios/access-key-auth.js';
+import { mailroom } from './scenarios/mailroom.js';
 import { recordPaths } from './scenarios/record-paths.js';
 import { restRecordRead } from './scenarios/rest-record-read.js';
 import { webservices } from './scenarios/webservices.js';
 
 /** Every benchmark scenario; later features add theirs here. `npm run bench [name…]` runs some or all. */
-const SCENARIOS = [accessKeyAuth, webservices, restRecordRead, recordPaths];
+const SCENARIOS = [accessKeyAuth, webservices, restRecordRead, recordPaths, mailroom];
 
 const wanted = process.argv.slice(2);
 for (const s of SCENARIOS.filter((x) => wanted.length === 0 || wanted.includes(x.name))) {
