@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { writeResult } from './lib.js';
 import { accessKeyAuth } from './scenarios/access-key-auth.js';
+import { mailroom } from './scenarios/mailroom.js';
 import { masking } from './scenarios/masking.js';
 import { recordPaths } from './scenarios/record-paths.js';
 import { reports } from './scenarios/reports.js';
@@ -9,7 +10,16 @@ import { search } from './scenarios/search.js';
 import { webservices } from './scenarios/webservices.js';
 
 /** Every benchmark scenario; later features add theirs here. `npm run bench [name…]` runs some or all. */
-const SCENARIOS = [accessKeyAuth, webservices, restRecordRead, recordPaths, search, masking, reports];
+const SCENARIOS = [
+  accessKeyAuth,
+  webservices,
+  restRecordRead,
+  recordPaths,
+  search,
+  masking,
+  reports,
+  mailroom,
+];
 
 const wanted = process.argv.slice(2);
 for (const s of SCENARIOS.filter((x) => wanted.length === 0 || wanted.includes(x.name))) {

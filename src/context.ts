@@ -14,6 +14,7 @@ import { EventBus } from './events/event-bus.js';
 import { createMailQueue, type MailQueue } from './mail/mail-queue.js';
 import { mailUserRemoval } from './mail/mail-queue.repository.js';
 import { createOutboxMailer, createSmtpMailer, type Mailer } from './mail/mailer.js';
+import { mailroomUserRemoval } from './mailroom/mailroom.rules.js';
 import { mailroomEventSubscriber } from './mailroom/mailroom.service.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { createConsoleLogger, type Logger } from './platform/logger.js';
@@ -149,6 +150,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       mailUserRemoval,
       webhooksUserRemoval,
       reportUserRemoval,
+      mailroomUserRemoval,
     ],
   };
   ctx.events.subscribe(webhookFanOut(ctx));

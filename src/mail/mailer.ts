@@ -4,6 +4,9 @@ import type { Clock } from '../platform/clock.js';
 import type { SecretBox } from '../platform/secrets.js';
 import { sealBody } from './sealed-body.js';
 
+/** The header on Rapport's own outgoing mail, so the mailroom never turns it back into records. */
+export const RAPPORT_MAIL_HEADER = 'x-rapport-mail';
+
 export interface MailMessage {
   from: string;
   to: string;
@@ -23,7 +26,14 @@ export function createSmtpMailer(smtpUrl: string): Mailer {
   return {
     kind: 'smtp',
     send: async (m) => {
-      await transport.sendMail({ from: m.from, to: m.to, subject: m.subject, text: m.text });
+      await transport.sendMail({
+        from: m.from,
+        to: m.to,
+        subject: m.subject,
+        text: m.text,
+        // RFC 3834: system mail, not to be answered by auto-responders; the mailroom skips it if it comes back
+        headers: { 'Auto-Submitted': 'auto-generated', [RAPPORT_MAIL_HEADER]: 'system' },
+      });
     },
     close: async () => transport.close(),
   };

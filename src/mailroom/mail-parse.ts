@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { convert } from 'html-to-text';
 import PostalMime, { type Address } from 'postal-mime';
+import { RAPPORT_MAIL_HEADER } from '../mail/mailer.js';
 
 /** What the mailroom knows about one message after parsing: addresses, text, attachments, loop signals. */
 export interface ParsedMail {
@@ -24,8 +25,6 @@ export interface ParsedMail {
   loopReason: string | null;
 }
 
-/** The header Rapport's own outgoing mail carries, so the mailroom never turns it back into records. */
-export const RAPPORT_MAIL_HEADER = 'x-rapport-mail';
 const MAX_BODY_CHARS = 131_072;
 const MAX_HTML_FOR_TABLES = 1_048_576;
 

@@ -1,6 +1,9 @@
 import { ImapFlow } from 'imapflow';
+import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
+import type { Database } from '../db/schema.js';
+import { enqueueMail } from '../mail/mail-queue.repository.js';
 import { randomToken } from '../platform/crypto.js';
 import { normaliseMessageId } from './mail-parse.js';
 import {
@@ -206,6 +209,33 @@ export interface PollResult {
 }
 
 const LEASE_MS = 10 * 60_000;
+/** Admins hear about a mailbox after this many failed polls in a row (once per run of failures). */
+export const NOTIFY_AFTER_FAILURES = 3;
+
+async function notifyAdmins(ctx: AppContext, trx: Transaction<Database>, m: Mailbox, error: string) {
+  const admins = await trx
+    .selectFrom('users')
+    .select(['email'])
+    .where('is_admin', '=', 1)
+    .where('status', '=', 'Active')
+    .where('deleted_at', 'is', null)
+    .execute();
+  for (const a of admins.filter((x) => x.email))
+    await enqueueMail(
+      trx,
+      {
+        to: a.email,
+        subject: `Rapport mailroom: mailbox "${m.name}" cannot be read`,
+        text:
+          `Rapport failed ${NOTIFY_AFTER_FAILURES} times in a row to read the mailbox "${m.name}" ` +
+          `(${m.username} on ${m.host}:${m.port}).\n\nLast error: ${error}\n\n` +
+          'Rapport keeps retrying with a growing pause. Check the mailbox in Settings → Mailroom → Mailboxes ' +
+          '(Test connection says which step fails).\n',
+      },
+      ctx.config.mail.from,
+      ctx.clock.now(),
+    );
+}
 const BATCH = 50;
 
 /**
@@ -256,16 +286,20 @@ export async function pollMailbox(ctx: AppContext, id: number): Promise<PollResu
     const failures = m.failures + 1;
     // back off: the poll interval doubled per failure in a row, at most an hour
     const delay = Math.min(m.pollSeconds * 1000 * 2 ** Math.min(failures, 10), 3_600_000);
-    await db
-      .updateTable('mailroom_mailboxes')
-      .set({
-        last_polled_at: ctx.clock.now(),
-        last_error: `${stage}: ${message}`,
-        failures,
-        next_poll_at: ctx.clock.now() + delay,
-      })
-      .where('id', '=', id)
-      .execute();
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('mailroom_mailboxes')
+        .set({
+          last_polled_at: ctx.clock.now(),
+          last_error: `${stage}: ${message}`,
+          failures,
+          next_poll_at: ctx.clock.now() + delay,
+        })
+        .where('id', '=', id)
+        .execute();
+      if (failures === NOTIFY_AFTER_FAILURES) await notifyAdmins(ctx, trx, m, `${stage}: ${message}`);
+    });
+    if (failures === NOTIFY_AFTER_FAILURES) ctx.mailQueue.kick();
     ctx.logger.warn(
       { mailbox: id, stage, failures },
       `mailroom: polling mailbox ${m.name} failed: ${message}`,

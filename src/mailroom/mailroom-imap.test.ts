@@ -252,6 +252,19 @@ d('mailroom over IMAP (a real Dovecot)', () => {
         expect(h.allLogs()).not.toContain(secret);
         expect(list.body).not.toContain(secret);
       }
+      // after repeated failures the admins get an email (once)
+      for (let i = 0; i < 3; i++) {
+        await h.ctx.db.kysely
+          .updateTable('mailroom_mailboxes')
+          .set({ lease_until: null })
+          .where('id', '=', id)
+          .execute();
+        await pollMailbox(h.ctx, id).catch(() => {});
+      }
+      const mails = await h.ctx.db.kysely.selectFrom('mail_queue').select(['subject', 'text_body']).execute();
+      const alerts = mails.filter((x) => x.subject === 'Rapport mailroom: mailbox "Wrong" cannot be read');
+      expect(alerts.length).toBeGreaterThanOrEqual(1);
+      expect(JSON.stringify(mails)).not.toContain('not-the-password-xyz');
       const audit = await h.ctx.db.kysely
         .selectFrom('audit_log')
         .select('details')

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../db/schema.js';
+import type { UserRemovalHook } from '../users/user-removal.js';
 import type { AutofillConfig } from './autofill.js';
 import type { MailroomRuleRow } from './mailroom.table.js';
 import { CONDITION_FIELDS, CONDITION_OPS, type Condition, regexProblem } from './rule-engine.js';
@@ -87,3 +88,32 @@ export async function findRule(db: Q, id: number): Promise<MailroomRule | undefi
   const row = await db.selectFrom('mailroom_rules').selectAll().where('id', '=', id).executeTakeFirst();
   return row ? toRule(row) : undefined;
 }
+
+/**
+ * A deleted user's rules create records as the user who receives their things (a rule acting as a
+ * deleted user would fail every message); the move is audited with the delete.
+ */
+export const mailroomUserRemoval: UserRemovalHook = {
+  feature: 'mailroom',
+  async deleted(uow, removal) {
+    const moved = await uow.trx
+      .updateTable('mailroom_rules')
+      .set({ assigned_user_id: removal.receiverId, updated_at: uow.now })
+      .where('assigned_user_id', '=', removal.userId)
+      .executeTakeFirst();
+    if (Number(moved.numUpdatedRows) > 0)
+      await uow.audit({
+        action: 'mailroom.rules_reassigned',
+        target: { type: 'user', id: removal.userId },
+        details: { rules: Number(moved.numUpdatedRows), to: removal.receiverId },
+      });
+    return undefined;
+  },
+  async purged(uow, removal) {
+    await uow.trx
+      .updateTable('mailroom_rules')
+      .set({ assigned_user_id: removal.receiverId })
+      .where('assigned_user_id', '=', removal.userId)
+      .execute();
+  },
+};

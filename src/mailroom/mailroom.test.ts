@@ -564,5 +564,23 @@ describeEachDialect('mailroom: incoming email becomes records by rules', (h) => 
       expect(rec.assigned_user_id).toBe(user.id);
       expect(rec.modifiedby).toBe(user.id);
     });
+
+    it("a deleted user's rules pass to the user who receives their records, also when purged", async () => {
+      const leaver = await h.createUser();
+      const receiver = await h.createUser();
+      const rule = await addRule(h, { name: 'Leaver rule', action: 'link', assignedUserId: leaver.id });
+      expectStatus(
+        await h.request({
+          method: 'DELETE',
+          url: `/api/v1/users/${leaver.id}?transferTo=${receiver.id}&permanent=true`,
+          as: h.admin,
+        }),
+        200,
+      );
+      const list = await h.request({ method: 'GET', url: '/api/v1/mailroom/rules', as: h.admin });
+      expect(list.json().items.find((r: { id: number }) => r.id === rule.id).assignedUserId).toBe(
+        receiver.id,
+      );
+    });
   });
 });

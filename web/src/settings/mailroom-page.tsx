@@ -617,7 +617,12 @@ function MailboxesPanel() {
                         variant="subtle"
                         color="red"
                         aria-label={`Delete ${b.name}`}
-                        onClick={() => run(async () => (await api.del(`mailroom/mailboxes/${b.id}`), {}))}
+                        onClick={() =>
+                          run(async () => {
+                            await api.del(`mailroom/mailboxes/${b.id}`);
+                            return {};
+                          })
+                        }
                       >
                         <IconTrash size={16} />
                       </ActionIcon>
