@@ -102,15 +102,19 @@ describeInBrowser('records in the browser', (env) => {
     await page.getByText('27 in all').waitFor();
     await expect(table.getByRole('row').count()).resolves.toBe(26);
     await page.getByRole('button', { name: 'Next' }).click();
-    await expect.poll(() => table.getByRole('row').count()).toBe(3);
+    await expect.poll(() => table.getByRole('row').count(), { timeout: 10_000 }).toBe(3);
     await page.getByRole('button', { name: 'Previous' }).click();
-    await expect.poll(() => table.getByRole('row').count()).toBe(26);
+    await expect.poll(() => table.getByRole('row').count(), { timeout: 10_000 }).toBe(26);
 
     await table.getByRole('button', { name: 'Name' }).click();
-    await expect.poll(() => table.getByRole('row').nth(1).textContent()).toContain('Pager00');
-    await expect(page.locator('th[aria-sort="ascending"]').count()).resolves.toBe(1);
+    await expect
+      .poll(() => table.getByRole('row').nth(1).textContent(), { timeout: 10_000 })
+      .toContain('Pager00');
+    await expect.poll(() => page.locator('th[aria-sort="ascending"]').count(), { timeout: 10_000 }).toBe(1);
     await table.getByRole('button', { name: 'Name' }).click();
-    await expect.poll(() => table.getByRole('row').nth(1).textContent()).toContain('Pager26');
+    await expect
+      .poll(() => table.getByRole('row').nth(1).textContent(), { timeout: 10_000 })
+      .toContain('Pager26');
 
     await page.getByLabel('Filter by').first().click();
     await page.getByRole('option', { name: 'Lead Source' }).click();

@@ -1,7 +1,7 @@
 import { Checkbox, MultiSelect, Select, Textarea, TextInput } from '@mantine/core';
-import { useApi } from '../api/use-api';
 import { fullName } from '../format';
-import type { FieldView, RecordPage } from './record-types';
+import { RecordPicker } from './record-picker';
+import type { FieldView } from './record-types';
 import { useUserNames } from './use-module';
 
 export type FormValue = string | boolean | string[];
@@ -110,18 +110,18 @@ function OwnerInput({ field, value, onChange, error }: Props) {
 
 function ReferenceInput({ field, value, onChange, error }: Props) {
   const target = field.refersTo?.[0];
-  const records = useApi<RecordPage>(target ? `records/${target}?limit=100&sort=-modifiedtime` : null);
+  if (!target) return null;
   return (
-    <Select
+    <RecordPicker
+      module={target}
       label={field.label}
       required={field.mandatory}
       error={error}
-      searchable
+      name={field.name}
       clearable={!field.mandatory}
-      placeholder={records.loading ? 'Loading…' : 'None'}
-      data={(records.data?.items ?? []).map((r) => ({ value: String(r.id), label: r.label || `#${r.id}` }))}
-      value={typeof value === 'string' && value ? value : null}
-      onChange={(v) => onChange(v ?? '')}
+      placeholder="Type to search"
+      value={typeof value === 'string' ? value : ''}
+      onChange={(v) => onChange(v)}
     />
   );
 }

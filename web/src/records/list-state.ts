@@ -30,37 +30,46 @@ export function parseFilter(raw: string): ListFilter | null {
 
 export const formatFilter = (f: ListFilter) => `${f.field}:${f.op}:${f.value}`;
 
+function stateOf(params: URLSearchParams): ListState {
+  return {
+    q: params.get('q') ?? '',
+    sort: params.get('sort') || DEFAULT_SORT,
+    owner: params.get('owner') ?? '',
+    filters: params
+      .getAll('f')
+      .map(parseFilter)
+      .filter((f): f is ListFilter => f !== null),
+    cursors: params.getAll('c'),
+  };
+}
+
 export function useListState(): [
   ListState,
   (change: Partial<ListState>, opts?: { replace?: boolean }) => void,
 ] {
   const [params, setParams] = useSearchParams();
-  const state = useMemo<ListState>(
-    () => ({
-      q: params.get('q') ?? '',
-      sort: params.get('sort') || DEFAULT_SORT,
-      owner: params.get('owner') ?? '',
-      filters: params
-        .getAll('f')
-        .map(parseFilter)
-        .filter((f): f is ListFilter => f !== null),
-      cursors: params.getAll('c'),
-    }),
-    [params],
-  );
+  const state = useMemo(() => stateOf(params), [params]);
   const update = useCallback(
     (change: Partial<ListState>, opts: { replace?: boolean } = {}) => {
-      // any change but paging starts again at the first page
-      const next: ListState = { ...state, cursors: [], ...change };
-      const p = new URLSearchParams();
-      if (next.q) p.set('q', next.q);
-      if (next.sort !== DEFAULT_SORT) p.set('sort', next.sort);
-      if (next.owner) p.set('owner', next.owner);
-      for (const f of next.filters) p.append('f', formatFilter(f));
-      for (const c of next.cursors) p.append('c', c);
-      setParams(p, { replace: opts.replace ?? false });
+      // built from the URL as it is now (never from a render's stale copy); any change but paging starts
+      // again at the first page
+      setParams(
+        (prev) => {
+          const current = stateOf(prev);
+          const next: ListState = { ...current, cursors: [], ...change };
+          if (JSON.stringify(next) === JSON.stringify(current)) return prev;
+          const p = new URLSearchParams();
+          if (next.q) p.set('q', next.q);
+          if (next.sort !== DEFAULT_SORT) p.set('sort', next.sort);
+          if (next.owner) p.set('owner', next.owner);
+          for (const f of next.filters) p.append('f', formatFilter(f));
+          for (const c of next.cursors) p.append('c', c);
+          return p;
+        },
+        { replace: opts.replace ?? false },
+      );
     },
-    [state, setParams],
+    [setParams],
   );
   return [state, update];
 }

@@ -12,6 +12,7 @@ import { PageHeader } from '../components/page-header';
 import { useNavModules } from '../layout/main-nav';
 import { useMe, useSession } from '../session/session-context';
 import { FieldValue } from './field-value';
+import { LineItemsView, type StoredLine } from './line-items-editor';
 import { RevealableValue } from './masked-value';
 import { RecordHistory } from './record-history';
 import { isEmptyValue, sectionsOf } from './record-sections';
@@ -200,6 +201,7 @@ function RecordDetails({ meta, record }: { meta: ModuleDescription; record: Rest
         </Card>
       ))}
       {sections.length === 0 && <Text c="dimmed">Every field of this record is empty.</Text>}
+      {meta.hasLineItems && <LineItemsView lines={(record.lineItems as StoredLine[] | undefined) ?? []} />}
     </Stack>
   );
 }

@@ -1,4 +1,4 @@
-import { Button, Card, Group, SimpleGrid, Stack } from '@mantine/core';
+import { Alert, Button, Card, Group, SimpleGrid, Stack } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { type FormEvent, useState } from 'react';
 import { useNavigate, useParams, useSearchParams } from 'react-router';
@@ -9,6 +9,14 @@ import { SectionLoader } from '../components/loading-state';
 import { PageHeader } from '../components/page-header';
 import { useMe, useSession } from '../session/session-context';
 import { FieldInput, type FormValue } from './field-input';
+import {
+  type EditLine,
+  editLinesOf,
+  LineItemsEditor,
+  lineItemsInput,
+  lineProblems,
+  type StoredLine,
+} from './line-items-editor';
 import { type FieldView, type ModuleDescription, type RestRecord, SYSTEM_FIELDS } from './record-types';
 import { useModule } from './use-module';
 
@@ -72,6 +80,10 @@ function RecordForm({ meta, record }: { meta: ModuleDescription; record?: RestRe
       ]),
     ),
   );
+  const [lines, setLines] = useState<EditLine[]>(() =>
+    editLinesOf(record?.lineItems as StoredLine[] | undefined),
+  );
+  const [lineError, setLineError] = useState<string[]>([]);
   const [missing, setMissing] = useState<Set<string>>(new Set());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
@@ -86,6 +98,9 @@ function RecordForm({ meta, record }: { meta: ModuleDescription; record?: RestRe
       document.querySelector<HTMLElement>(`[name="${empty[0]!.name}"]`)?.focus();
       return;
     }
+    const problems = meta.hasLineItems ? lineProblems(lines) : [];
+    setLineError(problems);
+    if (problems.length) return;
     setBusy(true);
     setError(null);
     const body: Record<string, unknown> = {};
@@ -95,6 +110,11 @@ function RecordForm({ meta, record }: { meta: ModuleDescription; record?: RestRe
       const before = record ? initialValue(f, record[f.name], me.user.id) : undefined;
       if (record && JSON.stringify(before) === JSON.stringify(v)) continue;
       body[f.name] = toApiValue(f, v);
+    }
+    if (meta.hasLineItems) {
+      const items = lineItemsInput(lines);
+      const before = lineItemsInput(editLinesOf(record?.lineItems as StoredLine[] | undefined));
+      if (!record || JSON.stringify(items) !== JSON.stringify(before)) body.lineItems = items;
     }
     try {
       const saved = record
@@ -126,6 +146,14 @@ function RecordForm({ meta, record }: { meta: ModuleDescription; record?: RestRe
               />
             ))}
           </SimpleGrid>
+          {meta.hasLineItems && <LineItemsEditor lines={lines} onChange={setLines} values={values} />}
+          {lineError.length > 0 && (
+            <Alert color="red" role="alert" title="Check the line items">
+              {lineError.map((p) => (
+                <div key={p}>{p}</div>
+              ))}
+            </Alert>
+          )}
           <ErrorAlert error={error} title="The record was not saved" />
           <Group justify="flex-end">
             <Button variant="default" onClick={() => navigate(-1)}>

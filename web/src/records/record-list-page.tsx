@@ -108,7 +108,7 @@ function RecordTable({ meta }: { meta: ModuleDescription }) {
                 .map((u) => ({ value: String(u.id), label: names.get(u.id)! })),
             ]}
             value={state.owner}
-            onChange={(v) => update({ owner: v ?? '' })}
+            onChange={(v) => (v ?? '') !== state.owner && update({ owner: v ?? '' })}
             allowDeselect={false}
             searchable
             w={180}

@@ -72,6 +72,7 @@ export function useReferenceLabel(module: string, id: number): string | null | u
   useEffect(() => {
     let live = true;
     setLabel(undefined);
+    if (!(id > 0)) return;
     void referenceLabel(api, module, id).then((l) => {
       if (live) setLabel(l);
     });
