@@ -9,7 +9,7 @@ import { principalFor } from '../roles/principal.js';
 import { userView, userViewSchema } from '../users/user.model.js';
 import { findPasswordHash, findUserByUsername } from '../users/user.repository.js';
 import { authError } from './auth.errors.js';
-import { assertLoginAllowed, clearUserFailures, recordLoginFailure } from './login-throttle.js';
+import { beginLoginAttempt, loginAttemptSucceeded } from './login-throttle.js';
 import { deleteSession } from './session.repository.js';
 import { createSession, SESSION_COOKIE } from './session.service.js';
 
@@ -51,13 +51,12 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
     async (req, reply) => {
       const { username, password } = req.body;
       const ip = req.ip;
-      await assertLoginAllowed(ctx, username, ip);
+      const attempt = await beginLoginAttempt(ctx, username, ip);
       const user = await findUserByUsername(db, username);
       const hash = user && user.deletedAt === null ? await findPasswordHash(db, user.id) : undefined;
       const passwordOk = await ctx.passwords.verify(hash, password);
       if (!user || !passwordOk) {
         await db.transaction().execute(async (trx) => {
-          await recordLoginFailure(trx, username, ip, ctx.clock.now(), ctx.config.loginThrottle.windowMs);
           await recordAudit(
             trx,
             { ...actorFromRequest(req), userId: user?.id ?? null, username: user?.username ?? null },
@@ -85,7 +84,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
           ip,
           userAgent: String(req.headers['user-agent'] ?? ''),
         });
-        await clearUserFailures(trx, username);
+        await loginAttemptSucceeded(trx, attempt);
         await recordAudit(
           trx,
           { ...actorFromRequest(req), userId: user.id, username: user.username },

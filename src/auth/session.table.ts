@@ -18,7 +18,12 @@ export interface SessionTable {
 
 export interface AuthFailureTable {
   id: Generated<number>;
-  scope: 'user' | 'ip' | 'forgot-login' | 'forgot-ip';
+  /**
+   * user: sign-in attempts for a username from anywhere (soft delay); user-ip: per (username, client IP),
+   * key `ip|username` (blocks); ip: per client IP (blocks); forgot-*: reset requests; ws-challenge-ip:
+   * getchallenge calls per IP
+   */
+  scope: 'user' | 'ip' | 'user-ip' | 'forgot-login' | 'forgot-ip' | 'ws-challenge-ip';
   key: string;
   at: number;
 }

@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003-records.js';
 import * as m0004 from './migrations/0004-webservices.js';
 import * as m0005 from './migrations/0005-user-admin.js';
 import * as m0006 from './migrations/0006-record-history-events.js';
+import * as m0007 from './migrations/0007-challenge-tokens.js';
 import * as m0008 from './migrations/0008-master-key-check.js';
 import * as m0010 from './migrations/0010-field-masking.js';
 import * as m0011 from './migrations/0011-webhooks.js';
@@ -27,6 +28,7 @@ export const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0004-webservices': m0004,
   '0005-user-admin': m0005,
   '0006-record-history-events': m0006,
+  '0007-challenge-tokens': m0007,
   '0008-master-key-check': m0008,
   '0010-field-masking': m0010,
   '0011-webhooks': m0011,

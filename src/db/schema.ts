@@ -34,7 +34,11 @@ import type { SetupChecklistTable } from '../setup-checklist/setup-checklist.tab
 import type { UserTable } from '../users/user.table.js';
 import type { UserTokenTable } from '../users/user-token.table.js';
 import type { WebhookAttemptTable, WebhookDeliveryTable, WebhookTable } from '../webhooks/webhook.table.js';
-import type { WsChallengeTable, WsSessionTable } from '../webservices/ws-session.table.js';
+import type {
+  WsChallengeTable,
+  WsChallengeTokenTable,
+  WsSessionTable,
+} from '../webservices/ws-session.table.js';
 
 export interface Database {
   master_key_check: MasterKeyCheckTable;
@@ -52,6 +56,7 @@ export interface Database {
   record_custom_fields: CustomFieldTable;
   quote_line_items: QuoteLineItemTable;
   ws_challenges: WsChallengeTable;
+  ws_challenge_tokens: WsChallengeTokenTable;
   ws_sessions: WsSessionTable;
   access_keys: AccessKeyTable;
   access_key_usage: AccessKeyUsageTable;

@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AuditActor } from '../audit/audit.repository.js';
-import { clearUserFailures } from '../auth/login-throttle.js';
+import { clearUserFailures, type LoginAttempt, loginAttemptSucceeded } from '../auth/login-throttle.js';
 import { passwordProblem } from '../auth/password-policy.js';
 import { deleteUserSessions } from '../auth/session.repository.js';
 import type { AppContext } from '../context.js';
@@ -54,8 +54,10 @@ export interface PasswordChange {
   by: 'self' | 'admin' | 'cli';
   /** the session that stays signed in (the user's own, when they change their own password) */
   keepSessionId?: number;
-  /** forget the sign-in failures counted against the username (the user proved who they are, or the operator vouched) */
+  /** forget the sign-in failures counted against the username (the operator vouched for the user) */
   clearFailures?: boolean;
+  /** the user proved who they are with this sign-in attempt: forget it and that client's failures */
+  attempt?: LoginAttempt;
 }
 
 /**
@@ -76,6 +78,7 @@ export async function setPassword(
     await storeNewPassword(ctx, uow.trx, user.id, newPassword);
     const sessionsEnded = await deleteUserSessions(uow.trx, user.id, change.keepSessionId);
     if (change.clearFailures) await clearUserFailures(uow.trx, user.username);
+    if (change.attempt) await loginAttemptSucceeded(uow.trx, change.attempt);
     await uow.audit({
       action: change.by === 'cli' ? 'user.password_reset' : 'user.password_changed',
       target: { type: 'user', id: user.id },

@@ -22,6 +22,12 @@ export const WS_LIMITS = {
   idleMs: 30 * 60_000,
   /** last-seen is written at most this often, so a busy session is not a write per request */
   touchEveryMs: 60_000,
+  /** live getchallenge tokens kept per (user, client IP): a client's new token evicts only its own oldest */
+  challengesPerClient: 5,
+  /** and per user across all clients (a bound on the table, reached only by many IPs at once) */
+  challengesPerUser: 200,
+  /** getchallenge calls per client IP and minute (shared by replicas: counted in the database) */
+  challengesPerIpPerMinute: 60,
 } as const;
 
 export const WS_API_VERSION = '0.22';

@@ -19,6 +19,86 @@ export async function replaceChallenge(
     .execute();
 }
 
+/**
+ * A new live token for (user, client IP) — issue 14, finding 4. Earlier tokens stay live, so a stranger's
+ * getchallenge cannot void the victim's; only the same client's oldest beyond `perClient` go, and the
+ * user's oldest beyond `perUser`. Expired tokens are swept on the way.
+ */
+export async function issueChallenge(
+  db: Q,
+  c: {
+    userId: number;
+    token: string;
+    ip: string;
+    now: number;
+    expiresAt: number;
+    perClient: number;
+    perUser: number;
+  },
+): Promise<void> {
+  await db
+    .insertInto('ws_challenge_tokens')
+    .values({ user_id: c.userId, token: c.token, ip: c.ip, created_at: c.now, expires_at: c.expiresAt })
+    .execute();
+  await db
+    .deleteFrom('ws_challenge_tokens')
+    .where('user_id', '=', c.userId)
+    .where('expires_at', '<', c.now)
+    .execute();
+  for (const [limit, sameClient] of [
+    [c.perClient, true],
+    [c.perUser, false],
+  ] as const) {
+    let keep = db
+      .selectFrom('ws_challenge_tokens')
+      .select('id')
+      .where('user_id', '=', c.userId)
+      .orderBy('id', 'desc')
+      .limit(limit);
+    let drop = db.deleteFrom('ws_challenge_tokens').where('user_id', '=', c.userId);
+    if (sameClient) {
+      keep = keep.where('ip', '=', c.ip);
+      drop = drop.where('ip', '=', c.ip);
+    }
+    const kept = (await keep.execute()).map((r) => r.id);
+    if (kept.length === limit) await drop.where('id', 'not in', kept).execute();
+  }
+}
+
+/**
+ * Notes one getchallenge from `ip` and answers how many it made since `since`, this one included, on
+ * every replica. Insert first, count second: parallel calls cannot all see a count under the limit.
+ */
+export async function noteChallengeFromIp(db: Q, ip: string, now: number, since: number): Promise<number> {
+  await db.insertInto('auth_failures').values({ scope: 'ws-challenge-ip', key: ip, at: now }).execute();
+  const r = await db
+    .selectFrom('auth_failures')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('scope', '=', 'ws-challenge-ip')
+    .where('key', '=', ip)
+    .where('at', '>', since)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** The user's live tokens, newest first; each is reusable until it expires, as in Vtiger. */
+export async function findLiveChallenges(
+  db: Q,
+  userId: number,
+  now: number,
+  limit: number,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('ws_challenge_tokens')
+    .select('token')
+    .where('user_id', '=', userId)
+    .where('expires_at', '>=', now)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.token);
+}
+
 /** The user's token if it has not expired; a token is reusable until then, as in Vtiger. */
 export async function findLiveChallenge(db: Q, userId: number, now: number): Promise<string | undefined> {
   const row = await db

@@ -1,9 +1,19 @@
 import type { Generated, Selectable } from 'kysely';
 
-/** One live getchallenge token per user (a new getchallenge replaces it), as in Vtiger. */
+/** Vtiger's one live token per user; no longer used (issue 14): see WsChallengeTokenTable. */
 export interface WsChallengeTable {
   user_id: number;
   token: string;
+  created_at: number;
+  expires_at: number;
+}
+
+/** Live getchallenge tokens: several per user, a few per (user, client IP); each reusable until it expires. */
+export interface WsChallengeTokenTable {
+  id: Generated<number>;
+  user_id: number;
+  token: string;
+  ip: string;
   created_at: number;
   expires_at: number;
 }

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorFromRequest, recordAudit } from '../../audit/audit.repository.js';
 import { assertNotImpersonating } from '../../auth/impersonation-guard.js';
-import { assertLoginAllowed, recordLoginFailure } from '../../auth/login-throttle.js';
+import { beginLoginAttempt, type LoginAttempt, loginAttemptSucceeded } from '../../auth/login-throttle.js';
 import { PASSWORD_MAX_LENGTH } from '../../auth/password-policy.js';
 import type { AppContext } from '../../context.js';
 import { assertOwnerActionAllowed } from '../owner-guard.js';
@@ -45,6 +45,7 @@ export async function changePasswordRoutes(app: FastifyInstance, ctx: AppContext
       const caller = req.auth!.user;
       const target = await loadVisibleUser(ctx, resolveUserId(req, req.params.id));
       const self = target.id === caller.id;
+      let attempt: LoginAttempt | undefined;
       assertOwnerActionAllowed(caller, target, 'set the password of');
       if (!self && target.isAdmin && !caller.isOwner)
         throw userError(
@@ -55,11 +56,10 @@ export async function changePasswordRoutes(app: FastifyInstance, ctx: AppContext
         const current = req.body.currentPassword;
         if (current === undefined)
           throw userError('CURRENT_PASSWORD_REQUIRED', 'Give your current password to change it.');
-        await assertLoginAllowed(ctx, caller.username, req.ip);
+        attempt = await beginLoginAttempt(ctx, caller.username, req.ip);
         if (!(await ctx.passwords.verify(await findPasswordHash(db, caller.id), current))) {
           await db.transaction().execute(async (trx) => {
             const now = ctx.clock.now();
-            await recordLoginFailure(trx, caller.username, req.ip, now, ctx.config.loginThrottle.windowMs);
             await recordAudit(
               trx,
               actorFromRequest(req),
@@ -78,7 +78,7 @@ export async function changePasswordRoutes(app: FastifyInstance, ctx: AppContext
       return setPassword(ctx, actorFromRequest(req), target, req.body.newPassword, {
         by: self ? 'self' : 'admin',
         keepSessionId: self ? req.auth!.session?.id : undefined,
-        clearFailures: self,
+        attempt,
       });
     },
   );

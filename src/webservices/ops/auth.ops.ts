@@ -1,6 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { actorFromRequest, recordAudit } from '../../audit/audit.repository.js';
-import { assertLoginAllowed, clearUserFailures, recordLoginFailure } from '../../auth/login-throttle.js';
+import {
+  beginLoginAttempt,
+  type LoginAttempt,
+  loginAttemptSucceeded,
+  releaseLoginAttempt,
+} from '../../auth/login-throttle.js';
 import { resolveSession, SESSION_COOKIE } from '../../auth/session.service.js';
 import { withUnitOfWork } from '../../db/unit-of-work.js';
 import { AppError } from '../../http/errors.js';
@@ -10,7 +15,12 @@ import { findUserByUsername } from '../../users/user.repository.js';
 import { USERS_WS_PREFIX, WS_API_VERSION, WS_LIMITS, WS_VTIGER_VERSION } from '../ws-deps.js';
 import { WS_MESSAGES, WsError } from '../ws-errors.js';
 import type { WsCall, WsOperation } from '../ws-operation.js';
-import { deleteWsSession, findLiveChallenge, replaceChallenge } from '../ws-session.repository.js';
+import {
+  deleteWsSession,
+  findLiveChallenges,
+  issueChallenge,
+  noteChallengeFromIp,
+} from '../ws-session.repository.js';
 import { openWsSession } from '../ws-session.service.js';
 
 /** MariaDB's PAD SPACE collation ignores trailing spaces and case: `admin ` and `ADMIN` find `admin`. */
@@ -28,9 +38,24 @@ export const getChallenge: WsOperation = {
     if (username === '') throw new WsError('ACCESS_DENIED', WS_MESSAGES.NO_USERNAME);
     const user = await findWsUser(call, username);
     if (!user) throw new WsError('ACCESS_DENIED', WS_MESSAGES.NO_SUCH_USER);
-    const now = call.ctx.clock.now();
+    const { ctx, req } = call;
+    const now = ctx.clock.now();
+    const calls = await noteChallengeFromIp(ctx.db.kysely, req.ip, now, now - 60_000);
+    if (calls > WS_LIMITS.challengesPerIpPerMinute)
+      throw new WsError(
+        'TOO_MANY_ATTEMPTS',
+        'Too many getchallenge requests from this address. Try again in a minute.',
+      );
     const token = randomBytes(16).toString('hex');
-    await replaceChallenge(call.ctx.db.kysely, user.id, token, now, now + WS_LIMITS.tokenMs);
+    await issueChallenge(ctx.db.kysely, {
+      userId: user.id,
+      token,
+      ip: req.ip,
+      now,
+      expiresAt: now + WS_LIMITS.tokenMs,
+      perClient: WS_LIMITS.challengesPerClient,
+      perUser: WS_LIMITS.challengesPerUser,
+    });
     const serverTime = Math.floor(now / 1000);
     return { token, serverTime, expireTime: serverTime + WS_LIMITS.tokenMs / 1000 };
   },
@@ -38,16 +63,13 @@ export const getChallenge: WsOperation = {
 
 async function refuse(call: WsCall, user: User, reason: string): Promise<never> {
   const { ctx, req } = call;
-  const now = ctx.clock.now();
-  await ctx.db.kysely.transaction().execute(async (trx) => {
-    await recordLoginFailure(trx, user.username, req.ip, now, ctx.config.loginThrottle.windowMs);
-    await recordAudit(
-      trx,
-      { ...actorFromRequest(req), userId: user.id, username: user.username },
-      { action: 'webservice.login', outcome: 'failure', details: { reason } },
-      now,
-    );
-  });
+  // the attempt was counted when it began (beginLoginAttempt)
+  await recordAudit(
+    ctx.db.kysely,
+    { ...actorFromRequest(req), userId: user.id, username: user.username },
+    { action: 'webservice.login', outcome: 'failure', details: { reason } },
+    ctx.clock.now(),
+  );
   throw new WsError('INVALID_USER_CREDENTIALS', WS_MESSAGES.INVALID_CREDENTIALS);
 }
 
@@ -59,29 +81,42 @@ export const login: WsOperation = {
     const { ctx, req } = call;
     const username = call.params.string('username');
     const digest = call.params.string('accessKey');
+    let attempt: LoginAttempt;
     try {
-      await assertLoginAllowed(ctx, username.replace(/ +$/, ''), req.ip);
+      attempt = await beginLoginAttempt(ctx, username.replace(/ +$/, ''), req.ip);
     } catch (err) {
       if (err instanceof AppError) throw new WsError('TOO_MANY_ATTEMPTS', err.message);
       throw err;
     }
     const user = await findWsUser(call, username);
-    const token = user ? await findLiveChallenge(ctx.db.kysely, user.id, ctx.clock.now()) : undefined;
-    if (!user || !token) throw new WsError('INVALID_AUTH_TOKEN', WS_MESSAGES.INVALID_TOKEN);
+    const tokens = user
+      ? await findLiveChallenges(ctx.db.kysely, user.id, ctx.clock.now(), WS_LIMITS.challengesPerUser)
+      : [];
+    if (!user || tokens.length === 0) {
+      await releaseLoginAttempt(ctx.db.kysely, attempt);
+      throw new WsError('INVALID_AUTH_TOKEN', WS_MESSAGES.INVALID_TOKEN);
+    }
     const key = await call.deps.keys.loadKeyForUser(ctx, user.id);
-    if (!key) throw new WsError('ACCESSKEY_UNDEFINED', WS_MESSAGES.ACCESSKEY_UNDEFINED);
-    const expected = createHash('md5')
-      .update(token + key.plaintext)
-      .digest('hex');
-    // exact comparison, as Vtiger's strcmp: an uppercase digest or one with a space is refused
-    if (!safeEqual(expected, digest)) return refuse(call, user, 'wrong digest');
+    if (!key) {
+      await releaseLoginAttempt(ctx.db.kysely, attempt);
+      throw new WsError('ACCESSKEY_UNDEFINED', WS_MESSAGES.ACCESSKEY_UNDEFINED);
+    }
+    // any of the user's live tokens; exact comparison, as Vtiger's strcmp (an uppercase digest is refused)
+    let matched = false;
+    for (const token of tokens) {
+      const expected = createHash('md5')
+        .update(token + key.plaintext)
+        .digest('hex');
+      if (safeEqual(expected, digest)) matched = true;
+    }
+    if (!matched) return refuse(call, user, 'wrong digest');
     if (user.status !== 'Active') return refuse(call, user, 'inactive');
     if (!key.apiAccess) return refuse(call, user, 'api access off');
 
     const session = await openWsSession(ctx, user.id, key.keyId, req.ip);
     const now = ctx.clock.now();
     await ctx.db.kysely.transaction().execute(async (trx) => {
-      await clearUserFailures(trx, user.username);
+      await loginAttemptSucceeded(trx, attempt);
       await recordAudit(
         trx,
         { ...actorFromRequest(req), userId: user.id, username: user.username },

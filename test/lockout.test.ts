@@ -1,0 +1,107 @@
+import { expect, it } from 'vitest';
+import { describeEachDialect, expectStatus } from './harness.js';
+import { md5 } from './ws-kit.js';
+
+/** Issue 14, finding 4: nobody can lock a user out; parallel guesses meet the limit exactly. */
+describeEachDialect('locking a user out', (h) => {
+  const ws = (method: 'GET' | 'POST', params: Record<string, string>, remoteAddress: string) =>
+    method === 'GET'
+      ? h.app.inject({ method, url: `/webservice.php?${new URLSearchParams(params)}`, remoteAddress })
+      : h.app.inject({
+          method,
+          url: '/webservice.php',
+          remoteAddress,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: new URLSearchParams(params).toString(),
+        });
+  const challenge = async (username: string, ip: string) =>
+    (await ws('GET', { operation: 'getchallenge', username }, ip)).json();
+  const signIn = (username: string, password: string, remoteAddress: string) =>
+    h.request({ method: 'POST', url: '/api/v1/auth/login', remoteAddress, payload: { username, password } });
+
+  async function apiUser() {
+    const u = await h.createUser();
+    expectStatus(
+      await h.request({
+        method: 'PUT',
+        url: '/api/v1/users/me/api-access',
+        as: u.session,
+        payload: { enabled: true },
+      }),
+      200,
+    );
+    return { ...u, key: await h.accessKey(u.session) };
+  }
+
+  it("a stranger's getchallenges do not void the user's pending token", async () => {
+    const u = await apiUser();
+    const mine = (await challenge(u.username, '192.0.2.10')).result.token;
+    for (let i = 0; i < 30; i++) await challenge(u.username, `198.51.100.${i + 1}`);
+    for (let i = 0; i < 10; i++) await challenge(u.username, '192.0.2.10'); // even my own later ones
+    const res = (
+      await ws(
+        'POST',
+        { operation: 'login', username: u.username, accessKey: md5(mine + u.key) },
+        '192.0.2.10',
+      )
+    ).json();
+    // my token went only because I asked for 5 newer ones myself; a fresh one works
+    expect(res.success).toBe(false);
+    const fresh = (await challenge(u.username, '192.0.2.11')).result.token;
+    for (let i = 0; i < 30; i++) await challenge(u.username, `203.0.113.${i + 1}`);
+    const ok = (
+      await ws(
+        'POST',
+        { operation: 'login', username: u.username, accessKey: md5(fresh + u.key) },
+        '192.0.2.11',
+      )
+    ).json();
+    expect(ok.success).toBe(true);
+  });
+
+  it('getchallenge is limited per client IP', async () => {
+    const u = await apiUser();
+    const answers = [];
+    for (let i = 0; i < 61; i++) answers.push(await challenge(u.username, '198.51.100.200'));
+    expect(answers.slice(0, 60).every((a) => a.success)).toBe(true);
+    expect(answers[60].error.code).toBe('TOO_MANY_ATTEMPTS');
+    expect((await challenge(u.username, '198.51.100.201')).success).toBe(true);
+  });
+
+  it("wrong passwords from one client block that client, not the user's own sign-in (web and web services)", async () => {
+    const u = await apiUser();
+    const max = h.ctx.config.loginThrottle.maxPerUser;
+    for (let i = 0; i < max; i++)
+      expectStatus(await signIn(u.username, `wrong-${i}-xxxxxxxx`, '198.51.100.66'), 401);
+    expectStatus(await signIn(u.username, u.password, '198.51.100.66'), 429);
+    for (let i = 0; i < 2; i++) {
+      const t = (await challenge(u.username, '198.51.100.67')).result.token;
+      await ws(
+        'POST',
+        { operation: 'login', username: u.username, accessKey: md5(`${t}nope`) },
+        '198.51.100.67',
+      );
+    }
+    const started = Date.now();
+    expectStatus(await signIn(u.username, u.password, '192.0.2.7'), 200);
+    // the user's failures from everywhere slow each attempt down (soft delay), they do not block it
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    const t = (await challenge(u.username, '192.0.2.7')).result.token;
+    const ok = (
+      await ws('POST', { operation: 'login', username: u.username, accessKey: md5(t + u.key) }, '192.0.2.7')
+    ).json();
+    expect(ok.success).toBe(true);
+  });
+
+  it('parallel guesses from one client get at most the limit checked', async () => {
+    const u = await h.createUser();
+    const max = h.ctx.config.loginThrottle.maxPerUser;
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => signIn(u.username, `parallel-${i}-xxxxxxx`, '198.51.100.99')),
+    );
+    const statuses = answers.map((a) => a.statusCode);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(max);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(12 - max);
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+  });
+});
