@@ -112,5 +112,10 @@ export async function withUnitOfWork<T>(
  * SQLite, whose one connection the transaction holds — do not wait for the transaction they are part of.
  */
 export function contextWithin(ctx: AppContext, uow: UnitOfWork | undefined): AppContext {
-  return uow ? { ...ctx, db: { ...ctx.db, kysely: uow.trx } } : ctx;
+  return uow ? contextInTransaction(ctx, uow.trx) : ctx;
+}
+
+/** `contextWithin` for code handed a bare transaction (event subscribers). */
+export function contextInTransaction(ctx: AppContext, trx: Transaction<Database>): AppContext {
+  return { ...ctx, db: { ...ctx.db, kysely: trx } };
 }

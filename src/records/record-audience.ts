@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { Database } from '../db/schema.js';
+import { contextInTransaction } from '../db/unit-of-work.js';
 import { canAccessRecord, canUseModule, type Principal, type SharingAccess } from '../roles/permissions.js';
 import type { FieldValue } from './field-coerce.js';
 import { loadModuleMeta, type ModuleMeta } from './module-meta.js';
@@ -45,7 +46,8 @@ export class ChangeAudience {
     const ownerRolePath = await this.ownerPath(rec.ownerId);
     if (!canAccessRecord(viewer, module, 'view', sharing, { ownerId: rec.ownerId, ownerRolePath }))
       return null;
-    const view = await moduleViewFor(this.ctx, viewer, meta);
+    // the masking rules are read through the transaction too
+    const view = await moduleViewFor(contextInTransaction(this.ctx, this.trx), viewer, meta);
     const shownChanges: Record<string, [unknown, unknown]> = {};
     for (const [field, [before, after]] of Object.entries(changes)) {
       shownChanges[field] = meta.fieldMap.has(field)
