@@ -23,6 +23,8 @@ const OTHER_ADMIN_ON_OWNER: Record<
   'POST /api/v1/users/:id/impersonate': { status: 403 },
   'POST /api/v1/users/:id/impersonation-requests': { payload: { reason: 'take over' }, status: 403 },
   'POST /api/v1/users/:id/ownership': { payload: { currentPassword: 'x' }, status: 403 },
+  // API Management's view of a user's webhooks: URLs and states, never a secret
+  'GET /api/v1/users/:id/webhooks': { status: 200 },
 };
 
 describeEachDialect('the account owner', (h) => {
