@@ -169,6 +169,8 @@ describeInBrowser('user administration in the browser', (env) => {
 
     await page.goto('/login');
     await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    // the sign-in form has a Username field too: fill the new page's, once it is there
+    await page.getByRole('button', { name: 'Send me a link' }).waitFor();
     await page.getByLabel(/^Username/).fill(user.username);
     await page.getByLabel(/^Email/).fill(`${user.username}@example.com`);
     await page.getByRole('button', { name: 'Send me a link' }).click();
