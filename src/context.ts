@@ -122,8 +122,6 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     auto: config.webhooks.sender,
   });
   const events = new EventBus();
-  // the search index follows every record change in its transaction
-  events.subscribe(searchIndexer());
   events.subscribe(mailroomEventSubscriber);
   const ctx: AppContext = {
     config,
@@ -153,6 +151,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       mailroomUserRemoval,
     ],
   };
+  // the search index follows every record change in its transaction
+  ctx.events.subscribe(searchIndexer(ctx));
   ctx.events.subscribe(webhookFanOut(ctx));
   return ctx;
 }

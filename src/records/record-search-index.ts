@@ -1,10 +1,11 @@
 import { type Kysely, type SqlBool, sql, type Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { Database } from '../db/schema.js';
+import { contextInTransaction } from '../db/unit-of-work.js';
 import type { StoredEvent } from '../events/event.model.js';
 import type { EventSubscriber } from '../events/event-bus.js';
 import type { FieldValue } from './field-coerce.js';
-import { listModuleMetas, type ModuleMeta } from './module-meta.js';
+import { listModuleMetas, type ModuleMeta, moduleMetaFor } from './module-meta.js';
 import type { CrmRecord } from './record.model.js';
 import { selectRecords } from './record.repository.js';
 
@@ -83,7 +84,7 @@ async function replaceTerms(db: Q, metas: Map<string, ModuleMeta>, recs: CrmReco
  * Keeps the index in step with records: a subscriber to record events that writes in the transaction of
  * the change, so a search never finds a record as it was before a committed change, whichever channel made it.
  */
-export function searchIndexer(): EventSubscriber {
+export function searchIndexer(ctx: AppContext): EventSubscriber {
   return {
     name: 'search-index',
     async inTransaction(uow, events: readonly StoredEvent[]) {
@@ -94,7 +95,11 @@ export function searchIndexer(): EventSubscriber {
         if (rec) recs.set(rec.id, rec);
       }
       if (recs.size === 0) return;
-      const metas = new Map((await listModuleMetas(uow.trx)).map((m) => [m.name, m]));
+      // module metadata from the cache (a record write must not pay a metadata query), read in the transaction
+      const tctx = contextInTransaction(ctx, uow.trx);
+      const metas = new Map<string, ModuleMeta>();
+      for (const r of recs.values())
+        if (!metas.has(r.module)) metas.set(r.module, await moduleMetaFor(tctx, r.module));
       await replaceTerms(uow.trx, metas, [...recs.values()]);
     },
   };
