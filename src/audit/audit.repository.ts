@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
+import { preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import type { AuditLogRow } from './audit.table.js';
 
@@ -44,10 +45,23 @@ export const CLI_ACTOR: AuditActor = {
 };
 
 /** Append one entry; call it with the transaction that makes the change so both commit or neither. */
+const insertAuditRows = preparedInsert('audit_log', [
+  'at',
+  'action',
+  'outcome',
+  'actor_user_id',
+  'actor_username',
+  'target_type',
+  'target_id',
+  'ip',
+  'user_agent',
+  'request_id',
+  'details',
+]);
+
 export async function recordAudit(db: Q, actor: AuditActor, entry: AuditEntry, at: number): Promise<void> {
-  await db
-    .insertInto('audit_log')
-    .values({
+  await insertAuditRows(db, [
+    {
       at,
       action: entry.action,
       outcome: entry.outcome ?? 'success',
@@ -59,8 +73,8 @@ export async function recordAudit(db: Q, actor: AuditActor, entry: AuditEntry, a
       user_agent: actor.userAgent,
       request_id: actor.requestId,
       details: JSON.stringify(entry.details ?? {}),
-    })
-    .execute();
+    },
+  ]);
 }
 
 export interface AuditQuery {
