@@ -20,6 +20,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   LOG_REQUESTS: z.enum(['true', 'false']).default('true'),
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   REQUEST_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   HEADERS_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(10),
   KEEP_ALIVE_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(72),
@@ -86,6 +87,8 @@ export interface Config {
   logFormat: Env['LOG_FORMAT'];
   /** one log line per request (errors are logged either way) */
   logRequests: boolean;
+  /** lets a scraper read `/metrics` with `Authorization: Bearer <token>` (admins may always) */
+  metricsToken: string | undefined;
   /** slow or stuck clients: whole request, headers, idle keep-alive, idle socket; and a connection cap */
   http: {
     requestTimeoutMs: number;
@@ -152,6 +155,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     logRequests: e.LOG_REQUESTS === 'true',
+    metricsToken: e.METRICS_TOKEN,
     http: {
       requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
       headersTimeoutMs: e.HEADERS_TIMEOUT_SECONDS * 1000,

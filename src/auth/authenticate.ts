@@ -16,6 +16,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export async function authenticateRequest(ctx: AppContext, req: FastifyRequest): Promise<void> {
   const access = req.routeOptions.config?.access ?? 'public';
   if (access === 'public') return;
+  // checked first: such a token is not an access key, and must not count as a failed key
+  if (req.routeOptions.config?.alternativeCredential?.(req)) return;
 
   const authorization = req.headers.authorization;
   if (authorization !== undefined) {

@@ -42,6 +42,7 @@ import { webserviceRoutes } from '../webservices/webservice.routes.js';
 import { installEdgeInputChecks } from './edge-input.js';
 import { installErrorHandling } from './error-handler.js';
 import { healthRoutes } from './health.js';
+import { metricsRoutes } from './metrics.js';
 import { installSecurityHeaders, swaggerUiCsp } from './security-headers.js';
 import { fastifyTrustProxy } from './trust-proxy.js';
 import type { RegisteredRoute } from './types.js';
@@ -140,6 +141,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   });
 
   await healthRoutes(app, ctx);
+  await metricsRoutes(app, ctx);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );

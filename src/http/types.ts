@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { User } from '../users/user.model.js';
 
 export type RouteAccess = 'public' | 'authenticated' | 'admin';
@@ -18,6 +19,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route; every route must say. */
     access?: RouteAccess;
+    /** a credential of the route's own accepted instead of a user's (the metrics scraper's token) */
+    alternativeCredential?: (req: FastifyRequest) => boolean;
   }
   interface FastifyRequest {
     auth: AuthState | null;

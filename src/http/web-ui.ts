@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 export const DEFAULT_WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 
 /** Paths that belong to the server, never to the single-page app: their misses stay JSON 404s. */
-const SERVER_PATHS = /^\/(api|webservice\.php|healthz|readyz)(\/|\?|$)/;
+const SERVER_PATHS = /^\/(api|webservice\.php|healthz|readyz|metrics)(\/|\?|$)/;
 
 /**
  * Serves the built web UI: hashed assets with a long cache, and `index.html` for any other GET that asks for

@@ -1,0 +1,64 @@
+import { expect, it } from 'vitest';
+import { describeEachDialect, expectStatus } from '../../test/harness.js';
+
+const TOKEN = 'metrics-token-for-tests-0123456789abcdef';
+
+describeEachDialect(
+  'metrics endpoint',
+  (h) => {
+    it('gives admins request latency by route pattern, event-loop delay and process metrics', async () => {
+      const created = await h.request({
+        method: 'POST',
+        url: '/api/v1/records/Contacts',
+        as: h.admin,
+        payload: { lastname: 'Metric' },
+      });
+      expectStatus(created, 201);
+      const id = (created.json() as { id: number }).id;
+      expectStatus(
+        await h.request({ method: 'GET', url: `/api/v1/records/Contacts/${id}`, as: h.admin }),
+        200,
+      );
+      await new Promise((r) => setTimeout(r, 60)); // a few event-loop probes
+      const res = await h.request({ method: 'GET', url: '/metrics', as: h.admin });
+      expectStatus(res, 200);
+      expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+      expect(res.body).toMatch(
+        /rapport_http_request_duration_seconds_bucket\{le="0\.\d+",method="GET",route="\/api\/v1\/records\/:module\/:id",status_code="200"\} 1/,
+      );
+      expect(res.body).toContain('route="/api/v1/records/:module",status_code="201"');
+      // series per route pattern, never per raw URL
+      expect(res.body).not.toContain(`/Contacts/${id}`);
+      expect(res.body).toMatch(/rapport_event_loop_delay_seconds_count [1-9]/);
+      expect(res.body).toContain('process_cpu_user_seconds_total');
+      expect(res.body).toContain('nodejs_eventloop_lag_p99_seconds');
+    });
+
+    it('refuses everyone else, and takes the scraper token only as itself', async () => {
+      const user = await h.createUser();
+      expect((await h.request({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+      expect((await h.request({ method: 'GET', url: '/metrics', as: user.session })).statusCode).toBe(403);
+      const viaToken = await h.request({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      expectStatus(viaToken, 200);
+      expect(viaToken.body).toContain('rapport_http_request_duration_seconds');
+      const wrong = await h.request({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: `Bearer ${TOKEN}x` },
+      });
+      expect(wrong.statusCode).toBe(401);
+      // the token opens /metrics only: it is no access key anywhere else
+      const elsewhere = await h.request({
+        method: 'GET',
+        url: '/api/v1/me',
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      expect(elsewhere.statusCode).toBe(401);
+    });
+  },
+  { metricsToken: TOKEN },
+);
