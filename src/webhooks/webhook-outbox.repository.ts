@@ -18,11 +18,14 @@ export async function claimDueDeliveries(
   now: number,
   claimMs: number,
   limit: number,
+  /** webhooks that already have as many requests in flight as they may */
+  skipWebhooks: readonly number[] = [],
 ): Promise<WebhookDeliveryRow[]> {
   const due = db
     .selectFrom('webhook_deliveries as d')
     .select('d.id')
     .where('d.status', '=', 'pending')
+    .$if(skipWebhooks.length > 0, (q) => q.where('d.webhook_id', 'not in', [...skipWebhooks]))
     .where('d.next_attempt_at', '<=', now)
     .where((eb) => eb.or([eb('d.claimed_until', 'is', null), eb('d.claimed_until', '<', now)]))
     .where((eb) =>
@@ -52,6 +55,17 @@ export async function claimDueDeliveries(
     .returningAll()
     .execute();
   return rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.id - b.id);
+}
+
+/** Gives claimed deliveries back untried (this sender has no room for them): claimable again at once. */
+export async function releaseClaims(db: Q, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ claimed_until: null, attempts: sql`attempts - 1` })
+    .where('id', 'in', [...ids])
+    .where('status', '=', 'pending')
+    .execute();
 }
 
 export interface SendingWebhook {

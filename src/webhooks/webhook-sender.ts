@@ -8,6 +8,7 @@ import type { WebhookHttp } from './webhook-http.js';
 import {
   claimDueDeliveries,
   deleteFinishedDeliveries,
+  releaseClaims,
   type SendingWebhook,
   sendingWebhooks,
 } from './webhook-outbox.repository.js';
@@ -18,6 +19,8 @@ export { DISABLE_AFTER_MS, MAX_ATTEMPTS, RETRY_SCHEDULE_MS, retryDelay } from '.
 
 /** at most this many HTTP requests at once (per process) */
 export const MAX_IN_FLIGHT = 128;
+/** one webhook's requests at once: a receiver that hangs holds at most this many slots */
+export const MAX_IN_FLIGHT_PER_WEBHOOK = 64;
 /** claim at most this many deliveries per query */
 const CLAIM_BATCH = 128;
 /** retention deletes this many deliveries per statement, so it never holds the write lock for long */
@@ -67,6 +70,7 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
   const retentionMs = deps.retentionMs ?? 30 * 86_400_000;
   const claimMs = deps.timeoutMs + 30_000;
   const inFlight = new Set<Promise<void>>();
+  const perWebhook = new Map<number, number>();
   const opened = new Map<string, string>();
   let results: SendResult[] = [];
   let pumping: Promise<void> | null = null;
@@ -77,6 +81,8 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
   let stopped = false;
   let failures = 0;
   let attempts = 0;
+  /** shrinks while claims bring more than their webhooks have room for, doubles back otherwise */
+  let claimSize = CLAIM_BATCH;
 
   function open(sealed: string): string {
     let plain = opened.get(sealed);
@@ -90,6 +96,7 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
 
   function send(d: WebhookDeliveryRow, hook: SendingWebhook): void {
     attempts++;
+    perWebhook.set(d.webhook_id, (perWebhook.get(d.webhook_id) ?? 0) + 1);
     const keys = [open(hook.secret_sealed)];
     if (hook.previous_secret_sealed && (hook.previous_secret_expires_at ?? 0) > clock.now())
       keys.push(open(hook.previous_secret_sealed));
@@ -101,29 +108,39 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
       .catch((err: unknown) => logger.error({ err, deliveryId: d.id }, 'webhook post failed'))
       .finally(() => {
         inFlight.delete(p);
+        const left = (perWebhook.get(d.webhook_id) ?? 1) - 1;
+        if (left > 0) perWebhook.set(d.webhook_id, left);
+        else perWebhook.delete(d.webhook_id);
         scheduleWrite();
       });
     inFlight.add(p);
   }
 
   /** Claims as many due deliveries as there are free slots and starts them; answers how many it claimed. */
-  async function claimOnce(): Promise<{ claimed: number; asked: number }> {
-    const asked = Math.min(MAX_IN_FLIGHT - inFlight.size, CLAIM_BATCH);
-    if (asked <= 0 || stopped) return { claimed: 0, asked };
-    const batch = await claimDueDeliveries(db.kysely, db.dialect, clock.now(), claimMs, asked);
-    if (batch.length === 0) return { claimed: 0, asked };
+  async function claimOnce(): Promise<{ claimed: number; more: boolean }> {
+    const asked = Math.min(MAX_IN_FLIGHT - inFlight.size, claimSize);
+    if (asked <= 0 || stopped) return { claimed: 0, more: false };
+    const saturated = [...perWebhook].filter(([, n]) => n >= MAX_IN_FLIGHT_PER_WEBHOOK).map(([id]) => id);
+    const batch = await claimDueDeliveries(db.kysely, db.dialect, clock.now(), claimMs, asked, saturated);
+    if (batch.length === 0) return { claimed: 0, more: false };
     const hooks = await sendingWebhooks(db.kysely, [...new Set(batch.map((d) => d.webhook_id))]);
     let cancelled = false;
+    const excess: number[] = [];
     for (const d of batch) {
       const hook = hooks.get(d.webhook_id);
-      if (hook?.may_send) send(d, hook);
-      else {
+      if (!hook?.may_send) {
         results.push({ kind: 'cancelled', delivery: d });
         cancelled = true;
-      }
+      } else if ((perWebhook.get(d.webhook_id) ?? 0) >= MAX_IN_FLIGHT_PER_WEBHOOK) excess.push(d.id);
+      else send(d, hook);
     }
+    // one slow receiver must not hold every slot: what it cannot take now goes back for later claims
+    await releaseClaims(db.kysely, excess);
+    claimSize =
+      excess.length > 0 ? Math.max(8, batch.length - excess.length) : Math.min(CLAIM_BATCH, claimSize * 2);
     if (cancelled) scheduleWrite();
-    return { claimed: batch.length, asked };
+    // a full batch, or one that gave some back, may leave more due deliveries (of other webhooks) behind
+    return { claimed: batch.length - excess.length, more: batch.length === asked || excess.length > 0 };
   }
 
   /** Claims until nothing more is claimable or every slot is busy; concurrent calls coalesce. */
@@ -136,8 +153,7 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
       try {
         do {
           pumpAgain = false;
-          const { claimed, asked } = await claimOnce();
-          if (claimed > 0 && claimed === asked) pumpAgain = true;
+          if ((await claimOnce()).more) pumpAgain = true;
         } while (pumpAgain && inFlight.size < MAX_IN_FLIGHT && !stopped);
         if (failures > 0) logger.info({ afterFailures: failures }, 'webhook sender resumed');
         failures = 0;
