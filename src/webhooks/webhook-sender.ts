@@ -68,7 +68,8 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
   const { db, clock, logger, secrets, http } = deps;
   const random = deps.random ?? Math.random;
   const retentionMs = deps.retentionMs ?? 30 * 86_400_000;
-  const claimMs = deps.timeoutMs + 30_000;
+  // long enough for the attempt and writing its result; after a crash the claim lapses this soon
+  const claimMs = deps.timeoutMs + 15_000;
   const inFlight = new Set<Promise<void>>();
   const perWebhook = new Map<number, number>();
   const opened = new Map<string, string>();
