@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
 import type { DialectName } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { ownerMaySend } from './webhook.repository.js';
@@ -21,13 +21,36 @@ export async function claimDueDeliveries(
   /** webhooks that already have as many requests in flight as they may */
   skipWebhooks: readonly number[] = [],
 ): Promise<WebhookDeliveryRow[]> {
+  let rows: WebhookDeliveryRow[];
+  if (skipWebhooks.length === 0) {
+    // the common case runs SQL compiled once per database: building this query costs more than running it
+    const { query, at } = compiledClaim(db, dialect);
+    const parameters = [...query.parameters];
+    parameters[at.now1] = now;
+    parameters[at.now2] = now;
+    parameters[at.until] = now + claimMs;
+    parameters[at.limit] = limit;
+    rows = (await db.executeQuery<WebhookDeliveryRow>({ ...query, parameters })).rows;
+  } else rows = await claimQuery(db, dialect, now, now, now + claimMs, limit, skipWebhooks).execute();
+  return rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.id - b.id);
+}
+
+function claimQuery(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  now1: unknown,
+  now2: unknown,
+  until: unknown,
+  limit: unknown,
+  skipWebhooks: readonly number[],
+) {
   const due = db
     .selectFrom('webhook_deliveries as d')
     .select('d.id')
     .where('d.status', '=', 'pending')
     .$if(skipWebhooks.length > 0, (q) => q.where('d.webhook_id', 'not in', [...skipWebhooks]))
-    .where('d.next_attempt_at', '<=', now)
-    .where((eb) => eb.or([eb('d.claimed_until', 'is', null), eb('d.claimed_until', '<', now)]))
+    .where('d.next_attempt_at', '<=', now1 as number)
+    .where((eb) => eb.or([eb('d.claimed_until', 'is', null), eb('d.claimed_until', '<', now2 as number)]))
     .where((eb) =>
       eb.or([
         eb('d.record_id', 'is', null),
@@ -46,15 +69,36 @@ export async function claimDueDeliveries(
     )
     .orderBy('d.next_attempt_at')
     .orderBy('d.id')
-    .limit(limit)
+    .limit(limit as number)
     .$if(dialect === 'postgres', (q) => q.forUpdate().skipLocked());
-  const rows = await db
+  return db
     .updateTable('webhook_deliveries')
-    .set({ claimed_until: now + claimMs, attempts: sql`attempts + 1` })
+    .set({ claimed_until: until as number, attempts: sql`attempts + 1` })
     .where('id', 'in', due)
-    .returningAll()
-    .execute();
-  return rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.id - b.id);
+    .returningAll();
+}
+
+const claimQueries = new WeakMap<
+  object,
+  { query: CompiledQuery; at: { now1: number; now2: number; until: number; limit: number } }
+>();
+
+function compiledClaim(db: Kysely<Database>, dialect: DialectName) {
+  let entry = claimQueries.get(db);
+  if (!entry) {
+    const m = { now1: {}, now2: {}, until: {}, limit: {} };
+    const query = claimQuery(db, dialect, m.now1, m.now2, m.until, m.limit, []).compile();
+    const at = {
+      now1: query.parameters.indexOf(m.now1),
+      now2: query.parameters.indexOf(m.now2),
+      until: query.parameters.indexOf(m.until),
+      limit: query.parameters.indexOf(m.limit),
+    };
+    if (Object.values(at).some((i) => i < 0)) throw new Error('webhook claim query lost a parameter');
+    entry = { query, at };
+    claimQueries.set(db, entry);
+  }
+  return entry;
 }
 
 /** Gives claimed deliveries back untried (this sender has no room for them): claimable again at once. */

@@ -141,10 +141,25 @@ export async function recordOutcomes(
     });
   const byHook = new Map<number, Judged[]>();
   for (const j of judged) byHook.set(j.attempt.webhook_id, [...(byHook.get(j.attempt.webhook_id) ?? []), j]);
-  for (const [webhookId, list] of byHook) await updateFailing(trx, deps, webhookId, list, now);
+  const healthy: number[] = [];
+  for (const [webhookId, list] of byHook) {
+    if (list.at(-1)!.ok) healthy.push(webhookId);
+    else await updateFailing(trx, deps, webhookId, list, now);
+  }
+  // webhooks whose latest attempt succeeded are not failing: one statement for all of them
+  if (healthy.length > 0)
+    await trx
+      .updateTable('webhooks')
+      .set({ failing_since: null })
+      .where('id', 'in', healthy)
+      .where('failing_since', 'is not', null)
+      .execute();
 }
 
-/** Keeps `failing_since` (first failure of the current run) and switches the webhook off on 410 or 5 days. */
+/**
+ * For a webhook whose latest attempt failed: keeps `failing_since` (first failure of the current run) and
+ * switches the webhook off on 410 or after 5 days.
+ */
 async function updateFailing(
   trx: Transaction<Database>,
   deps: OutcomeDeps,
@@ -154,15 +169,6 @@ async function updateFailing(
 ): Promise<void> {
   const lastOk = list.findLastIndex((j) => j.ok);
   const failures = list.slice(lastOk + 1);
-  if (failures.length === 0) {
-    await trx
-      .updateTable('webhooks')
-      .set({ failing_since: null })
-      .where('id', '=', webhookId)
-      .where('failing_since', 'is not', null)
-      .execute();
-    return;
-  }
   const hook = await trx
     .selectFrom('webhooks as w')
     .innerJoin('users as u', 'u.id', 'w.user_id')
