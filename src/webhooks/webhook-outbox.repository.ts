@@ -187,6 +187,7 @@ export async function deleteFinishedDeliveries(db: Q, before: number, limit: num
   const old = await db
     .selectFrom('webhook_deliveries')
     .select('id')
+    .where('finished_at', 'is not', null)
     .where('finished_at', '<', before)
     .where('status', '!=', 'pending')
     .orderBy('finished_at')
