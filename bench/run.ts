@@ -7,6 +7,7 @@ import { recordPaths } from './scenarios/record-paths.js';
 import { reports } from './scenarios/reports.js';
 import { restRecordRead } from './scenarios/rest-record-read.js';
 import { search } from './scenarios/search.js';
+import { webhooks } from './scenarios/webhooks.js';
 import { webservices } from './scenarios/webservices.js';
 
 /** Every benchmark scenario; later features add theirs here. `npm run bench [name…]` runs some or all. */
@@ -19,6 +20,7 @@ const SCENARIOS = [
   masking,
   reports,
   mailroom,
+  webhooks,
 ];
 
 const wanted = process.argv.slice(2);

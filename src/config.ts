@@ -67,6 +67,7 @@ const envSchema = z.object({
     .optional(),
   WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(15),
   WEBHOOK_SENDER: z.enum(['on', 'off']).default('on'),
+  WEBHOOK_RETENTION_DAYS: z.coerce.number().min(1).max(3650).default(30),
   PUBLIC_URL: z
     .string()
     .regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL')
@@ -112,7 +113,13 @@ export interface Config {
    * (development and tests; empty by default, so every private target is refused); `timeoutMs` bounds one
    * attempt; `sender` off leaves deliveries queued for other replicas (or a later start).
    */
-  webhooks: { allowedHosts: string[]; timeoutMs: number; sender: boolean };
+  webhooks: {
+    allowedHosts: string[];
+    timeoutMs: number;
+    sender: boolean;
+    /** finished deliveries and their attempts are deleted this long after they finished */
+    retentionMs: number;
+  };
   /** Base of links in emails (password reset, email verification), without a trailing slash. */
   publicUrl: string;
   /** Cheaper password hashing for the test suite only; never set from the environment. */
@@ -190,6 +197,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
         .filter((h) => h !== ''),
       timeoutMs: Math.round(e.WEBHOOK_TIMEOUT_SECONDS * 1000),
       sender: e.WEBHOOK_SENDER === 'on',
+      retentionMs: Math.round(e.WEBHOOK_RETENTION_DAYS * 86_400_000),
     },
     publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
     fastPasswordHashing: false,

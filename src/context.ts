@@ -120,6 +120,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     mailFrom: config.mail.from,
     mailKick: () => mailQueue.kick(),
     auto: config.webhooks.sender,
+    retentionMs: config.webhooks.retentionMs,
   });
   const events = new EventBus();
   events.subscribe(mailroomEventSubscriber);

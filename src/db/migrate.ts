@@ -14,6 +14,7 @@ import * as m0012 from './migrations/0012-mailroom.js';
 import * as m0013 from './migrations/0013-reports.js';
 import * as m0015 from './migrations/0015-lead-conversion.js';
 import * as m0016 from './migrations/0016-search-terms.js';
+import * as m0018 from './migrations/0018-webhook-delivery-indexes.js';
 
 export interface DialectMigration {
   // biome-ignore lint/suspicious/noExplicitAny: migrations are typed against no schema
@@ -36,6 +37,7 @@ export const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0013-reports': m0013,
   '0015-lead-conversion': m0015,
   '0016-search-terms': m0016,
+  '0018-webhook-delivery-indexes': m0018,
 };
 
 /** Names of the migrations this build knows that the database has not applied (empty when current). */

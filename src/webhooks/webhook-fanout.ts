@@ -57,35 +57,51 @@ export function webhookFanOut(ctx: AppContext): EventSubscriber {
         principals.set(userId, p);
         return p;
       };
+      /** The JSON body as `userId` sees the change; null when they may not see the record at all. */
+      const presentFor = async (
+        userId: number,
+        at: number,
+        type: string,
+        data: RecordEventPayload,
+      ): Promise<string | null> => {
+        const viewer = await principalOf(userId);
+        if (!viewer) return null;
+        const shown = await audience.present(viewer, data.module, data.record, data.changes);
+        if (!shown) return null;
+        return JSON.stringify({
+          type,
+          timestamp: new Date(at).toISOString(),
+          data: {
+            module: data.module,
+            id: data.id,
+            operation: data.operation,
+            record: restRecord(shown.meta, shown.record),
+            changes: shown.changes,
+            ...(shown.record.masked?.length ? { masked: shown.record.masked } : {}),
+          },
+        });
+      };
       const rows: NewDelivery[] = [];
       for (const event of recordEvents) {
         const data = event.payload as unknown as RecordEventPayload;
         const type = eventTypeOf(data.module, data.operation);
+        // the body depends only on the owner's view: several webhooks of one owner share it
+        const bodies = new Map<number, string | null>();
         for (const hook of hooks) {
           if (hook.module !== '*' && hook.module !== data.module) continue;
           if (!operationsOf(hook).includes(data.operation)) continue;
-          const viewer = await principalOf(hook.user_id);
-          if (!viewer) continue;
-          const shown = await audience.present(viewer, data.module, data.record, data.changes);
-          if (!shown) continue;
-          const body = {
-            type,
-            timestamp: new Date(event.createdAt).toISOString(),
-            data: {
-              module: data.module,
-              id: data.id,
-              operation: data.operation,
-              record: restRecord(shown.meta, shown.record),
-              changes: shown.changes,
-              ...(shown.record.masked?.length ? { masked: shown.record.masked } : {}),
-            },
-          };
+          let payload = bodies.get(hook.user_id);
+          if (payload === undefined) {
+            payload = await presentFor(hook.user_id, event.createdAt, type, data);
+            bodies.set(hook.user_id, payload);
+          }
+          if (payload === null) continue;
           rows.push({
             webhook_id: hook.id,
             msg_id: newMessageId(),
             event_type: type,
             record_id: data.id,
-            payload: JSON.stringify(body),
+            payload,
             status: 'pending',
             next_attempt_at: uow.now,
             created_at: uow.now,

@@ -1,39 +1,31 @@
-import type { AuditActor } from '../audit/audit.repository.js';
-import { recordAudit } from '../audit/audit.repository.js';
 import type { Db } from '../db/database.js';
 import { classifyDatabaseError } from '../db/db-errors.js';
-import { enqueueMail } from '../mail/mail-queue.repository.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { SecretBox } from '../platform/secrets.js';
+import type { WebhookDeliveryRow } from './webhook.table.js';
+import type { WebhookHttp } from './webhook-http.js';
 import {
-  type ClaimedDelivery,
   claimDueDeliveries,
-  finishDelivery,
-  insertAttempt,
-  webhookMaySend,
-} from './webhook.repository.js';
-import type { PostOutcome, WebhookHttp } from './webhook-http.js';
+  deleteFinishedDeliveries,
+  releaseClaims,
+  type SendingWebhook,
+  sendingWebhooks,
+} from './webhook-outbox.repository.js';
+import { recordOutcomes, type SendResult } from './webhook-outcomes.js';
 import { signedHeaders } from './webhook-signing.js';
 
-/** Svix's schedule: the delay before attempt n+1 after attempt n failed (attempt 1 is immediate). */
-export const RETRY_SCHEDULE_MS = [
-  5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
-] as const;
-export const MAX_ATTEMPTS = RETRY_SCHEDULE_MS.length + 1;
-/** a webhook failing without a single success for this long is switched off and its owner emailed */
-export const DISABLE_AFTER_MS = 5 * 24 * 3_600_000;
-const MAX_RETRY_AFTER_MS = 36_000_000;
-const MAX_IN_FLIGHT = 64;
-const CLAIM_BATCH = 64;
+export { DISABLE_AFTER_MS, MAX_ATTEMPTS, RETRY_SCHEDULE_MS, retryDelay } from './webhook-outcomes.js';
 
-export const SYSTEM_ACTOR: AuditActor = {
-  userId: null,
-  username: 'system',
-  ip: null,
-  userAgent: 'rapport-webhooks',
-  requestId: null,
-};
+/** at most this many HTTP requests at once (per process) */
+export const MAX_IN_FLIGHT = 128;
+/** one webhook's requests at once: a receiver that hangs holds at most this many slots */
+export const MAX_IN_FLIGHT_PER_WEBHOOK = 64;
+/** claim at most this many deliveries per query */
+const CLAIM_BATCH = 128;
+/** retention deletes this many deliveries per statement, so it never holds the write lock for long */
+const RETENTION_BATCH = 1000;
+const HOUSEKEEPING_MS = 3_600_000;
 
 /** Delivers the `webhook_deliveries` outbox. Work lives in the table, so a crash only delays delivery. */
 export interface WebhookSender {
@@ -41,7 +33,9 @@ export interface WebhookSender {
   kick(): void;
   /** deliver everything due now, including retries that fall due meanwhile; resolves with attempts made */
   drain(): Promise<number>;
-  /** poll for retries and for deliveries left by a crashed replica */
+  /** delete finished deliveries older than the retention period; resolves with how many went */
+  housekeep(): Promise<number>;
+  /** poll for retries and for deliveries left by a crashed replica; housekeeping hourly */
   start(intervalMs?: number): void;
   stop(): Promise<void>;
 }
@@ -58,28 +52,38 @@ export interface SenderDeps {
   mailKick: () => void;
   /** kick on commit; off: deliveries wait for `drain`, the poll or another replica */
   auto?: boolean;
+  /** finished deliveries and their attempts are deleted this long after they finished (default 30 days) */
+  retentionMs?: number;
   /** jitter factor source (tests pin it) */
   random?: () => number;
 }
 
-/** The delay before the next attempt after `attempts` failed ones, ±20 % jitter; null when out of attempts. */
-export function retryDelay(attempts: number, random: () => number = Math.random): number | null {
-  const base = RETRY_SCHEDULE_MS[attempts - 1];
-  if (base === undefined) return null;
-  return Math.round(base * (0.8 + 0.4 * random()));
-}
-
+/**
+ * The sender's loop: claim a batch of due deliveries in one statement, post them concurrently (at most
+ * MAX_IN_FLIGHT at once, keep-alive connections), and write the results of everything that finished
+ * meanwhile in one transaction. Writing results frees the next delivery of each record, so every write is
+ * followed by another claim.
+ */
 export function createWebhookSender(deps: SenderDeps): WebhookSender {
   const { db, clock, logger, secrets, http } = deps;
   const random = deps.random ?? Math.random;
-  const claimMs = deps.timeoutMs + 30_000;
+  const retentionMs = deps.retentionMs ?? 30 * 86_400_000;
+  // long enough for the attempt and writing its result; after a crash the claim lapses this soon
+  const claimMs = deps.timeoutMs + 15_000;
   const inFlight = new Set<Promise<void>>();
+  const perWebhook = new Map<number, number>();
   const opened = new Map<string, string>();
-  let pumping: Promise<number> | null = null;
-  let again = false;
-  let timer: NodeJS.Timeout | undefined;
+  let results: SendResult[] = [];
+  let pumping: Promise<void> | null = null;
+  let pumpAgain = false;
+  let writing: Promise<void> | null = null;
+  let writeQueued = false;
+  let timers: NodeJS.Timeout[] = [];
   let stopped = false;
   let failures = 0;
+  let attempts = 0;
+  /** shrinks while claims bring more than their webhooks have room for, doubles back otherwise */
+  let claimSize = CLAIM_BATCH;
 
   function open(sealed: string): string {
     let plain = opened.get(sealed);
@@ -91,207 +95,179 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     return plain;
   }
 
-  /** Claims as many due deliveries as there are free slots and starts them; answers how many it started. */
-  async function pumpOnce(): Promise<number> {
-    const free = MAX_IN_FLIGHT - inFlight.size;
-    if (free <= 0 || stopped) return 0;
-    const batch = await claimDueDeliveries(
-      db.kysely,
-      db.dialect,
-      clock.now(),
-      claimMs,
-      Math.min(free, CLAIM_BATCH),
-    );
-    const allowed = new Map<number, Promise<boolean>>();
-    for (const d of batch) {
-      let may = allowed.get(d.webhook_id);
-      if (!may) {
-        may = webhookMaySend(db.kysely, d.webhook_id);
-        allowed.set(d.webhook_id, may);
-      }
-      const p: Promise<void> = may
-        .then((ok) => (ok ? deliver(d) : cancel(d)))
-        .catch((err: unknown) => logger.error({ err, deliveryId: d.id }, 'webhook delivery failed to record'))
-        .finally(() => {
-          inFlight.delete(p);
-          if (!stopped) pump();
-        });
-      inFlight.add(p);
-    }
-    return batch.length;
+  function send(d: WebhookDeliveryRow, hook: SendingWebhook): void {
+    attempts++;
+    perWebhook.set(d.webhook_id, (perWebhook.get(d.webhook_id) ?? 0) + 1);
+    const keys = [open(hook.secret_sealed)];
+    if (hook.previous_secret_sealed && (hook.previous_secret_expires_at ?? 0) > clock.now())
+      keys.push(open(hook.previous_secret_sealed));
+    const p: Promise<void> = http
+      .post(hook.url, signedHeaders(d.msg_id, d.payload, keys), d.payload)
+      .then((outcome) => {
+        results.push({ kind: 'attempt', delivery: d, at: clock.now(), outcome, random: random() });
+      })
+      .catch((err: unknown) => logger.error({ err, deliveryId: d.id }, 'webhook post failed'))
+      .finally(() => {
+        inFlight.delete(p);
+        const left = (perWebhook.get(d.webhook_id) ?? 1) - 1;
+        if (left > 0) perWebhook.set(d.webhook_id, left);
+        else perWebhook.delete(d.webhook_id);
+        scheduleWrite();
+      });
+    inFlight.add(p);
   }
 
-  /** Runs pumpOnce until nothing more is claimable; concurrent calls coalesce into one more round. */
-  function pump(): Promise<number> {
+  /** Claims as many due deliveries as there are free slots and starts them; answers how many it claimed. */
+  async function claimOnce(): Promise<{ claimed: number; more: boolean }> {
+    const asked = Math.min(MAX_IN_FLIGHT - inFlight.size, claimSize);
+    if (asked <= 0 || stopped) return { claimed: 0, more: false };
+    const saturated = [...perWebhook].filter(([, n]) => n >= MAX_IN_FLIGHT_PER_WEBHOOK).map(([id]) => id);
+    const batch = await claimDueDeliveries(db.kysely, db.dialect, clock.now(), claimMs, asked, saturated);
+    if (batch.length === 0) return { claimed: 0, more: false };
+    const hooks = await sendingWebhooks(db.kysely, [...new Set(batch.map((d) => d.webhook_id))]);
+    let cancelled = false;
+    const excess: number[] = [];
+    for (const d of batch) {
+      const hook = hooks.get(d.webhook_id);
+      if (!hook?.may_send) {
+        results.push({ kind: 'cancelled', delivery: d });
+        cancelled = true;
+      } else if ((perWebhook.get(d.webhook_id) ?? 0) >= MAX_IN_FLIGHT_PER_WEBHOOK) excess.push(d.id);
+      else send(d, hook);
+    }
+    // one slow receiver must not hold every slot: what it cannot take now goes back for later claims
+    await releaseClaims(db.kysely, excess);
+    claimSize =
+      excess.length > 0 ? Math.max(8, batch.length - excess.length) : Math.min(CLAIM_BATCH, claimSize * 2);
+    if (cancelled) scheduleWrite();
+    // a full batch, or one that gave some back, may leave more due deliveries (of other webhooks) behind
+    return { claimed: batch.length - excess.length, more: batch.length === asked || excess.length > 0 };
+  }
+
+  /** Claims until nothing more is claimable or every slot is busy; concurrent calls coalesce. */
+  function pump(): Promise<void> {
     if (pumping) {
-      again = true;
+      pumpAgain = true;
       return pumping;
     }
     pumping = (async () => {
-      let started = 0;
       try {
         do {
-          again = false;
-          const n = await pumpOnce();
-          started += n;
-          if (n === CLAIM_BATCH) again = true;
-        } while (again && inFlight.size < MAX_IN_FLIGHT && !stopped);
+          pumpAgain = false;
+          if ((await claimOnce()).more) pumpAgain = true;
+        } while (pumpAgain && inFlight.size < MAX_IN_FLIGHT && !stopped);
         if (failures > 0) logger.info({ afterFailures: failures }, 'webhook sender resumed');
         failures = 0;
       } catch (err) {
-        failures++;
-        if (classifyDatabaseError(err)?.kind !== 'unavailable')
-          logger.error({ err }, 'webhook sender failed');
-        else if (failures === 1) logger.warn('webhook sender paused: the database is unavailable');
+        dbFailure(err, 'webhook sender failed');
       } finally {
         pumping = null;
       }
-      return started;
     })();
     return pumping;
   }
 
-  async function cancel(d: ClaimedDelivery): Promise<void> {
-    await finishDelivery(db.kysely, d.id, {
-      status: 'cancelled',
-      next_attempt_at: d.next_attempt_at,
-      finished_at: clock.now(),
-      last_status_code: null,
-      last_error: 'not sent: the webhook is off, or its owner has no API access',
-    });
+  function dbFailure(err: unknown, message: string): void {
+    failures++;
+    if (classifyDatabaseError(err)?.kind !== 'unavailable') logger.error({ err }, message);
+    else if (failures === 1) logger.warn('webhook sender paused: the database is unavailable');
   }
 
-  async function deliver(d: ClaimedDelivery): Promise<void> {
-    const now = clock.now();
-    const keys = [open(d.secret_sealed)];
-    if (d.previous_secret_sealed && (d.previous_secret_expires_at ?? 0) > now)
-      keys.push(open(d.previous_secret_sealed));
-    const outcome = await http.post(d.url, signedHeaders(d.msg_id, d.payload, keys), d.payload);
-    await record(d, outcome);
-  }
-
-  async function record(d: ClaimedDelivery, o: PostOutcome): Promise<void> {
-    const now = clock.now();
-    const code = o.statusCode;
-    const ok = code !== null && code >= 200 && code < 300;
-    const gone = code === 410;
-    let next: number | null = null;
-    if (!ok && !gone) {
-      const delay = retryDelay(d.attempts, random);
-      if (delay !== null) {
-        const asked = (code === 429 || code === 503) && o.retryAfterMs !== null ? o.retryAfterMs : null;
-        next = now + (asked !== null ? Math.min(Math.max(asked, delay), MAX_RETRY_AFTER_MS) : delay);
-      }
+  /**
+   * Writes finished results in one transaction, then claims again (their successors are free now). Results
+   * that finish while a write runs go in the next one. If the write fails the claims simply expire and
+   * the deliveries are sent again (at least once).
+   */
+  function scheduleWrite(): void {
+    if (writing) {
+      writeQueued = true;
+      return;
     }
-    const error =
-      o.error ??
-      (ok
-        ? null
-        : code !== null && code >= 300 && code < 400
-          ? `HTTP ${code} (redirects are not followed)`
-          : `HTTP ${code}`);
-    await db.kysely.transaction().execute(async (trx) => {
-      await insertAttempt(trx, {
-        delivery_id: d.id,
-        webhook_id: d.webhook_id,
-        at: now,
-        status_code: code,
-        latency_ms: o.latencyMs,
-        error,
-        response_body: o.body,
-        next_attempt_at: next,
-      });
-      await finishDelivery(trx, d.id, {
-        status: ok ? 'delivered' : next !== null ? 'pending' : 'failed',
-        next_attempt_at: next ?? d.next_attempt_at,
-        finished_at: next !== null ? null : now,
-        last_status_code: code,
-        last_error: error,
-      });
-      if (ok) {
-        await trx
-          .updateTable('webhooks')
-          .set({ failing_since: null })
-          .where('id', '=', d.webhook_id)
-          .where('failing_since', 'is not', null)
-          .execute();
-        return;
+    writing = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      try {
+        do {
+          writeQueued = false;
+          const batch = results;
+          results = [];
+          if (batch.length === 0) break;
+          try {
+            await db.kysely
+              .transaction()
+              .execute((trx) =>
+                recordOutcomes(
+                  trx,
+                  { logger, mailFrom: deps.mailFrom, onMailQueued: () => setImmediate(deps.mailKick) },
+                  batch,
+                  clock.now(),
+                ),
+              );
+          } catch (err) {
+            dbFailure(err, 'webhook results could not be written; the deliveries will be sent again');
+          }
+        } while (writeQueued || results.length > 0);
+      } finally {
+        writing = null;
       }
-      const hook = await trx
-        .selectFrom('webhooks as w')
-        .innerJoin('users as u', 'u.id', 'w.user_id')
-        .select(['w.id', 'w.url', 'w.enabled', 'w.failing_since', 'u.email', 'u.username'])
-        .where('w.id', '=', d.webhook_id)
-        .executeTakeFirst();
-      if (!hook) return;
-      const since = hook.failing_since ?? now;
-      if (hook.failing_since === null)
-        await trx.updateTable('webhooks').set({ failing_since: now }).where('id', '=', hook.id).execute();
-      const reason = gone
-        ? 'the receiver answered 410 Gone'
-        : now - since >= DISABLE_AFTER_MS
-          ? 'every delivery failed for 5 days'
-          : null;
-      if (!reason || !hook.enabled) return;
-      // several deliveries of one webhook fail at once: only the one that switches it off tells anyone
-      const switched = await trx
-        .updateTable('webhooks')
-        .set({ enabled: 0, disabled_reason: reason, updated_at: now })
-        .where('id', '=', hook.id)
-        .where('enabled', '=', 1)
-        .executeTakeFirst();
-      if (Number(switched.numUpdatedRows) === 0) return;
-      await recordAudit(
-        trx,
-        SYSTEM_ACTOR,
-        { action: 'webhook.disabled', target: { type: 'webhook', id: hook.id }, details: { reason } },
-        now,
-      );
-      await enqueueMail(
-        trx,
-        {
-          to: hook.email,
-          subject: 'Rapport switched off one of your webhooks',
-          text:
-            `Your webhook ${hook.id} (${hook.url}) was switched off because ${reason}.\n\n` +
-            'Check the receiver, then switch the webhook on again in My Preferences → Webhooks. ' +
-            'Changes made while it was off are not sent.',
-        },
-        deps.mailFrom,
-        now,
-      );
-      logger.warn({ webhookId: hook.id }, `webhook switched off: ${reason}`);
-      setImmediate(deps.mailKick);
+      if (!stopped) void pump();
     });
+  }
+
+  /** Resolves once nothing is claimed, in flight or waiting to be written. */
+  async function settle(): Promise<void> {
+    while (pumping || inFlight.size > 0 || writing || results.length > 0) {
+      await pumping;
+      await Promise.all([...inFlight]);
+      if (results.length > 0 && !writing) scheduleWrite();
+      await writing;
+    }
   }
 
   async function drain(): Promise<number> {
-    let total = 0;
+    const before = attempts;
     for (;;) {
-      const started = await pump();
-      total += started;
-      if (inFlight.size > 0) {
-        await Promise.all([...inFlight]);
-        continue;
-      }
-      if (started === 0) return total;
+      const start = attempts;
+      await pump();
+      await settle();
+      // the last write may have freed successors that the pump it started claimed already
+      if (attempts === start) return attempts - before;
     }
   }
 
+  async function housekeep(): Promise<number> {
+    const before = clock.now() - retentionMs;
+    let total = 0;
+    for (;;) {
+      const n = await deleteFinishedDeliveries(db.kysely, before, RETENTION_BATCH);
+      total += n;
+      if (n < RETENTION_BATCH || stopped) break;
+      // let requests and deliveries through between batches
+      await new Promise((r) => setImmediate(r));
+    }
+    if (total > 0) logger.info({ deleted: total }, 'webhook deliveries past retention deleted');
+    return total;
+  }
+
+  const housekeepSafely = () =>
+    void housekeep().catch((err: unknown) => dbFailure(err, 'webhook retention failed'));
+
   return {
     kick: () => {
-      if (deps.auto !== false) void pump();
+      if (deps.auto !== false && !stopped) void pump();
     },
     drain,
+    housekeep,
     start: (intervalMs = 1000) => {
-      timer = setInterval(() => void pump(), intervalMs);
-      timer.unref();
+      timers = [
+        setInterval(() => void pump(), intervalMs),
+        setInterval(housekeepSafely, HOUSEKEEPING_MS),
+        setTimeout(housekeepSafely, Math.min(60_000, intervalMs * 10)),
+      ];
+      for (const t of timers) t.unref();
     },
     stop: async () => {
       stopped = true;
-      if (timer) clearInterval(timer);
-      await pumping;
-      await Promise.all([...inFlight]);
+      for (const t of timers) clearTimeout(t);
+      await settle();
       http.close();
     },
   };

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { Webhook } from 'standardwebhooks';
+import { createHmac, randomBytes } from 'node:crypto';
 
 /** A Standard Webhooks secret: `whsec_` + base64 of 24 random bytes (the spec allows 24–64). */
 export function generateWebhookSecret(): string {
@@ -11,16 +10,17 @@ export function newMessageId(): string {
   return `msg_${randomBytes(16).toString('base64url')}`;
 }
 
-const signers = new Map<string, Webhook>();
+const keys = new Map<string, Buffer>();
 
-function signerFor(secret: string): Webhook {
-  let w = signers.get(secret);
-  if (!w) {
-    if (signers.size > 10_000) signers.clear();
-    w = new Webhook(secret);
-    signers.set(secret, w);
+/** The HMAC key of a `whsec_…` secret (base64 after the prefix), decoded once per secret. */
+function keyFor(secret: string): Buffer {
+  let key = keys.get(secret);
+  if (!key) {
+    if (keys.size > 10_000) keys.clear();
+    key = Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
+    keys.set(secret, key);
   }
-  return w;
+  return key;
 }
 
 /**
@@ -34,10 +34,16 @@ export function signedHeaders(
   secrets: readonly string[],
   at: Date = new Date(),
 ): Record<string, string> {
-  const signature = secrets.map((s) => signerFor(s).sign(msgId, at, body)).join(' ');
+  const timestamp = String(Math.floor(at.getTime() / 1000));
+  // HMAC-SHA256 over `id.timestamp.body`, as the spec and the standardwebhooks library sign; node:crypto's
+  // native HMAC is several times cheaper than that library's pure-JS SHA-256 on every delivery
+  const signed = `${msgId}.${timestamp}.${body}`;
+  const signature = secrets
+    .map((s) => `v1,${createHmac('sha256', keyFor(s)).update(signed).digest('base64')}`)
+    .join(' ');
   return {
     'webhook-id': msgId,
-    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-timestamp': timestamp,
     'webhook-signature': signature,
   };
 }

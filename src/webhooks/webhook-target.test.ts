@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { WebhookHttp } from './webhook-http.js';
-import { retryDelay } from './webhook-sender.js';
+import { retryDelay } from './webhook-outcomes.js';
 import { signedHeaders } from './webhook-signing.js';
 import { blockedReason, parseWebhookUrl, TargetPolicy, TargetRefused } from './webhook-target.js';
 

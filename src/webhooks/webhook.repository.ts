@@ -13,7 +13,7 @@ import type {
 type Q = Kysely<Database> | Transaction<Database>;
 
 /** Owners whose webhooks may send: active, not deleted, API access on and a key issued. */
-function ownerMaySend(eb: ExpressionBuilder<Database, 'webhooks'>) {
+export function ownerMaySend(eb: ExpressionBuilder<Database, 'webhooks'>) {
   return eb.exists(
     eb
       .selectFrom('users as u')
@@ -75,18 +75,6 @@ export async function subscribedWebhooks(db: Q, modules: readonly string[]): Pro
   return (await subscribedTo(db, ...modules)).rows;
 }
 
-/** Whether the webhook may send right now (on, and its owner may send): checked before every attempt. */
-export async function webhookMaySend(db: Q, id: number): Promise<boolean> {
-  const row = await db
-    .selectFrom('webhooks')
-    .select('id')
-    .where('id', '=', id)
-    .where('enabled', '=', 1)
-    .where((eb) => ownerMaySend(eb))
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 export type NewDelivery = Omit<
   WebhookDeliveryTable,
   'id' | 'claimed_until' | 'finished_at' | 'last_status_code' | 'last_error' | 'attempts'
@@ -109,90 +97,6 @@ export async function insertDeliveries(db: Q, rows: NewDelivery[]): Promise<numb
     ids.push(...out.map((r) => r.id));
   }
   return ids;
-}
-
-export interface ClaimedDelivery extends WebhookDeliveryRow {
-  url: string;
-  secret_sealed: string;
-  previous_secret_sealed: string | null;
-  previous_secret_expires_at: number | null;
-}
-
-/**
- * Claims due deliveries for this sender until `now + claimMs`. A delivery waits while an earlier one of the
- * same webhook and record is still pending (per-record order). On PostgreSQL replicas skip each other's
- * locked rows instead of waiting, so no delivery is claimed twice; SQLite has one writer.
- */
-export async function claimDueDeliveries(
-  db: Kysely<Database>,
-  dialect: DialectName,
-  now: number,
-  claimMs: number,
-  limit: number,
-): Promise<ClaimedDelivery[]> {
-  return db.transaction().execute(async (trx) => {
-    const due = await trx
-      .selectFrom('webhook_deliveries as d')
-      .select('d.id')
-      .where('d.status', '=', 'pending')
-      .where('d.next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('d.claimed_until', 'is', null), eb('d.claimed_until', '<', now)]))
-      .where((eb) =>
-        eb.or([
-          eb('d.record_id', 'is', null),
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom('webhook_deliveries as e')
-                .select(sql`1`.as('one'))
-                .whereRef('e.webhook_id', '=', 'd.webhook_id')
-                .whereRef('e.record_id', '=', 'd.record_id')
-                .where('e.status', '=', 'pending')
-                .whereRef('e.id', '<', 'd.id'),
-            ),
-          ),
-        ]),
-      )
-      .orderBy('d.next_attempt_at')
-      .orderBy('d.id')
-      .limit(limit)
-      .$if(dialect === 'postgres', (q) => q.forUpdate().skipLocked())
-      .execute();
-    const ids = due.map((r) => r.id);
-    if (ids.length === 0) return [];
-    await trx
-      .updateTable('webhook_deliveries')
-      .set({ claimed_until: now + claimMs, attempts: sql`attempts + 1` })
-      .where('id', 'in', ids)
-      .execute();
-    return trx
-      .selectFrom('webhook_deliveries as d')
-      .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
-      .selectAll('d')
-      .select(['w.url', 'w.secret_sealed', 'w.previous_secret_sealed', 'w.previous_secret_expires_at'])
-      .where('d.id', 'in', ids)
-      .orderBy('d.id')
-      .execute();
-  });
-}
-
-export async function insertAttempt(db: Q, row: Omit<WebhookAttemptRow, 'id'>): Promise<void> {
-  await db.insertInto('webhook_attempts').values(row).execute();
-}
-
-export async function finishDelivery(
-  db: Q,
-  id: number,
-  patch: Pick<
-    WebhookDeliveryTable,
-    'status' | 'next_attempt_at' | 'finished_at' | 'last_status_code' | 'last_error'
-  >,
-): Promise<void> {
-  await db
-    .updateTable('webhook_deliveries')
-    .set({ ...patch, claimed_until: null })
-    .where('id', '=', id)
-    .execute();
 }
 
 export interface DeliveryQuery {

@@ -1,0 +1,214 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { type Scenario, signIn, startRapport } from '../lib.js';
+
+/** seconds per measured phase: WEBHOOKS_BENCH_SECONDS, default 8 (a 2 s smoke run works too) */
+const SECONDS = Number(process.env.WEBHOOKS_BENCH_SECONDS ?? 8);
+const PG_URL = process.env.RAPPORT_BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
+const CONCURRENCY = 8;
+const HOOKS = 10;
+const PACED_WRITES_PER_SECOND = 200;
+
+/** A loopback receiver: answers 200 at once, keeps each delivery's arrival time and commit-to-arrival lag. */
+async function receiver() {
+  const arrivals: number[] = [];
+  const lagMs: number[] = [];
+  const ids = new Set<string>();
+  let duplicates = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const now = Date.now();
+      res.writeHead(200).end();
+      const id = String(req.headers['webhook-id']);
+      if (ids.has(id)) duplicates++;
+      ids.add(id);
+      arrivals.push(now);
+      // the payload's timestamp is the commit's clock reading (set in the writing transaction)
+      const { timestamp } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { timestamp: string };
+      lagMs.push(now - Date.parse(timestamp));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  return {
+    url,
+    arrivals,
+    lagMs,
+    duplicates: () => duplicates,
+    async waitFor(n: number, ms: number) {
+      const until = Date.now() + ms;
+      while (arrivals.length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      return arrivals.length >= n;
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+async function fetchOk(url: string, init: RequestInit): Promise<void> {
+  const res = await fetch(url, init);
+  if (!res.ok) throw new Error(`${init.method} ${url}: ${res.status} ${await res.text()}`);
+  await res.arrayBuffer();
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function measure(dialect: 'sqlite' | 'postgres') {
+  let dropDb: (() => Promise<void>) | undefined;
+  const env: Record<string, string> = { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1/32' };
+  if (dialect === 'postgres') {
+    const name = `rapport_bench_${Math.random().toString(36).slice(2, 10)}`;
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`create database ${name}`);
+    await c.end();
+    const url = new URL(PG_URL!);
+    url.pathname = `/${name}`;
+    env.DATABASE_URL = url.toString();
+    dropDb = async () => {
+      const d = new pg.Client({ connectionString: PG_URL });
+      await d.connect();
+      await d.query(`drop database if exists ${name} with (force)`);
+      await d.end();
+    };
+  }
+  const rx = await receiver();
+  const rapport = await startRapport(env);
+  try {
+    const session = await signIn(rapport.url, 'admin', rapport.adminPassword);
+    const keyRes = await fetch(`${rapport.url}/api/v1/users/me/access-key`, {
+      headers: { cookie: session.cookie },
+    });
+    const { accessKey } = (await keyRes.json()) as { accessKey: string };
+    const headers = { authorization: `Bearer ${accessKey}`, 'content-type': 'application/json' };
+    let failed = 0;
+    let created = 0;
+    let n = 0;
+    const create = async () => {
+      const res = await fetch(`${rapport.url}/api/v1/records/Contacts`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ lastname: `Bench ${n++}`, firstname: 'Web', email: `w${n}@example.org` }),
+      });
+      if (res.status !== 201) failed++;
+      else created++;
+      await res.arrayBuffer();
+    };
+    /** REST creates from CONCURRENCY workers for SECONDS; creates per second */
+    const flood = async () => {
+      let done = 0;
+      const started = Date.now();
+      const until = started + SECONDS * 1000;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (Date.now() < until) {
+            await create();
+            done++;
+          }
+        }),
+      );
+      return Math.round((done * 1000) / (Date.now() - started));
+    };
+
+    // warm-up, then the baseline: no webhooks at all
+    const warm = Date.now() + 1000;
+    while (Date.now() < warm) await create();
+    const baselinePerSecond = await flood();
+
+    const hookIds: number[] = [];
+    for (let i = 0; i < HOOKS; i++) {
+      const res = await fetch(`${rapport.url}/api/v1/webhooks`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ url: `${rx.url}/${i}`, module: 'Contacts', operations: ['created'] }),
+      });
+      if (res.status !== 201) throw new Error(`webhook create: ${res.status} ${await res.text()}`);
+      hookIds.push(((await res.json()) as { id: number }).id);
+    }
+    // with 10 active webhooks every create queues 10 deliveries in its transaction
+    const before = rx.arrivals.length;
+    const createdBefore = created;
+    const withHooksPerSecond = await flood();
+    const floodEnded = Date.now();
+    const expected = before + (created - createdBefore) * HOOKS;
+    const allArrived = await rx.waitFor(expected, 120_000);
+    const burst = rx.arrivals.slice(before);
+    // the sender's own rate: what arrived after the writes stopped, while it worked off the backlog
+    const backlog = burst.filter((t) => t > floodEnded);
+    const drainSeconds = backlog.length > 1 ? (backlog.at(-1)! - floodEnded) / 1000 : Number.NaN;
+    const deliveriesPerSecond = Math.round(
+      backlog.length > 500
+        ? backlog.length / drainSeconds
+        : (burst.length * 1000) / (burst.at(-1)! - burst[0]!),
+    );
+
+    // latency: one webhook on, 200 paced writes a second
+    for (const id of hookIds.slice(1))
+      await fetchOk(`${rapport.url}/api/v1/webhooks/${id}`, {
+        method: 'PATCH',
+        headers,
+        body: JSON.stringify({ enabled: false }),
+      });
+    const lagFrom = rx.lagMs.length;
+    const writes = PACED_WRITES_PER_SECOND * SECONDS;
+    const t0 = Date.now();
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < writes; i++) {
+      const due = t0 + (i * 1000) / PACED_WRITES_PER_SECOND;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      pending.push(create());
+    }
+    await Promise.all(pending);
+    await rx.waitFor(lagFrom + writes, 30_000);
+    const lags = rx.lagMs.slice(lagFrom).sort((a, b) => a - b);
+    const latency = { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.at(-1) ?? null };
+
+    const ratio = Math.round((withHooksPerSecond / baselinePerSecond) * 100) / 100;
+    const checks = {
+      deliveriesPerSecond: deliveriesPerSecond >= 1000,
+      latencyP50: latency.p50 <= 50,
+      latencyP99: latency.p99 <= 250,
+      restCreateRatio: ratio >= 0.85,
+      everyDeliveryArrived: allArrived && rx.arrivals.length >= lagFrom + writes,
+      noDuplicates: rx.duplicates() === 0,
+    };
+    return {
+      restCreatePerSecond: {
+        baselineNoWebhooks: baselinePerSecond,
+        with10Webhooks: withHooksPerSecond,
+        ratio,
+      },
+      deliveriesPerSecond,
+      deliveriesMeasured: backlog.length > 500 ? backlog.length : burst.length,
+      latencyMs: { ...latency, writesPerSecond: PACED_WRITES_PER_SECOND, samples: lags.length },
+      failedRequests: failed,
+      checks,
+      result: Object.values(checks).every(Boolean) ? 'PASS' : 'FAIL',
+    };
+  } finally {
+    await rapport.stop();
+    await rx.close();
+    await dropDb?.();
+  }
+}
+
+/**
+ * Issue 11's targets, each dialect in one run with its own baseline: deliveries per second to a loopback
+ * receiver, commit-to-delivery latency at 200 writes/s, and REST create throughput with 10 active webhooks
+ * against none.
+ */
+export const webhooks: Scenario = {
+  name: 'webhooks',
+  description: `webhook deliveries/s, commit-to-delivery latency at ${PACED_WRITES_PER_SECOND} writes/s, REST create with ${HOOKS} webhooks vs none (SQLite${PG_URL ? ' and PostgreSQL' : ''})`,
+  async run() {
+    const out: Record<string, unknown> = { sqlite: await measure('sqlite') };
+    if (PG_URL) out.postgres = await measure('postgres');
+    return out;
+  },
+};

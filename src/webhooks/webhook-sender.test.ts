@@ -1,0 +1,162 @@
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachDialect, expectStatus, type Harness } from '../../test/harness.js';
+import { WebhookReceiver } from '../../test/webhook-receiver.js';
+import { parseConfig } from '../config.js';
+import { insertDeliveries } from './webhook.repository.js';
+import { WebhookHttp } from './webhook-http.js';
+import { createWebhookSender, MAX_IN_FLIGHT_PER_WEBHOOK, type WebhookSender } from './webhook-sender.js';
+import { newMessageId } from './webhook-signing.js';
+
+const DAY = 86_400_000;
+
+/** Fails instead of hanging: a sender that never settles is the bug these tests exist to catch. */
+function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+async function createHook(h: Harness, url: string) {
+  const res = await h.request({ method: 'POST', url: '/api/v1/webhooks', as: h.admin, payload: { url } });
+  expectStatus(res, 201);
+  return res.json() as { id: number; secret: string };
+}
+
+async function queue(h: Harness, webhookId: number, n: number, recordOf: (i: number) => number | null) {
+  const now = h.clock.now();
+  await insertDeliveries(
+    h.ctx.db.kysely,
+    Array.from({ length: n }, (_, i) => ({
+      webhook_id: webhookId,
+      msg_id: newMessageId(),
+      event_type: 'contacts.updated',
+      record_id: recordOf(i),
+      payload: JSON.stringify({ type: 'contacts.updated', data: { record: recordOf(i), seq: i } }),
+      status: 'pending' as const,
+      next_attempt_at: now,
+      created_at: now,
+    })),
+  );
+}
+
+describeEachDialect(
+  'webhooks: the batched sender',
+  (h) => {
+    const senders: WebhookSender[] = [];
+    const receivers: WebhookReceiver[] = [];
+    const sender = (timeoutMs: number, retentionMs?: number) => {
+      const s = createWebhookSender({
+        db: h.ctx.db,
+        clock: h.clock,
+        logger: h.ctx.logger,
+        secrets: h.ctx.secrets,
+        http: new WebhookHttp(h.ctx.webhookPolicy, timeoutMs),
+        timeoutMs,
+        mailFrom: 'rapport@localhost',
+        mailKick: () => {},
+        retentionMs,
+      });
+      senders.push(s);
+      return s;
+    };
+    const receiver = async () => {
+      const rx = await new WebhookReceiver().start();
+      receivers.push(rx);
+      return rx;
+    };
+    beforeAll(async () => {});
+    afterAll(async () => {
+      for (const s of senders) await s.stop();
+      for (const r of receivers) await r.stop();
+    });
+
+    it('keeps per-record order across concurrent batches and settles (no hang)', async () => {
+      const rx = await receiver();
+      // answers out of order: later requests often finish first
+      rx.respond = (_r, res) => setTimeout(() => res.writeHead(200).end(), Math.random() * 8);
+      const hook = await createHook(h, `${rx.url}/order`);
+      const EVENTS = 700;
+      await queue(h, hook.id, EVENTS, (i) => 1_000 + (i % 9));
+      const s = sender(5000);
+      await within(30_000, 'drain', s.drain());
+      expect(rx.received).toHaveLength(EVENTS);
+      const wh = new Webhook(hook.secret);
+      const last = new Map<number, number>();
+      for (const r of rx.received) {
+        const { data } = wh.verify(r.body, r.headers) as { data: { record: number; seq: number } };
+        expect(data.seq).toBeGreaterThan(last.get(data.record) ?? -1);
+        last.set(data.record, data.seq);
+      }
+      expect(new Set(rx.received.map((r) => r.headers['webhook-id'])).size).toBe(EVENTS);
+      await within(10_000, 'a second drain with nothing due', s.drain());
+    }, 60_000);
+
+    it('a receiver that hangs holds a bounded share of the slots: other webhooks deliver meanwhile', async () => {
+      const stuck = await receiver();
+      stuck.respond = () => {}; // never answers
+      const fine = await receiver();
+      const slow = await createHook(h, `${stuck.url}/hang`);
+      const ok = await createHook(h, `${fine.url}/ok`);
+      // more hanging deliveries than the whole process may have in flight, queued first
+      await queue(h, slow.id, 300, () => null);
+      await queue(h, ok.id, 40, (i) => 5_000 + i);
+      const s = sender(4000);
+      const drained = s.drain();
+      await fine.waitFor(40, 3000);
+      expect(stuck.received.length).toBeLessThanOrEqual(MAX_IN_FLIGHT_PER_WEBHOOK);
+      // stop hanging so the remaining rounds answer quickly; every attempt ends and the drain settles
+      stuck.respond = (_r, res) => res.writeHead(200).end();
+      await within(30_000, 'drain', drained);
+      const rows = await h.ctx.db.kysely
+        .selectFrom('webhook_deliveries')
+        .select(['status', 'last_error'])
+        .where('webhook_id', '=', slow.id)
+        .execute();
+      const timedOut = rows.filter((r) => r.last_error?.includes('timed out'));
+      expect(timedOut.length).toBeGreaterThan(0);
+      expect(timedOut.every((r) => r.status === 'pending')).toBe(true);
+    }, 60_000);
+
+    it('deletes finished deliveries and their attempts after the retention period, in batches', async () => {
+      const rx = await receiver();
+      const hook = await createHook(h, `${rx.url}/retention`);
+      const s = sender(5000, 30 * DAY);
+      await queue(h, hook.id, 1_200, () => null);
+      await s.drain();
+      h.clock.advance(10 * DAY);
+      await queue(h, hook.id, 5, () => null);
+      await s.drain();
+      rx.respond = (_r, res) => res.writeHead(500).end();
+      await queue(h, hook.id, 3, () => 77);
+      await s.drain(); // three pending: a retry is due in 5 s
+      const count = async (table: 'webhook_deliveries' | 'webhook_attempts') =>
+        Number(
+          (
+            await h.ctx.db.kysely
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll().as('n'))
+              .where('webhook_id', '=', hook.id)
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      expect(await count('webhook_deliveries')).toBe(1_208);
+      await s.housekeep(); // earlier tests' deliveries finished days ago, but not 30 days ago
+      expect(await count('webhook_deliveries')).toBe(1_208);
+      h.clock.advance(21 * DAY); // the first 1,200 finished 31 days ago, the next 5 only 21
+      // more than one retention batch (1,000) goes, earlier tests' deliveries with them
+      expect(await s.housekeep()).toBeGreaterThanOrEqual(1_200);
+      expect(await count('webhook_deliveries')).toBe(8);
+      expect(await count('webhook_attempts')).toBe(6);
+      const left = await h.ctx.db.kysely
+        .selectFrom('webhook_deliveries')
+        .select('status')
+        .where('webhook_id', '=', hook.id)
+        .execute();
+      expect(left.filter((r) => r.status === 'pending')).toHaveLength(3);
+    }, 60_000);
+  },
+  { webhooks: { ...parseConfig({}).webhooks, allowedHosts: ['127.0.0.1/32'], sender: false } },
+);
