@@ -432,6 +432,83 @@ describeEachDialect('field masking: the leak matrix', (h) => {
       expect((await stored(rec.id)).phone).toBe('+44 20 7946 0000');
     });
 
+    it('placeholders copied into a new record (REST create, WS create) or into another record are never stored', async () => {
+      const v = byName('Sales Person');
+      const seen = (await rest(fx, v, `/api/v1/records/Contacts/${fx.contactId}`)).json();
+      expect([seen.phone, seen.email]).toEqual([MASKED.phone, MASKED.email]);
+      const copy = {
+        firstname: seen.firstname,
+        lastname: seen.lastname,
+        phone: seen.phone,
+        email: seen.email,
+      };
+      // REST create: the placeholders are left out, the other values are kept
+      const created = await h.request({
+        method: 'POST',
+        url: '/api/v1/records/Contacts',
+        as: v.session,
+        payload: { ...copy, title: 'Copied' },
+      });
+      expectStatus(created, 201);
+      expect([created.json().phone, created.json().email]).toEqual([null, null]);
+      expect(await stored(created.json().id)).toEqual({ phone: null, email: null });
+      // WS create with an element read through retrieve
+      const got = wsOk(await ws.get({ operation: 'retrieve', sessionName: v.ws, id: `12x${fx.contactId}` }));
+      const { id: _id, ...element } = got;
+      const wsCreated = wsOk(
+        await ws.post({
+          operation: 'create',
+          sessionName: v.ws,
+          elementType: 'Contacts',
+          element: JSON.stringify(element),
+        }),
+      );
+      expect(await stored(Number(String(wsCreated.id).split('x')[1]))).toEqual({ phone: null, email: null });
+      // a placeholder copied from another record into an existing one leaves its value as it was
+      const mine = created.json();
+      const patched = await h.request({
+        method: 'PATCH',
+        url: `/api/v1/records/Contacts/${mine.id}`,
+        as: v.session,
+        headers: { 'if-match': `"${mine.version}"` },
+        payload: { phone: seen.phone, email: seen.email, title: 'Patched' },
+      });
+      expectStatus(patched, 200);
+      expect(patched.json().title).toBe('Patched');
+      expect(await stored(mine.id)).toEqual({ phone: null, email: null });
+      wsOk(
+        await ws.post({
+          operation: 'revise',
+          sessionName: v.ws,
+          element: JSON.stringify({ id: `12x${mine.id}`, phone: '******', email: 'x***@example.com' }),
+        }),
+      );
+      expect(await stored(mine.id)).toEqual({ phone: null, email: null });
+      // a mandatory field sent only as its placeholder is refused with a message that says so
+      const agent = byName('Support Agent');
+      const lastnameOnly = await h.request({
+        method: 'POST',
+        url: '/api/v1/records/Contacts',
+        as: agent.session,
+        payload: { firstname: 'Jane', lastname: MASKED.lastname },
+      });
+      expectStatus(lastnameOnly, 400);
+      expect(errorCode(lastnameOnly)).toBe('MANDATORY_FIELD_MISSING');
+      expect(lastnameOnly.json().error.message).toMatch(/masked placeholder/);
+      const wsRefused = await ws.post({
+        operation: 'create',
+        sessionName: agent.ws,
+        elementType: 'Contacts',
+        element: JSON.stringify({ lastname: MASKED.lastname, assigned_user_id: `19x${agent.id}` }),
+      });
+      expect(wsRefused.json.success).toBe(false);
+      expect(wsRefused.json.error.code).toBe('MANDATORY_FIELDS_MISSING');
+      const count = await sql<{
+        n: number | string;
+      }>`select count(*) as n from crm_contacts where lastname = ${MASKED.lastname}`.execute(h.ctx.db.kysely);
+      expect(Number(count.rows[0]!.n)).toBe(0);
+    });
+
     it('reveal: one value for a user with Unmask, audited; refused (and audited) without it', async () => {
       const lead = byName('user with Unmask');
       const res = await h.request({

@@ -10,6 +10,8 @@ import { recordLabel } from './record-input.js';
 /** How a masked field's value reaches a viewer who may not read it. */
 export interface FieldMask {
   mask(value: FieldValue): string;
+  /** whether a value sent in has the shape of this field's mask: a placeholder, never a real value */
+  isPlaceholder(value: string): boolean;
 }
 
 /**
@@ -89,27 +91,35 @@ export function presentRecords(view: ModuleView, recs: CrmRecord[]): PresentedRe
 }
 
 /**
- * Write input with every masked placeholder sent back (a form or an integration saving what it read)
- * replaced by the stored value, so the real value stays and validation never sees the placeholder. Any
- * other value for a masked field is a new value and is written as usual.
+ * Write input without masked placeholders: a form or an integration saving what it read, or copying it into
+ * a new record, sends placeholders back for the fields masked for it. On an update (`stored` given) such a
+ * field keeps its stored value: the placeholder of the stored value, or anything shaped like a mask (copied
+ * from another record, or masked under an earlier pattern). On a create (`stored` null) the field is left
+ * out, as if not sent. Validation never sees a placeholder; any other value is a new value, written as usual.
+ * `dropped` names the fields whose placeholder was left out, for a clearer error when one is mandatory.
  */
 export function withMaskedPlaceholdersKept(
   view: ModuleView,
-  stored: CrmRecord,
+  stored: CrmRecord | null,
   input: Record<string, unknown>,
-): Record<string, unknown> {
-  if (view.masked.size === 0) return input;
+): { input: Record<string, unknown>; dropped: string[] } {
+  const dropped: string[] = [];
+  if (view.masked.size === 0) return { input, dropped };
   let out = input;
-  for (const name of view.masked.keys()) {
+  for (const [name, mask] of view.masked) {
     if (!Object.hasOwn(input, name)) continue;
-    const real = stored.fields[name] ?? null;
-    const shown = presentValue(view, name, real);
     const sent = input[name];
-    if (shown === null || sent === null || sent === undefined) continue;
-    if (String(sent) === String(shown)) {
-      if (out === input) out = { ...input };
-      out[name] = real;
+    if (sent === null || sent === undefined || sent === '') continue;
+    const text = Array.isArray(sent) ? sent.join(', ') : String(sent);
+    const real = stored ? (stored.fields[name] ?? null) : null;
+    const shown = stored ? presentValue(view, name, real) : null;
+    if (!(shown !== null && text === String(shown)) && !mask.isPlaceholder(text)) continue;
+    if (out === input) out = { ...input };
+    if (stored) out[name] = real;
+    else {
+      delete out[name];
+      dropped.push(name);
     }
   }
-  return out;
+  return { input: out, dropped };
 }
