@@ -81,7 +81,10 @@ describe('property: no presented output contains a masked field’s real value',
           const r = rules[i]!;
           const kind = maskKind(f.type)!;
           if (r.masked)
-            masked.set(f.name, { mask: (v) => maskValue(kind, r, v), isPlaceholder: (v) => looksMasked(kind, v) });
+            masked.set(f.name, {
+              mask: (v) => maskValue(kind, r, v),
+              isPlaceholder: (v) => looksMasked(kind, v),
+            });
         });
         const secrets = fields.filter((f) => masked.has(f.name)).map((f) => String(input[f.name]));
         // values that the record's own structure or another value already contain prove nothing
