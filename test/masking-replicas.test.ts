@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIALECTS } from './harness.js';
-import { databaseEnv } from './process-databases.js';
 import { login, startServer } from './process.js';
+import { databaseEnv } from './process-databases.js';
 
 const ADMIN_PASSWORD = 'masking-replica-admin-password';
 
