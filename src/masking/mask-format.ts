@@ -105,9 +105,5 @@ export function looksMasked(kind: MaskKind, v: string): boolean {
     if (at < 3 || at === v.length - 1 || !v.startsWith('***', at - 3)) return false;
     return Array.from(v.slice(0, at - 3)).length <= MAX_KEEP;
   }
-  const i = v.indexOf(PADDING);
-  if (i < 0) return false;
-  const before = Array.from(v.slice(0, i)).length;
-  const after = Array.from(v.slice(i + PADDING.length)).length;
-  return before <= MAX_KEEP && after <= MAX_KEEP;
+  return v.includes(PADDING) && Array.from(v).length <= PADDING.length + 2 * MAX_KEEP;
 }
