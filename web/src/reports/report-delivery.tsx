@@ -261,7 +261,7 @@ export function SchedulesPanel({ report }: { report: SavedReport }) {
             type="time"
             value={timeUtc}
             onChange={(e) => setTimeUtc(e.currentTarget.value)}
-            w={120}
+            w={150}
           />
         </Group>
         <Group align="flex-end">
