@@ -1,12 +1,21 @@
+import { stringify } from 'csv-stringify/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FieldValue } from '../records/field-coerce.js';
 import type { ModuleMeta } from '../records/module-meta.js';
 import { STANDARD_MODULES } from '../records/modules/index.js';
 import type { CrmRecord } from '../records/record.model.js';
-import { type FieldMask, type ModuleView, presentRecord } from '../records/record-presenter.js';
+import { restRecord } from '../records/record.view.js';
+import {
+  type FieldMask,
+  type ModuleView,
+  presentRecord,
+  presentValue,
+  withMaskedPlaceholdersKept,
+} from '../records/record-presenter.js';
+import { csvCell } from '../reports/report-csv.js';
 import type { Principal } from '../roles/permissions.js';
-import { MASKABLE_TYPES, MAX_KEEP, maskKind, maskValue, PADDING } from './mask-format.js';
+import { looksMasked, MASKABLE_TYPES, MAX_KEEP, maskKind, maskValue, PADDING } from './mask-format.js';
 
 describe('mask formats', () => {
   it('match the settings page examples', () => {
@@ -22,6 +31,29 @@ describe('mask formats', () => {
     expect(maskValue('phone', { keepFirst: 0, keepLast: 4 }, '1234567')).toBe(PADDING);
     expect(maskValue('email', { keepFirst: 2, keepLast: 0 }, 'jo@x.org')).toBe('***@x.org');
     expect(maskValue('text', { keepFirst: 2, keepLast: 2 }, 'Ada')).toBe(PADDING);
+  });
+
+  it('recognise their own placeholders, and not ordinary values', () => {
+    for (const [kind, v] of [
+      ['phone', '+* ***-***-4567'],
+      ['phone', '******4567'],
+      ['phone', PADDING],
+      ['email', 'j***@example.com'],
+      ['email', '***@x.org'],
+      ['text', 'Ch******'],
+      ['text', 'Lo******ce'],
+      ['text', PADDING],
+    ] as const)
+      expect(looksMasked(kind, v), v).toBe(true);
+    for (const [kind, v] of [
+      ['phone', '+1 555-123-4567'],
+      ['phone', '*67 555 123 4567'],
+      ['email', 'jane.doe@example.com'],
+      ['email', 'a*b@example.com'],
+      ['text', 'Chief Financial Officer'],
+      ['text', 'rated ****** by a long way, five stars'],
+    ] as const)
+      expect(looksMasked(kind, v), v).toBe(false);
   });
 });
 
@@ -57,9 +89,29 @@ function record(fields: Record<string, FieldValue>): CrmRecord {
   };
 }
 
+/**
+ * What each channel sends of one record, built the way the channel builds it: the presented record (UI,
+ * web services), its REST object (REST reads, webhook `record`), presented changes (history, webhook
+ * `changes`), report cells as CSV (report run, CSV export, scheduled mail; one cell at a time) and the label
+ * (global search hits, related lists). Global search's matched values are presented fields, audit entries
+ * carry field names only.
+ */
+function channelOutputs(view: ModuleView, rec: CrmRecord): string[] {
+  const shown = presentRecord(view, rec);
+  const names = Object.keys(rec.fields);
+  const cell = (f: string) => presentValue(view, f, rec.fields[f] ?? null);
+  return [
+    JSON.stringify(shown),
+    JSON.stringify(restRecord(view.meta, shown)),
+    JSON.stringify(Object.fromEntries(names.map((f) => [f, [null, cell(f)]]))),
+    ...names.map((f) => stringify([[csvCell(cell(f))]])),
+    shown.label,
+  ];
+}
+
 describe('property: no presented output contains a masked field’s real value', () => {
-  it('for random records and rules (patterns, fields, values)', () => {
-    const skeleton = JSON.stringify(presentRecord({ meta, principal, masked: new Map() }, record({})));
+  it('for random records and rules (patterns, fields, values), on every channel', () => {
+    const skeleton = channelOutputs({ meta, principal, masked: new Map() }, record({})).join('\n');
     const arb = fc
       .subarray(maskable, { minLength: 1, maxLength: 4 })
       .chain((fields) =>
@@ -80,7 +132,11 @@ describe('property: no presented output contains a masked field’s real value',
           input[f.name] = values[i]!;
           const r = rules[i]!;
           const kind = maskKind(f.type)!;
-          if (r.masked) masked.set(f.name, { mask: (v) => maskValue(kind, r, v) });
+          if (r.masked)
+            masked.set(f.name, {
+              mask: (v) => maskValue(kind, r, v),
+              isPlaceholder: (v) => looksMasked(kind, v),
+            });
         });
         const secrets = fields.filter((f) => masked.has(f.name)).map((f) => String(input[f.name]));
         // values that the record's own structure or another value already contain prove nothing
@@ -94,8 +150,21 @@ describe('property: no presented output contains a masked field’s real value',
               Object.values(input).every((o) => o === s || !String(o).includes(s)),
           ),
         );
-        const out = JSON.stringify(presentRecord({ meta, principal, masked } as ModuleView, record(input)));
-        for (const s of secrets) expect(out.includes(JSON.stringify(s).slice(1, -1)), s).toBe(false);
+        const view = { meta, principal, masked } as ModuleView;
+        const rec = record(input);
+        for (const out of channelOutputs(view, rec))
+          for (const s of secrets) {
+            expect(out.includes(s), `${s} in ${out}`).toBe(false);
+            expect(out.includes(JSON.stringify(s).slice(1, -1)), `${s} in ${out}`).toBe(false);
+          }
+        // and what a masked viewer reads and sends back (or copies into a new record) is never stored
+        const readBack = presentRecord(view, rec).fields;
+        const kept = withMaskedPlaceholdersKept(view, rec, { ...readBack }).input;
+        const created = withMaskedPlaceholdersKept(view, null, { ...readBack }).input;
+        for (const f of fields.filter((f) => masked.has(f.name))) {
+          expect(kept[f.name], f.name).toBe(input[f.name]);
+          expect(Object.hasOwn(created, f.name), f.name).toBe(false);
+        }
       }),
       { numRuns: 300 },
     );

@@ -80,3 +80,30 @@ export function maskValue(kind: MaskKind, pattern: MaskPattern, value: unknown):
         : maskText(v, pattern);
   return out.includes(v) ? PADDING : out;
 }
+
+/**
+ * Whether `v` has the shape of a mask of this kind under any pattern: the placeholder a masked viewer read
+ * and sent back, possibly copied from another record or masked under an earlier pattern. A write never
+ * stores one as a real value (see `withMaskedPlaceholdersKept`). Real phones, emails and short texts do not
+ * look like this: four or more `*` in a phone with at most MAX_KEEP digits, `***@` after at most MAX_KEEP
+ * characters, the padding with at most MAX_KEEP characters on either side.
+ */
+export function looksMasked(kind: MaskKind, v: string): boolean {
+  if (v === PADDING) return true;
+  if (kind === 'phone') {
+    let stars = 0;
+    let digits = 0;
+    for (let i = 0; i < v.length; i++) {
+      const c = v.charCodeAt(i);
+      if (c === 42) stars++;
+      else if (isDigit(c)) digits++;
+    }
+    return stars >= 4 && digits <= MAX_KEEP;
+  }
+  if (kind === 'email') {
+    const at = v.lastIndexOf('@');
+    if (at < 3 || at === v.length - 1 || !v.startsWith('***', at - 3)) return false;
+    return Array.from(v.slice(0, at - 3)).length <= MAX_KEEP;
+  }
+  return v.includes(PADDING) && Array.from(v).length <= PADDING.length + 2 * MAX_KEEP;
+}

@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js';
 import type { ModuleMeta } from '../records/module-meta.js';
 import type { FieldMask } from '../records/record-presenter.js';
 import { isSubordinateRole, type Principal } from '../roles/permissions.js';
-import { maskKind, maskValue } from './mask-format.js';
+import { looksMasked, maskKind, maskValue } from './mask-format.js';
 import { listRules, type MaskingRule, rolePaths, unmaskRoleIds } from './masking.repository.js';
 
 /**
@@ -87,7 +87,10 @@ export async function masksFor(
     const kind = field && maskKind(field.type);
     if (!kind || !ruleApplies(rule, p)) continue;
     const pattern = rule.pattern;
-    out.set(rule.field, { mask: (v) => maskValue(kind, pattern, v) });
+    out.set(rule.field, {
+      mask: (v) => maskValue(kind, pattern, v),
+      isPlaceholder: (v) => looksMasked(kind, v),
+    });
   }
   const view = out.size ? out : NONE;
   snap.views.set(key, view);

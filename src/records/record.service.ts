@@ -55,10 +55,6 @@ function storedRecord(
   return { ...entity, module: meta.name, fields, ...(lineItems ? { lineItems } : {}) };
 }
 
-async function presentFor(ctx: AppContext, w: RecordWriter, meta: ModuleMeta, rec: CrmRecord) {
-  return presentRecord(await moduleViewFor(ctx, w.principal, meta), rec);
-}
-
 export async function createRecord(
   appCtx: AppContext,
   w: RecordWriter,
@@ -70,8 +66,12 @@ export async function createRecord(
   const p = w.principal;
   const meta = await resolveModule(ctx.db.kysely, module);
   requireModule(p, meta, 'create');
-  const values = parseRecordInput(meta, input, 'create');
+  const view = await moduleViewFor(ctx, p, meta);
+  // a masked placeholder copied into a new record is not a value: the field is left empty
+  const kept = withMaskedPlaceholdersKept(view, null, input);
+  const values = parseRecordInput(meta, kept.input, 'create');
   if (values.get('assigned_user_id') == null) values.set('assigned_user_id', p.userId);
+  assertNoMandatoryPlaceholder(meta, values, kept.dropped);
   assertMandatory(meta, values);
   const ownerId = values.get('assigned_user_id') as number;
   await checkOwner(ctx.db.kysely, ownerId);
@@ -115,7 +115,22 @@ export async function createRecord(
     },
     opts.uow,
   );
-  return presentFor(ctx, w, meta, rec);
+  return presentRecord(view, rec);
+}
+
+/** A mandatory field sent only as its masked placeholder: say why the value does not count. */
+function assertNoMandatoryPlaceholder(
+  meta: ModuleMeta,
+  values: ReadonlyMap<string, FieldValue>,
+  dropped: readonly string[],
+): void {
+  const f = dropped.map((n) => meta.fieldMap.get(n)).find((f) => f?.mandatory && values.get(f.name) == null);
+  if (f)
+    throw recordError(
+      'MANDATORY_FIELD_MISSING',
+      `${f.name} (${f.label}) is mandatory, and the value sent is its masked placeholder, not a real value: give the real value.`,
+      { details: { field: f.name, fields: [f.name], placeholder: true } },
+    );
 }
 
 export interface UpdateOptions extends WriteOptions {
@@ -143,7 +158,8 @@ export async function updateRecord(
   await requireRecordAction(ctx, p, meta, existing, 'edit');
   assertVersion(meta, existing, opts.version);
   // a masked placeholder sent back never overwrites the real value
-  input = withMaskedPlaceholdersKept(await moduleViewFor(ctx, p, meta), existing, input);
+  const view = await moduleViewFor(ctx, p, meta);
+  input = withMaskedPlaceholdersKept(view, existing, input).input;
   const changes = parseRecordInput(meta, input, opts.mode ?? 'partial');
   for (const [k, v] of opts.serverValues ?? []) changes.set(k, v);
   const merged = new Map<string, FieldValue>([...Object.entries(existing.fields), ...changes]);
@@ -188,7 +204,7 @@ export async function updateRecord(
     },
     opts.uow,
   );
-  return presentFor(ctx, w, meta, rec);
+  return presentRecord(view, rec);
 }
 
 function versionConflict(meta: ModuleMeta) {

@@ -16,6 +16,7 @@ import {
   orderTerms,
 } from './report-compiler.js';
 import type { ReportDefinition } from './report-definition.js';
+import { labelReferences } from './report-labels.js';
 
 export const SCREEN_ROW_LIMIT = 1000;
 export const EXPORT_CHUNK = 2000;
@@ -199,7 +200,7 @@ export async function runReport(
   const r = await compileReport(ctx, p, def);
   const limit = Math.min(opts.limit ?? SCREEN_ROW_LIMIT, SCREEN_ROW_LIMIT);
   const offset = opts.offset ?? 0;
-  return withTimeout(ctx, async (db) => {
+  const result = await withTimeout(ctx, async (db): Promise<ReportResult> => {
     const count = await sql<{
       n: number;
       p: number;
@@ -237,6 +238,15 @@ export async function runReport(
       totals,
     };
   });
+  // outside the timed transaction: names for reference and owner cells and group keys
+  await labelReferences(ctx, p, r.columns, result.rows);
+  await labelReferences(
+    ctx,
+    p,
+    r.groups,
+    result.groups.map((g) => g.keys),
+  );
+  return result;
 }
 
 /**
@@ -257,7 +267,9 @@ export async function openReportRows(
   async function* chunks(): AsyncGenerator<FieldValue[][]> {
     for (let offset = 0; ; offset += EXPORT_CHUNK) {
       const res = await withTimeout(ctx, (db) => rowsQuery(r, EXPORT_CHUNK, offset).execute(db));
-      yield res.rows.map((row) => r.columns.map((c, i) => present(c, row[`v${i}`])));
+      const shown = res.rows.map((row) => r.columns.map((c, i) => present(c, row[`v${i}`])));
+      await labelReferences(ctx, p, r.columns, shown);
+      yield shown;
       if (res.rows.length < EXPORT_CHUNK) return;
     }
   }

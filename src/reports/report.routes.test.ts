@@ -188,6 +188,97 @@ describeEachDialect('saved reports over REST', (h) => {
     expect(asAdmin.json().rows).toEqual([['Crossed', 'Bob One']]);
   });
 
+  it('shows reference and owner fields by name, as the viewer sees them, in cells, group keys and CSV', async () => {
+    const annOne = (
+      await h.request({
+        method: 'GET',
+        url: '/api/v1/records/Accounts?filter[accountname]=Ann%20One',
+        as: ann.session,
+      })
+    ).json().items[0].id as number;
+    for (const lastname of ['Ref1', 'Ref2'])
+      await create(h, 'Contacts', { lastname, account_id: annOne }, ann.session);
+    const def = {
+      type: 'summary',
+      primary: 'Contacts',
+      columns: ['Contacts.lastname', 'Contacts.account_id', 'Contacts.assigned_user_id'],
+      filter: { field: 'Contacts.lastname', op: 'in', value: ['Ref1', 'Ref2', 'Crossed'] },
+      groupBy: ['Contacts.account_id'],
+      aggregates: [{ fn: 'count' }],
+    };
+    const run = async (as: Session) => {
+      const res = await h.request({
+        method: 'POST',
+        url: '/api/v1/reports/run',
+        as,
+        payload: { definition: def },
+      });
+      expectStatus(res, 200);
+      const body = res.json();
+      const byName = (a: unknown[], b: unknown[]) => String(a[0]).localeCompare(String(b[0]));
+      return {
+        rows: [...body.rows].sort(byName),
+        groups: body.groups
+          .map((g: { keys: unknown[]; values: unknown[] }) => [...g.keys, ...g.values])
+          .sort(byName),
+      };
+    };
+    // Bob's organization is not Ann's to see: its name shows as empty, and still as its own group
+    expect(await run(ann.session)).toEqual({
+      rows: [
+        ['Crossed', null, 'Tester'],
+        ['Ref1', 'Ann One', 'Tester'],
+        ['Ref2', 'Ann One', 'Tester'],
+      ],
+      groups: [
+        ['Ann One', 2],
+        [null, 1],
+      ],
+    });
+    expect((await run(h.admin)).groups).toEqual([
+      ['Ann One', 2],
+      ['Bob One', 1],
+    ]);
+    // a name built from a field masked for the viewer is masked
+    const rule = await h.request({
+      method: 'POST',
+      url: '/api/v1/masking/rules',
+      as: h.admin,
+      payload: {
+        module: 'Accounts',
+        field: 'accountname',
+        level: 'role',
+        roleIds: [await roleId(h, 'Sales Person')],
+      },
+    });
+    expectStatus(rule, 201);
+    try {
+      expect((await run(ann.session)).groups).toEqual([
+        ['******', 2],
+        [null, 1],
+      ]);
+      const saved = await h.request({
+        method: 'POST',
+        url: '/api/v1/reports',
+        as: ann.session,
+        payload: { name: 'Contacts by organization', definition: { ...def, type: 'detail', groupBy: [] } },
+      });
+      expectStatus(saved, 201);
+      const csv = await h.request({
+        method: 'GET',
+        url: `/api/v1/reports/${saved.json().id}/export.csv`,
+        as: ann.session,
+      });
+      expect(csv.body.trim().split('\n').slice(1).sort()).toEqual([
+        'Crossed,,Tester',
+        'Ref1,******,Tester',
+        'Ref2,******,Tester',
+      ]);
+    } finally {
+      await h.request({ method: 'DELETE', url: `/api/v1/masking/rules/${rule.json().id}`, as: h.admin });
+    }
+  });
+
   it('refuses modules the viewer may not see, and deletes (audited)', async () => {
     const res = await h.request({
       method: 'POST',

@@ -1,5 +1,4 @@
 import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely';
-import type { DialectName } from '../db/database.js';
 import { prepared } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import type {

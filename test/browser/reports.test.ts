@@ -56,6 +56,47 @@ describeInBrowser('reports in the browser', (env) => {
     expect(listed.json().items.map((r: { name: string }) => r.name)).toContain('Organizations');
     await env.shot(page, 'report-builder');
 
+    // share it with a role, and mail it every Monday and Friday to the admin and an outside address
+    const reportId = Number(page.url().split('/').pop());
+    await page.getByRole('combobox', { name: 'Who may open it' }).click();
+    await page.getByRole('option', { name: 'Chosen users and roles' }).click();
+    await page.getByLabel('Roles').first().click();
+    await page.getByRole('option', { name: 'Sales Manager' }).click();
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(/was saved/).waitFor();
+    const shared = (
+      await h.request({ method: 'GET', url: `/api/v1/reports/${reportId}`, as: h.admin })
+    ).json();
+    expect(shared).toMatchObject({ visibility: 'shared', sharedRoleIds: [expect.any(Number)] });
+    const schedules = page.getByText('Mail this report as CSV').locator('..');
+    await schedules.getByText('Fri', { exact: true }).click();
+    await schedules.getByLabel('Users').first().click();
+    await page
+      .getByRole('option', { name: /Administrator|admin/ })
+      .first()
+      .click();
+    await page.keyboard.press('Escape');
+    await schedules.getByLabel('Email addresses').first().fill('boss@example.org');
+    await page.keyboard.press('Enter');
+    await schedules.getByRole('button', { name: 'Add schedule' }).click();
+    await schedules.getByText('Every Mon, Fri at 08:00 UTC').waitFor();
+    await schedules.getByRole('cell', { name: 'Administrator, boss@example.org' }).waitFor();
+    await env.shot(page, 'report-schedules');
+    const listedSchedules = await h.request({
+      method: 'GET',
+      url: `/api/v1/reports/${reportId}/schedules`,
+      as: h.admin,
+    });
+    expect(listedSchedules.json().items).toMatchObject([
+      {
+        frequency: 'weekly',
+        weekdays: [1, 5],
+        recipientUserIds: [h.admin.userId],
+        recipientEmails: ['boss@example.org'],
+      },
+    ]);
+
     // a summary report saved over REST: quote totals by stage, with a line-item column and a bar chart
     const saved = await h.request({
       method: 'POST',

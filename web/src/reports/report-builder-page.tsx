@@ -27,6 +27,7 @@ import { SectionLoader } from '../components/loading-state';
 import { PageHeader } from '../components/page-header';
 import type { ModuleSummary } from '../records/record-types';
 import { useSession } from '../session/session-context';
+import { SchedulesPanel, type Sharing, SharingFields } from './report-delivery';
 import {
   type Cell,
   NUMERIC_TYPES,
@@ -91,7 +92,11 @@ function Builder({ initial }: { initial?: SavedReport }) {
   const { api } = useSession();
   const navigate = useNavigate();
   const [name, setName] = useState(initial?.name ?? '');
-  const [visibility, setVisibility] = useState<string>(initial?.visibility ?? 'private');
+  const [sharing, setSharing] = useState<Sharing>({
+    visibility: initial?.visibility ?? 'private',
+    sharedUserIds: initial?.sharedUserIds ?? [],
+    sharedRoleIds: initial?.sharedRoleIds ?? [],
+  });
   const [def, setDef] = useState<ReportDefinition>({ ...EMPTY, ...initial?.definition });
   const [match, setMatch] = useState<'and' | 'or'>(
     initial?.definition.filter && 'or' in initial.definition.filter ? 'or' : 'and',
@@ -178,7 +183,7 @@ function Builder({ initial }: { initial?: SavedReport }) {
   const save = async () => {
     setBusy(true);
     try {
-      const body = { name, visibility, definition: definition() };
+      const body = { name, ...sharing, definition: definition() };
       const out = initial
         ? await api.patch<SavedReport>(`reports/${initial.id}`, body)
         : await api.post<SavedReport>('reports', body);
@@ -470,25 +475,22 @@ function Builder({ initial }: { initial?: SavedReport }) {
               Run
             </Button>
             {(!initial || initial.editable) && (
-              <>
-                <Select
-                  aria-label="Who may open this report"
-                  data={[
-                    { value: 'private', label: 'Only me' },
-                    { value: 'public', label: 'Everyone' },
-                  ]}
-                  value={visibility === 'shared' ? 'private' : visibility}
-                  onChange={(v) => v && setVisibility(v)}
-                  w={140}
-                  allowDeselect={false}
-                />
-                <Button variant="default" onClick={save} loading={busy} disabled={!name.trim()}>
-                  Save
-                </Button>
-              </>
+              <Button variant="default" onClick={save} loading={busy} disabled={!name.trim()}>
+                Save
+              </Button>
             )}
           </Group>
+          {(!initial || initial.editable) && (
+            <Stack mt="md" gap={4}>
+              <SharingFields value={sharing} onChange={setSharing} />
+              <Text size="xs" c="dimmed">
+                What is shared is the definition: everyone who opens it sees the rows their own sharing and
+                masking allow.
+              </Text>
+            </Stack>
+          )}
         </Paper>
+        {initial?.editable && <SchedulesPanel report={initial} />}
         <ErrorAlert error={error} title="The report cannot run" />
         {result && <ReportOutput def={def} result={result} />}
       </Stack>

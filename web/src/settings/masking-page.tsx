@@ -208,9 +208,23 @@ export function MaskingPage() {
               REST API and /webservice.php: retrieve, query, sync, related records, describe
             </List.Item>
             <List.Item>
-              Search, filters and sorting: a masked field cannot be searched, filtered or sorted
+              Search (global search and list search boxes), filters and sorting: a masked field is not
+              searched, and filtering or sorting by it is refused
             </List.Item>
-            <List.Item>Saving: a placeholder sent back never replaces the real value</List.Item>
+            <List.Item>
+              Reports: cells and CSV exports are masked; filtering, grouping, sorting or summing by a field
+              masked for you is refused
+            </List.Item>
+            <List.Item>
+              Scheduled report mail: each user recipient gets the report as they see it; outside addresses as
+              the report’s owner sees it
+            </List.Item>
+            <List.Item>Webhooks: payloads are masked as the webhook’s owner sees the record</List.Item>
+            <List.Item>Audit log: record changes list field names, never values</List.Item>
+            <List.Item>
+              Saving: a placeholder sent back never replaces the real value, and one copied into a new record
+              is left out
+            </List.Item>
           </List>
         </Paper>
         <Paper withBorder p="md">
@@ -236,8 +250,16 @@ export function MaskingPage() {
               Other fields are not scanned: a phone number typed into a description stays readable.
             </List.Item>
             <List.Item>
-              Channels added later (CSV export, reports, webhooks, mail) must present records the same way;
-              until they are listed above they are not covered.
+              Masked values are not copied: converting a lead or copying a record leaves a field that is
+              masked for you empty.
+            </List.Item>
+            <List.Item>
+              A value typed with the shape of a mask (such as ****** or j***@example.com) into a field masked
+              for you is taken as a placeholder and not saved.
+            </List.Item>
+            <List.Item>
+              The mailroom’s processing log (admins only) shows each incoming email as it arrived, including
+              values it filled into masked fields: the email is the source, not the record.
             </List.Item>
           </List>
         </Paper>
