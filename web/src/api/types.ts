@@ -79,6 +79,22 @@ export interface Role {
   userCount: number;
 }
 
+export interface ModuleGrants {
+  view: boolean;
+  create: boolean;
+  edit: boolean;
+  delete: boolean;
+}
+
+export interface Profile {
+  id: number;
+  name: string;
+  description: string;
+  permissions: Partial<Record<string, ModuleGrants>>;
+}
+
+export type SharingAccess = 'private' | 'public_read' | 'public_read_write';
+
 export interface AuditPerson {
   userId: number | null;
   username: string | null;
