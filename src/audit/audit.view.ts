@@ -89,7 +89,13 @@ export function auditView(rows: AuditLogRow[], names: Map<number, UserName>): Au
           ? {
               type: row.target_type,
               id: row.target_id,
-              label: targetUser ? `${targetUser.name} (${targetUser.username})` : null,
+              label: targetUser
+                ? `${targetUser.name} (${targetUser.username})`
+                : row.target_type === 'user'
+                  ? removedUserLabel(details)
+                  : typeof details.name === 'string'
+                    ? details.name
+                    : null,
             }
           : null,
       ip: row.ip,
@@ -98,4 +104,10 @@ export function auditView(rows: AuditLogRow[], names: Map<number, UserName>): Au
       details,
     };
   });
+}
+
+/** A user deleted for good has no row left: the entry's own details still name them. */
+function removedUserLabel(details: Record<string, unknown>): string | null {
+  const name = details.username ?? details.targetUsername;
+  return typeof name === 'string' ? name : null;
 }

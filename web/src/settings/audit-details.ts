@@ -13,7 +13,9 @@ export function whoDidIt(e: AuditEntry): string {
 
 export function targetLabel(e: AuditEntry): string {
   if (!e.target) return '—';
-  return e.target.label ?? `${e.target.type} ${e.target.id}`;
+  const type = label(e.target.type);
+  if (e.target.type === 'user') return e.target.label ?? `User #${e.target.id} (removed)`;
+  return e.target.label ? `${type}: ${e.target.label}` : `${type} ${e.target.id}`;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -50,10 +52,18 @@ function text(v: unknown): string {
  * An entry's details as label/value lines a person can read. A `changes` object (field → from/to) becomes
  * one line per field; `actingAs` is left out because "Who" already says it.
  */
-export function detailLines(details: Record<string, unknown>): Array<[string, string]> {
+export function detailLines(
+  details: Record<string, unknown>,
+  formatTime: (ms: number) => string = (ms) => new Date(ms).toISOString(),
+): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (const [k, v] of Object.entries(details)) {
     if (k === 'actingAs') continue;
+    // epoch milliseconds under a name like endsAt are a time, not a number to read
+    if (/At$/.test(k) && typeof v === 'number' && v > 1e11) {
+      out.push([label(k), formatTime(v)]);
+      continue;
+    }
     if (k === 'changes' && isObject(v)) {
       for (const [field, change] of Object.entries(v)) out.push([label(field), text(change)]);
       continue;

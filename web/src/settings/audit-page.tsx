@@ -182,7 +182,7 @@ export function AuditPage() {
                     </Table.Td>
                     <Table.Td>{targetLabel(e)}</Table.Td>
                     <Table.Td>
-                      <Details details={e.details} />
+                      <Details details={e.details} formatAt={(ms) => formatTime(ms, me.user)} />
                     </Table.Td>
                   </Table.Tr>
                 ))}
@@ -205,8 +205,14 @@ export function AuditPage() {
   );
 }
 
-function Details({ details }: { details: Record<string, unknown> }) {
-  const lines = detailLines(details);
+function Details({
+  details,
+  formatAt,
+}: {
+  details: Record<string, unknown>;
+  formatAt: (ms: number) => string;
+}) {
+  const lines = detailLines(details, formatAt);
   if (lines.length === 0) return null;
   return (
     <Stack gap={0}>

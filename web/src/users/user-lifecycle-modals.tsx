@@ -163,7 +163,7 @@ export function RestoreUserModal({ user, opened, onClose, onChanged }: Props & {
           color: 'green',
           title: `${fullName(user)} was restored`,
           message:
-            'They can sign in again. They have no access key and API access is off: turn it on on their page if they use integrations.',
+            'They can sign in again. They have no access key and API access is off until you turn it on on their page.',
         });
         onChanged();
       }}
