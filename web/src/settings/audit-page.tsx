@@ -1,7 +1,7 @@
 import { Badge, Button, Group, Paper, Select, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconDownload } from '@tabler/icons-react';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ApiError } from '../api/api-client';
 import type { AuditEntry, Page, UserView } from '../api/types';
 import { asApiError, useApi } from '../api/use-api';
@@ -49,21 +49,25 @@ export function AuditPage() {
   const rangeBackwards = Boolean(from && to && from >= to);
   const filterKey = filters.toString();
 
+  // answers can arrive out of order when filters change quickly: only the latest request may fill the table
+  const latest = useRef(0);
   const load = async (before: number | null, replace: boolean) => {
     if (rangeBackwards) return;
     const q = new URLSearchParams(filters);
     q.set('limit', '50');
     if (before) q.set('before', String(before));
+    const seq = ++latest.current;
     setLoading(true);
     try {
       const page = await api.get<AuditPage>(`audit?${q}`);
+      if (seq !== latest.current) return;
       setItems((prev) => (replace || !prev ? page.items : [...prev, ...page.items]));
       setCursor(page.nextCursor);
       setError(null);
     } catch (err) {
-      setError(asApiError(err));
+      if (seq === latest.current) setError(asApiError(err));
     } finally {
-      setLoading(false);
+      if (seq === latest.current) setLoading(false);
     }
   };
 
