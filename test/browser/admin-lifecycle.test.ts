@@ -62,9 +62,13 @@ describeInBrowser('user lifecycle and admin screens in the browser', (env) => {
     await page.goto(`/settings/users/${gone.id}`);
     await page.getByTestId('deleted-user-banner').getByRole('button', { name: 'Delete permanently' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete Pia Purged permanently?' });
-    await dialog.getByRole('button', { name: 'Delete permanently' }).click();
-    await dialog.getByText(`Type the username ${gone.username} to confirm`).first().waitFor();
+    const confirm = dialog.getByRole('button', { name: 'Delete permanently' });
+    // nothing irreversible happens until the username is typed
+    await expect(confirm.isDisabled()).resolves.toBe(true);
+    await dialog.getByLabel(`Type the username ${gone.username} to confirm`).fill(gone.username.slice(0, 3));
+    await expect(confirm.isDisabled()).resolves.toBe(true);
     await dialog.getByLabel(`Type the username ${gone.username} to confirm`).fill(gone.username);
+    await expect(confirm.isEnabled()).resolves.toBe(true);
     await env.shot(page, 'purge-user-dialog');
     await dialog.getByRole('button', { name: 'Delete permanently' }).click();
     await page.getByText('Pia Purged was deleted permanently').waitFor();

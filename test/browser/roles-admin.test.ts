@@ -99,7 +99,9 @@ describeInBrowser('roles, profiles and sharing defaults in the browser', (env) =
     await env.shot(page, 'profiles');
     await page.getByRole('button', { name: 'Delete the profile Read-only Contacts' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete profile' }).click();
-    await expect.poll(() => page.getByRole('cell', { name: 'Read-only Contacts', exact: true }).count()).toBe(0);
+    await expect
+      .poll(() => page.getByRole('cell', { name: 'Read-only Contacts', exact: true }).count())
+      .toBe(0);
     expect(await auditActions(h, 'profile')).toEqual(
       expect.arrayContaining(['profile.created', 'profile.deleted']),
     );

@@ -70,7 +70,10 @@ export function EmailPanel({ user, onSaved }: { user: UserView; onSaved: () => v
                 type="email"
                 required
                 value={email}
-                onChange={(e) => setEmail(e.currentTarget.value)}
+                onChange={(e) => {
+                  setEmail(e.currentTarget.value);
+                  setError(null);
+                }}
                 w={340}
               />
               <Button type="submit" loading={busy} disabled={email.trim() === user.email}>

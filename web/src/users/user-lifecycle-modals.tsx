@@ -109,6 +109,7 @@ export function DeleteUserModal({ user, opened, onClose }: Props) {
       title={`Delete ${fullName(user)}?`}
       confirmLabel="Delete user"
       danger
+      confirmDisabled={!to}
       onConfirm={async () => {
         if (!to)
           throw new ApiError(400, 'TRANSFER_TARGET_REQUIRED', 'Choose who receives the records.', null);
@@ -198,14 +199,8 @@ export function PurgeUserModal({ user, opened, onClose }: Props) {
       title={`Delete ${fullName(user)} permanently?`}
       confirmLabel="Delete permanently"
       danger
+      confirmDisabled={typed.trim().toLowerCase() !== user.username.toLowerCase()}
       onConfirm={async () => {
-        if (typed.trim().toLowerCase() !== user.username.toLowerCase())
-          throw new ApiError(
-            400,
-            'CONFIRMATION_REQUIRED',
-            `Type the username ${user.username} to confirm.`,
-            null,
-          );
         const out = await api.del<{ transferredTo?: { username: string } } | undefined>(
           `users/${user.id}?permanent=true`,
         );

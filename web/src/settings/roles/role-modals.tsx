@@ -100,7 +100,10 @@ export function RoleModal({
             required
             data={profiles.map((p) => ({ value: String(p.id), label: p.name }))}
             value={profileIds}
-            onChange={setProfileIds}
+            onChange={(ids) => {
+              setProfileIds(ids);
+              setError(null);
+            }}
             comboboxProps={{ withinPortal: true }}
           />
           <ErrorAlert error={error} title="The role was not saved" />
