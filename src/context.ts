@@ -71,7 +71,7 @@ export interface ContextOverrides {
 export async function createContext(config: Config, overrides: ContextOverrides = {}): Promise<AppContext> {
   const logger = overrides.logger ?? createConsoleLogger(config);
   if (config.database.kind === 'sqlite') fs.mkdirSync(config.dataDir, { recursive: true });
-  const db = overrides.db ?? openDatabase(config.database);
+  const db = overrides.db ?? openDatabase(config.database, { warn: (message) => logger.warn(message) });
   db.onConnectionError((err) =>
     logger.warn(`database connection lost: ${err.message} (the pool reconnects on demand)`),
   );

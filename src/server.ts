@@ -36,6 +36,7 @@ export async function serve(config: Config): Promise<void> {
       generatedPassword: boot.generatedPassword,
     }),
   );
+  ctx.db.startBackgroundWork?.();
   ctx.mailQueue.start();
   ctx.mailQueue.kick();
   if (config.webhooks.sender) {

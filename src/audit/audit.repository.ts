@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
+import { preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import type { AuditLogRow } from './audit.table.js';
 
@@ -45,6 +46,20 @@ export const CLI_ACTOR: AuditActor = {
   requestId: null,
 };
 
+const insertAuditRows = preparedInsert('audit_log', [
+  'at',
+  'action',
+  'outcome',
+  'actor_user_id',
+  'actor_username',
+  'target_type',
+  'target_id',
+  'ip',
+  'user_agent',
+  'request_id',
+  'details',
+]);
+
 /**
  * Append one entry; call it with the transaction that makes the change so both commit or neither.
  * While an admin is logged in as a user, the admin is the actor (the person accountable) and
@@ -59,9 +74,8 @@ export async function recordAudit(db: Q, actor: AuditActor, entry: AuditEntry, a
     };
     actor = { ...actor, userId: imp, username: actor.impersonatorName };
   }
-  await db
-    .insertInto('audit_log')
-    .values({
+  await insertAuditRows(db, [
+    {
       at,
       action: entry.action,
       outcome: entry.outcome ?? 'success',
@@ -73,8 +87,8 @@ export async function recordAudit(db: Q, actor: AuditActor, entry: AuditEntry, a
       user_agent: actor.userAgent,
       request_id: actor.requestId,
       details: JSON.stringify(entry.details ?? {}),
-    })
-    .execute();
+    },
+  ]);
 }
 
 export interface AuditQuery {

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { markConnectFailure } from './db-errors.js';
 import type { Database } from './schema.js';
+import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
 import { RawRowStatement } from './sqlite-rows.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -27,13 +28,20 @@ export interface Db {
   dialect: DialectName;
   /** errors of idle connections (a restart, failover or network blip): reported here, never thrown */
   onConnectionError(listener: (err: Error) => void): void;
+  /** a serving process's upkeep (SQLite: checkpoints on a worker thread); CLI commands do without */
+  startBackgroundWork?(): void;
   close(): Promise<void>;
 }
 
 /** int8 (bigint) carries our epoch-millisecond timestamps and counts; they fit a JS number. */
 const PG_INT8_OID = 20;
 
-export function openDatabase(target: DatabaseTarget): Db {
+export interface OpenOptions {
+  /** problems worth an operator's attention that do not stop the database (the checkpoint worker failed) */
+  warn?: (message: string) => void;
+}
+
+export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db {
   if (target.kind === 'sqlite') {
     if (target.file !== ':memory:') fs.mkdirSync(path.dirname(target.file), { recursive: true });
     const sqlite = new SQLite(target.file);
@@ -45,7 +53,25 @@ export function openDatabase(target: DatabaseTarget): Db {
     const kysely = new Kysely<Database>({
       dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
     });
-    return { kysely, dialect: 'sqlite', onConnectionError: () => {}, close: () => kysely.destroy() };
+    let checkpointer: Checkpointer | null = null;
+    return {
+      kysely,
+      dialect: 'sqlite',
+      onConnectionError: () => {},
+      startBackgroundWork() {
+        if (checkpointer || target.file === ':memory:') return;
+        checkpointer = startCheckpointer(sqlite, target.file, {
+          onError: (message) =>
+            opts.warn?.(
+              `SQLite checkpoints: ${message} (the serving connection checkpoints by itself again)`,
+            ),
+        });
+      },
+      async close() {
+        await checkpointer?.stop();
+        await kysely.destroy();
+      },
+    };
   }
   const statementTimeout = Math.round(target.statementTimeoutMs ?? 30_000);
   const pool = new pg.Pool({

@@ -1,9 +1,13 @@
 import type { Kysely, Transaction } from 'kysely';
+import { preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import type { DomainEventInput, StoredEvent } from './event.model.js';
 
-/** Rows per INSERT: 6 parameters each stays far below both databases' parameter limits. */
-const BATCH = 500;
+const insertEventRows = preparedInsert(
+  'domain_events',
+  ['type', 'module', 'record_id', 'actor_user_id', 'payload', 'created_at'],
+  { returningId: true },
+);
 
 /** Appends events in the caller's transaction; returns them with their ids, in order. */
 export async function insertEvents(
@@ -11,28 +15,18 @@ export async function insertEvents(
   events: DomainEventInput[],
   now: number,
 ): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = [];
-  for (let i = 0; i < events.length; i += BATCH) {
-    const batch = events.slice(i, i + BATCH);
-    const rows = await trx
-      .insertInto('domain_events')
-      .values(
-        batch.map((e) => ({
-          type: e.type,
-          module: e.module ?? null,
-          record_id: e.recordId ?? null,
-          actor_user_id: e.actorUserId ?? null,
-          payload: JSON.stringify(e.payload),
-          created_at: now,
-        })),
-      )
-      .returning('id')
-      .execute();
-    // ids are assigned in VALUES order; RETURNING's own order is not promised, so sort them
-    const ids = rows.map((r) => r.id).sort((a, b) => a - b);
-    for (const [j, e] of batch.entries()) out.push({ ...e, id: ids[j]!, createdAt: now });
-  }
-  return out;
+  const ids = await insertEventRows(
+    trx,
+    events.map((e) => ({
+      type: e.type,
+      module: e.module ?? null,
+      record_id: e.recordId ?? null,
+      actor_user_id: e.actorUserId ?? null,
+      payload: JSON.stringify(e.payload),
+      created_at: now,
+    })),
+  );
+  return events.map((e, j) => ({ ...e, id: ids[j]!, createdAt: now }));
 }
 
 /** Deletes events created before `before`; answers how many went. */

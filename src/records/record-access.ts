@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
+import { prepared } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import {
   canAccessRecord,
@@ -117,14 +118,17 @@ export async function checkReferences(
 }
 
 /** Owners must be active, not deleted users. */
-export async function checkOwner(db: Q, ownerId: number): Promise<void> {
-  const u = await db
+const activeUser = prepared((db, id: number) =>
+  db
     .selectFrom('users')
     .select('id')
-    .where('id', '=', ownerId)
+    .where('id', '=', id)
     .where('status', '=', 'Active')
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
+    .where('deleted_at', 'is', null),
+);
+
+export async function checkOwner(db: Q, ownerId: number): Promise<void> {
+  const u = (await activeUser(db, ownerId)).rows[0];
   if (!u)
     throw recordError('OWNER_INVALID', `assigned_user_id: there is no active user ${ownerId}.`, {
       details: { field: 'assigned_user_id' },

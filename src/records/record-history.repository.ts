@@ -1,18 +1,26 @@
 import type { Kysely, Transaction } from 'kysely';
+import { preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import type { RecordChangeRow, RecordChangeTable } from './record-history.table.js';
 
 type NewChange = Omit<RecordChangeTable, 'id'>;
 
-/** Rows per INSERT: 11 parameters each keeps a batch far below both databases' parameter limits. */
-const BATCH = 400;
+const insertChangeRows = preparedInsert('record_changes', [
+  'record_id',
+  'module',
+  'action',
+  'at',
+  'actor_user_id',
+  'actor_name',
+  'impersonator_name',
+  'channel',
+  'source',
+  'request_id',
+  'changes',
+]);
 
 export async function insertChanges(trx: Transaction<Database>, rows: NewChange[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += BATCH)
-    await trx
-      .insertInto('record_changes')
-      .values(rows.slice(i, i + BATCH))
-      .execute();
+  await insertChangeRows(trx, rows);
 }
 
 /** A record's changes, newest first, `limit` at a time before the change id `before`. */

@@ -1,5 +1,6 @@
 import { type Kysely, type SqlBool, sql, type Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
+import { preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import { contextInTransaction } from '../db/unit-of-work.js';
 import type { StoredEvent } from '../events/event.model.js';
@@ -60,9 +61,17 @@ export function termsOf(meta: ModuleMeta, rec: Pick<CrmRecord, 'id' | 'fields'>)
   return rows;
 }
 
-async function replaceTerms(db: Q, metas: Map<string, ModuleMeta>, recs: CrmRecord[]): Promise<void> {
+const insertTermRows = preparedInsert('search_terms', ['record_id', 'module', 'field', 'term']);
+
+/** Replaces the index rows of `recs`; `fresh` records were created in this change and have none yet. */
+async function replaceTerms(
+  db: Q,
+  metas: Map<string, ModuleMeta>,
+  recs: CrmRecord[],
+  fresh: ReadonlySet<number> = new Set(),
+): Promise<void> {
   if (recs.length === 0) return;
-  const ids = recs.map((r) => r.id);
+  const ids = recs.map((r) => r.id).filter((id) => !fresh.has(id));
   for (let i = 0; i < ids.length; i += 500)
     await db
       .deleteFrom('search_terms')
@@ -72,12 +81,7 @@ async function replaceTerms(db: Q, metas: Map<string, ModuleMeta>, recs: CrmReco
     const meta = metas.get(r.module);
     return meta && r.deletedAt === null ? termsOf(meta, r) : [];
   });
-  // 4 values a row: stay far below either database's bound-parameter limit
-  for (let i = 0; i < rows.length; i += 500)
-    await db
-      .insertInto('search_terms')
-      .values(rows.slice(i, i + 500))
-      .execute();
+  await insertTermRows(db, rows);
 }
 
 /**
@@ -89,10 +93,13 @@ export function searchIndexer(ctx: AppContext): EventSubscriber {
     name: 'search-index',
     async inTransaction(uow, events: readonly StoredEvent[]) {
       const recs = new Map<number, CrmRecord>();
+      const fresh = new Set<number>();
       for (const e of events) {
         if (!e.type.startsWith('record.')) continue;
         const rec = e.payload.record as CrmRecord | undefined;
-        if (rec) recs.set(rec.id, rec);
+        if (!rec) continue;
+        if (e.type === 'record.created') fresh.add(rec.id);
+        recs.set(rec.id, rec);
       }
       if (recs.size === 0) return;
       // module metadata from the cache (a record write must not pay a metadata query), read in the transaction
@@ -100,7 +107,7 @@ export function searchIndexer(ctx: AppContext): EventSubscriber {
       const metas = new Map<string, ModuleMeta>();
       for (const r of recs.values())
         if (!metas.has(r.module)) metas.set(r.module, await moduleMetaFor(tctx, r.module));
-      await replaceTerms(uow.trx, metas, [...recs.values()]);
+      await replaceTerms(uow.trx, metas, [...recs.values()], fresh);
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Expression, Kysely, SqlBool, Transaction } from 'kysely';
+import { prepared, preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import type { FieldDef } from './field.types.js';
 import { type FieldValue, fromColumn, toColumn } from './field-coerce.js';
@@ -145,14 +146,33 @@ export function moduleColumns(
   return out;
 }
 
-export async function nextRecordNumber(trx: Transaction<Database>, module: string): Promise<string | null> {
-  const row = await trx
+const insertEntityRows = preparedInsert(
+  'crm_entities',
+  [
+    'module',
+    'owner_id',
+    'created_by',
+    'modified_by',
+    'created_at',
+    'modified_at',
+    'deleted_at',
+    'version',
+    'label',
+  ],
+  { returningId: true },
+);
+
+const takeNumber = prepared((db, module: string) =>
+  db
     .updateTable('record_sequences')
     .set((eb) => ({ next_value: eb('next_value', '+', 1) }))
     .where('module', '=', module)
-    .returning(['prefix', 'next_value'])
-    .executeTakeFirst();
-  return row ? `${row.prefix}${row.next_value - 1}` : null;
+    .returning(['prefix', 'next_value']),
+);
+
+export async function nextRecordNumber(trx: Transaction<Database>, module: string): Promise<string | null> {
+  const [row] = (await takeNumber(trx, module)).rows;
+  return row ? `${row.prefix}${Number(row.next_value) - 1}` : null;
 }
 
 export async function insertRecord(
@@ -161,9 +181,8 @@ export async function insertRecord(
   entity: { ownerId: number; userId: number; now: number; label: string },
   columns: Record<string, unknown>,
 ): Promise<number> {
-  const { id } = await trx
-    .insertInto('crm_entities')
-    .values({
+  const [id] = await insertEntityRows(trx, [
+    {
       module: meta.name,
       owner_id: entity.ownerId,
       created_by: entity.userId,
@@ -173,9 +192,9 @@ export async function insertRecord(
       deleted_at: null,
       version: 1,
       label: entity.label,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+    },
+  ]);
+  if (id === undefined) throw new Error('inserting a record returned no id');
   await untyped(trx)
     .insertInto(meta.table)
     .values({ ...columns, id })

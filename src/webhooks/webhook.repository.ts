@@ -1,5 +1,6 @@
 import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely';
 import type { DialectName } from '../db/database.js';
+import { prepared } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import type {
   WebhookAttemptRow,
@@ -58,15 +59,20 @@ export async function deleteWebhookRow(db: Q, id: number): Promise<void> {
 }
 
 /** Webhooks that would send an event of `module` now: on, with an owner who may send. */
-export async function subscribedWebhooks(db: Q, modules: readonly string[]): Promise<WebhookRow[]> {
-  return db
+/** Runs on every record write: prepared (see `prepared`), with one argument per module. */
+const subscribedTo = prepared((db, ...modules: string[]) =>
+  db
     .selectFrom('webhooks')
     .selectAll()
     .where('enabled', '=', 1)
-    .where((eb) => eb.or([eb('module', '=', '*'), eb('module', 'in', [...modules])]))
+    .where((eb) => eb.or([eb('module', '=', '*'), eb('module', 'in', modules)]))
     .where((eb) => ownerMaySend(eb))
-    .orderBy('id')
-    .execute();
+    .orderBy('id'),
+);
+
+export async function subscribedWebhooks(db: Q, modules: readonly string[]): Promise<WebhookRow[]> {
+  if (modules.length === 0) return [];
+  return (await subscribedTo(db, ...modules)).rows;
 }
 
 /** Whether the webhook may send right now (on, and its owner may send): checked before every attempt. */

@@ -1,0 +1,59 @@
+import { expect, it } from 'vitest';
+import { describeEachDialect } from '../../test/harness.js';
+import { prepared, preparedInsert } from './prepared.js';
+
+describeEachDialect('prepared queries', (h) => {
+  const settingByKey = prepared((db, key: string) =>
+    db.selectFrom('settings').select(['key', 'value']).where('key', '=', key).where('value', '<>', 'never'),
+  );
+  const insertSettings = preparedInsert('settings', ['key', 'value', 'updated_at']);
+
+  it('builds once and binds new arguments on every call, constants included', async () => {
+    await insertSettings(h.ctx.db.kysely, [
+      { key: 'prepared.a', value: 'one', updated_at: 1 },
+      { key: 'prepared.b', value: 'two', updated_at: 1 },
+    ]);
+    expect((await settingByKey(h.ctx.db.kysely, 'prepared.a')).rows).toEqual([
+      { key: 'prepared.a', value: 'one' },
+    ]);
+    expect((await settingByKey(h.ctx.db.kysely, 'prepared.b')).rows).toEqual([
+      { key: 'prepared.b', value: 'two' },
+    ]);
+    expect((await settingByKey(h.ctx.db.kysely, 'prepared.none')).rows).toEqual([]);
+  });
+
+  it('runs inside a transaction and sees its rows', async () => {
+    await h.ctx.db.kysely.transaction().execute(async (trx) => {
+      await insertSettings(trx, [{ key: 'prepared.trx', value: 'inside', updated_at: 1 }]);
+      expect((await settingByKey(trx, 'prepared.trx')).rows).toHaveLength(1);
+    });
+  });
+
+  it('answers ids in row order for any number of rows, across batches', async () => {
+    const insertEvents = preparedInsert('domain_events', ['type', 'payload', 'created_at'], {
+      returningId: true,
+    });
+    for (const n of [1, 3, 501]) {
+      const rows = Array.from({ length: n }, (_, i) => ({
+        type: `prepared.${i}`,
+        payload: '{}',
+        created_at: i,
+      }));
+      const ids = await insertEvents(h.ctx.db.kysely, rows);
+      expect(ids).toHaveLength(n);
+      const stored = await h.ctx.db.kysely
+        .selectFrom('domain_events')
+        .select(['id', 'type'])
+        .where('id', 'in', ids)
+        .orderBy('id')
+        .execute();
+      expect(stored.map((r) => r.type)).toEqual(rows.map((r) => r.type));
+      expect(stored.map((r) => Number(r.id))).toEqual(ids);
+    }
+  });
+
+  it('refuses a builder that drops an argument instead of running the wrong query', async () => {
+    const broken = prepared((db, _key: string) => db.selectFrom('settings').select('key'));
+    await expect(broken(h.ctx.db.kysely, 'x')).rejects.toThrow(/lost one of its arguments/);
+  });
+});
