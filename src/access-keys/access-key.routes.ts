@@ -119,7 +119,7 @@ export async function accessKeyRoutes(app: FastifyInstance, ctx: AppContext): Pr
       preValidation: selfOrAdmin('change the access key of'),
       schema: {
         tags,
-        summary: 'Change Access Key: issue a new key; the old one fails on the very next request',
+        summary: 'Regenerate access key: issue a new key; the old one fails on the very next request',
         params: userIdParam,
         response: { 200: keyViewSchema.extend({ reminder: z.string() }) },
       },

@@ -15,6 +15,7 @@ export interface AuditActor {
   requestId: string | null;
   /** the administrator behind the request while "logged in as" the user */
   impersonatorName?: string | null;
+  impersonatorId?: number | null;
 }
 
 export interface AuditEntry {
@@ -33,6 +34,7 @@ export function actorFromRequest(req: FastifyRequest): AuditActor {
     userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512),
     requestId: req.id,
     impersonatorName: req.auth?.impersonator?.username ?? null,
+    impersonatorId: req.auth?.impersonator?.id ?? null,
   };
 }
 
@@ -44,7 +46,6 @@ export const CLI_ACTOR: AuditActor = {
   requestId: null,
 };
 
-/** Append one entry; call it with the transaction that makes the change so both commit or neither. */
 const insertAuditRows = preparedInsert('audit_log', [
   'at',
   'action',
@@ -59,7 +60,20 @@ const insertAuditRows = preparedInsert('audit_log', [
   'details',
 ]);
 
+/**
+ * Append one entry; call it with the transaction that makes the change so both commit or neither.
+ * While an admin is logged in as a user, the admin is the actor (the person accountable) and
+ * `details.actingAs` names the user, as in the per-request `impersonation.request` entries.
+ */
 export async function recordAudit(db: Q, actor: AuditActor, entry: AuditEntry, at: number): Promise<void> {
+  const imp = actor.impersonatorId ?? null;
+  if (imp !== null && actor.impersonatorName && imp !== actor.userId) {
+    entry = {
+      ...entry,
+      details: { ...entry.details, actingAs: { id: actor.userId, username: actor.username } },
+    };
+    actor = { ...actor, userId: imp, username: actor.impersonatorName };
+  }
   await insertAuditRows(db, [
     {
       at,
@@ -106,4 +120,27 @@ export async function listAudit(db: Q, q: AuditQuery): Promise<AuditLogRow[]> {
   if (q.to !== undefined) query = query.where('at', '<', q.to);
   if (q.before !== undefined) query = query.where('id', '<', q.before);
   return query.orderBy('id', 'desc').limit(q.limit).execute();
+}
+
+export interface UserName {
+  id: number;
+  username: string;
+  name: string;
+}
+
+/** Display names of the users an audit page mentions (deleted users too; purged ones are simply absent). */
+export async function userNames(db: Q, ids: Iterable<number>): Promise<Map<number, UserName>> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('users')
+    .select(['id', 'username', 'first_name', 'last_name'])
+    .where('id', 'in', unique)
+    .execute();
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      { id: r.id, username: r.username, name: `${r.first_name} ${r.last_name}`.trim() || r.username },
+    ]),
+  );
 }

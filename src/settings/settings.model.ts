@@ -8,6 +8,15 @@ import { timeZoneSchema } from '../users/user.model.js';
 
 const text = (max: number) => z.string().trim().max(max);
 
+/** ISO 4217 codes as the runtime's Intl knows them ("DOL" or "XYZ" are not currencies). */
+const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+export const currencySchema = z
+  .string()
+  .refine((c) => CURRENCIES.has(c), {
+    error: (iss) => `${JSON.stringify(iss.input)} is not an ISO 4217 currency code (such as EUR, USD or GBP)`,
+  })
+  .describe('an ISO 4217 currency code in capitals, such as EUR');
+
 export const companySchema = z.object({
   name: text(200),
   street: text(200),
@@ -43,7 +52,7 @@ export const impersonationSettingsSchema = z.object({
 export const settingsSchema = z
   .object({
     company: companySchema,
-    defaultCurrency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR'),
+    defaultCurrency: currencySchema,
     defaultTimeZone: timeZoneSchema,
     passwordPolicy: passwordPolicySchema,
     impersonation: impersonationSettingsSchema,

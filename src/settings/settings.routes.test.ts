@@ -39,6 +39,14 @@ describeEachDialect('organisation settings', (h) => {
     expect(errorCode(denied)).toBe('PERMISSION_DENIED');
   });
 
+  it('rejects a currency that is not an ISO 4217 code with a message that says so', async () => {
+    const junk = await put({ defaultCurrency: 'DOL' });
+    expectStatus(junk, 400);
+    expect(res400(junk)).toMatch(/"DOL" is not an ISO 4217 currency code/);
+    expectStatus(await put({ defaultCurrency: 'CHF' }), 200);
+    expectStatus(await put({ defaultCurrency: 'USD' }), 200);
+  });
+
   it('the password minimum length can only go up from 12, and it applies to new passwords', async () => {
     const low = await put({ passwordPolicy: { minLength: 8 } });
     expectStatus(low, 400);
@@ -72,6 +80,8 @@ describeEachDialect('organisation settings', (h) => {
 
   it.each([
     [{ defaultCurrency: 'euro' }],
+    [{ defaultCurrency: 'DOL' }],
+    [{ defaultCurrency: 'eur' }],
     [{ defaultTimeZone: 'Mars/Olympus' }],
     [{ impersonation: { maxMinutes: 600 } }],
     [{ company: { name: 'x', unknown: 1 } }],

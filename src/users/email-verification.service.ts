@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import { tokenError } from '../auth/token.errors.js';
 import type { AppContext } from '../context.js';
 import type { Database } from '../db/schema.js';
 import { enqueueMail } from '../mail/mail-queue.repository.js';
@@ -7,6 +8,24 @@ import { findUserById, updateUserRow } from './user.repository.js';
 import { consumeUserToken, issueUserToken, revokeUserTokens } from './user-token.repository.js';
 
 export const VERIFICATION_TTL_MS = 24 * 3_600_000;
+/** links sent to one user per hour, however asked for: a button cannot be used to flood an inbox */
+export const VERIFICATION_MAILS_PER_HOUR = 5;
+
+export async function assertVerificationMailAllowed(ctx: AppContext, userId: number): Promise<void> {
+  const r = await ctx.db.kysely
+    .selectFrom('user_tokens')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('user_id', '=', userId)
+    .where('purpose', '=', 'email_verification')
+    .where('created_at', '>', ctx.clock.now() - 3_600_000)
+    .executeTakeFirstOrThrow();
+  if (Number(r.n) >= VERIFICATION_MAILS_PER_HOUR)
+    throw tokenError(
+      'TOO_MANY_REQUESTS',
+      `${VERIFICATION_MAILS_PER_HOUR} verification links were sent to this user in the last hour. Try again later.`,
+      { headers: { 'retry-after': '3600' } },
+    );
+}
 
 /** Queue a verification link to the user's current address; earlier links stop working. Call after commit: kick. */
 export async function queueVerificationMail(

@@ -34,16 +34,20 @@ export interface UserListQuery {
   search?: string;
   status?: 'Active' | 'Inactive';
   roleId?: number;
-  /** list only deleted users (restorable) instead of the others */
-  deleted?: boolean;
+  /** `true`: only deleted users (restorable); `all`: everyone; otherwise the users who are not deleted */
+  deleted?: 'true' | 'false' | 'all';
   limit: number;
   offset: number;
 }
 
 export async function listUsers(db: Q, q: UserListQuery): Promise<{ items: User[]; total: number }> {
-  const deletedOp = q.deleted ? 'is not' : 'is';
-  let query = baseSelect(db).where('users.deleted_at', deletedOp, null);
-  let count = db.selectFrom('users').where('users.deleted_at', deletedOp, null);
+  let query = baseSelect(db);
+  let count = db.selectFrom('users');
+  if (q.deleted !== 'all') {
+    const deletedOp = q.deleted === 'true' ? 'is not' : 'is';
+    query = query.where('users.deleted_at', deletedOp, null);
+    count = count.where('users.deleted_at', deletedOp, null);
+  }
   if (q.search) {
     const like = `%${q.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const filter = sql<boolean>`(lower(users.username) like ${like} escape '\\' or lower(users.first_name) like ${like} escape '\\'

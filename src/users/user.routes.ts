@@ -15,7 +15,7 @@ import {
   userView,
   userViewSchema,
 } from './user.model.js';
-import { listUsers } from './user.repository.js';
+import { findUserById, listUsers } from './user.repository.js';
 import { createUser, loadVisibleUser, updateUser } from './user.service.js';
 
 /** other features' routes find users through here */
@@ -82,9 +82,11 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
           status: z.enum(['Active', 'Inactive']).optional(),
           roleId: z.coerce.number().int().positive().optional(),
           deleted: z
-            .enum(['true', 'false'])
+            .enum(['true', 'false', 'all'])
             .default('false')
-            .describe('`true` (admins): list deleted users, who can be restored'),
+            .describe(
+              '`true` (admins): only deleted users, who can be restored; `all` (admins): everyone, deleted or not',
+            ),
           limit: z.coerce.number().int().min(1).max(200).default(50),
           offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
         }),
@@ -99,8 +101,8 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
       },
     },
     async (req) => {
-      const deleted = req.query.deleted === 'true';
-      if (deleted && !req.auth!.user.isAdmin)
+      const { deleted } = req.query;
+      if (deleted !== 'false' && !req.auth!.user.isAdmin)
         throw userError('PERMISSION_DENIED', 'Only administrators can list deleted users.');
       const { items, total } = await listUsers(db, { ...req.query, deleted });
       return { items: items.map(userView), total, limit: req.query.limit, offset: req.query.offset };
@@ -131,9 +133,20 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
     '/users/:id',
     {
       config: { access: 'authenticated' },
-      schema: { tags, summary: 'Read a user', params: userIdParam, response: { 200: userViewSchema } },
+      schema: {
+        tags,
+        summary: 'Read a user. Admins also read deleted users (`deletedAt` set), to restore or purge them.',
+        params: userIdParam,
+        response: { 200: userViewSchema },
+      },
     },
-    async (req) => userView(await loadVisibleUser(ctx, resolveUserId(req, req.params.id))),
+    async (req) => {
+      const id = resolveUserId(req, req.params.id);
+      if (!req.auth!.user.isAdmin) return userView(await loadVisibleUser(ctx, id));
+      const user = await findUserById(db, id);
+      if (!user) throw userError('USER_NOT_FOUND', `There is no user ${id}.`);
+      return userView(user);
+    },
   );
 
   r.patch(

@@ -86,11 +86,11 @@ describeInBrowser('access keys in the browser', (env) => {
     await page.getByRole('link', { name: 'Otto Oldkey' }).click();
     await page.getByRole('heading', { name: 'Otto Oldkey', level: 1 }).waitFor();
     await page.getByRole('button', { name: 'More' }).click();
-    await page.getByRole('menuitem', { name: 'Change Access Key' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Change the access key of Otto Oldkey?' });
+    await page.getByRole('menuitem', { name: 'Regenerate access key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Regenerate the access key of Otto Oldkey?' });
     await dialog.getByText('replace the old key in every integration').waitFor();
     await env.shot(page, 'admin-change-key-confirm');
-    await dialog.getByRole('button', { name: 'Yes, change the key' }).click();
+    await dialog.getByRole('button', { name: 'Regenerate access key' }).click();
     await page.getByText('New access key created').waitFor();
     await dialog.waitFor({ state: 'hidden' });
     const fresh = (await keyOf(h, user.id)).accessKey!;
@@ -129,10 +129,10 @@ describeInBrowser('access keys in the browser', (env) => {
     const page = await env.open();
     await signIn(page, user.username, user.password);
     await openMyKey(page);
-    await page.getByRole('button', { name: 'Regenerate' }).click();
+    await page.getByRole('button', { name: 'Regenerate access key' }).click();
     const dialog = page.getByRole('dialog', { name: 'Regenerate your access key?' });
     await dialog.getByText('the current key stops working immediately').waitFor();
-    await dialog.getByRole('button', { name: 'Yes, regenerate' }).click();
+    await dialog.getByRole('button', { name: 'Regenerate access key' }).click();
     await page.getByText('New access key created').waitFor();
     const fresh = await page.getByTestId('access-key-value').inputValue();
     expect(fresh).not.toBe(user.key);

@@ -135,7 +135,11 @@ describeInBrowser('user administration in the browser', (env) => {
     await signIn(page, 'admin', ADMIN_PASSWORD);
     await page.getByRole('link', { name: 'Company settings' }).click();
     await page.getByLabel('Company name').fill('Acme Widgets Ltd');
-    await page.getByLabel(/^Default currency/).fill('eur');
+    await page
+      .getByLabel(/^Default currency/)
+      .first()
+      .fill('eur');
+    await page.getByRole('option', { name: /^EUR — Euro/ }).click();
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByText('The settings are saved.').waitFor();
     await env.shot(page, 'company-settings');

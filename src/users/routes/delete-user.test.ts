@@ -41,7 +41,11 @@ describeEachDialect('deleting users', (h) => {
     });
     expect(calls).toEqual([['deleted', u.id, receiver.id]]);
     expectStatus(await h.request({ method: 'GET', url: '/api/v1/me', as: u.session }), 401);
-    expectStatus(await h.request({ method: 'GET', url: `/api/v1/users/${u.id}`, as: h.admin }), 404);
+    // admins still open a deleted user (to restore or purge them); to everyone else they are gone
+    const opened = await h.request({ method: 'GET', url: `/api/v1/users/${u.id}`, as: h.admin });
+    expectStatus(opened, 200);
+    expect(opened.json()).toMatchObject({ id: u.id, deletedAt: expect.any(String) });
+    expectStatus(await h.request({ method: 'GET', url: `/api/v1/users/${u.id}`, as: receiver.session }), 404);
     const list = await h.request({ method: 'GET', url: `/api/v1/users?search=${u.username}`, as: h.admin });
     expect(list.json().items).toEqual([]);
     const deleted = await h.request({
@@ -61,6 +65,19 @@ describeEachDialect('deleting users', (h) => {
       as: h.admin,
     });
     expect(audit.json().items[0].details).toMatchObject({ transferTo: receiver.id, recordsTransferred: 3 });
+  });
+
+  it('deleted=all lists deleted and other users together, for admins only', async () => {
+    const gone = await h.createUser({ lastName: 'Allgone' });
+    const here = await h.createUser({ lastName: 'Allhere' });
+    expectStatus(await del(gone.id, `?transferTo=${here.id}`), 200);
+    const res = await h.request({ method: 'GET', url: '/api/v1/users?deleted=all&search=all', as: h.admin });
+    expectStatus(res, 200);
+    const items = res.json().items as Array<{ id: number; deletedAt: string | null }>;
+    expect(items.find((u) => u.id === gone.id)?.deletedAt).toEqual(expect.any(String));
+    expect(items.find((u) => u.id === here.id)?.deletedAt).toBeNull();
+    const denied = await h.request({ method: 'GET', url: '/api/v1/users?deleted=all', as: here.session });
+    expectStatus(denied, 403);
   });
 
   it('a deleted user keeps their username reserved', async () => {

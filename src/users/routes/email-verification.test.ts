@@ -105,6 +105,24 @@ describeEachDialect('email verification', (h) => {
     expectStatus(await verify(second), 200);
   });
 
+  it('sends at most 5 links to one user per hour, counting the one sent at creation; audited', async () => {
+    const u = await h.createUser();
+    const send = () =>
+      h.request({ method: 'POST', url: `/api/v1/users/${u.id}/verification-email`, as: h.admin });
+    for (let i = 0; i < 4; i++) expectStatus(await send(), 202);
+    const limited = await send();
+    expectStatus(limited, 429);
+    expect(errorCode(limited)).toBe('TOO_MANY_REQUESTS');
+    expect(limited.headers['retry-after']).toBe('3600');
+    const audit = await h.request({
+      method: 'GET',
+      url: `/api/v1/audit?action=user.verification_sent&targetType=user&targetId=${u.id}`,
+      as: h.admin,
+    });
+    expect(audit.json().items).toHaveLength(4);
+    expect(audit.json().items[0].details.email).toBe(`${u.username}@example.com`);
+  });
+
   it('never stores the token itself', async () => {
     const u = await h.createUser();
     const token = await lastTokenFor(h, `${u.username}@example.com`);

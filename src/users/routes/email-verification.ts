@@ -5,7 +5,11 @@ import { actorFromRequest, recordAudit } from '../../audit/audit.repository.js';
 import { tokenError, tokenFailure } from '../../auth/token.errors.js';
 import type { AppContext } from '../../context.js';
 import { withUnitOfWork } from '../../db/unit-of-work.js';
-import { queueVerificationMail, verifyEmailToken } from '../email-verification.service.js';
+import {
+  assertVerificationMailAllowed,
+  queueVerificationMail,
+  verifyEmailToken,
+} from '../email-verification.service.js';
 import { userError } from '../user.errors.js';
 import { userView, userViewSchema } from '../user.model.js';
 import { loadVisibleUser, resolveUserId, userIdParam } from '../user.routes.js';
@@ -59,7 +63,9 @@ export async function emailVerificationRoutes(app: FastifyInstance, ctx: AppCont
       config: { access: 'authenticated' },
       schema: {
         tags: ['Users'],
-        summary: 'Send a new verification link to the user (admins, or yourself); earlier links stop working',
+        summary:
+          'Send a new verification link to the user (admins, or yourself); earlier links stop working. ' +
+          'At most 5 links per user per hour (429 after that).',
         params: userIdParam,
         response: { 202: userViewSchema },
       },
@@ -74,6 +80,7 @@ export async function emailVerificationRoutes(app: FastifyInstance, ctx: AppCont
         );
       if (target.emailVerifiedAt !== null)
         throw tokenError('EMAIL_ALREADY_VERIFIED', `${target.email} is already verified.`);
+      await assertVerificationMailAllowed(ctx, target.id);
       await withUnitOfWork(ctx, actorFromRequest(req), async (uow) => {
         await queueVerificationMail(ctx, uow.trx, target);
         uow.sendsMail();

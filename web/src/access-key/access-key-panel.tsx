@@ -1,5 +1,6 @@
 import {
   ActionIcon,
+  Alert,
   Button,
   Card,
   Group,
@@ -10,7 +11,7 @@ import {
   Title,
   Tooltip,
 } from '@mantine/core';
-import { IconCheck, IconCopy, IconEye, IconEyeOff, IconRefresh } from '@tabler/icons-react';
+import { IconCheck, IconCopy, IconEye, IconEyeOff, IconKeyOff, IconRefresh } from '@tabler/icons-react';
 import { useState } from 'react';
 import type { ApiError } from '../api/api-client';
 import { asApiError } from '../api/use-api';
@@ -135,16 +136,39 @@ export function AccessKeyPanel({
                   leftSection={<IconRefresh size={16} />}
                   onClick={() => setConfirmRegenerate(true)}
                 >
-                  Regenerate
+                  Regenerate access key
                 </Button>
               </Group>
             ) : (
-              <Group gap="xs">
-                <Text size="sm">There is no key: it was cleared. Generate a new one to use the API.</Text>
-                <Button size="xs" onClick={() => setConfirmRegenerate(true)}>
-                  Generate a new key
-                </Button>
-              </Group>
+              <Alert
+                color="yellow"
+                variant="light"
+                icon={<IconKeyOff />}
+                title={key.apiAccess ? 'There is no access key' : 'No access key, and API access is off'}
+                data-testid="no-access-key"
+              >
+                <Text size="sm">
+                  {key.apiAccess
+                    ? 'The key was cleared, so integrations cannot sign in.'
+                    : 'Integrations cannot sign in: there is no key and the API is closed to this user.'}
+                </Text>
+                <Group gap="xs" mt="xs">
+                  {!key.apiAccess && (
+                    <Button size="xs" loading={switching} onClick={() => void turnOn()}>
+                      Turn on API access
+                    </Button>
+                  )}
+                  {key.apiAccess && (
+                    <Button
+                      size="xs"
+                      leftSection={<IconRefresh size={14} />}
+                      onClick={() => setConfirmRegenerate(true)}
+                    >
+                      Regenerate access key
+                    </Button>
+                  )}
+                </Group>
+              </Alert>
             )}
             <Text size="xs" c="dimmed" id="access-key-hint">
               Created {formatTime(key.createdAt, timeZone, 'never')} · Last used{' '}

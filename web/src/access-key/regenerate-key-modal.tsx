@@ -20,8 +20,8 @@ export function RegenerateKeyModal({
     <ConfirmModal
       opened={opened}
       onClose={onClose}
-      title={self ? 'Regenerate your access key?' : `Change the access key of ${whose}?`}
-      confirmLabel={self ? 'Yes, regenerate' : 'Yes, change the key'}
+      title={self ? 'Regenerate your access key?' : `Regenerate the access key of ${whose}?`}
+      confirmLabel="Regenerate access key"
       danger
       onConfirm={state.regenerate}
     >

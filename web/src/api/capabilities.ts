@@ -38,6 +38,8 @@ export const FEATURES = {
   stopImpersonating: ['POST', '/auth/stop-impersonating'],
   deleteUser: ['DELETE', '/users/{id}'],
   restoreUser: ['POST', '/users/{id}/restore'],
+  verificationEmail: ['POST', '/users/{id}/verification-email'],
+  auditExport: ['GET', '/audit/export.csv'],
   outbox: ['GET', '/mail/outbox'],
   setupChecklist: ['GET', '/setup-checklist'],
   orgSettings: ['GET', '/settings'],

@@ -79,13 +79,37 @@ export interface Role {
   userCount: number;
 }
 
+export interface ModuleGrants {
+  view: boolean;
+  create: boolean;
+  edit: boolean;
+  delete: boolean;
+}
+
+export interface Profile {
+  id: number;
+  name: string;
+  description: string;
+  permissions: Partial<Record<string, ModuleGrants>>;
+}
+
+export type SharingAccess = 'private' | 'public_read' | 'public_read_write';
+
+export interface AuditPerson {
+  userId: number | null;
+  username: string | null;
+  name?: string | null;
+}
+
 export interface AuditEntry {
   id: number;
   at: string;
   action: string;
   outcome: 'success' | 'failure';
-  actor: { userId: number | null; username: string | null };
-  target: { type: string; id: string } | null;
+  actor: AuditPerson;
+  /** the user the actor (an administrator) was logged in as */
+  actingAs?: AuditPerson | null;
+  target: { type: string; id: string; label?: string | null } | null;
   ip: string | null;
   requestId: string | null;
   details: Record<string, unknown>;

@@ -12,6 +12,7 @@ export function ConfirmModal({
   children,
   confirmLabel,
   danger = false,
+  confirmDisabled = false,
   onConfirm,
 }: {
   opened: boolean;
@@ -20,6 +21,8 @@ export function ConfirmModal({
   children: ReactNode;
   confirmLabel: string;
   danger?: boolean;
+  /** the dialog's own inputs are not complete yet (say what is missing in the dialog, not as an error) */
+  confirmDisabled?: boolean;
   /** resolves `false` to keep the dialog open (the action needs another step) */
   onConfirm: () => Promise<unknown>;
 }) {
@@ -53,6 +56,7 @@ export function ConfirmModal({
           <Button
             color={danger ? 'red' : undefined}
             loading={busy}
+            disabled={confirmDisabled}
             onClick={confirm}
             data-autofocus={!danger || undefined}
           >

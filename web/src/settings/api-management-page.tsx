@@ -26,7 +26,7 @@ export function ApiManagementPage() {
     <>
       <PageHeader
         title="API Management"
-        description="Users who have API access turned on. Clearing a key destroys it and turns that user's API access off until they generate a new key."
+        description="Users who have API access turned on. Clearing a key destroys it and turns that user's API access off until they regenerate their access key."
         crumbs={[{ label: 'Settings', to: '/settings' }, { label: 'API' }, { label: 'API Management' }]}
         actions={
           <Button component="a" href="/api/docs" target="_blank" variant="default">
@@ -111,13 +111,13 @@ export function ApiManagementPage() {
           notifications.show({
             color: 'green',
             title: 'API key cleared',
-            message: `${fullName(clearing.user)} has no API access until they generate a new key.`,
+            message: `${fullName(clearing.user)} has no API access until they regenerate their access key.`,
           });
           list.reload();
         }}
       >
         The key is destroyed and API access is turned off. Every integration using it fails at once, until the
-        user turns API access on and generates a new key.
+        user turns API access on and regenerates their access key.
       </ConfirmModal>
     </>
   );

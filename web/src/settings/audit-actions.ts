@@ -5,11 +5,12 @@ const ACTIONS: Record<string, string> = {
   'auth.access_key': 'Signed in with an access key',
   'auth.password_reset_requested': 'Asked for a password reset link',
   'access_key.viewed': 'Viewed an access key',
-  'access_key.regenerated': 'Changed an access key',
+  'access_key.regenerated': 'Regenerated an access key',
   'access_key.cleared': 'Cleared an API key',
   'api_access.enabled': 'Turned API access on',
   'api_access.disabled': 'Turned API access off',
-  'impersonation.request': 'Asked to log in as a user',
+  // one entry per request an administrator made while logged in as someone (not a request to do so)
+  'impersonation.request': 'Made a request while logged in as a user',
   'impersonation.consent_requested': 'Asked a user for consent to log in as them',
   'impersonation.started': 'Started logging in as a user',
   'impersonation.stopped': 'Stopped logging in as a user',
@@ -37,6 +38,7 @@ const ACTIONS: Record<string, string> = {
   'sharing.updated': 'Changed sharing rules',
   'settings.updated': 'Changed company settings',
   'setup_checklist.updated': 'Updated the setup checklist',
+  'audit.exported': 'Exported the audit log',
 };
 
 export function describeAction(action: string): string {

@@ -40,6 +40,12 @@ const COMPANY_FIELDS: Array<[keyof OrgSettings['company'], string]> = [
   ['postalCode', 'Postal code'],
   ['country', 'Country'],
 ];
+const currencyNames = new Intl.DisplayNames(['en'], { type: 'currency' });
+/** The same ISO 4217 list the server checks against (Intl's), so the form cannot offer junk such as "DOL". */
+const CURRENCIES = Intl.supportedValuesOf('currency').map((code) => ({
+  value: code,
+  label: `${code} — ${currencyNames.of(code) ?? code}`,
+}));
 const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];
 
 /** CRM-wide settings: company details, defaults, password policy and the "log in as" rules. */
@@ -105,12 +111,15 @@ function SettingsForm({ initial, onSaved }: { initial: OrgSettings; onSaved: (s:
             Defaults
           </Title>
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            <TextInput
+            <Select
               label="Default currency"
-              description="ISO code, for example EUR or USD"
-              maxLength={3}
+              description="An ISO 4217 currency; type a code or a name"
+              searchable
+              allowDeselect={false}
+              nothingFoundMessage="No currency has that code or name"
+              data={CURRENCIES}
               value={s.defaultCurrency}
-              onChange={(e) => setS({ ...s, defaultCurrency: e.currentTarget.value.toUpperCase() })}
+              onChange={(v) => setS({ ...s, defaultCurrency: v ?? s.defaultCurrency })}
             />
             <Select
               label="Default time zone"

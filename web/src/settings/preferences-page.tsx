@@ -5,6 +5,7 @@ import { PageHeader } from '../components/page-header';
 import { useMe, useSession } from '../session/session-context';
 import { MyWebhooksPanel } from '../webhooks/my-webhooks-panel';
 import { ChangePasswordForm } from './change-password-form';
+import { EmailPanel } from './email-panel';
 import { ImpersonationRequestsPanel } from './impersonation-requests-panel';
 import { ProfileForm } from './profile-form';
 
@@ -23,6 +24,9 @@ export function PreferencesPage() {
       />
       <Stack maw={880}>
         <ProfileForm key={me.user.updatedAt} user={me.user} onSaved={() => void refresh()} />
+        {!impersonating && (
+          <EmailPanel key={`email-${me.user.updatedAt}`} user={me.user} onSaved={() => void refresh()} />
+        )}
         {can('impersonationRequests') && !impersonating && <ImpersonationRequestsPanel />}
         {showKey && <AccessKeyPanel state={key} whose="your" timeZone={me.user} />}
         {can('webhooks') && <MyWebhooksPanel />}

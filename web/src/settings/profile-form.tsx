@@ -61,7 +61,6 @@ export function ProfileForm({ user, onSaved }: { user: UserView; onSaved: () => 
           </Title>
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
             <TextInput label="Username" value={user.username} readOnly disabled />
-            <TextInput label="Email" value={user.email} readOnly disabled />
             <TextInput
               label="First name"
               value={form.firstName}

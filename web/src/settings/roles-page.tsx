@@ -1,55 +1,56 @@
-import { Badge, Group, Paper, Stack, Text } from '@mantine/core';
-import { IconHierarchy2 } from '@tabler/icons-react';
-import type { Role } from '../api/types';
+import { Tabs } from '@mantine/core';
+import { useSearchParams } from 'react-router';
+import type { Profile, Role } from '../api/types';
 import { useApi } from '../api/use-api';
-import { ErrorAlert } from '../components/error-alert';
-import { SectionLoader } from '../components/loading-state';
 import { PageHeader } from '../components/page-header';
+import { ProfilesPanel } from './roles/profiles-panel';
+import { RoleTree } from './roles/role-tree';
+import { SharingPanel } from './roles/sharing-panel';
 
-/** The role hierarchy as an indented tree: a role sees the records of the roles below it. */
+const TABS = ['roles', 'profiles', 'sharing'] as const;
+
+/** Roles, profiles and sharing defaults: who sees whose records, and what each role may do. */
 export function RolesPage() {
   const roles = useApi<{ items: Role[] }>('roles');
-  const ordered = treeOrder(roles.data?.items ?? []);
+  const profiles = useApi<{ items: Profile[] }>('profiles');
+  const [params, setParams] = useSearchParams();
+  const tab = TABS.find((t) => t === params.get('tab')) ?? 'roles';
   return (
     <>
       <PageHeader
         title="Roles"
-        description="Users in a role see their own records and those of users in the roles below it. Profiles decide what each role may do in each module."
+        description="Users in a role see their own records and those of users in the roles below it. Profiles decide what each role may do in each module; sharing defaults open modules to everyone."
         crumbs={[{ label: 'Settings', to: '/settings' }, { label: 'User Management' }, { label: 'Roles' }]}
       />
-      <ErrorAlert error={roles.error} title="The roles cannot be shown" onRetry={roles.reload} />
-      {roles.loading && !roles.data && <SectionLoader label="Loading roles" />}
-      {roles.data && (
-        <Paper withBorder p="md" maw={720}>
-          <Stack gap={6} role="tree" aria-label="Role hierarchy">
-            {ordered.map((r) => (
-              <Group key={r.id} gap="xs" pl={r.depth * 24} role="treeitem" aria-level={r.depth + 1}>
-                <IconHierarchy2 size={16} aria-hidden />
-                <Text size="sm" fw={r.depth === 0 ? 600 : 400}>
-                  {r.name}
-                </Text>
-                <Badge size="xs" variant="light" color="gray">
-                  {r.userCount} {r.userCount === 1 ? 'user' : 'users'}
-                </Badge>
-              </Group>
-            ))}
-          </Stack>
-        </Paper>
-      )}
+      <Tabs
+        value={tab}
+        onChange={(t) => setParams(t && t !== 'roles' ? { tab: t } : {}, { replace: true })}
+        keepMounted={false}
+      >
+        <Tabs.List mb="md">
+          <Tabs.Tab value="roles">Role hierarchy</Tabs.Tab>
+          <Tabs.Tab value="profiles">Profiles</Tabs.Tab>
+          <Tabs.Tab value="sharing">Sharing defaults</Tabs.Tab>
+        </Tabs.List>
+        <Tabs.Panel value="roles">
+          <RoleTree roles={roles} profiles={profiles.data?.items ?? []} />
+        </Tabs.Panel>
+        <Tabs.Panel value="profiles">
+          <ProfilesPanel
+            profiles={{
+              ...profiles,
+              reload: () => {
+                profiles.reload();
+                roles.reload();
+              },
+            }}
+            roles={roles.data?.items ?? []}
+          />
+        </Tabs.Panel>
+        <Tabs.Panel value="sharing">
+          <SharingPanel />
+        </Tabs.Panel>
+      </Tabs>
     </>
   );
-}
-
-function treeOrder(roles: Role[]): Role[] {
-  const out: Role[] = [];
-  const visit = (parentId: number | null) => {
-    for (const r of roles
-      .filter((x) => x.parentId === parentId)
-      .sort((a, b) => a.name.localeCompare(b.name))) {
-      out.push(r);
-      visit(r.id);
-    }
-  };
-  visit(null);
-  return out;
 }

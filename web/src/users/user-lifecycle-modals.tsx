@@ -1,4 +1,4 @@
-import { Select, Stack, Text, Textarea } from '@mantine/core';
+import { Select, Stack, Text, Textarea, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
@@ -109,6 +109,7 @@ export function DeleteUserModal({ user, opened, onClose }: Props) {
       title={`Delete ${fullName(user)}?`}
       confirmLabel="Delete user"
       danger
+      confirmDisabled={!to}
       onConfirm={async () => {
         if (!to)
           throw new ApiError(400, 'TRANSFER_TARGET_REQUIRED', 'Choose who receives the records.', null);
@@ -159,11 +160,73 @@ export function RestoreUserModal({ user, opened, onClose, onChanged }: Props & {
       confirmLabel="Restore user"
       onConfirm={async () => {
         await api.post(`users/${user.id}/restore`);
+        notifications.show({
+          color: 'green',
+          title: `${fullName(user)} was restored`,
+          message:
+            'They can sign in again. They have no access key and API access is off until you turn it on on their page.',
+        });
         onChanged();
       }}
     >
-      The user can sign in again. Records that were transferred when they were deleted stay with their new
-      owner.
+      <Stack gap="xs">
+        <Text size="sm">
+          The user can sign in again. Records that were transferred when they were deleted stay with their new
+          owner.
+        </Text>
+        <Text size="sm">
+          Their access key was destroyed when they were deleted: API access stays off until you turn it on,
+          which creates a new key.
+        </Text>
+      </Stack>
+    </ConfirmModal>
+  );
+}
+
+/** Vtiger's second step: a deleted user goes for good. Typing the username guards the irreversible. */
+export function PurgeUserModal({ user, opened, onClose }: Props) {
+  const { api } = useSession();
+  const navigate = useNavigate();
+  const [typed, setTyped] = useState('');
+  const close = () => {
+    setTyped('');
+    onClose();
+  };
+  return (
+    <ConfirmModal
+      opened={opened}
+      onClose={close}
+      title={`Delete ${fullName(user)} permanently?`}
+      confirmLabel="Delete permanently"
+      danger
+      confirmDisabled={typed.trim().toLowerCase() !== user.username.toLowerCase()}
+      onConfirm={async () => {
+        const out = await api.del<{ transferredTo?: { username: string } } | undefined>(
+          `users/${user.id}?permanent=true`,
+        );
+        notifications.show({
+          color: 'green',
+          title: `${fullName(user)} was deleted permanently`,
+          message: out?.transferredTo
+            ? `What still named them now names ${out.transferredTo.username}. The username ${user.username} is free again.`
+            : `The username ${user.username} is free again.`,
+        });
+        setTyped('');
+        navigate('/settings/users');
+      }}
+    >
+      <Stack gap="xs">
+        <Text size="sm">
+          This cannot be undone. The user cannot be restored afterwards; records that still mention them as
+          creator move to the user who received their records.
+        </Text>
+        <TextInput
+          label={`Type the username ${user.username} to confirm`}
+          value={typed}
+          onChange={(e) => setTyped(e.currentTarget.value)}
+          autoComplete="off"
+        />
+      </Stack>
     </ConfirmModal>
   );
 }

@@ -13,7 +13,7 @@ import type { UserView } from '../api/types';
 import { useMe, useSession } from '../session/session-context';
 import { EditUserModal } from './edit-user-modal';
 import { ChangePasswordModal, ChangeUsernameModal } from './user-edit-modals';
-import { DeleteUserModal, ImpersonateModal, RestoreUserModal } from './user-lifecycle-modals';
+import { DeleteUserModal, ImpersonateModal, PurgeUserModal, RestoreUserModal } from './user-lifecycle-modals';
 
 export type UserAction =
   | 'edit'
@@ -22,7 +22,8 @@ export type UserAction =
   | 'username'
   | 'impersonate'
   | 'delete'
-  | 'restore';
+  | 'restore'
+  | 'purge';
 
 /** The seeds' "More" menu on a user record; each action appears only when the server offers it. */
 export function UserMoreMenu({
@@ -53,7 +54,7 @@ export function UserMoreMenu({
         )}
         {canChangeKey && !deleted && (
           <Menu.Item leftSection={<IconKey size={16} />} onClick={() => onAction('change-key')}>
-            Change Access Key
+            Regenerate access key
           </Menu.Item>
         )}
         {can('changePassword') && !deleted && (
@@ -82,6 +83,11 @@ export function UserMoreMenu({
         {can('restoreUser') && deleted && (
           <Menu.Item leftSection={<IconRestore size={16} />} onClick={() => onAction('restore')}>
             Restore
+          </Menu.Item>
+        )}
+        {can('deleteUser') && deleted && (
+          <Menu.Item color="red" leftSection={<IconTrash size={16} />} onClick={() => onAction('purge')}>
+            Delete permanently
           </Menu.Item>
         )}
       </Menu.Dropdown>
@@ -113,6 +119,7 @@ export function UserActionDialogs({
       <ImpersonateModal user={user} opened={action === 'impersonate'} onClose={onClose} />
       <DeleteUserModal user={user} opened={action === 'delete'} onClose={onClose} />
       <RestoreUserModal user={user} opened={action === 'restore'} onClose={onClose} onChanged={onChanged} />
+      <PurgeUserModal user={user} opened={action === 'purge'} onClose={onClose} />
     </>
   );
 }

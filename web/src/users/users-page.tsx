@@ -39,7 +39,8 @@ export function UsersPage() {
   const params = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(offset) });
   if (debounced) params.set('search', debounced);
   if (status) params.set('status', status);
-  if (showDeleted) params.set('deleted', 'true');
+  // everyone, the deleted among them marked, so the switch widens the list instead of swapping it
+  if (showDeleted) params.set('deleted', 'all');
   const users = useApi<Page<UserView>>(`users?${params}`);
   const total = users.data?.total ?? 0;
 
@@ -114,15 +115,9 @@ export function UsersPage() {
                 {users.data.items.map((u) => (
                   <Table.Tr key={u.id}>
                     <Table.Td>
-                      {u.deletedAt ? (
-                        <Text span fw={500}>
-                          {fullName(u)}
-                        </Text>
-                      ) : (
-                        <Anchor component={Link} to={`/settings/users/${u.id}`} fw={500}>
-                          {fullName(u)}
-                        </Anchor>
-                      )}
+                      <Anchor component={Link} to={`/settings/users/${u.id}`} fw={500}>
+                        {fullName(u)}
+                      </Anchor>
                       {u.isAdmin && (
                         <Badge ml="xs" size="xs" variant="light">
                           Admin
@@ -152,14 +147,16 @@ export function UsersPage() {
                     </Table.Td>
                     {showDeleted && (
                       <Table.Td ta="right">
-                        <Button
-                          size="xs"
-                          variant="light"
-                          onClick={() => setRestoring(u)}
-                          aria-label={`Restore ${fullName(u)}`}
-                        >
-                          Restore
-                        </Button>
+                        {u.deletedAt && (
+                          <Button
+                            size="xs"
+                            variant="light"
+                            onClick={() => setRestoring(u)}
+                            aria-label={`Restore ${fullName(u)}`}
+                          >
+                            Restore
+                          </Button>
+                        )}
                       </Table.Td>
                     )}
                   </Table.Tr>
