@@ -72,6 +72,11 @@ export class AuthEvents {
     await c?.end().catch(() => {});
   }
 
+  /** The server process of the LISTEN connection (operators find it as `rapport-listener`). */
+  get backendPid(): number | null {
+    return (this.client as unknown as { processID: number | null } | null)?.processID ?? null;
+  }
+
   /** Whether a LISTEN connection is open right now. */
   get listening(): boolean {
     return this.client !== null;
