@@ -123,6 +123,18 @@ export function UsersPage() {
                           {fullName(u)}
                         </Anchor>
                       )}
+                      {u.isOwner && (
+                        <Badge
+                          ml="xs"
+                          size="xs"
+                          color="grape"
+                          variant="light"
+                          title="Account owner: only they can change this account"
+                          data-testid="owner-badge"
+                        >
+                          Owner
+                        </Badge>
+                      )}
                       {u.isAdmin && (
                         <Badge ml="xs" size="xs" variant="light">
                           Admin
