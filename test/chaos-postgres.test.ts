@@ -57,8 +57,10 @@ describe.runIf(DIALECTS.includes('postgres') && HAVE_NGINX)(
           await new Promise((r) => victim.child.once('exit', r));
           const downAt = Date.now();
           restarts.push(replicas.restart(cycle));
-          await new Promise((r) => setTimeout(r, 1000));
-          // the others answered while this one was gone
+          // the others answer while this one is gone (a replica that has just restarted may be slow at first)
+          const waitUntil = Date.now() + 15_000;
+          while (stream.ackedSince(downAt) < 5 && Date.now() < waitUntil)
+            await new Promise((r) => setTimeout(r, 50));
           duringOutage.push(stream.ackedSince(downAt));
         }
         await Promise.all(restarts);
