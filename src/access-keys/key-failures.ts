@@ -1,6 +1,7 @@
+import { sql } from 'kysely';
 import type { AppContext } from '../context.js';
 
-const SCOPE = 'key-ip';
+const SCOPE = 'key-ip' as const;
 
 /**
  * Failed access-key attempts per client address, counted in `auth_failures` so that every replica on one
@@ -41,15 +42,20 @@ export async function keyAttemptsBlocked(ctx: AppContext, ip: string, now: numbe
  * (parallel attempts on several replicas): it is answered like a blocked one.
  */
 export async function noteKeyFailure(ctx: AppContext, ip: string, now: number): Promise<number | null> {
-  const db = ctx.db.kysely;
   const window = ctx.config.accessKeys.failureWindowMs;
-  await db.insertInto('auth_failures').values({ scope: SCOPE, key: ip, at: now }).execute();
-  await db
-    .deleteFrom('auth_failures')
-    .where('scope', '=', SCOPE)
-    .where('at', '<=', now - window)
-    .execute();
-  const { n, oldest } = await failuresInWindow(ctx, ip, now);
+  // one round trip: record this failure, prune old ones, count the window (the count's snapshot does not see
+  // the row inserted by the same statement, hence + 1)
+  const { rows } = await sql<{ n: number; oldest: number }>`
+    with added as (
+      insert into auth_failures (scope, key, at) values (${SCOPE}, ${ip}, ${now}) returning id
+    ), pruned as (
+      delete from auth_failures where scope = ${SCOPE} and at <= ${now - window} returning id
+    )
+    select count(*) + 1 as n, coalesce(min(at), ${now}) as oldest
+      from auth_failures
+     where scope = ${SCOPE} and key = ${ip} and at > ${now - window}`.execute(ctx.db.kysely);
+  const n = Number(rows[0]?.n ?? 1);
+  const oldest = Number(rows[0]?.oldest ?? now);
   const max = ctx.config.accessKeys.maxFailuresPerIp;
   if (n < max) return null;
   const retryAfter = await block(ctx, ip, oldest, now);
