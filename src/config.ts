@@ -51,6 +51,7 @@ const envSchema = z.object({
   KEY_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
   KEY_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(1000).default(500),
+  AUTH_CACHE_LISTEN: z.enum(['true', 'false']).default('true'),
   KEY_USAGE_FLUSH_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
   SMTP_URL: z
     .string()
@@ -106,6 +107,8 @@ export interface Config {
   accessKeys: { perMinute: number; maxFailuresPerIp: number; failureWindowMs: number; usageFlushMs: number };
   /** how long a replica may serve a cached key lookup or permission set; 0 turns the cache off */
   authCacheTtlMs: number;
+  /** PostgreSQL: LISTEN for other replicas' auth changes (off behind a pooler in transaction mode) */
+  authCacheListen: boolean;
   /** Outgoing mail: SMTP when `smtpUrl` is set, else the outbox table; `from` is the system sender. */
   mail: { smtpUrl: string | undefined; from: string };
   /**
@@ -189,6 +192,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       usageFlushMs: Math.round(e.KEY_USAGE_FLUSH_SECONDS * 1000),
     },
     authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
+    authCacheListen: e.AUTH_CACHE_LISTEN === 'true',
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
     webhooks: {
       allowedHosts: (e.WEBHOOK_ALLOWED_HOSTS ?? '')

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { accessKeysUserRemoval } from './access-keys/access-key.service.js';
 import { AuthCache } from './access-keys/auth-cache.js';
+import { AuthEvents } from './access-keys/auth-events.js';
 import { KeyLimits } from './access-keys/key-limits.js';
 import { KeyUsageRecorder } from './access-keys/key-usage.recorder.js';
 import { loadCommonPasswords } from './auth/common-passwords.js';
@@ -44,6 +45,8 @@ export interface AppContext {
   keyUsage: KeyUsageRecorder;
   keyLimits: KeyLimits;
   authCache: AuthCache;
+  /** PostgreSQL LISTEN/NOTIFY: tells other replicas to drop cached auth or to refuse an address */
+  authEvents: AuthEvents;
   /** lower-cased common passwords that the password policy refuses */
   commonPasswords: ReadonlySet<string>;
   /** outgoing mail transport; mail is queued with `enqueueMail` and sent by `mailQueue` */
@@ -124,6 +127,18 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   });
   const events = new EventBus();
   events.subscribe(mailroomEventSubscriber);
+  const authCache = new AuthCache(clock, config.authCacheTtlMs);
+  const keyLimits = new KeyLimits(perMinute, maxFailuresPerIp, failureWindowMs);
+  const authEvents = new AuthEvents(
+    db,
+    logger,
+    (event) => {
+      if (event.kind === 'clear') authCache.clear();
+      else keyLimits.block(event.ip, event.until, clock.now());
+    },
+    config.authCacheListen,
+  );
+  await authEvents.start();
   const ctx: AppContext = {
     config,
     db,
@@ -132,8 +147,9 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     passwords: createPasswordHasher(config.fastPasswordHashing),
     secrets,
     keyUsage,
-    keyLimits: new KeyLimits(perMinute, maxFailuresPerIp, failureWindowMs),
-    authCache: new AuthCache(clock, config.authCacheTtlMs),
+    keyLimits,
+    authCache,
+    authEvents,
     commonPasswords: loadCommonPasswords(),
     mailer,
     mailQueue,
@@ -159,6 +175,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
 }
 
 export async function closeContext(ctx: AppContext): Promise<void> {
+  await ctx.authEvents.stop();
   await ctx.keyUsage.stop();
   await ctx.webhookSender.stop();
   await ctx.mailQueue.stop();

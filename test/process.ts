@@ -24,7 +24,8 @@ export interface RunningServer {
 
 /** Starts `rapport serve` as a real process, the way `npm start` does, and waits for /healthz. */
 export async function startServer(env: Record<string, string>): Promise<RunningServer> {
-  const port = await freePort();
+  // a restarted replica keeps its port (env.PORT), so a proxy in front of it finds it again
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, [...CLI, 'serve'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },

@@ -10,7 +10,8 @@ import { login, startServer } from './process.js';
 const ADMIN_PASSWORD = 'replica-test-admin-password';
 
 // Several Rapport processes behind a load balancer share one PostgreSQL: a key regenerated through one
-// must be refused by every other within 1 s. A replica caches a key lookup for at most AUTH_CACHE_TTL_MS.
+// must be refused by every other within 1 s. A replica caches a key lookup for at most AUTH_CACHE_TTL_MS
+// and drops it sooner when the change's NOTIFY arrives (timed in test/scale-out.test.ts).
 describe.runIf(DIALECTS.includes('postgres'))('two replicas on one PostgreSQL', () => {
   it('a key regenerated through one replica is refused at once by it and within 1 s by the other', async () => {
     const name = `rapport_replicas_${randomBytes(4).toString('hex')}`;

@@ -89,6 +89,8 @@ export async function verifyAccessKey(
   ctx: AppContext,
   presented: string,
   username?: string,
+  /** runs before the database lookup (not when the cache answers): may throw to refuse the attempt */
+  beforeLookup?: () => Promise<void>,
 ): Promise<KeyAuthResult> {
   const check = checkAccessKey(presented);
   if (!check.ok) {
@@ -104,6 +106,7 @@ export async function verifyAccessKey(
   const digest = ctx.secrets.digest(presented);
   let found = ctx.authCache.getKey(digest);
   if (!found) {
+    await beforeLookup?.();
     const generation = ctx.authCache.generation;
     found = await findKeyWithUserByDigest(ctx.db.kysely, digest);
     if (found) ctx.authCache.setKey(digest, found, generation);

@@ -20,7 +20,8 @@ interface Entry<T> {
  * A short-lived cache of successful key lookups (by keyed digest) and of users' permissions, so the
  * hot path of an authenticated read touches no database. Every write that can change the outcome
  * (key regenerated or cleared, API access, user status/role, profiles, sharing) clears it on this
- * process after commit; other replicas see the change when their entries expire (`ttlMs`, under 1 s).
+ * process after commit; other replicas on PostgreSQL clear theirs when the change's NOTIFY arrives
+ * (auth-events.ts), and at the latest when their entries expire (`ttlMs`, under 1 s).
  * It also holds web-service sessions (by session hash), sharing defaults and module metadata (a custom
  * field added clears it too): everything a read needs before it touches the record itself.
  */
@@ -66,7 +67,7 @@ export class AuthCache {
     if (generation === this.generation) this.write(this.wsSessions, sessionHash, value);
   }
 
-  /** Forgets one session (it ended here); other replicas drop theirs within `ttlMs`. */
+  /** Forgets one cached session that is no longer live (expired, idle, key changed): the database decides next. */
   dropWsSession(sessionHash: string): void {
     this.wsSessions.delete(sessionHash);
   }

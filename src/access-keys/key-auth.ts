@@ -4,6 +4,15 @@ import type { AppContext } from '../context.js';
 import type { AuthState } from '../http/types.js';
 import { KEY_FAILURE_MESSAGES, keyError } from './access-key.errors.js';
 import { noteKeyUse, verifyAccessKey } from './access-key.service.js';
+import { keyAttemptsBlocked, noteKeyFailure } from './key-failures.js';
+
+function tooManyFailures(seconds: number) {
+  return keyError(
+    'TOO_MANY_KEY_FAILURES',
+    `Too many failed access-key attempts from your address. Try again in ${seconds} seconds.`,
+    { headers: { 'retry-after': String(seconds) } },
+  );
+}
 
 /** Parses `Bearer <key>` or Basic `username:key` (the Vtiger REST convention) without trimming the key. */
 function parseAuthorization(
@@ -28,15 +37,9 @@ export async function authenticateWithKey(
 ): Promise<AuthState> {
   const now = ctx.clock.now();
   const blockedFor = ctx.keyLimits.failureBlocked(req.ip, now);
-  if (blockedFor !== null) {
-    throw keyError(
-      'TOO_MANY_KEY_FAILURES',
-      `Too many failed access-key attempts from your address. Try again in ${blockedFor} seconds.`,
-      {
-        headers: { 'retry-after': String(blockedFor) },
-      },
-    );
-  }
+  if (blockedFor !== null) throw tooManyFailures(blockedFor);
+  // replicas on one PostgreSQL count failures per address together (key-failures.ts)
+  const shared = ctx.db.dialect === 'postgres';
   const parsed = parseAuthorization(header);
   if (!parsed) {
     throw keyError(
@@ -44,9 +47,21 @@ export async function authenticateWithKey(
       'Use "Authorization: Bearer <accessKey>" or HTTP Basic with username:accessKey.',
     );
   }
-  const result = await verifyAccessKey(ctx, parsed.key, parsed.username);
+  const result = await verifyAccessKey(
+    ctx,
+    parsed.key,
+    parsed.username,
+    shared
+      ? async () => {
+          const wait = await keyAttemptsBlocked(ctx, req.ip, now);
+          if (wait !== null) throw tooManyFailures(wait);
+        }
+      : undefined,
+  );
   if (!result.ok) {
-    ctx.keyLimits.noteFailure(req.ip, now);
+    let overLimit: number | null = null;
+    if (shared) overLimit = await noteKeyFailure(ctx, req.ip, now);
+    else ctx.keyLimits.noteFailure(req.ip, now);
     await recordAudit(
       ctx.db.kysely,
       actorFromRequest(req),
@@ -57,6 +72,7 @@ export async function authenticateWithKey(
       },
       now,
     );
+    if (overLimit !== null) throw tooManyFailures(overLimit);
     throw keyError(result.failure, KEY_FAILURE_MESSAGES[result.failure]);
   }
   const rate = ctx.keyLimits.take(result.keyId, now);

@@ -99,15 +99,21 @@ export async function beginLoginAttempt(
   const username = typedUsername.toLowerCase();
   const now = ctx.clock.now();
   const db = ctx.db.kysely;
-  await db
-    .deleteFrom('auth_failures')
-    .where('at', '<', now - windowMs)
-    .execute();
   const scopes: Array<['user-ip' | 'ip' | 'user', string]> = [
     ['user-ip', `${ip}|${username}`],
     ['ip', ip],
     ['user', username],
   ];
+  // other scopes in the table (key failures, getchallenge calls) keep windows of their own
+  await db
+    .deleteFrom('auth_failures')
+    .where(
+      'scope',
+      'in',
+      scopes.map(([scope]) => scope),
+    )
+    .where('at', '<', now - windowMs)
+    .execute();
   const rows = await db
     .insertInto('auth_failures')
     .values(scopes.map(([scope, key]) => ({ scope, key, at: now })))

@@ -21,9 +21,9 @@ export interface AuthFailureTable {
   /**
    * user: sign-in attempts for a username from anywhere (soft delay); user-ip: per (username, client IP),
    * key `ip|username` (blocks); ip: per client IP (blocks); forgot-*: reset requests; ws-challenge-ip:
-   * getchallenge calls per IP
+   * getchallenge calls per IP; key-ip: failed access-key attempts per IP (PostgreSQL: shared by replicas)
    */
-  scope: 'user' | 'ip' | 'user-ip' | 'forgot-login' | 'forgot-ip' | 'ws-challenge-ip';
+  scope: 'user' | 'ip' | 'user-ip' | 'forgot-login' | 'forgot-ip' | 'ws-challenge-ip' | 'key-ip';
   key: string;
   at: number;
 }

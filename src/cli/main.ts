@@ -175,7 +175,8 @@ function choosePassword(fromStdin: boolean | undefined): { password: string; gen
 }
 
 async function withContext(config: Config, fn: (ctx: AppContext) => Promise<void>): Promise<number> {
-  const ctx = await createContext({ ...config, logLevel: 'warn' });
+  // a one-shot command serves no cached requests: it publishes auth changes but need not listen
+  const ctx = await createContext({ ...config, logLevel: 'warn', authCacheListen: false });
   try {
     await fn(ctx);
     return 0;

@@ -30,6 +30,12 @@ export interface Db {
   onConnectionError(listener: (err: Error) => void): void;
   /** a serving process's upkeep (SQLite: checkpoints on a worker thread); CLI commands do without */
   startBackgroundWork?(): void;
+  /**
+   * PostgreSQL: a new client outside the pool, for a LISTEN connection that must stay open (not
+   * connected yet). `scope` names this database's schema, so processes on other schemas of the same
+   * database (tests) ignore each other's notifications.
+   */
+  listener?: { create(): pg.Client; scope: string };
   close(): Promise<void>;
 }
 
@@ -111,6 +117,18 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
     kysely,
     dialect: 'postgres',
     onConnectionError: (l) => listeners.push(l),
+    listener: {
+      scope: target.schema ?? '',
+      create: () =>
+        new pg.Client({
+          connectionString: target.url,
+          application_name: 'rapport-listener',
+          connectionTimeoutMillis: Math.round(target.connectTimeoutMs ?? 5000),
+          keepAlive: true,
+          keepAliveInitialDelayMillis: 10_000,
+          query_timeout: 5000,
+        }),
+    },
     close: () => kysely.destroy(),
   };
 }

@@ -32,7 +32,7 @@ class Work implements UnitOfWork {
   readonly hooks: CommitHook[] = [];
   private pending: DomainEventInput[] = [];
   private flushed = false;
-  private authTouched = false;
+  authTouched = false;
   private mailTouched = false;
   constructor(
     private readonly ctx: AppContext,
@@ -94,6 +94,8 @@ export async function withUnitOfWork<T>(
     work = new Work(ctx, trx, actor, ctx.clock.now());
     const out = await fn(work);
     await work.flushEvents();
+    // delivered to the other replicas when (and only if) this transaction commits
+    if (work.authTouched) await ctx.authEvents.publish(trx, { kind: 'clear' });
     return out;
   });
   for (const hook of work!.hooks) {

@@ -19,6 +19,7 @@ describeEachDialect('masking across two replicas', (h) => {
   afterAll(async () => {
     await appB?.close();
     // the database belongs to the harness
+    await b?.authEvents.stop();
     await b?.keyUsage.stop();
     await b?.mailQueue.stop();
   });

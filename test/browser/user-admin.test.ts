@@ -16,6 +16,24 @@ async function loginStatus(h: Harness, username: string, password: string): Prom
 describeInBrowser('user administration in the browser', (env) => {
   const { h } = env;
 
+  it('marks the account owner in the users list and on their page, and no other administrator', async () => {
+    const other = await h.createUser({ firstName: 'Otto', lastName: 'Otheradmin', isAdmin: true });
+    const page = await env.open();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.goto('/settings/users');
+    const ownerRow = page
+      .getByRole('row')
+      .filter({ has: page.getByRole('cell', { name: 'admin', exact: true }) });
+    await ownerRow.getByTestId('owner-badge').waitFor();
+    const otherRow = page.getByRole('row').filter({ hasText: other.username });
+    await otherRow.getByText('Admin', { exact: true }).waitFor();
+    await expect(otherRow.getByTestId('owner-badge').count()).resolves.toBe(0);
+    await expect(page.getByTestId('owner-badge').count()).resolves.toBe(1);
+    await env.shot(page, 'users-owner-badge');
+    await page.goto(`/settings/users/${h.admin.userId}`);
+    await page.getByText('Account owner', { exact: true }).waitFor();
+  });
+
   it('changes my password with the current one', async (t) => {
     need(h, t, 'POST', '/api/v1/users/:id/password');
     const user = await h.createUser({ firstName: 'Paula', lastName: 'Password' });

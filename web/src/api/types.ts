@@ -7,6 +7,8 @@ export interface UserView {
   email: string;
   status: 'Active' | 'Inactive';
   isAdmin: boolean;
+  /** the account owner: only they may change their own account (docs/operations.md) */
+  isOwner?: boolean;
   roleId: number;
   roleName: string | null;
   timeZone: string;

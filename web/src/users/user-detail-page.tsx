@@ -94,6 +94,11 @@ export function UserDetailPage() {
                 <Badge color={u.status === 'Active' ? 'green' : 'gray'} variant="light">
                   {u.status}
                 </Badge>
+                {u.isOwner && (
+                  <Badge color="grape" variant="light" title="Only the owner can change this account">
+                    Account owner
+                  </Badge>
+                )}
                 {u.isAdmin && <Badge variant="light">Administrator</Badge>}
               </Group>
             </Group>

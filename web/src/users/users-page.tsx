@@ -118,6 +118,18 @@ export function UsersPage() {
                       <Anchor component={Link} to={`/settings/users/${u.id}`} fw={500}>
                         {fullName(u)}
                       </Anchor>
+                      {u.isOwner && (
+                        <Badge
+                          ml="xs"
+                          size="xs"
+                          color="grape"
+                          variant="light"
+                          title="Account owner: only they can change this account"
+                          data-testid="owner-badge"
+                        >
+                          Owner
+                        </Badge>
+                      )}
                       {u.isAdmin && (
                         <Badge ml="xs" size="xs" variant="light">
                           Admin

@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type pg from 'pg';
+import type { Db } from '../db/database.js';
+import type { Database } from '../db/schema.js';
+import type { Logger } from '../platform/logger.js';
+
+export const AUTH_CHANNEL = 'rapport_auth';
+
+/** What one process tells the others: drop cached auth (a key, user, role… changed), or refuse an address. */
+export type AuthEvent = { kind: 'clear' } | { kind: 'key-block'; ip: string; until: number };
+
+interface Wire {
+  /** the schema the sender works in (processes on other schemas of the database ignore it) */
+  s: string;
+  /** the sending process: it acted on the change itself already */
+  o: string;
+  e: AuthEvent;
+}
+
+const PING_EVERY_MS = 15_000;
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5_000;
+
+/**
+ * PostgreSQL LISTEN/NOTIFY between replicas. A unit of work that changed who may do what publishes
+ * `clear` inside its transaction — PostgreSQL delivers a notification only when (and if) that commits — and
+ * every other process drops its auth cache when it arrives, within milliseconds instead of
+ * AUTH_CACHE_TTL_MS. Each process holds one connection outside the pool for LISTEN; when it drops, the
+ * process reconnects with backoff and clears its cache (it may have missed notifications meanwhile); the
+ * TTL bounds staleness while it is away. SQLite (one process) publishes and listens to nothing.
+ */
+export class AuthEvents {
+  readonly origin = randomBytes(8).toString('hex');
+  /** times the LISTEN connection was (re)established */
+  connections = 0;
+  private client: pg.Client | null = null;
+  private stopped = false;
+  private retryMs = RETRY_FIRST_MS;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly logger: Logger,
+    private readonly onEvent: (event: AuthEvent) => void,
+    private readonly listen: boolean,
+  ) {}
+
+  /** Sends `event` to the other processes; inside a transaction, only once it commits. */
+  async publish(q: Kysely<Database> | Transaction<Database>, event: AuthEvent): Promise<void> {
+    const target = this.db.listener;
+    if (!target) return;
+    const wire: Wire = { s: target.scope, o: this.origin, e: event };
+    await sql`select pg_notify(${AUTH_CHANNEL}, ${JSON.stringify(wire)})`.execute(q);
+  }
+
+  /** Opens the LISTEN connection (one attempt; on failure it keeps retrying in the background). */
+  async start(): Promise<void> {
+    if (!this.listen || !this.db.listener) return;
+    await this.attempt();
+    this.pingTimer = setInterval(() => void this.ping(), PING_EVERY_MS);
+    this.pingTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.pingTimer);
+    const c = this.client;
+    this.client = null;
+    await c?.end().catch(() => {});
+  }
+
+  /** The server process of the LISTEN connection (operators find it as `rapport-listener`). */
+  get backendPid(): number | null {
+    return (this.client as unknown as { processID: number | null } | null)?.processID ?? null;
+  }
+
+  /** Whether a LISTEN connection is open right now. */
+  get listening(): boolean {
+    return this.client !== null;
+  }
+
+  private async attempt(): Promise<void> {
+    const target = this.db.listener!;
+    const client = target.create();
+    let gone = false;
+    const lost = (err?: Error) => {
+      if (gone) return;
+      gone = true;
+      if (this.client === client) this.client = null;
+      client.end().catch(() => {});
+      if (this.stopped) return;
+      this.logger.warn(
+        `auth change listener: database connection lost${err ? ` (${err.message})` : ''}; reconnecting ` +
+          `in ${this.retryMs} ms (meanwhile changes from other replicas arrive within AUTH_CACHE_TTL_MS)`,
+      );
+      this.retryTimer = setTimeout(() => void this.attempt(), this.retryMs);
+      this.retryTimer.unref();
+      this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
+    };
+    client.on('error', lost);
+    client.on('end', () => lost());
+    client.on('notification', (msg) => this.receive(target.scope, msg.payload));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${AUTH_CHANNEL}`);
+    } catch (err) {
+      lost(err as Error);
+      return;
+    }
+    if (gone) return;
+    if (this.stopped) {
+      await client.end().catch(() => {});
+      return;
+    }
+    this.client = client;
+    this.retryMs = RETRY_FIRST_MS;
+    this.connections++;
+    if (this.connections > 1) this.logger.info('auth change listener: listening again');
+    // whatever changed while nobody listened here was missed: start from the database again
+    this.onEvent({ kind: 'clear' });
+  }
+
+  /** A connection cut without a FIN (network loss) shows only when something is sent on it. */
+  private async ping(): Promise<void> {
+    const c = this.client;
+    if (!c) return;
+    try {
+      await c.query('select 1');
+    } catch (err) {
+      c.emit('error', err);
+    }
+  }
+
+  private receive(scope: string, payload: string | undefined): void {
+    let wire: Wire;
+    try {
+      wire = JSON.parse(payload ?? '') as Wire;
+    } catch {
+      return;
+    }
+    if (wire.s !== scope || wire.o === this.origin || !wire.e) return;
+    this.onEvent(wire.e);
+  }
+}
