@@ -4,13 +4,15 @@ import { useEffect } from 'react';
 import { Link, Outlet, useLocation } from 'react-router';
 import { ErrorBoundary } from '../components/error-boundary';
 import { languageTag } from '../format';
-import { useMe } from '../session/session-context';
+import { useMe, useSession } from '../session/session-context';
+import { GlobalSearch } from './global-search';
 import { ImpersonationBanner } from './impersonation-banner';
 import { MainNav, PhoneNav, useNavModules } from './main-nav';
 import { UserMenu } from './user-menu';
 
 export function AppLayout() {
   const me = useMe();
+  const { can } = useSession();
   const { pathname } = useLocation();
   const modules = useNavModules();
   useEffect(() => {
@@ -36,7 +38,10 @@ export function AppLayout() {
             </Anchor>
             <MainNav modules={modules} />
           </Group>
-          <UserMenu />
+          <Group gap="sm" wrap="nowrap">
+            {can('search') && <GlobalSearch modules={modules} />}
+            <UserMenu />
+          </Group>
         </Group>
       </AppShell.Header>
       <AppShell.Main>
