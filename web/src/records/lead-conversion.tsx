@@ -101,7 +101,7 @@ function ConvertLeadForm({ lead, onCancel }: { lead: RestRecord; onCancel: () =>
     ...(withDeal ? ['potentialname', 'closingdate', 'sales_stage'] : []),
   ];
   const errorFor = (name: string, label: string) =>
-    missing.includes(name) ? `${label} is required.` : undefined;
+    missing.includes(name) && !v[name]?.trim() ? `${label} is required.` : undefined;
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
