@@ -1,8 +1,9 @@
 import { Anchor, AppShell, Container, Group, Text } from '@mantine/core';
 import { IconAddressBook } from '@tabler/icons-react';
-import { useEffect } from 'react';
+import { Suspense, useEffect } from 'react';
 import { Link, Outlet, useLocation } from 'react-router';
 import { ErrorBoundary } from '../components/error-boundary';
+import { SectionLoader } from '../components/loading-state';
 import { languageTag } from '../format';
 import { useMe, useSession } from '../session/session-context';
 import { GlobalSearch } from './global-search';
@@ -49,7 +50,9 @@ export function AppLayout() {
         {/* AppShell.Main is the page's one <main>; the container inside it is a plain block */}
         <Container size="xl" py="lg" px={{ base: 'sm', sm: 'lg' }} id="main" tabIndex={-1}>
           <ErrorBoundary key={pathname}>
-            <Outlet />
+            <Suspense fallback={<SectionLoader label="Loading the page" />}>
+              <Outlet />
+            </Suspense>
           </ErrorBoundary>
         </Container>
       </AppShell.Main>
