@@ -37,7 +37,12 @@ describeInBrowser('global search and lead conversion in the browser', (env) => {
     await page.keyboard.press('Control+K');
     const box = page.getByRole('combobox', { name: 'Search records' });
     await box.waitFor();
-    await expect(box.evaluate('(el) => el === document.activeElement')).resolves.toBe(true);
+    // the box has the focus: typing goes straight into it
+    await expect
+      .poll(() =>
+        page.evaluate('document.activeElement && document.activeElement.getAttribute("aria-label")'),
+      )
+      .toBe('Search records');
     await box.fill('globex');
     const results = page.getByRole('listbox', { name: 'Search results' });
     await results.getByRole('option', { name: /Globex Corporation/ }).waitFor();
