@@ -80,4 +80,18 @@ describeInBrowser('accessibility (axe-core, WCAG 2.2 AA)', (env) => {
     await expectAccessible(page, 'the search dialog');
     expect(await page.locator('main').count()).toBe(1);
   }, 120_000);
+
+  it('on a phone the home page, the menu and a list (as cards) have no serious or critical violations', async () => {
+    const page = await env.open({ width: 390, height: 844 });
+    await signInHome(page, 'admin', ADMIN_PASSWORD);
+    await expectAccessible(page, 'Home on a phone');
+    await page.getByRole('button', { name: 'Open menu' }).click();
+    await page.getByRole('dialog', { name: 'Menu' }).waitFor();
+    await expectAccessible(page, 'the phone menu');
+    await page.getByRole('dialog', { name: 'Menu' }).getByRole('link', { name: 'Organizations' }).click();
+    await page.getByRole('heading', { name: 'Organizations', level: 1 }).waitFor();
+    await page.locator('[role="status"] .mantine-Loader-root').first().waitFor({ state: 'detached' });
+    await expectAccessible(page, 'a list on a phone');
+    await env.shot(page, 'a11y-phone-list');
+  }, 60_000);
 });

@@ -13,7 +13,7 @@ describeInBrowser('edit form: save conflicts and stale errors', (env) => {
       payload: { firstname: 'Carla', lastname: 'Conflict', title: 'Buyer', department: 'Purchasing' },
     });
     expectStatus(created, 201);
-    const { id } = created.json() as { id: number };
+    const { id, version } = created.json() as { id: number; version: number };
 
     const page = await env.open({ width: 1280, height: 700 });
     await signInHome(page, 'admin', ADMIN_PASSWORD);
@@ -27,7 +27,7 @@ describeInBrowser('edit form: save conflicts and stale errors', (env) => {
       method: 'PATCH',
       url: `/api/v1/records/Contacts/${id}`,
       as: h.admin,
-      payload: { department: 'Procurement' },
+      payload: { department: 'Procurement', version },
     });
     expectStatus(other, 200);
 
@@ -78,6 +78,7 @@ describeInBrowser('edit form: save conflicts and stale errors', (env) => {
     await email.fill('info@stale.example');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('heading', { name: 'Stale Errors Inc', level: 1 }).waitFor();
-    await expect(page.getByRole('alert').count()).resolves.toBe(0);
+    await expect(banner.count()).resolves.toBe(0);
+    await page.getByText('Stale Errors Inc was saved.').waitFor();
   }, 60_000);
 });
