@@ -103,6 +103,25 @@ describeInBrowser('global search and lead conversion in the browser', (env) => {
     await page.keyboard.press('Escape');
     await expect(page.getByRole('dialog', { name: 'Search records' }).count()).resolves.toBe(0);
 
+    // the header never wraps or overflows: a tablet gets the menu button and a search icon, a small laptop
+    // the links on one line and the icon, a wide screen the links and the full search button
+    for (const [width, links, fullButton] of [
+      [800, false, false],
+      [1000, true, false],
+      [1280, true, true],
+    ] as const) {
+      await page.setViewportSize({ width, height: 900 });
+      await expect(page.getByRole('button', { name: 'Open menu' }).isVisible()).resolves.toBe(!links);
+      const nav = page.getByRole('navigation', { name: 'Main' });
+      await expect(nav.isVisible()).resolves.toBe(links);
+      if (links) expect((await nav.boundingBox())!.height).toBeLessThan(40);
+      await page.getByRole('button', { name: fullButton ? /^Search/ : 'Search' }).waitFor();
+      expect(
+        await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'),
+      ).toBeLessThanOrEqual(0);
+      await env.shot(page, `search-header-${width}`);
+    }
+
     // on a phone the header shows a search button
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('button', { name: 'Search', exact: true }).click();

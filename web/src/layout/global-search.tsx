@@ -34,11 +34,12 @@ export function GlobalSearch({ modules }: { modules: ModuleSummary[] }) {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
+  // the full button fits beside the header's links from the lg breakpoint; below it, an icon
   return (
     <>
       <Button
         variant="default"
-        visibleFrom="sm"
+        visibleFrom="lg"
         onClick={() => setOpened(true)}
         leftSection={<IconSearch size={16} aria-hidden />}
         rightSection={<Kbd size="xs">{SHORTCUT}</Kbd>}
@@ -50,7 +51,7 @@ export function GlobalSearch({ modules }: { modules: ModuleSummary[] }) {
       <ActionIcon
         variant="default"
         size="lg"
-        hiddenFrom="sm"
+        hiddenFrom="lg"
         onClick={() => setOpened(true)}
         aria-label="Search"
         aria-keyshortcuts="Control+K Meta+K /"
