@@ -50,7 +50,9 @@ describeInBrowser('edit form: save conflicts and stale errors', (env) => {
     await expect(title.inputValue()).resolves.toBe('Head Buyer');
     await expect(page.getByLabel(/^Department/).inputValue()).resolves.toBe('Procurement');
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByRole('heading', { name: 'Carla Conflict', level: 1 }).waitFor();
+    // exact: the form's own heading is "Edit Carla Conflict"
+    await page.getByRole('heading', { name: 'Carla Conflict', level: 1, exact: true }).waitFor();
+    await page.waitForURL(new RegExp(`/records/Contacts/${id}$`));
 
     const saved = await h.request({ method: 'GET', url: `/api/v1/records/Contacts/${id}`, as: h.admin });
     expect(saved.json()).toMatchObject({ title: 'Head Buyer', department: 'Procurement' });
@@ -77,7 +79,7 @@ describeInBrowser('edit form: save conflicts and stale errors', (env) => {
     await env.shot(page, 'edit-server-error');
     await email.fill('info@stale.example');
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByRole('heading', { name: 'Stale Errors Inc', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Stale Errors Inc', level: 1, exact: true }).waitFor();
     await expect(banner.count()).resolves.toBe(0);
     await page.getByText('Stale Errors Inc was saved.').waitFor();
   }, 60_000);
