@@ -160,6 +160,7 @@ function SearchBox({ modules, onDone }: { modules: ModuleSummary[]; onDone: () =
         aria-activedescendant={expanded && current ? optionId(current.index) : undefined}
         autoComplete="off"
         spellCheck={false}
+        maxLength={200}
       />
       <Text size="sm" c="dimmed" mt="xs" role="status" aria-live="polite">
         {statusLine(state, query)}
