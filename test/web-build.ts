@@ -31,6 +31,9 @@ export function ensureWebBuild(): void {
     {
       cwd: ROOT,
       stdio: 'inherit',
+      // vitest sets NODE_ENV=test, which would make Vite bundle React's development build (700 KB more):
+      // the browser tests must load what users get
+      env: { ...process.env, NODE_ENV: 'production' },
     },
   );
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachDialect, expectStatus } from '../../test/harness.js';
 import { ensureWebBuild } from '../../test/web-build.js';
@@ -16,8 +17,62 @@ describeEachDialect('web UI serving', (h) => {
       expectStatus(res, 200);
       expect(res.headers['content-type']).toMatch(/text\/html/);
       expect(res.headers['cache-control']).toBe('no-cache');
-      expect(res.body).toContain('<div id="root"></div>');
+      expect(res.body).toContain('<div id="root">');
     }
+  });
+
+  it('serves the app at / whatever the client accepts', async () => {
+    const variants: Array<Record<string, string>> = [{}, { accept: '*/*' }, { accept: 'application/json' }];
+    for (const headers of variants) {
+      const res = await h.request({ method: 'GET', url: '/', headers });
+      expectStatus(res, 200);
+      expect(res.headers['content-type']).toMatch(/text\/html/);
+      expect(res.body).toContain('<div id="root">');
+    }
+    const head = await h.request({ method: 'HEAD', url: '/?from=monitor' });
+    expectStatus(head, 200);
+  });
+
+  it('shows a boot indicator in the shell until the app replaces it', async () => {
+    const res = await h.request({ method: 'GET', url: '/login', headers: html });
+    expect(res.body).toMatch(/<div id="root">\s*<div class="boot" role="status"/);
+    expect(res.body).toContain('Loading Rapport…');
+  });
+
+  it('sends assets precompressed (brotli, else gzip) to a client that accepts it, identical once decoded', async () => {
+    const dir = path.join(DEFAULT_WEB_ROOT, 'assets');
+    const asset = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.js'))
+      .sort((a, b) => fs.statSync(path.join(dir, b)).size - fs.statSync(path.join(dir, a)).size)[0]!;
+    const original = fs.readFileSync(path.join(dir, asset));
+    const br = await h.request({
+      method: 'GET',
+      url: `/assets/${asset}`,
+      headers: { 'accept-encoding': 'gzip, br' },
+    });
+    expectStatus(br, 200);
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(String(br.headers.vary)).toMatch(/accept-encoding/i);
+    expect(br.headers['content-type']).toMatch(/javascript/);
+    expect(br.rawPayload.length).toBeLessThan(original.length / 2);
+    expect(zlib.brotliDecompressSync(br.rawPayload).equals(original)).toBe(true);
+
+    const gz = await h.request({
+      method: 'GET',
+      url: `/assets/${asset}`,
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(zlib.gunzipSync(gz.rawPayload).equals(original)).toBe(true);
+
+    const plain = await h.request({
+      method: 'GET',
+      url: `/assets/${asset}`,
+      headers: { 'accept-encoding': 'identity' },
+    });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.rawPayload.equals(original)).toBe(true);
   });
 
   it('serves hashed assets with a long cache', async () => {

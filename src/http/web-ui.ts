@@ -12,7 +12,8 @@ const SERVER_PATHS = /^\/(api|webservice\.php|healthz|readyz|metrics)(\/|\?|$)/;
 
 /**
  * Serves the built web UI: hashed assets with a long cache, and `index.html` for any other GET that asks for
- * HTML (deep links such as /settings/users/3), so the browser router can take over.
+ * HTML (deep links such as /settings/users/3), so the browser router can take over. `/` is the app whatever
+ * the client accepts (a monitor or `curl` without `Accept: text/html` gets the app, not a 404).
  */
 export async function webUiRoutes(app: FastifyInstance, root = DEFAULT_WEB_ROOT): Promise<void> {
   const built = fs.existsSync(path.join(root, 'index.html'));
@@ -23,6 +24,9 @@ export async function webUiRoutes(app: FastifyInstance, root = DEFAULT_WEB_ROOT)
       index: false,
       maxAge: '365d',
       immutable: true,
+      // the build writes .br and .gz beside each text asset (web/vite.config.ts): sent as they are to a
+      // browser that accepts them, with Vary: Accept-Encoding
+      preCompressed: true,
     });
   }
 
@@ -43,6 +47,7 @@ export async function webUiRoutes(app: FastifyInstance, root = DEFAULT_WEB_ROOT)
 function wantsAppShell(req: FastifyRequest): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   if (SERVER_PATHS.test(req.url)) return false;
+  if (/^\/(\?|$)/.test(req.url)) return true;
   return String(req.headers.accept ?? '').includes('text/html');
 }
 

@@ -49,6 +49,8 @@ export const FEATURES = {
   masking: ['GET', '/masking/rules'],
   mailroom: ['GET', '/mailroom/rules'],
   reports: ['GET', '/reports'],
+  search: ['GET', '/search'],
+  convertLead: ['POST', '/records/Leads/{id}/convert'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type Feature = keyof typeof FEATURES;

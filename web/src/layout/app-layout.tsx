@@ -1,16 +1,19 @@
 import { Anchor, AppShell, Container, Group, Text } from '@mantine/core';
 import { IconAddressBook } from '@tabler/icons-react';
-import { useEffect } from 'react';
+import { Suspense, useEffect } from 'react';
 import { Link, Outlet, useLocation } from 'react-router';
 import { ErrorBoundary } from '../components/error-boundary';
+import { SectionLoader } from '../components/loading-state';
 import { languageTag } from '../format';
-import { useMe } from '../session/session-context';
+import { useMe, useSession } from '../session/session-context';
+import { GlobalSearch } from './global-search';
 import { ImpersonationBanner } from './impersonation-banner';
 import { MainNav, PhoneNav, useNavModules } from './main-nav';
 import { UserMenu } from './user-menu';
 
 export function AppLayout() {
   const me = useMe();
+  const { can } = useSession();
   const { pathname } = useLocation();
   const modules = useNavModules();
   useEffect(() => {
@@ -36,7 +39,10 @@ export function AppLayout() {
             </Anchor>
             <MainNav modules={modules} />
           </Group>
-          <UserMenu />
+          <Group gap="sm" wrap="nowrap">
+            {can('search') && <GlobalSearch modules={modules} />}
+            <UserMenu />
+          </Group>
         </Group>
       </AppShell.Header>
       <AppShell.Main>
@@ -44,7 +50,9 @@ export function AppLayout() {
         {/* AppShell.Main is the page's one <main>; the container inside it is a plain block */}
         <Container size="xl" py="lg" px={{ base: 'sm', sm: 'lg' }} id="main" tabIndex={-1}>
           <ErrorBoundary key={pathname}>
-            <Outlet />
+            <Suspense fallback={<SectionLoader label="Loading the page" />}>
+              <Outlet />
+            </Suspense>
           </ErrorBoundary>
         </Container>
       </AppShell.Main>

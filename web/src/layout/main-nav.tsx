@@ -16,11 +16,11 @@ export function useNavModules(): ModuleSummary[] {
     .sort((a, b) => rank(a.name) - rank(b.name));
 }
 
-/** Top navigation from the tablet breakpoint up: the first six modules, then Settings. */
+/** Top navigation from the md breakpoint (992 px) up, where it fits on one line: the first six modules, then Settings. */
 export function MainNav({ modules }: { modules: ModuleSummary[] }) {
   const { can } = useSession();
   return (
-    <Group gap="md" visibleFrom="sm" component="nav" aria-label="Main">
+    <Group gap="md" visibleFrom="md" component="nav" aria-label="Main">
       {modules.slice(0, 6).map((m) => (
         <Anchor key={m.name} component={RouterNavLink} to={`/records/${m.name}`} size="sm" c="dark">
           {m.label}
@@ -38,7 +38,7 @@ export function MainNav({ modules }: { modules: ModuleSummary[] }) {
   );
 }
 
-/** Below the tablet breakpoint: a menu button opening every page (home, all modules, settings) in a drawer. */
+/** Below the md breakpoint (phones, tablets): a menu button opening every page (home, all modules, settings) in a drawer. */
 export function PhoneNav({ modules }: { modules: ModuleSummary[] }) {
   const [opened, { toggle, close }] = useDisclosure(false);
   const { pathname } = useLocation();
@@ -52,13 +52,13 @@ export function PhoneNav({ modules }: { modules: ModuleSummary[] }) {
       <Burger
         opened={opened}
         onClick={toggle}
-        hiddenFrom="sm"
+        hiddenFrom="md"
         size="sm"
         aria-label={opened ? 'Close menu' : 'Open menu'}
         aria-expanded={opened}
         aria-controls="phone-nav"
       />
-      <Drawer opened={opened} onClose={close} title="Menu" size="xs" hiddenFrom="sm" id="phone-nav">
+      <Drawer opened={opened} onClose={close} title="Menu" size="xs" hiddenFrom="md" id="phone-nav">
         <Stack gap={2} component="nav" aria-label="Main">
           {can('records') && (
             <NavLink

@@ -28,7 +28,7 @@ export function VerifyEmailPage() {
   return (
     <PublicCard title="Verify your email address">
       {!token && <Text>This link is incomplete. Open the link from the email again.</Text>}
-      {token && !email && !error && <Loader mx="auto" aria-label="Verifying" />}
+      {token && !email && !error && <Loader mx="auto" role="img" aria-label="Verifying" />}
       {email && (
         <Alert color="green" title="Email address verified" role="status">
           {email} is verified. Rapport can now send mail from and to it.

@@ -12,6 +12,7 @@ import { PageHeader } from '../components/page-header';
 import { useNavModules } from '../layout/main-nav';
 import { useMe, useSession } from '../session/session-context';
 import { FieldValue } from './field-value';
+import { ConvertLeadButton, LeadConvertedNotice } from './lead-conversion';
 import { LineItemsView, type StoredLine } from './line-items-editor';
 import { RevealableValue } from './masked-value';
 import { RecordHistory } from './record-history';
@@ -22,7 +23,7 @@ import { useModule, useUserNames } from './use-module';
 
 export function RecordDetailPage() {
   const { module = '', id = '' } = useParams();
-  const { api } = useSession();
+  const { api, can } = useSession();
   const navigate = useNavigate();
   const described = useModule(module);
   const record = useApi<RestRecord>(`records/${encodeURIComponent(module)}/${Number(id) || 0}`);
@@ -43,6 +44,9 @@ export function RecordDetailPage() {
           meta &&
           r && (
             <>
+              {meta.name === 'Leads' && meta.updateable && r.converted !== true && can('convertLead') && (
+                <ConvertLeadButton lead={r} />
+              )}
               {meta.updateable && (
                 <Button
                   component={Link}
@@ -72,6 +76,7 @@ export function RecordDetailPage() {
         onRetry={record.reload}
       />
       {(described.loading || record.loading) && !r && <SectionLoader label="Loading the record" />}
+      {r && module === 'Leads' && r.converted === true && <LeadConvertedNotice lead={r} />}
       {meta && r && meta.name === module && <RecordTabs meta={meta} record={r} />}
       {meta && r && (
         <ConfirmModal

@@ -1,6 +1,6 @@
-import { Alert, Button, Card, Group, SimpleGrid, Stack } from '@mantine/core';
+import { Alert, Button, Card, Group, SimpleGrid, Stack, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { useNavigate, useParams, useSearchParams } from 'react-router';
 import type { ApiError } from '../api/api-client';
 import { asApiError, useApi } from '../api/use-api';
@@ -65,8 +65,12 @@ function toApiValue(f: FieldView, v: FormValue): unknown {
   return v;
 }
 
-function RecordForm({ meta, record }: { meta: ModuleDescription; record?: RestRecord }) {
+function RecordForm({ meta, record: opened }: { meta: ModuleDescription; record?: RestRecord }) {
   const me = useMe();
+  // the version the edits apply to: the record as opened, or as reloaded after a save conflict
+  const [record, setRecord] = useState(opened);
+  const [reloaded, setReloaded] = useState(false);
+  const topRef = useRef<HTMLDivElement>(null);
   const { api } = useSession();
   const navigate = useNavigate();
   // "Add related" opens a new record with its link preset: /records/Contacts/new?account_id=12
@@ -116,6 +120,7 @@ function RecordForm({ meta, record }: { meta: ModuleDescription; record?: RestRe
       const before = lineItemsInput(editLinesOf(record?.lineItems as StoredLine[] | undefined));
       if (!record || JSON.stringify(items) !== JSON.stringify(before)) body.lineItems = items;
     }
+    setReloaded(false);
     try {
       const saved = record
         ? await api.patch<RestRecord>(`records/${meta.name}/${record.id}`, {
@@ -128,20 +133,57 @@ function RecordForm({ meta, record }: { meta: ModuleDescription; record?: RestRe
     } catch (err) {
       setError(asApiError(err));
       setBusy(false);
+      // the message sits above a long form: bring it into view
+      requestAnimationFrame(() => topRef.current?.scrollIntoView({ block: 'start' }));
     }
   };
 
+  /** After a conflict: take the latest version, and put the user's own changes back over it. */
+  const reloadKeepingEdits = async () => {
+    if (!record) return;
+    const latest = await api.get<RestRecord>(`records/${meta.name}/${record.id}`);
+    setValues((current) => {
+      const next: Record<string, FormValue> = {};
+      for (const f of fields) {
+        const mine = current[f.name] ?? '';
+        const edited = JSON.stringify(mine) !== JSON.stringify(initialValue(f, record[f.name], me.user.id));
+        next[f.name] = edited ? mine : initialValue(f, latest[f.name], me.user.id);
+      }
+      return next;
+    });
+    if (meta.hasLineItems) {
+      const before = lineItemsInput(editLinesOf(record.lineItems as StoredLine[] | undefined));
+      if (JSON.stringify(lineItemsInput(lines)) === JSON.stringify(before))
+        setLines(editLinesOf(latest.lineItems as StoredLine[] | undefined));
+    }
+    setRecord(latest);
+    setError(null);
+    setReloaded(true);
+  };
+  const conflict = error?.code === 'VERSION_CONFLICT';
+
   return (
-    <Card withBorder padding="lg" maw={960}>
+    <Card withBorder padding="lg" maw={960} ref={topRef} style={{ scrollMarginTop: 72 }}>
       <form onSubmit={submit} noValidate>
         <Stack>
+          {conflict && <ConflictAlert onReload={reloadKeepingEdits} />}
+          {!conflict && <ErrorAlert error={error} title="The record was not saved" />}
+          {reloaded && (
+            <Alert color="blue" variant="light" role="status" title="Reloaded with your edits kept">
+              The form now shows the latest version with your changes on top. Check them and save again.
+            </Alert>
+          )}
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
             {fields.map((f) => (
               <FieldInput
                 key={f.name}
                 field={f}
                 value={values[f.name] ?? ''}
-                error={missing.has(f.name) ? `${f.label} is required.` : undefined}
+                error={
+                  missing.has(f.name) && !String(values[f.name] ?? '').trim()
+                    ? `${f.label} is required.`
+                    : undefined
+                }
                 onChange={(v) => setValues((prev) => ({ ...prev, [f.name]: v }))}
               />
             ))}
@@ -154,7 +196,6 @@ function RecordForm({ meta, record }: { meta: ModuleDescription; record?: RestRe
               ))}
             </Alert>
           )}
-          <ErrorAlert error={error} title="The record was not saved" />
           <Group justify="flex-end">
             <Button variant="default" onClick={() => navigate(-1)}>
               Cancel
@@ -166,5 +207,37 @@ function RecordForm({ meta, record }: { meta: ModuleDescription; record?: RestRe
         </Stack>
       </form>
     </Card>
+  );
+}
+
+/** A save conflict, at the top of the form, with the way out that keeps the user's work. */
+function ConflictAlert({ onReload }: { onReload: () => Promise<void> }) {
+  const [busy, setBusy] = useState(false);
+  const [failed, setFailed] = useState<ApiError | null>(null);
+  return (
+    <Alert color="orange" variant="light" role="alert" title="Someone else changed this record">
+      <Text size="sm">
+        It was saved by someone else after you opened it, so your changes were not saved. Reload it to see
+        their version with your edits kept on top, then save again.
+      </Text>
+      <Button
+        mt="sm"
+        size="sm"
+        loading={busy}
+        onClick={async () => {
+          setBusy(true);
+          setFailed(null);
+          try {
+            await onReload();
+          } catch (err) {
+            setFailed(asApiError(err));
+            setBusy(false);
+          }
+        }}
+      >
+        Reload and keep my edits
+      </Button>
+      <ErrorAlert error={failed} title="The record could not be reloaded" />
+    </Alert>
   );
 }
