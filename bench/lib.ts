@@ -34,6 +34,7 @@ export async function startNode(
   args: string[],
   env: Record<string, string>,
   readyPath = '/healthz',
+  pollMs = 100,
 ): Promise<Proc> {
   const port = await freePort();
   const child = spawn(process.execPath, args, {
@@ -51,7 +52,7 @@ export async function startNode(
       // not yet listening
     }
     if (Date.now() > deadline) throw new Error(`not ready: ${args.join(' ')}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
   return {
     url,
@@ -69,16 +70,22 @@ export async function startRapport(
   extraEnv: Record<string, string> = {},
   root = ROOT,
   existingDataDir?: string,
+  pollMs = 100,
 ): Promise<Proc & { adminPassword: string; dataDir: string }> {
   const dataDir = existingDataDir ?? mkdtempSync(path.join(tmpdir(), 'rapport-bench-'));
   const adminPassword = 'bench-admin-password';
-  const proc = await startNode([path.join(root, 'bin/rapport.js'), 'serve'], {
-    DATA_DIR: dataDir,
-    RAPPORT_ADMIN_PASSWORD: adminPassword,
-    LOG_LEVEL: 'warn',
-    KEY_RATE_LIMIT_PER_MINUTE: '1000000000',
-    ...extraEnv,
-  });
+  const proc = await startNode(
+    [path.join(root, 'bin/rapport.js'), 'serve'],
+    {
+      DATA_DIR: dataDir,
+      RAPPORT_ADMIN_PASSWORD: adminPassword,
+      LOG_LEVEL: 'warn',
+      KEY_RATE_LIMIT_PER_MINUTE: '1000000000',
+      ...extraEnv,
+    },
+    '/healthz',
+    pollMs,
+  );
   return {
     ...proc,
     adminPassword,

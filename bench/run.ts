@@ -3,6 +3,7 @@ import { writeResult } from './lib.js';
 import { accessKeyAuth } from './scenarios/access-key-auth.js';
 import { mailroom } from './scenarios/mailroom.js';
 import { masking } from './scenarios/masking.js';
+import { performanceTargets } from './scenarios/performance.js';
 import { recordPaths } from './scenarios/record-paths.js';
 import { reports } from './scenarios/reports.js';
 import { restRecordRead } from './scenarios/rest-record-read.js';
@@ -16,6 +17,7 @@ const SCENARIOS = [
   webservices,
   restRecordRead,
   recordPaths,
+  performanceTargets,
   search,
   masking,
   reports,

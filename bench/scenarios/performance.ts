@@ -1,0 +1,392 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { type LoadResult, type Proc, ROOT, type Scenario, signIn, startNode, startRapport } from '../lib.js';
+import { ensureWrk, wrk } from '../wrk.js';
+
+const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+const PG_URL =
+  process.env.RAPPORT_BENCH_DATABASE_URL ??
+  process.env.DATABASE_URL ??
+  'postgres://postgres@127.0.0.1:5432/test';
+const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 10);
+const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 120);
+const USERS = 50;
+const SESSIONS = 200;
+
+async function json(url: string, init: RequestInit = {}): Promise<Record<string, unknown>> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+async function ws(url: string, params: Record<string, string>, post = false) {
+  const body = new URLSearchParams(params);
+  const r = (await json(
+    post ? `${url}/webservice.php` : `${url}/webservice.php?${body}`,
+    post ? { method: 'POST', body } : {},
+  )) as { success: boolean; result: Record<string, string> };
+  if (!r.success) throw new Error(`webservice ${params.operation} failed: ${JSON.stringify(r)}`);
+  return r.result;
+}
+
+async function wsLogin(url: string, username: string, accessKey: string): Promise<string> {
+  const { token } = await ws(url, { operation: 'getchallenge', username });
+  const { sessionName } = await ws(
+    url,
+    { operation: 'login', username, accessKey: md5(token! + accessKey) },
+    true,
+  );
+  return sessionName!;
+}
+
+async function inParallel<T>(n: number, count: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < count) {
+        const i = next++;
+        out[i] = await fn(i);
+      }
+    }),
+  );
+  return out;
+}
+
+interface Seeded {
+  adminKey: string;
+  users: Array<{ username: string; key: string }>;
+  sessions: string[];
+  contactId: number;
+}
+
+/** 50 users with keys, 1,000 contacts, 200 web-service sessions spread over the 50 users. */
+async function seed(url: string, adminPassword: string): Promise<Seeded> {
+  const admin = await signIn(url, 'admin', adminPassword);
+  const asAdmin = {
+    cookie: admin.cookie,
+    'x-csrf-token': admin.csrfToken,
+    'content-type': 'application/json',
+  };
+  const adminKey = (await json(`${url}/api/v1/users/me/access-key`, { headers: asAdmin }))
+    .accessKey as string;
+  const users = [{ username: 'admin', key: adminKey }];
+  const suffix = randomBytes(3).toString('hex');
+  for (let i = 1; i < USERS; i++) {
+    const username = `bench${i}_${suffix}`;
+    const created = await json(`${url}/api/v1/users`, {
+      method: 'POST',
+      headers: asAdmin,
+      body: JSON.stringify({
+        username,
+        password: `bench-password-${i}-long`,
+        lastName: `Bench ${i}`,
+        email: `${username}@example.com`,
+        isAdmin: true,
+      }),
+    });
+    const key = (await json(`${url}/api/v1/users/${created.id}/access-key`, { headers: asAdmin }))
+      .accessKey as string;
+    users.push({ username, key });
+  }
+  const bearer = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
+  const ids = await inParallel(8, 1000, async (i) => {
+    const rec = await json(`${url}/api/v1/records/Contacts`, {
+      method: 'POST',
+      headers: bearer,
+      body: JSON.stringify({ lastname: `Bench ${i}`, firstname: 'Ada', email: `c${i}@example.com` }),
+    });
+    return rec.id as number;
+  });
+  const sessions = await inParallel(8, SESSIONS, (i) => {
+    const u = users[i % users.length]!;
+    return wsLogin(url, u.username, u.key);
+  });
+  return { adminKey, users, sessions, contactId: ids[500]! };
+}
+
+/** getchallenge + login pairs for `seconds` from `workers` concurrent clients; `who` picks the user. */
+async function loginPairs(
+  url: string,
+  workers: number,
+  seconds: number,
+  who: (worker: number) => { username: string; key: string },
+) {
+  const until = Date.now() + seconds * 1000;
+  let ok = 0;
+  let failed = 0;
+  const failures = new Map<string, number>();
+  await Promise.all(
+    Array.from({ length: workers }, async (_, w) => {
+      const u = who(w);
+      while (Date.now() < until) {
+        try {
+          await wsLogin(url, u.username, u.key);
+          ok++;
+        } catch (err) {
+          failed++;
+          const m = String((err as Error).message).slice(0, 120);
+          failures.set(m, (failures.get(m) ?? 0) + 1);
+        }
+      }
+    }),
+  );
+  return {
+    pairsPerSecond: Math.round(ok / seconds),
+    failures: failed,
+    ...(failed ? { firstFailures: [...failures].slice(0, 3) } : {}),
+  };
+}
+
+const rssMb = (pid: number) => {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
+  return Math.round(Number(line?.replace(/\D+/g, '') ?? 0) / 1024);
+};
+
+/** Time from spawning the server on an existing database to its first /healthz 200, polled every 5 ms. */
+async function startupMs(env: Record<string, string>, dataDir: string) {
+  const t0 = performance.now();
+  const proc = await startRapport(env, ROOT, dataDir, 5);
+  const ms = Math.round(performance.now() - t0);
+  return { proc, ms };
+}
+
+const summary = (r: LoadResult) => ({
+  rps: r.requestsPerSecond,
+  p50: r.latencyMs.p50,
+  p99: r.latencyMs.p99,
+  max: r.latencyMs.max,
+  non2xx: r.non2xx,
+  errors: r.errors,
+});
+
+async function measureDialect(dialect: 'sqlite' | 'postgres', env: Record<string, string>) {
+  let rapport: Proc & { adminPassword: string; dataDir: string } = await startRapport(env);
+  try {
+    const s = await seed(rapport.url, rapport.adminPassword);
+    const wsPaths = (params: Record<string, string>) =>
+      s.sessions.map((sessionName) => `/webservice.php?${new URLSearchParams({ ...params, sessionName })}`);
+    const retrieve = await wrk(`${rapport.url}/`, {
+      paths: wsPaths({ operation: 'retrieve', id: `12x${s.contactId}` }),
+      duration: DURATION,
+    });
+    const query = await wrk(`${rapport.url}/`, {
+      paths: wsPaths({ operation: 'query', query: 'SELECT * FROM Contacts LIMIT 10;' }),
+      duration: DURATION,
+    });
+    const bearer = { authorization: `Bearer ${s.adminKey}` };
+    const restRead = await wrk(`${rapport.url}/api/v1/records/Contacts/${s.contactId}`, {
+      headers: bearer,
+      duration: DURATION,
+    });
+    const restCreate = await wrk(`${rapport.url}/api/v1/records/Contacts`, {
+      method: 'POST',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ lastname: 'Created', firstname: 'Bench', email: 'created@example.com' }),
+      duration: DURATION,
+    });
+    const oneUser = await loginPairs(rapport.url, 10, DURATION, () => s.users[1]!);
+    const distinctUsers = await loginPairs(rapport.url, 10, DURATION, (w) => s.users[2 + w]!);
+
+    await rapport.stop();
+    const started = await startupMs(env, rapport.dataDir);
+    rapport = Object.assign(started.proc, { dataDir: rapport.dataDir, adminPassword: rapport.adminPassword });
+    await new Promise((r) => setTimeout(r, 2000));
+    const idleRssMb = rssMb(rapport.child.pid!);
+
+    let soak: Record<string, unknown> | null = null;
+    if (dialect === 'sqlite' && SOAK_SECONDS > 0) {
+      // mixed load: reads, creates and web-service queries in turn, RSS taken after the first and last part
+      const samples: number[] = [];
+      const part = Math.max(5, Math.round(SOAK_SECONDS / 12));
+      const kinds = [
+        () =>
+          wrk(`${rapport.url}/api/v1/records/Contacts/${s.contactId}`, { headers: bearer, duration: part }),
+        () =>
+          wrk(`${rapport.url}/api/v1/records/Contacts`, {
+            method: 'POST',
+            headers: { ...bearer, 'content-type': 'application/json' },
+            body: JSON.stringify({ lastname: 'Soak', email: 'soak@example.com' }),
+            duration: part,
+          }),
+        () =>
+          wrk(`${rapport.url}/`, {
+            paths: wsPaths({ operation: 'query', query: 'SELECT * FROM Contacts LIMIT 10;' }),
+            duration: part,
+          }),
+      ];
+      const t0 = Date.now();
+      let firstMinuteRss = 0;
+      for (let i = 0; Date.now() - t0 < SOAK_SECONDS * 1000; i++) {
+        await kinds[i % kinds.length]!();
+        samples.push(rssMb(rapport.child.pid!));
+        if (!firstMinuteRss && Date.now() - t0 >= Math.min(60_000, (SOAK_SECONDS * 1000) / 2))
+          firstMinuteRss = samples.at(-1)!;
+      }
+      const endRss = samples.at(-1)!;
+      soak = {
+        seconds: SOAK_SECONDS,
+        rssAfterFirstPartMb: firstMinuteRss,
+        rssAtEndMb: endRss,
+        ratio: Number((endRss / firstMinuteRss).toFixed(2)),
+        samplesMb: samples,
+      };
+    }
+    return {
+      retrieve: summary(retrieve),
+      query: summary(query),
+      restRead: summary(restRead),
+      restCreate: summary(restCreate),
+      loginPairsOneUser: oneUser,
+      loginPairsDistinctUsers: distinctUsers,
+      startupMs: started.ms,
+      idleRssMb,
+      soak,
+    };
+  } finally {
+    await rapport.stop();
+  }
+}
+
+async function postgresEnv(): Promise<{ env: Record<string, string>; drop(): Promise<void> } | null> {
+  const name = `rapport_perf_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  try {
+    await admin.connect();
+  } catch {
+    return null;
+  }
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  return {
+    env: { DATABASE_URL: url.toString() },
+    async drop() {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+type Check = { target: string; measured: number | string; verdict: 'PASS' | 'FAIL' | 'NOT RUN' };
+const check = (target: string, measured: number, ok: boolean): Check => ({
+  target,
+  measured,
+  verdict: ok ? 'PASS' : 'FAIL',
+});
+const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
+
+/**
+ * Issue 16's targets, each measured in this run against a bare Fastify hello-world (wrk, 50 connections,
+ * 2 threads) on SQLite and PostgreSQL: web-service retrieve and query over 200 sessions of 50 users, REST
+ * record read and create, getchallenge + login pairs (one user, distinct users), start-up, idle RSS, and
+ * RSS growth under a mixed load (BENCH_SOAK_SECONDS, default 120; the target is stated for 10 minutes).
+ */
+export const performanceTargets: Scenario = {
+  name: 'performance',
+  description: 'issue 16 targets: tails and throughput vs an in-run hello-world, SQLite and PostgreSQL (wrk)',
+  async run() {
+    if (!ensureWrk())
+      throw new Error('wrk is not installed and could not be installed (apt-get install wrk)');
+    const hello = await startNode([path.join(ROOT, 'bench/scenarios/hello-world.mjs')], {});
+    const helloWorld = await wrk(`${hello.url}/hello`, { duration: DURATION }).finally(() => hello.stop());
+    const hw = helloWorld.requestsPerSecond;
+    const sqlite = await measureDialect('sqlite', {});
+    const pgEnv = await postgresEnv();
+    const postgres = pgEnv ? await measureDialect('postgres', pgEnv.env).finally(() => pgEnv.drop()) : null;
+
+    const checks: Record<string, Check> = {};
+    for (const [name, m] of [
+      ['sqlite', sqlite],
+      ['postgres', postgres],
+    ] as const) {
+      if (!m) continue;
+      checks[`${name}: ws retrieve ≥ 0.25× hello-world`] = check(
+        '0.25',
+        ratio(m.retrieve.rps, hw),
+        m.retrieve.rps >= 0.25 * hw,
+      );
+      checks[`${name}: ws query LIMIT 10 ≥ 0.08× hello-world`] = check(
+        '0.08',
+        ratio(m.query.rps, hw),
+        m.query.rps >= 0.08 * hw,
+      );
+      checks[`${name}: ws retrieve p99 ≤ 5× p50`] = check(
+        '5',
+        ratio(m.retrieve.p99, m.retrieve.p50),
+        m.retrieve.p99 <= 5 * m.retrieve.p50,
+      );
+      checks[`${name}: ws query p99 ≤ 5× p50`] = check(
+        '5',
+        ratio(m.query.p99, m.query.p50),
+        m.query.p99 <= 5 * m.query.p50,
+      );
+      checks[`${name}: login pairs, one user ≥ 500/s, 0 failures`] = check(
+        '500',
+        m.loginPairsOneUser.pairsPerSecond,
+        m.loginPairsOneUser.pairsPerSecond >= 500 && m.loginPairsOneUser.failures === 0,
+      );
+      checks[`${name}: login pairs, distinct users ≥ 800/s`] = check(
+        '800',
+        m.loginPairsDistinctUsers.pairsPerSecond,
+        m.loginPairsDistinctUsers.pairsPerSecond >= 800 && m.loginPairsDistinctUsers.failures === 0,
+      );
+      checks[`${name}: REST read ≥ 0.5× hello-world`] = check(
+        '0.5',
+        ratio(m.restRead.rps, hw),
+        m.restRead.rps >= 0.5 * hw,
+      );
+      checks[`${name}: REST read p99 ≤ 10 ms`] = check('10', m.restRead.p99, m.restRead.p99 <= 10);
+      checks[`${name}: start-up ≤ 1000 ms`] = check('1000', m.startupMs, m.startupMs <= 1000);
+      checks[`${name}: idle RSS ≤ 120 MB`] = check('120', m.idleRssMb, m.idleRssMb <= 120);
+    }
+    checks['sqlite: REST create ≥ 2000/s'] = check(
+      '2000',
+      sqlite.restCreate.rps,
+      sqlite.restCreate.rps >= 2000,
+    );
+    if (postgres) {
+      checks['postgres: REST create ≥ 0.5× SQLite'] = check(
+        '0.5',
+        ratio(postgres.restCreate.rps, sqlite.restCreate.rps),
+        postgres.restCreate.rps >= 0.5 * sqlite.restCreate.rps,
+      );
+      checks['postgres: REST create ≥ 1000/s'] = check(
+        '1000',
+        postgres.restCreate.rps,
+        postgres.restCreate.rps >= 1000,
+      );
+      for (const k of ['retrieve', 'query', 'restRead'] as const)
+        checks[`postgres: ${k} ≥ 0.6× SQLite`] = check(
+          '0.6',
+          ratio(postgres[k].rps, sqlite[k].rps),
+          postgres[k].rps >= 0.6 * sqlite[k].rps,
+        );
+    } else {
+      checks['postgres: every scenario'] = {
+        target: 'runs',
+        measured: `no PostgreSQL at ${PG_URL}`,
+        verdict: 'NOT RUN',
+      };
+    }
+    if (sqlite.soak) {
+      const soak = sqlite.soak as { ratio: number; seconds: number };
+      checks[`sqlite: RSS after ${soak.seconds} s mixed load ≤ 1.3× RSS after the first part`] = check(
+        '1.3',
+        soak.ratio,
+        soak.ratio <= 1.3,
+      );
+    }
+    for (const [name, c] of Object.entries(checks))
+      process.stdout.write(`${c.verdict.padEnd(7)} ${name}: ${c.measured} (target ${c.target})\n`);
+    return { loadGenerator: 'wrk -t2 -c50', helloWorld: summary(helloWorld), sqlite, postgres, checks };
+  },
+};
