@@ -64,11 +64,12 @@ describeInBrowser('reports in the browser', (env) => {
     await page.getByRole('option', { name: 'Sales Manager' }).click();
     await page.keyboard.press('Escape');
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByText(/was saved/).waitFor();
-    const shared = (
-      await h.request({ method: 'GET', url: `/api/v1/reports/${reportId}`, as: h.admin })
-    ).json();
-    expect(shared).toMatchObject({ visibility: 'shared', sharedRoleIds: [expect.any(Number)] });
+    // the first save's notice may still be on screen: wait for the saved state itself
+    const saved = async () =>
+      (await h.request({ method: 'GET', url: `/api/v1/reports/${reportId}`, as: h.admin })).json();
+    await expect.poll(async () => (await saved()).visibility).toBe('shared');
+    await page.getByText(/was saved/).last().waitFor();
+    expect(await saved()).toMatchObject({ visibility: 'shared', sharedRoleIds: [expect.any(Number)] });
     const schedules = page.getByText('Mail this report as CSV').locator('..');
     await schedules.getByText('Fri', { exact: true }).click();
     await schedules.getByLabel('Users').first().click();
