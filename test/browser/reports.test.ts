@@ -65,11 +65,14 @@ describeInBrowser('reports in the browser', (env) => {
     await page.keyboard.press('Escape');
     await page.getByRole('button', { name: 'Save' }).click();
     // the first save's notice may still be on screen: wait for the saved state itself
-    const saved = async () =>
+    const sharedState = async () =>
       (await h.request({ method: 'GET', url: `/api/v1/reports/${reportId}`, as: h.admin })).json();
-    await expect.poll(async () => (await saved()).visibility).toBe('shared');
-    await page.getByText(/was saved/).last().waitFor();
-    expect(await saved()).toMatchObject({ visibility: 'shared', sharedRoleIds: [expect.any(Number)] });
+    await expect.poll(async () => (await sharedState()).visibility).toBe('shared');
+    await page
+      .getByText(/was saved/)
+      .last()
+      .waitFor();
+    expect(await sharedState()).toMatchObject({ visibility: 'shared', sharedRoleIds: [expect.any(Number)] });
     const schedules = page.getByText('Mail this report as CSV').locator('..');
     await schedules.getByText('Fri', { exact: true }).click();
     await schedules.getByLabel('Users').first().click();
