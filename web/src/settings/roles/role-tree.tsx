@@ -34,7 +34,6 @@ export function RoleTree({ roles, profiles }: { roles: Query<{ items: Role[] }>;
                 pl={r.depth * 24}
                 role="treeitem"
                 aria-level={r.depth + 1}
-                aria-label={r.name}
                 wrap="nowrap"
                 justify="space-between"
               >
