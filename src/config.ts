@@ -48,6 +48,7 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
   LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   KEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
+  WS_CHALLENGES_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   KEY_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
   KEY_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(1000).default(500),
@@ -105,6 +106,8 @@ export interface Config {
   bodyLimit: number;
   loginThrottle: { maxPerUser: number; maxPerIp: number; windowMs: number };
   accessKeys: { perMinute: number; maxFailuresPerIp: number; failureWindowMs: number; usageFlushMs: number };
+  /** web-service `getchallenge` calls per client address and minute, counted in the database (all replicas) */
+  wsChallengesPerIpPerMinute: number;
   /** how long a replica may serve a cached key lookup or permission set; 0 turns the cache off */
   authCacheTtlMs: number;
   /** PostgreSQL: LISTEN for other replicas' auth changes (off behind a pooler in transaction mode) */
@@ -191,6 +194,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       failureWindowMs: e.KEY_FAILURE_WINDOW_SECONDS * 1000,
       usageFlushMs: Math.round(e.KEY_USAGE_FLUSH_SECONDS * 1000),
     },
+    wsChallengesPerIpPerMinute: e.WS_CHALLENGES_PER_IP_PER_MINUTE,
     authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
     authCacheListen: e.AUTH_CACHE_LISTEN === 'true',
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },

@@ -26,8 +26,6 @@ export const WS_LIMITS = {
   challengesPerClient: 5,
   /** and per user across all clients (a bound on the table, reached only by many IPs at once) */
   challengesPerUser: 200,
-  /** getchallenge calls per client IP and minute (shared by replicas: counted in the database) */
-  challengesPerIpPerMinute: 60,
 } as const;
 
 export const WS_API_VERSION = '0.22';

@@ -41,7 +41,7 @@ export const getChallenge: WsOperation = {
     const { ctx, req } = call;
     const now = ctx.clock.now();
     const calls = await noteChallengeFromIp(ctx.db.kysely, req.ip, now, now - 60_000);
-    if (calls > WS_LIMITS.challengesPerIpPerMinute)
+    if (calls > ctx.config.wsChallengesPerIpPerMinute)
       throw new WsError(
         'TOO_MANY_ATTEMPTS',
         'Too many getchallenge requests from this address. Try again in a minute.',
