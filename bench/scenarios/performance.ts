@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { type LoadResult, type Proc, ROOT, type Scenario, signIn, startNode, startRapport } from '../lib.js';
@@ -166,7 +167,9 @@ const summary = (r: LoadResult) => ({
 });
 
 async function measureDialect(dialect: 'sqlite' | 'postgres', env: Record<string, string>) {
-  let rapport: Proc & { adminPassword: string; dataDir: string } = await startRapport(env);
+  // our own data directory: the restart for the start-up figure must find the database (and its key) again
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'rapport-perf-'));
+  let rapport: Proc & { adminPassword: string; dataDir: string } = await startRapport(env, ROOT, dataDir);
   try {
     const s = await seed(rapport.url, rapport.adminPassword);
     const wsPaths = (params: Record<string, string>) =>
@@ -190,6 +193,9 @@ async function measureDialect(dialect: 'sqlite' | 'postgres', env: Record<string
       body: JSON.stringify({ lastname: 'Created', firstname: 'Bench', email: 'created@example.com' }),
       duration: DURATION,
     });
+    process.stdout.write(
+      `${dialect}: ${JSON.stringify({ retrieve: summary(retrieve), query: summary(query), restRead: summary(restRead), restCreate: summary(restCreate) })}\n`,
+    );
     const oneUser = await loginPairs(rapport.url, 10, DURATION, () => s.users[1]!);
     const distinctUsers = await loginPairs(rapport.url, 10, DURATION, (w) => s.users[2 + w]!);
 
@@ -250,6 +256,7 @@ async function measureDialect(dialect: 'sqlite' | 'postgres', env: Record<string
     };
   } finally {
     await rapport.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

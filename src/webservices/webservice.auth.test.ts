@@ -29,6 +29,19 @@ describeEachDialect('web services: challenge, login and sessions', (h) => {
     expect(b.json.result.token).not.toBe(a.json.result.token);
   });
 
+  it('keeps every token of ten clients of one user at one address live until each logs in', async () => {
+    await advance(61_000); // a fresh getchallenge-per-address window
+    const key = await ws.keys.key(admin().id);
+    // the worst interleaving: every client takes its token before any of them logs in
+    const tokens = await Promise.all(Array.from({ length: 10 }, () => ws.challenge('admin')));
+    const results: unknown[] = [];
+    for (const t of tokens) {
+      const r = await ws.post({ operation: 'login', username: 'admin', accessKey: md5(t + key) });
+      results.push(r.json.success ? true : r.body);
+    }
+    expect(results).toEqual(Array(10).fill(true));
+  });
+
   it('refuses getchallenge without a username or for an unknown user, as Vtiger words it', async () => {
     expect(err(await ws.get({ operation: 'getchallenge' }))).toEqual({
       message: 'No username given',
