@@ -145,6 +145,8 @@ describe('property: no presented output contains a masked field’s real value',
             (s) =>
               s.trim() !== '' &&
               !skeleton.includes(s) &&
+              // outputs name what is masked (`"masked":["mailingcity"]`): "ke" or "city" there is no leak
+              !JSON.stringify({ masked: [...masked.keys()] }).includes(s) &&
               !PADDING.includes(s) &&
               !'***@'.includes(s) &&
               Object.values(input).every((o) => o === s || !String(o).includes(s)),
