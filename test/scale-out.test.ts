@@ -306,26 +306,32 @@ describe.runIf(DIALECTS.includes('postgres') && HAVE_NGINX)(
     it('a replica whose LISTEN connection is cut reconnects and hears revocations again', async () => {
       const pgc = new pg.Client({ connectionString: PG_URL });
       await pgc.connect();
-      const listeners = async () =>
-        Number(
-          (
-            await pgc.query(
-              `select count(*) as n from pg_stat_activity where application_name = 'rapport-listener' and datname = $1`,
-              [db.name],
-            )
-          ).rows[0].n,
-        );
+      // pids of the listener connections; a terminated backend stays in pg_stat_activity for a moment
+      // after pg_terminate_backend returns, so "3 listeners" right after the cut may still be the old ones
+      const listenerPids = async () =>
+        (
+          await pgc.query(
+            `select pid from pg_stat_activity where application_name = 'rapport-listener' and datname = $1`,
+            [db.name],
+          )
+        ).rows.map((row: { pid: number }) => row.pid);
       try {
-        expect(await listeners()).toBe(3);
+        const before = await listenerPids();
+        expect(before).toHaveLength(3);
         await pgc.query(
           `select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'rapport-listener' and datname = $1`,
           [db.name],
         );
         const cutAt = Date.now();
-        while ((await listeners()) < 3 && Date.now() - cutAt < 10_000)
+        // done when exactly three listeners are listed and none of them is an old one
+        const reconnected = async () => {
+          const now = await listenerPids();
+          return now.length === 3 && now.every((pid) => !before.includes(pid));
+        };
+        while (!(await reconnected()) && Date.now() - cutAt < 10_000)
           await new Promise((res) => setTimeout(res, 50));
         measured.listenerReconnectMs = Date.now() - cutAt;
-        expect(await listeners()).toBe(3);
+        expect(await reconnected()).toBe(true);
         const user = await createUser(lb.url, admin, true);
         let key = await keyOf(lb.url, admin, user.id);
         const lags: number[] = [];
