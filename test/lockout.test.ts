@@ -95,6 +95,42 @@ describeEachDialect('locking a user out', (h) => {
     expect(ok.success).toBe(true);
   });
 
+  it('parallel sign-ins with the right password from one client all succeed (web and web services)', async () => {
+    // attempts in flight count toward the limit while they run; only failures may block
+    const u = await apiUser();
+    const n = h.ctx.config.loginThrottle.maxPerUser * 3;
+    const web = await Promise.all(
+      Array.from({ length: n }, () => signIn(u.username, u.password, '192.0.2.40')),
+    );
+    expect(web.map((a) => a.statusCode)).toEqual(web.map(() => 200));
+    const tokens = await Promise.all(
+      Array.from(
+        { length: n },
+        async () => (await challenge(u.username, '192.0.2.41')).result.token as string,
+      ),
+    );
+    const logins = await Promise.all(
+      tokens.map(
+        async (t) =>
+          (
+            await ws(
+              'POST',
+              { operation: 'login', username: u.username, accessKey: md5(t + u.key) },
+              '192.0.2.41',
+            )
+          ).json(),
+      ),
+    );
+    expect(logins.filter((l) => !l.success)).toEqual([]);
+    // and the right password after parallel wrong ones still meets the limit
+    const max = h.ctx.config.loginThrottle.maxPerUser;
+    const wrong = await Promise.all(
+      Array.from({ length: n }, (_, i) => signIn(u.username, `wrong-${i}-xxxxxxxx`, '192.0.2.42')),
+    );
+    expect(wrong.filter((a) => a.statusCode === 401).length).toBe(max);
+    expectStatus(await signIn(u.username, u.password, '192.0.2.42'), 429);
+  });
+
   it('parallel guesses from one client get at most the limit checked', async () => {
     const u = await h.createUser();
     const max = h.ctx.config.loginThrottle.maxPerUser;

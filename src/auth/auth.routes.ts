@@ -9,7 +9,7 @@ import { principalFor } from '../roles/principal.js';
 import { userView, userViewSchema } from '../users/user.model.js';
 import { findPasswordHash, findUserByUsername } from '../users/user.repository.js';
 import { authError } from './auth.errors.js';
-import { beginLoginAttempt, loginAttemptSucceeded } from './login-throttle.js';
+import { beginLoginAttempt, loginAttemptSucceeded, settleLoginAttempt } from './login-throttle.js';
 import { deleteSession } from './session.repository.js';
 import { createSession, SESSION_COOKIE } from './session.service.js';
 
@@ -52,49 +52,56 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
       const { username, password } = req.body;
       const ip = req.ip;
       const attempt = await beginLoginAttempt(ctx, username, ip);
-      const user = await findUserByUsername(db, username);
-      const hash = user && user.deletedAt === null ? await findPasswordHash(db, user.id) : undefined;
-      const passwordOk = await ctx.passwords.verify(hash, password);
-      if (!user || !passwordOk) {
-        await db.transaction().execute(async (trx) => {
+      try {
+        const user = await findUserByUsername(db, username);
+        const hash = user && user.deletedAt === null ? await findPasswordHash(db, user.id) : undefined;
+        const passwordOk = await ctx.passwords.verify(hash, password);
+        if (!user || !passwordOk) {
+          await db.transaction().execute(async (trx) => {
+            await recordAudit(
+              trx,
+              { ...actorFromRequest(req), userId: user?.id ?? null, username: user?.username ?? null },
+              {
+                action: 'auth.login',
+                outcome: 'failure',
+                details: { reason: 'invalid_credentials', ...attemptedUsername(ctx, user, username) },
+              },
+              ctx.clock.now(),
+            );
+          });
+          throw authError('INVALID_CREDENTIALS', 'Wrong username or password.');
+        }
+        if (user.status !== 'Active') {
           await recordAudit(
-            trx,
-            { ...actorFromRequest(req), userId: user?.id ?? null, username: user?.username ?? null },
-            {
-              action: 'auth.login',
-              outcome: 'failure',
-              details: { reason: 'invalid_credentials', ...attemptedUsername(ctx, user, username) },
-            },
+            db,
+            { ...actorFromRequest(req), userId: user.id, username: user.username },
+            { action: 'auth.login', outcome: 'failure', details: { reason: 'inactive' } },
             ctx.clock.now(),
           );
+          throw authError(
+            'ACCOUNT_INACTIVE',
+            'This account is inactive. Ask an administrator to activate it.',
+          );
+        }
+        const session = await db.transaction().execute(async (trx) => {
+          const s = await createSession(ctx, trx, user, {
+            ip,
+            userAgent: String(req.headers['user-agent'] ?? ''),
+          });
+          await loginAttemptSucceeded(trx, attempt);
+          await recordAudit(
+            trx,
+            { ...actorFromRequest(req), userId: user.id, username: user.username },
+            { action: 'auth.login', details: { sessionId: s.id } },
+            ctx.clock.now(),
+          );
+          return s;
         });
-        throw authError('INVALID_CREDENTIALS', 'Wrong username or password.');
+        setSessionCookie(ctx, req, reply, session.token, session.expiresAt);
+        return { user: userView(user), csrfToken: session.csrfToken };
+      } finally {
+        settleLoginAttempt(ctx, attempt);
       }
-      if (user.status !== 'Active') {
-        await recordAudit(
-          db,
-          { ...actorFromRequest(req), userId: user.id, username: user.username },
-          { action: 'auth.login', outcome: 'failure', details: { reason: 'inactive' } },
-          ctx.clock.now(),
-        );
-        throw authError('ACCOUNT_INACTIVE', 'This account is inactive. Ask an administrator to activate it.');
-      }
-      const session = await db.transaction().execute(async (trx) => {
-        const s = await createSession(ctx, trx, user, {
-          ip,
-          userAgent: String(req.headers['user-agent'] ?? ''),
-        });
-        await loginAttemptSucceeded(trx, attempt);
-        await recordAudit(
-          trx,
-          { ...actorFromRequest(req), userId: user.id, username: user.username },
-          { action: 'auth.login', details: { sessionId: s.id } },
-          ctx.clock.now(),
-        );
-        return s;
-      });
-      setSessionCookie(ctx, req, reply, session.token, session.expiresAt);
-      return { user: userView(user), csrfToken: session.csrfToken };
     },
   );
 

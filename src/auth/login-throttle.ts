@@ -79,6 +79,74 @@ export interface LoginAttempt {
 
 const SOFT_DELAY_BASE_MS = 250;
 const SOFT_DELAY_MAX_MS = 4000;
+/** How long an attempt waits for this process's other attempts in flight before it is refused. */
+const IN_FLIGHT_WAIT_MS = 5000;
+/** An attempt this process never settled (its request failed on the way) stops counting as in flight. */
+const IN_FLIGHT_MAX_MS = 30_000;
+
+type LimitedScope = 'user-ip' | 'ip';
+
+/**
+ * The attempts this process has counted and not yet settled, by (scope, key). Their rows are in
+ * auth_failures like failures, and must be (that is what keeps parallel guesses to the limit), but when
+ * the only rows over the limit are attempts still in flight *here*, the right answer is to wait for them,
+ * not to refuse: ten parallel sign-ins of one user with the right password all succeed. Rows of other
+ * replicas' attempts in flight cannot be told from failures and count as failures.
+ */
+class InFlight {
+  /** per (scope, key): each attempt in flight and when it began */
+  private readonly attempts = new Map<string, Map<object, number>>();
+  private waiters = new Set<() => void>();
+
+  /** Registered before the attempt's rows are written, so nobody counts its rows as failures meanwhile. */
+  add(key: string, attempt: object, now: number): void {
+    const m = this.attempts.get(key) ?? new Map<object, number>();
+    this.attempts.set(key, m);
+    m.set(attempt, now);
+  }
+
+  /** In-flight attempts on `key` other than `self`. */
+  others(key: string, self: object, now: number): number {
+    const m = this.attempts.get(key);
+    if (!m) return 0;
+    let n = 0;
+    for (const [attempt, since] of m) {
+      if (now - since > IN_FLIGHT_MAX_MS) m.delete(attempt);
+      else if (attempt !== self) n++;
+    }
+    if (m.size === 0) this.attempts.delete(key);
+    return n;
+  }
+
+  settle(key: string, attempt: object): void {
+    const m = this.attempts.get(key);
+    if (!m?.delete(attempt)) return;
+    if (m.size === 0) this.attempts.delete(key);
+    const waiting = this.waiters;
+    this.waiters = new Set();
+    for (const wake of waiting) wake();
+  }
+
+  /** Resolves when any attempt settles, or after `ms`. */
+  settled(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+    });
+  }
+}
+
+const inFlightByDb = new WeakMap<object, InFlight>();
+function inFlightOf(ctx: AppContext): InFlight {
+  const f = inFlightByDb.get(ctx.db) ?? new InFlight();
+  inFlightByDb.set(ctx.db, f);
+  return f;
+}
 
 /**
  * Issue 14, finding 4. Sign-in failures count per (user, client IP) and per IP — those block with 429 —
@@ -87,8 +155,10 @@ const SOFT_DELAY_MAX_MS = 4000;
  * spread over many addresses still meets the delay and the per-IP limits. The attempt is written before
  * it is counted (reserve, then count), so parallel guesses cannot all see a count under the limit: at
  * most `maxPerUser` attempts per (user, IP) reach the password check in a window, on every replica
- * (the rows are in the shared database). A successful sign-in removes its own rows and the user's
- * soft-delay count; other clients' failures for that user stay theirs.
+ * (the rows are in the shared database). An attempt over the limit only because of this process's own
+ * attempts in flight withdraws its row, waits for one of them to settle and tries again (see InFlight).
+ * A successful sign-in removes its own rows and the user's soft-delay count; other clients' failures for
+ * that user stay theirs. Callers call `settleLoginAttempt` when the request is done, whatever the outcome.
  */
 export async function beginLoginAttempt(
   ctx: AppContext,
@@ -97,47 +167,84 @@ export async function beginLoginAttempt(
 ): Promise<LoginAttempt> {
   const { maxPerUser, maxPerIp, windowMs } = ctx.config.loginThrottle;
   const username = typedUsername.toLowerCase();
-  const now = ctx.clock.now();
   const db = ctx.db.kysely;
+  const inFlight = inFlightOf(ctx);
   const scopes: Array<['user-ip' | 'ip' | 'user', string]> = [
     ['user-ip', `${ip}|${username}`],
     ['ip', ip],
     ['user', username],
   ];
-  // other scopes in the table (key failures, getchallenge calls) keep windows of their own
-  await db
-    .deleteFrom('auth_failures')
-    .where(
-      'scope',
-      'in',
-      scopes.map(([scope]) => scope),
-    )
-    .where('at', '<', now - windowMs)
-    .execute();
-  const rows = await db
-    .insertInto('auth_failures')
-    .values(scopes.map(([scope, key]) => ({ scope, key, at: now })))
-    .returning('id')
-    .execute();
-  const attempt: LoginAttempt = { username, ip, rowIds: rows.map((r) => r.id) };
-  const since = now - windowMs;
-  const counts = await Promise.all(
-    scopes.map(async ([scope, key]) => {
-      const r = await db
-        .selectFrom('auth_failures')
-        .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('at').as('oldest')])
-        .where('scope', '=', scope)
-        .where('key', '=', key)
-        .where('at', '>', since)
-        .executeTakeFirstOrThrow();
-      return { n: Number(r.n), oldest: Number(r.oldest ?? now) };
-    }),
-  );
-  const [perClient, perIp, perUser] = counts as [(typeof counts)[0], (typeof counts)[0], (typeof counts)[0]];
-  if (perClient.n > maxPerUser || perIp.n > maxPerIp) {
-    await releaseLoginAttempt(db, attempt);
-    const oldest = perClient.n > maxPerUser ? perClient.oldest : perIp.oldest;
-    const retryAfter = Math.max(1, Math.ceil((oldest + windowMs - now) / 1000));
+  const limits: Array<[LimitedScope, string, number]> = [
+    ['user-ip', `${ip}|${username}`, maxPerUser],
+    ['ip', ip, maxPerIp],
+  ];
+  const waitUntil = Date.now() + IN_FLIGHT_WAIT_MS;
+  for (;;) {
+    const now = ctx.clock.now();
+    // other scopes in the table (key failures, getchallenge calls) keep windows of their own
+    await db
+      .deleteFrom('auth_failures')
+      .where(
+        'scope',
+        'in',
+        scopes.map(([scope]) => scope),
+      )
+      .where('at', '<', now - windowMs)
+      .execute();
+    const rowIds: number[] = [];
+    const attempt: LoginAttempt = { username, ip, rowIds };
+    for (const [scope, key] of limits) inFlight.add(`${scope}|${key}`, attempt, Date.now());
+    try {
+      const rows = await db
+        .insertInto('auth_failures')
+        .values(scopes.map(([scope, key]) => ({ scope, key, at: now })))
+        .returning('id')
+        .execute();
+      rowIds.push(...rows.map((r) => r.id));
+    } catch (err) {
+      settleLoginAttempt(ctx, attempt);
+      throw err;
+    }
+    const since = now - windowMs;
+    const counts = await Promise.all(
+      scopes.map(async ([scope, key]) => {
+        const r = await db
+          .selectFrom('auth_failures')
+          .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('at').as('oldest')])
+          .where('scope', '=', scope)
+          .where('key', '=', key)
+          .where('at', '>', since)
+          .executeTakeFirstOrThrow();
+        return { n: Number(r.n), oldest: Number(r.oldest ?? now) };
+      }),
+    );
+    const over = limits.map(([scope, key, max], i) => ({
+      n: counts[i]!.n,
+      max,
+      oldest: counts[i]!.oldest,
+      waiting: inFlight.others(`${scope}|${key}`, attempt, Date.now()),
+    }));
+    if (over.every((c) => c.n <= c.max)) {
+      const perUser = counts[2]!;
+      const excess = perUser.n - maxPerUser;
+      if (excess > 0) {
+        const delay = Math.min(SOFT_DELAY_MAX_MS, SOFT_DELAY_BASE_MS * 2 ** Math.min(excess - 1, 10));
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+      return attempt;
+    }
+    await releaseLoginAttempt(ctx, attempt);
+    // over only because of this process's attempts in flight: wait for one to settle, then count again
+    const onlyInFlight = over.every((c) => c.n - c.waiting <= c.max);
+    const left = waitUntil - Date.now();
+    if (onlyInFlight && left > 0) {
+      await inFlight.settled(left);
+      // parallel waiters woken together would all count together again: spread them a little
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10));
+      continue;
+    }
+    const blocking = over.find((c) => c.n > c.max)!;
+    const retryAfter = Math.max(1, Math.ceil((blocking.oldest + windowMs - now) / 1000));
     throw authError(
       'TOO_MANY_ATTEMPTS',
       `Too many failed sign-in attempts. Try again in ${retryAfter} seconds.`,
@@ -146,26 +253,34 @@ export async function beginLoginAttempt(
       },
     );
   }
-  const over = perUser.n - maxPerUser;
-  if (over > 0) {
-    const delay = Math.min(SOFT_DELAY_MAX_MS, SOFT_DELAY_BASE_MS * 2 ** Math.min(over - 1, 10));
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
-  return attempt;
+}
+
+/** The request that began `attempt` is done (its rows stay as a failure unless released or succeeded). */
+export function settleLoginAttempt(ctx: AppContext, attempt: LoginAttempt | undefined): void {
+  if (!attempt) return;
+  const inFlight = inFlightOf(ctx);
+  inFlight.settle(`user-ip|${attempt.ip}|${attempt.username}`, attempt);
+  inFlight.settle(`ip|${attempt.ip}`, attempt);
 }
 
 /** The attempt checked nothing (no challenge token, no key): it does not count. */
-export async function releaseLoginAttempt(db: Q, attempt: LoginAttempt): Promise<void> {
-  if (attempt.rowIds.length) await db.deleteFrom('auth_failures').where('id', 'in', attempt.rowIds).execute();
+export async function releaseLoginAttempt(ctx: AppContext, attempt: LoginAttempt): Promise<void> {
+  if (attempt.rowIds.length)
+    await ctx.db.kysely.deleteFrom('auth_failures').where('id', 'in', attempt.rowIds).execute();
+  settleLoginAttempt(ctx, attempt);
 }
 
-/** The password was right: forget this attempt, this client's failures and the user's soft-delay count. */
+/**
+ * The password was right: forget this attempt, this client's failures and the user's soft-delay count — in
+ * one statement, so parallel sign-ins of one user (each deleting the others' rows too) lock rows in one
+ * scan order and cannot deadlock each other on PostgreSQL, as two statements per transaction did.
+ */
 export async function loginAttemptSucceeded(db: Q, attempt: LoginAttempt): Promise<void> {
-  await releaseLoginAttempt(db, attempt);
   await db
     .deleteFrom('auth_failures')
     .where((eb) =>
       eb.or([
+        eb('id', 'in', attempt.rowIds),
         eb.and([eb('scope', '=', 'user'), eb('key', '=', attempt.username)]),
         eb.and([eb('scope', '=', 'user-ip'), eb('key', '=', `${attempt.ip}|${attempt.username}`)]),
       ]),

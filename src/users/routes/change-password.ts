@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorFromRequest, recordAudit } from '../../audit/audit.repository.js';
 import { assertNotImpersonating } from '../../auth/impersonation-guard.js';
-import { beginLoginAttempt, type LoginAttempt, loginAttemptSucceeded } from '../../auth/login-throttle.js';
+import { beginLoginAttempt, type LoginAttempt, settleLoginAttempt } from '../../auth/login-throttle.js';
 import { PASSWORD_MAX_LENGTH } from '../../auth/password-policy.js';
 import type { AppContext } from '../../context.js';
 import { assertOwnerActionAllowed } from '../owner-guard.js';
@@ -52,34 +52,38 @@ export async function changePasswordRoutes(app: FastifyInstance, ctx: AppContext
           'PERMISSION_DENIED',
           "Only the account owner can set another administrator's password.",
         );
-      if (self) {
-        const current = req.body.currentPassword;
-        if (current === undefined)
-          throw userError('CURRENT_PASSWORD_REQUIRED', 'Give your current password to change it.');
-        attempt = await beginLoginAttempt(ctx, caller.username, req.ip);
-        if (!(await ctx.passwords.verify(await findPasswordHash(db, caller.id), current))) {
-          await db.transaction().execute(async (trx) => {
-            const now = ctx.clock.now();
-            await recordAudit(
-              trx,
-              actorFromRequest(req),
-              {
-                action: 'user.password_changed',
-                outcome: 'failure',
-                target: { type: 'user', id: caller.id },
-                details: { reason: 'wrong_current_password' },
-              },
-              now,
-            );
-          });
-          throw userError('WRONG_CURRENT_PASSWORD', 'Your current password is not correct.');
+      try {
+        if (self) {
+          const current = req.body.currentPassword;
+          if (current === undefined)
+            throw userError('CURRENT_PASSWORD_REQUIRED', 'Give your current password to change it.');
+          attempt = await beginLoginAttempt(ctx, caller.username, req.ip);
+          if (!(await ctx.passwords.verify(await findPasswordHash(db, caller.id), current))) {
+            await db.transaction().execute(async (trx) => {
+              const now = ctx.clock.now();
+              await recordAudit(
+                trx,
+                actorFromRequest(req),
+                {
+                  action: 'user.password_changed',
+                  outcome: 'failure',
+                  target: { type: 'user', id: caller.id },
+                  details: { reason: 'wrong_current_password' },
+                },
+                now,
+              );
+            });
+            throw userError('WRONG_CURRENT_PASSWORD', 'Your current password is not correct.');
+          }
         }
+        return setPassword(ctx, actorFromRequest(req), target, req.body.newPassword, {
+          by: self ? 'self' : 'admin',
+          keepSessionId: self ? req.auth!.session?.id : undefined,
+          attempt,
+        });
+      } finally {
+        settleLoginAttempt(ctx, attempt);
       }
-      return setPassword(ctx, actorFromRequest(req), target, req.body.newPassword, {
-        by: self ? 'self' : 'admin',
-        keepSessionId: self ? req.auth!.session?.id : undefined,
-        attempt,
-      });
     },
   );
 }

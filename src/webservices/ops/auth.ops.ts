@@ -5,6 +5,7 @@ import {
   type LoginAttempt,
   loginAttemptSucceeded,
   releaseLoginAttempt,
+  settleLoginAttempt,
 } from '../../auth/login-throttle.js';
 import { resolveSession, SESSION_COOKIE } from '../../auth/session.service.js';
 import { withUnitOfWork } from '../../db/unit-of-work.js';
@@ -88,46 +89,56 @@ export const login: WsOperation = {
       if (err instanceof AppError) throw new WsError('TOO_MANY_ATTEMPTS', err.message);
       throw err;
     }
-    const user = await findWsUser(call, username);
-    const tokens = user
-      ? await findLiveChallenges(ctx.db.kysely, user.id, ctx.clock.now(), WS_LIMITS.challengesPerUser)
-      : [];
-    if (!user || tokens.length === 0) {
-      await releaseLoginAttempt(ctx.db.kysely, attempt);
-      throw new WsError('INVALID_AUTH_TOKEN', WS_MESSAGES.INVALID_TOKEN);
+    try {
+      return await checkedLogin(call, username, digest, attempt);
+    } finally {
+      settleLoginAttempt(ctx, attempt);
     }
-    const key = await call.deps.keys.loadKeyForUser(ctx, user.id);
-    if (!key) {
-      await releaseLoginAttempt(ctx.db.kysely, attempt);
-      throw new WsError('ACCESSKEY_UNDEFINED', WS_MESSAGES.ACCESSKEY_UNDEFINED);
-    }
-    // any of the user's live tokens; exact comparison, as Vtiger's strcmp (an uppercase digest is refused)
-    let matched = false;
-    for (const token of tokens) {
-      const expected = createHash('md5')
-        .update(token + key.plaintext)
-        .digest('hex');
-      if (safeEqual(expected, digest)) matched = true;
-    }
-    if (!matched) return refuse(call, user, 'wrong digest');
-    if (user.status !== 'Active') return refuse(call, user, 'inactive');
-    if (!key.apiAccess) return refuse(call, user, 'api access off');
-
-    const session = await openWsSession(ctx, user.id, key.keyId, req.ip);
-    const now = ctx.clock.now();
-    await ctx.db.kysely.transaction().execute(async (trx) => {
-      await loginAttemptSucceeded(trx, attempt);
-      await recordAudit(
-        trx,
-        { ...actorFromRequest(req), userId: user.id, username: user.username },
-        { action: 'webservice.login', details: { wsSessionId: session.id } },
-        now,
-      );
-    });
-    call.deps.keys.noteKeyUse(ctx, key.keyId, req.ip);
-    return loginResult(user, session.sessionName);
   },
 };
+
+/** The login's checks once its attempt is counted: token, key, digest, status, API access. */
+async function checkedLogin(call: WsCall, username: string, digest: string, attempt: LoginAttempt) {
+  const { ctx, req } = call;
+  const user = await findWsUser(call, username);
+  const tokens = user
+    ? await findLiveChallenges(ctx.db.kysely, user.id, ctx.clock.now(), WS_LIMITS.challengesPerUser)
+    : [];
+  if (!user || tokens.length === 0) {
+    await releaseLoginAttempt(ctx, attempt);
+    throw new WsError('INVALID_AUTH_TOKEN', WS_MESSAGES.INVALID_TOKEN);
+  }
+  const key = await call.deps.keys.loadKeyForUser(ctx, user.id);
+  if (!key) {
+    await releaseLoginAttempt(ctx, attempt);
+    throw new WsError('ACCESSKEY_UNDEFINED', WS_MESSAGES.ACCESSKEY_UNDEFINED);
+  }
+  // any of the user's live tokens; exact comparison, as Vtiger's strcmp (an uppercase digest is refused)
+  let matched = false;
+  for (const token of tokens) {
+    const expected = createHash('md5')
+      .update(token + key.plaintext)
+      .digest('hex');
+    if (safeEqual(expected, digest)) matched = true;
+  }
+  if (!matched) return refuse(call, user, 'wrong digest');
+  if (user.status !== 'Active') return refuse(call, user, 'inactive');
+  if (!key.apiAccess) return refuse(call, user, 'api access off');
+
+  const session = await openWsSession(ctx, user.id, key.keyId, req.ip);
+  const now = ctx.clock.now();
+  await ctx.db.kysely.transaction().execute(async (trx) => {
+    await loginAttemptSucceeded(trx, attempt);
+    await recordAudit(
+      trx,
+      { ...actorFromRequest(req), userId: user.id, username: user.username },
+      { action: 'webservice.login', details: { wsSessionId: session.id } },
+      now,
+    );
+  });
+  call.deps.keys.noteKeyUse(ctx, key.keyId, req.ip);
+  return loginResult(user, session.sessionName);
+}
 
 function loginResult(user: User, sessionName: string) {
   return {
