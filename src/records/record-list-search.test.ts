@@ -63,10 +63,23 @@ describeEachDialect('list search (q)', (h) => {
     expect(filtered.total).toBe(1);
   });
 
-  it('treats % and _ as plain characters, and blank input as no search', async () => {
+  it('looks for words: % and _ are no wildcards, punctuation alone finds nothing, blank input is no search', async () => {
     await expect(labels('100%')).resolves.toEqual(['100% Under_score']);
-    await expect(labels('_')).resolves.toEqual(['100% Under_score']);
+    await expect(labels('under_score')).resolves.toEqual(['100% Under_score']);
+    await expect(labels('_')).resolves.toEqual([]);
+    await expect(labels('%')).resolves.toEqual([]);
     await expect(labels('   ')).resolves.toHaveLength(4);
+  });
+
+  it('matches the starts of words, as the global search does (one matcher for both)', async () => {
+    await expect(labels('smi')).resolves.toEqual(['Janet Smith']);
+    await expect(labels('mith')).resolves.toEqual([]);
+    await expect(labels('example.net')).resolves.toEqual(['Janet Smith']);
+    const global = await h.request({ method: 'GET', url: '/api/v1/search?q=smi', as: h.admin });
+    expectStatus(global, 200);
+    expect((global.json() as { items: Array<{ label: string }> }).items.map((i) => i.label)).toContain(
+      'Janet Smith',
+    );
   });
 
   it('searches other modules by their identifying fields (a lead by company)', async () => {

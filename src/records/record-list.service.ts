@@ -7,13 +7,14 @@ import { selectRecords } from './record.repository.js';
 import { compileFilter, type RecordFilter } from './record-filter.js';
 import { type ModuleView, type PresentedRecord, presentRecords } from './record-presenter.js';
 import { countMatching, viewModule, visibleWhere } from './record-read.service.js';
+import { searchableFields, termsMatch } from './record-search-index.js';
 import { afterCursor, decodeCursor, encodeCursor, orderExpressions, parseSort } from './record-sort.js';
 
 export const MAX_PAGE_SIZE = 200;
 
 export interface ListOptions {
   filter?: RecordFilter;
-  /** words a person typed: each must appear in one of the module's search fields (see `searchFilter`) */
+  /** words a person typed: each must start a word of one of the module's search fields (see `termsMatch`) */
   search?: string;
   /** `-modifiedtime,lastname` */
   sort?: string;
@@ -80,38 +81,14 @@ export async function countRecords(
 
 function conditions(view: ModuleView, filter?: RecordFilter, search?: string) {
   const out = filter ? [compileFilter(view, filter)] : [];
-  const words = search ? searchFilter(view, search) : null;
-  if (words) out.push(compileFilter(view, words));
+  if (search?.trim()) out.push(termsMatch(view.meta.name, searchFields(view), search));
   return out;
 }
 
-/** Text fields that name or identify a record beyond its label: a lead's company, a product's part number. */
-const EXTRA_SEARCH_FIELDS = ['company', 'productcode', 'ticket_title', 'subject', 'accountname'];
-export const MAX_SEARCH_WORDS = 6;
-
 /**
- * The fields a list search looks in: the label fields, the record number, every email and phone field and a
- * few identifying text fields. Masked fields are left out (searching them would reveal their values).
+ * The fields a list search (`q=`) looks in: those of the global search's index, without the fields masked
+ * for the viewer (searching them would reveal their values).
  */
 export function searchFields(view: ModuleView): string[] {
-  const { meta } = view;
-  const names = new Set<string>(meta.labelFields);
-  if (meta.numberField) names.add(meta.numberField.name);
-  for (const f of meta.fields) {
-    if (f.type === 'email' || f.type === 'phone' || EXTRA_SEARCH_FIELDS.includes(f.name)) names.add(f.name);
-  }
-  return [...names].filter((n) => meta.fieldMap.has(n) && !view.masked.has(n));
-}
-
-/**
- * "jane doe" finds Jane Doe, "jane.doe" her email, "CON12" her number: every word (at most six) must be
- * contained, case-insensitively, in at least one search field. Blank input is no search.
- */
-export function searchFilter(view: ModuleView, search: string): RecordFilter | null {
-  const words = search.trim().split(/\s+/).filter(Boolean).slice(0, MAX_SEARCH_WORDS);
-  const fields = searchFields(view);
-  if (!words.length || !fields.length) return null;
-  return {
-    and: words.map((w) => ({ or: fields.map((field) => ({ field, op: 'contains' as const, value: w })) })),
-  };
+  return searchableFields(view.meta).filter((n) => !view.masked.has(n));
 }

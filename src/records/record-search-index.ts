@@ -1,4 +1,4 @@
-import { type Kysely, type SqlBool, sql, type Transaction } from 'kysely';
+import { type Expression, type Kysely, type SqlBool, sql, type Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
 import { preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
@@ -28,12 +28,56 @@ export function words(text: string): string[] {
   return normalize(text).match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
-/** The fields a global search looks in: names (label fields), emails, phones and the record number. */
+/** Text fields that name or identify a record beyond its label: a lead's company, a product's part number. */
+const IDENTIFYING_FIELDS = ['company', 'productcode', 'ticket_title', 'subject', 'accountname'];
+
+/**
+ * The fields searches look in — the global search and a list's `q=` (the reference picker) alike: names
+ * (label fields), emails, phones, the record number and a few identifying text fields.
+ */
 export function searchableFields(meta: ModuleMeta): string[] {
   const names = new Set<string>(meta.labelFields);
-  for (const f of meta.fields) if (f.type === 'email' || f.type === 'phone') names.add(f.name);
+  for (const f of meta.fields)
+    if (f.type === 'email' || f.type === 'phone' || IDENTIFYING_FIELDS.includes(f.name)) names.add(f.name);
   if (meta.numberField) names.add(meta.numberField.name);
   return [...names].filter((n) => meta.fieldMap.has(n));
+}
+
+/** The smallest string greater than every string starting with `prefix` (code-point order). */
+function upperBound(prefix: string): string {
+  const last = prefix.codePointAt(prefix.length - 1)!;
+  const head = prefix.slice(0, prefix.length - (last > 0xffff ? 2 : 1));
+  return head + String.fromCodePoint(last + 1);
+}
+
+/** An index term of alias `t` starts with `word` (one range of the term index on both databases). */
+export function termStarts(word: string): Expression<SqlBool> {
+  return sql<SqlBool>`(t.term >= ${word} and t.term < ${upperBound(word)})`;
+}
+
+/** At most this many words of a query are looked for. */
+export const MAX_QUERY_WORDS = 6;
+
+/** The distinct words of what a person typed, at most MAX_QUERY_WORDS. */
+export function queryWords(query: string): string[] {
+  return [...new Set(words(query))].slice(0, MAX_QUERY_WORDS);
+}
+
+/**
+ * The records of `module` (alias `e`) that have, for every word of `query`, a word starting with it in one of
+ * `fields` — the matcher of a list's `q=`, the same index and semantics as the global search. A query with
+ * no letters or digits matches nothing.
+ */
+export function termsMatch(module: string, fields: string[], query: string): Expression<SqlBool> {
+  const qWords = queryWords(query);
+  if (qWords.length === 0 || fields.length === 0) return sql<SqlBool>`1 = 0`;
+  return sql<SqlBool>`(${sql.join(
+    qWords.map(
+      (w) =>
+        sql`e.id in (select t.record_id from search_terms t where t.module = ${module} and t.field in (${sql.join(fields)}) and ${termStarts(w)})`,
+    ),
+    sql` and `,
+  )})`;
 }
 
 function termsOfValue(type: string | undefined, value: FieldValue): string[] {
@@ -114,7 +158,7 @@ export function searchIndexer(ctx: AppContext): EventSubscriber {
 
 const INDEX_VERSION_KEY = 'search_index_version';
 /** Raise when `termsOf` changes: the next start rebuilds the index. */
-const INDEX_VERSION = '1';
+const INDEX_VERSION = '2';
 
 /**
  * Rebuilds the index when it was built by another version of `termsOf` (or never, as after the upgrade

@@ -5,7 +5,7 @@ import type { FieldValue } from './field-coerce.js';
 import { listModuleMetas } from './module-meta.js';
 import { type ModuleView, moduleViewFor, type PresentedRecord } from './record-presenter.js';
 import { queryRecords } from './record-read.service.js';
-import { normalize, searchableFields, words } from './record-search-index.js';
+import { normalize, queryWords, searchableFields, termStarts, words } from './record-search-index.js';
 
 export interface SearchHit {
   module: string;
@@ -19,17 +19,6 @@ export interface SearchHit {
 /** How many index candidates a word may yield before the other words and sharing narrow them. */
 const CANDIDATES = 2000;
 
-/** The smallest string greater than every string starting with `prefix` (code-point order). */
-function upperBound(prefix: string): string {
-  const last = prefix.codePointAt(prefix.length - 1)!;
-  const head = prefix.slice(0, prefix.length - (last > 0xffff ? 2 : 1));
-  return head + String.fromCodePoint(last + 1);
-}
-
-function termStarts(word: string): Expression<SqlBool> {
-  return sql<SqlBool>`(t.term >= ${word} and t.term < ${upperBound(word)})`;
-}
-
 /**
  * Global search: records of every module the viewer may see whose name, email, phone or number starts with
  * each word of `query`, best first (the whole name matching, then the name starting with the query, then
@@ -42,7 +31,7 @@ export async function searchRecords(
   query: string,
   limit = 20,
 ): Promise<SearchHit[]> {
-  const qWords = [...new Set(words(query))].slice(0, 6);
+  const qWords = queryWords(query);
   if (qWords.length === 0) return [];
   const views = new Map<string, ModuleView>();
   const allowed: Expression<SqlBool>[] = [];
