@@ -40,7 +40,7 @@ export async function listRecords(
 ): Promise<RecordPage> {
   const view = await viewModule(ctx, p, module);
   const { meta } = view;
-  const where = await visibleWhere(ctx, view, conditions(view, opts.filter, opts.search));
+  const where = await visibleWhere(ctx, view, conditions(ctx, view, opts.filter, opts.search));
   const keys = parseSort(view, opts.sort);
   const spec = keys.map((k) => (k.desc ? '-' : '') + k.field).join(',');
   const valueKeys = keys.filter((k) => k.field !== 'id');
@@ -76,12 +76,12 @@ export async function countRecords(
   search?: string,
 ): Promise<number> {
   const view = await viewModule(ctx, p, module);
-  return countMatching(ctx, view, conditions(view, filter, search));
+  return countMatching(ctx, view, conditions(ctx, view, filter, search));
 }
 
-function conditions(view: ModuleView, filter?: RecordFilter, search?: string) {
+function conditions(ctx: AppContext, view: ModuleView, filter?: RecordFilter, search?: string) {
   const out = filter ? [compileFilter(view, filter)] : [];
-  if (search?.trim()) out.push(termsMatch(view.meta.name, searchFields(view), search));
+  if (search?.trim()) out.push(termsMatch(ctx.db.dialect, view.meta.name, searchFields(view), search));
   return out;
 }
 

@@ -1,5 +1,6 @@
-import { type Expression, type Kysely, type SqlBool, sql, type Transaction } from 'kysely';
+import { CompiledQuery, type Expression, type Kysely, type SqlBool, sql, type Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
+import type { Db, DialectName } from '../db/database.js';
 import { preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import { contextInTransaction } from '../db/unit-of-work.js';
@@ -68,9 +69,19 @@ export function queryWords(query: string): string[] {
  * `fields` — the matcher of a list's `q=`, the same index and semantics as the global search. A query with
  * no letters or digits matches nothing.
  */
-export function termsMatch(module: string, fields: string[], query: string): Expression<SqlBool> {
+export function termsMatch(
+  dialect: DialectName,
+  module: string,
+  fields: string[],
+  query: string,
+): Expression<SqlBool> {
   const qWords = queryWords(query);
   if (qWords.length === 0 || fields.length === 0) return sql<SqlBool>`1 = 0`;
+  if (dialect === 'sqlite')
+    return sql<SqlBool>`e.id in (select rowid from search_fts where search_fts match ${ftsQuery(
+      qWords,
+      fields.map((f) => [module, f]),
+    )})`;
   return sql<SqlBool>`(${sql.join(
     qWords.map(
       (w) =>
@@ -78,6 +89,22 @@ export function termsMatch(module: string, fields: string[], query: string): Exp
     ),
     sql` and `,
   )})`;
+}
+
+/**
+ * SQLite (FTS5): a record's words are tokens `module.field.word` (lower case; `.` and `_` are token
+ * characters, words are letters and digits only), so a query can name the fields it may look in.
+ */
+function ftsToken(module: string, field: string, word = ''): string {
+  const tag = (s: string) => s.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  return `${tag(module)}.${tag(field)}.${word}`;
+}
+
+/** An FTS5 query: every word starts a token of one of `where`'s (module, field) pairs. */
+export function ftsQuery(qWords: string[], where: Array<[string, string]>): string {
+  return qWords
+    .map((w) => `(${where.map(([m, f]) => `"${ftsToken(m, f, w)}"*`).join(' OR ')})`)
+    .join(' AND ');
 }
 
 function termsOfValue(type: string | undefined, value: FieldValue): string[] {
@@ -106,26 +133,51 @@ export function termsOf(meta: ModuleMeta, rec: Pick<CrmRecord, 'id' | 'fields'>)
 }
 
 const insertTermRows = preparedInsert('search_terms', ['record_id', 'module', 'field', 'term']);
+const WORD = /^[\p{L}\p{N}]+$/u;
+const FTS_DELETE = 'delete from search_fts where rowid = ?';
+const FTS_INSERT = 'insert into search_fts (rowid, terms) values (?, ?)';
 
-/** Replaces the index rows of `recs`; `fresh` records were created in this change and have none yet. */
+/**
+ * Replaces the index entries of `recs`; `fresh` records were created in this change and have none yet.
+ * PostgreSQL: rows of the terms table. SQLite: one FTS5 row per record.
+ */
 async function replaceTerms(
   db: Q,
+  dialect: DialectName,
   metas: Map<string, ModuleMeta>,
   recs: CrmRecord[],
   fresh: ReadonlySet<number> = new Set(),
 ): Promise<void> {
   if (recs.length === 0) return;
   const ids = recs.map((r) => r.id).filter((id) => !fresh.has(id));
+  const live = recs.filter((r) => r.deletedAt === null && metas.has(r.module));
+  if (dialect === 'sqlite') {
+    // SQLite-only statements, run as written: nothing for Kysely to build on a record write's hot path
+    for (const id of ids) await db.executeQuery(CompiledQuery.raw(FTS_DELETE, [id]));
+    for (const r of live) {
+      // a token is letters and digits after its tag: an email's whole address (word by word already) is left out
+      const tokens = termsOf(metas.get(r.module)!, r)
+        .filter((t) => WORD.test(t.term))
+        .map((t) => ftsToken(t.module, t.field, t.term));
+      if (tokens.length) await db.executeQuery(CompiledQuery.raw(FTS_INSERT, [r.id, tokens.join(' ')]));
+    }
+    return;
+  }
   for (let i = 0; i < ids.length; i += 500)
     await db
       .deleteFrom('search_terms')
       .where('record_id', 'in', ids.slice(i, i + 500))
       .execute();
-  const rows = recs.flatMap((r) => {
-    const meta = metas.get(r.module);
-    return meta && r.deletedAt === null ? termsOf(meta, r) : [];
-  });
-  await insertTermRows(db, rows);
+  await insertTermRows(
+    db,
+    live.flatMap((r) => termsOf(metas.get(r.module)!, r)),
+  );
+}
+
+/** Empties the index (the next rebuild fills it again). */
+export async function clearSearchIndex(db: Db): Promise<void> {
+  if (db.dialect === 'sqlite') await sql`delete from search_fts`.execute(db.kysely);
+  else await db.kysely.deleteFrom('search_terms').execute();
 }
 
 /**
@@ -151,7 +203,7 @@ export function searchIndexer(ctx: AppContext): EventSubscriber {
       const metas = new Map<string, ModuleMeta>();
       for (const r of recs.values())
         if (!metas.has(r.module)) metas.set(r.module, await moduleMetaFor(tctx, r.module));
-      await replaceTerms(uow.trx, metas, [...recs.values()], fresh);
+      await replaceTerms(uow.trx, ctx.db.dialect, metas, [...recs.values()], fresh);
     },
   };
 }
@@ -181,7 +233,9 @@ export async function rebuildSearchIndexIfStale(ctx: AppContext): Promise<number
         limit: 1000,
       });
       if (page.length === 0) break;
-      await db.transaction().execute((trx) => replaceTerms(trx, new Map([[meta.name, meta]]), page));
+      await db
+        .transaction()
+        .execute((trx) => replaceTerms(trx, ctx.db.dialect, new Map([[meta.name, meta]]), page));
       after = page.at(-1)!.id;
       count += page.length;
     }

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachDialect, expectStatus, type Harness, type Session } from '../../test/harness.js';
 import { WsKit } from '../../test/ws-kit.js';
-import { rebuildSearchIndexIfStale } from './record-search-index.js';
+import { clearSearchIndex, rebuildSearchIndexIfStale } from './record-search-index.js';
 
 async function create(h: Harness, as: Session, module: string, payload: Record<string, unknown>) {
   const res = await h.request({ method: 'POST', url: `/api/v1/records/${module}`, as, payload });
@@ -99,7 +99,7 @@ describeEachDialect('global search', (h) => {
   });
 
   it('rebuilds a stale index from the records', async () => {
-    await h.ctx.db.kysely.deleteFrom('search_terms').execute();
+    await clearSearchIndex(h.ctx.db);
     expect(await search(h, h.admin, 'jane doe')).toHaveLength(0);
     expect(await rebuildSearchIndexIfStale(h.ctx)).toBeGreaterThan(3);
     expect((await search(h, h.admin, 'jane doe'))[0]?.id).toBe(jane);
