@@ -5,6 +5,7 @@ import { parseConfig } from '../../src/config.js';
 import { closeContext, createContext } from '../../src/context.js';
 import { withUnitOfWork } from '../../src/db/unit-of-work.js';
 import { createRecord } from '../../src/records/record.service.js';
+import { rebuildSearchIndexIfStale } from '../../src/records/record-search-index.js';
 import { principalFor } from '../../src/roles/principal.js';
 import { findUserByUsername } from '../../src/users/user.repository.js';
 import { type Scenario, signIn, startRapport } from '../lib.js';
@@ -68,6 +69,8 @@ async function seed(dataDir: string, total: number): Promise<number> {
         }
       });
     }
+    // a search index left stale by an upgrade would be rebuilt by the server while the bench measures it
+    await rebuildSearchIndexIfStale(ctx);
   } finally {
     await closeContext(ctx);
   }

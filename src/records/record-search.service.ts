@@ -4,7 +4,7 @@ import { canUseModule, type Principal } from '../roles/permissions.js';
 import type { FieldValue } from './field-coerce.js';
 import { listModuleMetas } from './module-meta.js';
 import { type ModuleView, moduleViewFor, type PresentedRecord } from './record-presenter.js';
-import { queryRecords } from './record-read.service.js';
+import { queryRecords, visibleWhere } from './record-read.service.js';
 import {
   ftsQuery,
   normalize,
@@ -62,21 +62,58 @@ export async function searchRecords(
     ids.push(c.record_id);
     byModule.set(c.module, ids);
   }
-  const hits: Array<SearchHit & { score: number }> = [];
   const wholeQuery = qWords.join(' ');
+  // Rank on the entity rows (label, last change) the viewer may see, then load and present only the page:
+  // a broad word has up to CANDIDATES hits, and presenting each whole record cost most of a search.
+  const ranked: Array<{ module: string; id: number; score: number; modifiedAt: number }> = [];
+  const presented = new Map<number, SearchHit & { score: number }>();
   for (const [module, ids] of byModule) {
     const view = views.get(module);
     if (!view) continue;
-    const recs = await queryRecords(ctx, view, { where: [sql<SqlBool>`e.id in (${sql.join(ids)})`] });
-    for (const rec of recs) hits.push(hit(view, rec, qWords, wholeQuery));
+    const inIds = sql<SqlBool>`e.id in (${sql.join(ids)})`;
+    if (view.meta.labelFields.some((f) => view.masked.has(f))) {
+      // the stored label holds a value masked for this viewer: rank on the label they see
+      for (const rec of await queryRecords(ctx, view, { where: [inIds] })) {
+        const h = hit(view, rec, qWords, wholeQuery);
+        presented.set(rec.id, h);
+        ranked.push({ module, id: rec.id, score: h.score, modifiedAt: h.modifiedAt });
+      }
+      continue;
+    }
+    const rows = await ctx.db.kysely
+      .selectFrom('crm_entities as e')
+      .select(['e.id', 'e.label', 'e.modified_at'])
+      .where(sql<SqlBool>`${sql.join(await visibleWhere(ctx, view, [inIds]), sql` and `)}`)
+      .where('e.deleted_at', 'is', null)
+      .execute();
+    for (const r of rows)
+      ranked.push({ module, id: r.id, score: labelScore(r.label, wholeQuery), modifiedAt: r.modified_at });
   }
-  hits.sort((a, b) => b.score - a.score || b.modifiedAt - a.modifiedAt || a.id - b.id);
-  return hits.slice(0, limit).map(({ score: _score, ...h }) => h);
+  ranked.sort((a, b) => b.score - a.score || b.modifiedAt - a.modifiedAt || a.id - b.id);
+  const page = ranked.slice(0, limit);
+  const toLoad = new Map<string, number[]>();
+  for (const r of page)
+    if (!presented.has(r.id)) toLoad.set(r.module, [...(toLoad.get(r.module) ?? []), r.id]);
+  for (const [module, ids] of toLoad) {
+    const view = views.get(module)!;
+    for (const rec of await queryRecords(ctx, view, { where: [sql<SqlBool>`e.id in (${sql.join(ids)})`] }))
+      presented.set(rec.id, hit(view, rec, qWords, wholeQuery));
+  }
+  // a record changed or hidden between the two reads drops out rather than showing stale data
+  return page.flatMap((r) => {
+    const h = presented.get(r.id);
+    return h ? [(({ score: _score, ...rest }) => rest)(h)] : [];
+  });
+}
+
+/** 3: the whole name is the query; 2: the name starts with it; 1: the words are elsewhere. */
+function labelScore(label: string, whole: string): number {
+  const name = words(label).join(' ');
+  return name === whole ? 3 : name.startsWith(whole) ? 2 : 1;
 }
 
 function hit(view: ModuleView, rec: PresentedRecord, qWords: string[], whole: string) {
-  const label = words(rec.label).join(' ');
-  const score = label === whole ? 3 : label.startsWith(whole) ? 2 : 1;
+  const score = labelScore(rec.label, whole);
   const matched: SearchHit['matched'] = [];
   for (const field of searchableFields(view.meta)) {
     if (view.meta.labelFields.includes(field) || view.masked.has(field)) continue;
