@@ -549,7 +549,7 @@ export class MailboxWatcher {
           .selectAll()
           .where('id', '=', id)
           .executeTakeFirst();
-        if (!row || !row.enabled) return this.end('gone');
+        if (!row?.enabled) return this.end('gone');
         const m = toMailbox(row);
         const password = ctx.secrets.decrypt(row.password_sealed);
         const folder = m.folders[0] ?? 'INBOX';
@@ -694,7 +694,7 @@ export class MailroomRunner {
     for (const [id, w] of this.watchers) {
       const b = byId.get(id);
       if (w.watcher.reason === 'no-idle') this.noIdle.set(id, w.updatedAt);
-      if (!b || !b.enabled || Number(b.updated_at) !== w.updatedAt || w.watcher.reason) {
+      if (!b?.enabled || Number(b.updated_at) !== w.updatedAt || w.watcher.reason) {
         this.watchers.delete(id);
         await w.watcher.stop();
       }
