@@ -494,8 +494,8 @@ const idleBackoffMs = (attempt: number) => Math.min(1000 * 2 ** Math.min(attempt
  * Holds one IDLE connection on a mailbox's first folder while this process holds the mailbox's lease, so
  * new mail is polled within seconds instead of at the next poll interval. The poll itself is the ordinary
  * `pollMailbox` (its own connection, the same lease); polling at the interval goes on as the fallback.
- * A dropped or failed connection is recorded on the mailbox like a failed poll and reconnected with a
- * growing pause. `ended` settles when the watcher stops: `reason` says why (stopped, lease lost to another
+ * A dropped or failed connection is shown on the mailbox (`last_error`, until the next good poll) and
+ * reconnected with a growing pause. `ended` settles when the watcher stops: `reason` says why (stopped, lease lost to another
  * process, the server has no IDLE, the mailbox is gone or disabled).
  */
 export class MailboxWatcher {
@@ -505,7 +505,7 @@ export class MailboxWatcher {
   private pollRun: Promise<void> | null = null;
   private pollAgain = false;
   private heartbeat: NodeJS.Timeout | null = null;
-  reason: 'stopped' | 'lease' | 'no-idle' | 'gone' | null = null;
+  reason: 'stopped' | 'lease' | 'no-idle' | 'gone' | 'error' | null = null;
   /** true while an IDLE command is running on the server */
   idling = false;
   readonly ended: Promise<void>;
@@ -515,6 +515,7 @@ export class MailboxWatcher {
     readonly mailboxId: number,
   ) {
     this.ended = this.run().catch((err: unknown) => {
+      this.reason ??= 'error';
       this.ctx.logger.warn(
         { mailbox: mailboxId, err: { message: (err as Error).message } },
         'mailroom: the IDLE watcher stopped on an error',
@@ -576,8 +577,19 @@ export class MailboxWatcher {
           this.idling = false;
           if (this.stopped) break;
           attempt++;
+          // shown on the mailbox; counting failures (backoff, the admins' email) is left to the polls, which
+          // fail the same way when the server is really away
           const { stage, message } = explainImapError(err, m, password);
-          await recordFailure(ctx, m, `idle ${stage}`, message).catch(() => {});
+          await ctx.db.kysely
+            .updateTable('mailroom_mailboxes')
+            .set({ last_error: `idle ${stage}: ${message}` })
+            .where('id', '=', id)
+            .execute()
+            .catch(() => {});
+          ctx.logger.warn(
+            { mailbox: id, stage, attempt },
+            `mailroom: the IDLE connection to mailbox ${m.name} failed (reconnecting): ${message}`,
+          );
           await this.sleep(idleBackoffMs(attempt));
         } finally {
           this.conn = null;

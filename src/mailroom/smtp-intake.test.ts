@@ -10,7 +10,12 @@ import { baseAddress, SmtpIntake } from './smtp-intake.js';
 const RECIPIENTS = ['crm@rapport.example', 'Sales@Rapport.Example'];
 
 /** Delivers one raw message over SMTP, the way a mail server (MX or forwarding rule) hands it over. */
-async function deliver(port: number, raw: Buffer, to: string[] = ['crm@rapport.example']) {
+async function deliver(
+  port: number,
+  raw: Buffer,
+  to: string[] = ['crm@rapport.example'],
+  from = 'forms@acme-web.example',
+) {
   const transport = nodemailer.createTransport({
     host: '127.0.0.1',
     port,
@@ -19,7 +24,7 @@ async function deliver(port: number, raw: Buffer, to: string[] = ['crm@rapport.e
     connectionTimeout: 5000,
   });
   try {
-    return await transport.sendMail({ envelope: { from: 'forms@acme-web.example', to }, raw });
+    return await transport.sendMail({ envelope: { from, to }, raw });
   } finally {
     transport.close();
   }
@@ -142,6 +147,26 @@ describeEachDialect('mailroom SMTP intake', (h) => {
     const mixed = await deliver(port, raw, ['nobody@rapport.example', 'crm@rapport.example']);
     expect(mixed.rejected).toEqual(['nobody@rapport.example']);
     expect(await logRows()).toHaveLength(rows + 1);
+  });
+
+  it('skips a bounce or auto-reply sent with the null sender (loop protection), without a record', async () => {
+    await addRule(h, { name: 'Contacts', action: 'create', module: 'Contacts' });
+    const contacts = await countRecords(h, 'Contacts');
+    const raw = emlWith('no-message-id.eml', {
+      'Message-ID': '<smtp-bounce-1@x>',
+      From: 'Mailer Daemon <mailer-daemon@elsewhere.example>',
+    });
+    const info = await deliver(port, raw, ['crm@rapport.example'], '');
+    expect(info.response).toMatch(/^250 /);
+    const row = (await logRows()).at(-1)!;
+    expect(row).toMatchObject({ message_id: 'smtp-bounce-1@x', status: 'skipped' });
+    expect(row.reason).toMatch(/Return-Path/);
+    expect(await countRecords(h, 'Contacts')).toBe(contacts);
+    // an auto-reply with a sender is skipped by its headers, as from any other source
+    const auto = await deliver(port, eml('auto-reply.eml'));
+    expect(auto.response).toMatch(/^250 /);
+    expect((await logRows()).at(-1)).toMatchObject({ status: 'skipped' });
+    expect(await countRecords(h, 'Contacts')).toBe(contacts);
   });
 
   it('refuses a message over the size limit with 552 and stores nothing', async () => {

@@ -18,6 +18,20 @@ function smtpError(code: number, message: string): Error {
   return Object.assign(new Error(message), { responseCode: code });
 }
 
+/**
+ * A message sent with the null sender (`MAIL FROM:<>`: a bounce or an auto-reply) gets the `Return-Path: <>`
+ * the final delivery server adds (RFC 5321 4.4), so the mailroom's loop filter sees it as it would in an
+ * IMAP mailbox. Other messages are stored byte for byte (their dedup hash must not depend on the route).
+ */
+export function withNullReturnPath(raw: Buffer, nullSender: boolean): Buffer {
+  if (!nullSender) return raw;
+  const text = raw.toString('latin1');
+  const end = text.search(/\r?\n\r?\n/);
+  const head = end === -1 ? text : text.slice(0, end);
+  if (/^return-path:/im.test(head)) return raw;
+  return Buffer.concat([Buffer.from('Return-Path: <>\r\n'), raw]);
+}
+
 /** `Crm+Leads@Example.com` → `crm@example.com`: the address without its +tag, lower-cased. */
 export function baseAddress(address: string): string {
   const at = address.lastIndexOf('@');
@@ -77,7 +91,9 @@ export class SmtpIntake {
         callback(smtpError(550, `5.1.1 <${address.address}>: no such mailbox here`));
       },
       onData: (stream, session, callback) => {
-        const work = this.receive(stream, session.envelope.rcptTo.length).then(
+        const from = session.envelope.mailFrom;
+        const nullSender = !from || from.address === '';
+        const work = this.receive(stream, session.envelope.rcptTo.length, nullSender).then(
           (reply) => callback(null, reply),
           (err: Error) => callback(err),
         );
@@ -118,7 +134,11 @@ export class SmtpIntake {
     );
   }
 
-  private async receive(stream: SMTPServerDataStream, recipients: number): Promise<string> {
+  private async receive(
+    stream: SMTPServerDataStream,
+    recipients: number,
+    nullSender: boolean,
+  ): Promise<string> {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -133,7 +153,7 @@ export class SmtpIntake {
       );
       throw smtpError(552, `5.3.4 the message is over the mailroom's limit of ${this.maxBytes} bytes`);
     }
-    const raw = Buffer.concat(chunks, size);
+    const raw = withNullReturnPath(Buffer.concat(chunks, size), nullSender);
     let result: Awaited<ReturnType<typeof receiveMessage>>;
     try {
       result = await receiveMessage(this.ctx, raw, { key: 'intake' }, this.maxBytes);
