@@ -179,6 +179,23 @@ d.each(DIALECTS)('mailroom survives kill -9 mid-batch [%s]', (dialect) => {
       expect(Number(contacts[0]!.n)).toBe(N);
       expect(Number(contacts[0]!.labels)).toBe(N);
       expect(stored).toBeLessThanOrEqual(N);
+      // the batch the dead process stored but did not mark read is marked read by the next poll
+      const unseen = async () => {
+        const c = await dovecot.client();
+        try {
+          const lock = await c.getMailboxLock('INBOX');
+          try {
+            return (await c.search({ seen: false }, { uid: true })) || [];
+          } finally {
+            lock.release();
+          }
+        } finally {
+          await c.logout();
+        }
+      };
+      const readBy = Date.now() + 10_000;
+      while ((await unseen()).length > 0 && Date.now() < readBy) await new Promise((r) => setTimeout(r, 200));
+      expect(await unseen()).toEqual([]);
 
       // `serve` started the SMTP intake: a message delivered to it is stored and answered 250
       const transport = nodemailer.createTransport({

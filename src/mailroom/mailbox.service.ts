@@ -409,6 +409,12 @@ async function pollFolder(
         { mailbox: m.id, folder },
         'mailroom: UIDVALIDITY changed; rescanning the folder (already stored mail is not processed again)',
       );
+    // a process that died after storing a batch (progress committed) but before marking it read left those
+    // messages unread below the progress: they are stored, so finishing the after-scan step is all they need
+    if (m.afterScan === 'mark_read' && m.scan === 'unread' && lastUid > 0) {
+      const left = await c.search({ uid: `1:${lastUid}`, seen: false }, { uid: true });
+      if (left && left.length > 0) await c.messageFlagsAdd(left.join(','), ['\\Seen'], { uid: true });
+    }
     const query: Record<string, unknown> = { uid: `${lastUid + 1}:*` };
     if (m.scan === 'unread') query.seen = false;
     if (m.scan === 'all' && m.scanSince) query.since = new Date(m.scanSince);
@@ -607,6 +613,7 @@ export class MailboxWatcher {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      if (this.stopped) return resolve();
       const t = setTimeout(resolve, ms);
       t.unref();
       this.wake = () => {
