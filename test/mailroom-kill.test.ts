@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import nodemailer from 'nodemailer';
@@ -219,4 +221,35 @@ d.each(DIALECTS)('mailroom survives kill -9 mid-batch [%s]', (dialect) => {
     expect(await server.stop('SIGTERM')).toBe(0);
     server = undefined;
   }, 90_000);
+});
+
+describe('rapport serve with the SMTP intake on a port in use', () => {
+  it('stops with a message naming the port and SMTP_INTAKE_PORT', async () => {
+    const blocker = createServer();
+    blocker.listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const port = (blocker.address() as { port: number }).port;
+    const db = await databaseEnv('sqlite');
+    try {
+      const err = await startServer({
+        ...db.env,
+        RAPPORT_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        SMTP_INTAKE_PORT: String(port),
+        SMTP_INTAKE_RECIPIENTS: 'crm@rapport.example',
+      }).then(
+        async (s) => {
+          await s.stop('SIGKILL');
+          return null;
+        },
+        (e: Error) => e,
+      );
+      expect(err?.message).toMatch(/server exited early \(1\)/);
+      expect(err?.message).toContain(
+        `the SMTP intake cannot listen on 127.0.0.1:${port} (SMTP_INTAKE_PORT): the port is in use`,
+      );
+    } finally {
+      blocker.close();
+      await db.cleanup();
+    }
+  }, 60_000);
 });
