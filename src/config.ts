@@ -74,6 +74,18 @@ const envSchema = z.object({
     .string()
     .regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL')
     .optional(),
+  SMTP_INTAKE_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  SMTP_INTAKE_HOST: z.string().min(1).default('127.0.0.1'),
+  SMTP_INTAKE_RECIPIENTS: z
+    .string()
+    .max(4000)
+    .regex(
+      /^\s*[^\s@,+]+@[^\s@,]+(\s*,\s*[^\s@,+]+@[^\s@,]+)*\s*$/,
+      'must be a comma-separated list of addresses such as crm@example.com (without a +tag)',
+    )
+    .optional(),
+  SMTP_INTAKE_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(10_000).default(20),
+  MAILROOM_LEASE_SECONDS: z.coerce.number().int().min(2).max(3600).default(60),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -126,6 +138,18 @@ export interface Config {
     /** finished deliveries and their attempts are deleted this long after they finished */
     retentionMs: number;
   };
+  /**
+   * The built-in SMTP intake (off unless a port is set): listens on `host:port`, accepts mail for the
+   * listed addresses (and their `local+tag@domain` forms, compared case-insensitively), at most
+   * `maxConnections` clients at once.
+   */
+  smtpIntake: { port: number; host: string; recipients: string[]; maxConnections: number } | null;
+  /**
+   * How long a process holds an IMAP mailbox before another may take it over (renewed while it works or
+   * idles); a message being processed is held twice as long. A process killed with -9 frees its mailboxes
+   * after this time.
+   */
+  mailroomLeaseMs: number;
   /** Base of links in emails (password reset, email verification), without a trailing slash. */
   publicUrl: string;
   /** Cheaper password hashing for the test suite only; never set from the environment. */
@@ -144,6 +168,10 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   if (e.HEADERS_TIMEOUT_SECONDS > e.REQUEST_TIMEOUT_SECONDS)
     throw new ConfigError(
       'Invalid configuration:\n  HEADERS_TIMEOUT_SECONDS: must not be larger than REQUEST_TIMEOUT_SECONDS',
+    );
+  if (e.SMTP_INTAKE_PORT !== undefined && !e.SMTP_INTAKE_RECIPIENTS)
+    throw new ConfigError(
+      'Invalid configuration:\n  SMTP_INTAKE_RECIPIENTS: list the addresses the SMTP intake accepts (crm@example.com) when SMTP_INTAKE_PORT is set',
     );
   const dataDir = path.resolve(e.DATA_DIR);
   return {
@@ -207,6 +235,19 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       sender: e.WEBHOOK_SENDER === 'on',
       retentionMs: Math.round(e.WEBHOOK_RETENTION_DAYS * 86_400_000),
     },
+    smtpIntake:
+      e.SMTP_INTAKE_PORT === undefined
+        ? null
+        : {
+            port: e.SMTP_INTAKE_PORT,
+            host: e.SMTP_INTAKE_HOST,
+            recipients: (e.SMTP_INTAKE_RECIPIENTS ?? '')
+              .split(',')
+              .map((a) => a.trim().toLowerCase())
+              .filter((a) => a !== ''),
+            maxConnections: e.SMTP_INTAKE_MAX_CONNECTIONS,
+          },
+    mailroomLeaseMs: e.MAILROOM_LEASE_SECONDS * 1000,
     publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
     fastPasswordHashing: false,
   };

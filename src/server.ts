@@ -5,6 +5,7 @@ import { closeContext, createContext } from './context.js';
 import { startEventPruning } from './events/event-retention.js';
 import { buildApp } from './http/app.js';
 import { MailroomRunner } from './mailroom/mailbox.service.js';
+import { SmtpIntake } from './mailroom/smtp-intake.js';
 import { isReadableConsole } from './platform/logger.js';
 import { RAPPORT_VERSION } from './platform/version.js';
 import { rebuildSearchIndexIfStale } from './records/record-search-index.js';
@@ -23,6 +24,18 @@ export async function serve(config: Config): Promise<void> {
   const generated = await ensureKeysForAllUsers(ctx);
   if (generated > 0) ctx.logger.info({ users: generated }, 'generated access keys for users who had none');
   const app = await buildApp(ctx);
+  // the SMTP intake (off unless SMTP_INTAKE_PORT is set) listens before the HTTP port, so a port it cannot
+  // use stops the start with a clear message instead of a server that silently takes no mail
+  const smtpIntake = config.smtpIntake ? new SmtpIntake(ctx, config.smtpIntake) : null;
+  if (smtpIntake) {
+    try {
+      await smtpIntake.start();
+    } catch (err) {
+      ctx.logger.error((err as Error).message);
+      await closeContext(ctx);
+      throw err;
+    }
+  }
   await app.listen({ port: config.port, host: config.host });
   const address = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   ctx.logger.info(
@@ -64,7 +77,7 @@ export async function serve(config: Config): Promise<void> {
       process.exit(1);
     }, 10_000);
     timer.unref();
-    await app.close();
+    await Promise.all([app.close(), smtpIntake?.stop()]);
     stopPruning();
     await mailroom.stop();
     stopSchedules();

@@ -139,6 +139,15 @@ userdb {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** Drops every connection of the test user on the server side (`doveadm kick`), as a server restart would. */
+  kick(): void {
+    const res = spawnSync('doveadm', ['-c', path.join(this.dir, 'dovecot.conf'), 'kick', this.user], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    if (res.status !== 0) throw new Error(`doveadm kick failed: ${res.stderr}${res.stdout}`);
+  }
+
   /** A client logged in as the test user (for delivering mail by APPEND and looking at flags). */
   async client(): Promise<ImapFlow> {
     const c = new ImapFlow({

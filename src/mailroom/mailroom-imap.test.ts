@@ -7,6 +7,14 @@ import { claimMessage } from './mailroom.service.js';
 
 const d = HAVE_DOVECOT ? describe : describe.skip;
 
+async function waitFor(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 d('mailroom over IMAP (a real Dovecot)', () => {
   describeEachDialect('IMAP mailboxes', (h) => {
     const dovecot = new Dovecot();
@@ -220,6 +228,82 @@ d('mailroom over IMAP (a real Dovecot)', () => {
       const records = await countRecords(h, 'Leads');
       expect(await pollMailbox(h.ctx, id)).toMatchObject({ fetched: 1, claimed: 0, duplicates: 1 });
       expect(await countRecords(h, 'Leads')).toBe(records);
+    }, 60_000);
+
+    it('IDLE: new mail becomes a record within seconds, long before the next poll; a dropped connection reconnects', async () => {
+      await h.ctx.db.kysely.deleteFrom('mailroom_rules').execute();
+      await addRule(h, { name: 'Everything', action: 'create', module: 'Contacts' });
+      await dovecot.deliver('Idle', []);
+      const id = await createMailbox({ name: 'Idle', folders: ['Idle'], pollSeconds: 3600 });
+      // only this mailbox: the others of this file would be watched too
+      await h.ctx.db.kysely
+        .updateTable('mailroom_mailboxes')
+        .set({ enabled: 0 })
+        .where('id', '!=', id)
+        .execute();
+      const runner = new MailroomRunner(h.ctx, 60_000);
+      runner.start();
+      const processed = async (messageId: string) =>
+        (await logFor(id)).some((m) => m.message_id === messageId && m.status === 'processed');
+      try {
+        const box = () =>
+          h.ctx.db.kysely
+            .selectFrom('mailroom_mailboxes')
+            .select(['next_poll_at', 'lease_owner'])
+            .where('id', '=', id)
+            .executeTakeFirstOrThrow();
+        // the first poll ran; the next one is an hour away (the test clock does not move); the lease is held
+        await waitFor(
+          'the first poll',
+          async () => Number((await box()).next_poll_at) - h.ctx.clock.now() > 3_000_000,
+        );
+        await waitFor('the watcher to idle', async () => runner.watcherOf(id)?.idling === true);
+        expect((await box()).lease_owner).not.toBeNull();
+
+        const t0 = Date.now();
+        await dovecot.deliver('Idle', [
+          emlWith('no-message-id.eml', { 'Message-ID': '<idle-1@x>', Subject: 'Idle one' }),
+        ]);
+        await waitFor('the message to become a record', () => processed('idle-1@x'), 5000);
+        expect(Date.now() - t0).toBeLessThan(5000);
+
+        // the server drops the connection: the error shows on the mailbox, the watcher reconnects
+        const watcher = runner.watcherOf(id)!;
+        dovecot.kick();
+        await waitFor('the error on the mailbox', async () => {
+          const m = await h.ctx.db.kysely
+            .selectFrom('mailroom_mailboxes')
+            .select('last_error')
+            .where('id', '=', id)
+            .executeTakeFirstOrThrow();
+          return /^idle /.test(m.last_error ?? '');
+        });
+        await waitFor('the watcher to idle again', async () => watcher.idling, 15_000);
+        await dovecot.deliver('Idle', [
+          emlWith('no-message-id.eml', { 'Message-ID': '<idle-2@x>', Subject: 'Idle two' }),
+        ]);
+        await waitFor('the second message to become a record', () => processed('idle-2@x'), 5000);
+        expect(runner.watcherOf(id)).toBe(watcher);
+        // the poll after the reconnect clears the error
+        const mailbox = async () =>
+          (await h.request({ method: 'GET', url: '/api/v1/mailroom/mailboxes', as: h.admin }))
+            .json()
+            .items.find((m: { id: number }) => m.id === id);
+        await waitFor('the error to clear', async () => (await mailbox()).lastError === null);
+        expect(await mailbox()).toMatchObject({ lastError: null, failures: 0 });
+      } finally {
+        await runner.stop();
+      }
+      // stopped: the lease is free for another process, nothing idles any more
+      expect(runner.watcherOf(id)).toBeUndefined();
+      const box = await h.ctx.db.kysely
+        .selectFrom('mailroom_mailboxes')
+        .select(['lease_owner'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      expect(box.lease_owner).toBeNull();
+      expect(h.allLogs()).not.toContain(dovecot.password);
+      await h.ctx.db.kysely.updateTable('mailroom_mailboxes').set({ enabled: 1 }).execute();
     }, 60_000);
 
     it('a stored but unprocessed message (a crash mid-batch) is processed by the next round, once', async () => {

@@ -23,8 +23,8 @@ import { RegexTimeout, ruleMatches, ticketNumberIn } from './rule-engine.js';
 
 /** Messages larger than this are logged (without their bytes) and not processed. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 40 * 1024 * 1024;
-/** How long one process may work on one message before another may take it over. */
-const MESSAGE_LEASE_MS = 120_000;
+/** How long one process may work on one message before another may take it over: twice the mailbox lease. */
+const messageLeaseMs = (ctx: AppContext) => 2 * (ctx.config.mailroomLeaseMs ?? 60_000);
 
 export type MessageStatus = 'received' | 'processed' | 'no_match' | 'skipped' | 'failed';
 
@@ -415,7 +415,7 @@ export async function processMessage(
     .updateTable('mailroom_messages')
     .set((eb) => ({
       lease_owner: token,
-      lease_until: now + MESSAGE_LEASE_MS,
+      lease_until: now + messageLeaseMs(ctx),
       attempts: eb('attempts', '+', 1),
     }))
     .where('id', '=', id)
@@ -545,7 +545,17 @@ export async function receiveMessage(
       .executeTakeFirstOrThrow();
     return { id: claimed.id, status: row.status as MessageStatus, recordId: row.record_id, duplicate: true };
   }
-  return { ...(await processMessage(ctx, claimed.id)), duplicate: false };
+  try {
+    return { ...(await processMessage(ctx, claimed.id)), duplicate: false };
+  } catch (err) {
+    // the message is stored (committed above): the runner's backlog round processes it later, so the
+    // sender must not send it again (an MTA would, after a temporary failure)
+    ctx.logger.warn(
+      { messageRow: claimed.id, err: { message: (err as Error).message } },
+      'mailroom: a stored message could not be processed now; it is retried in the background',
+    );
+    return { id: claimed.id, status: 'received', recordId: null, duplicate: false };
+  }
 }
 
 /** Picks up messages left `received` (a crash after intake, a restart mid-batch) and processes them. */
