@@ -110,15 +110,14 @@ describeEachDialect('locking a user out', (h) => {
       ),
     );
     const logins = await Promise.all(
-      tokens.map(
-        async (t) =>
-          (
-            await ws(
-              'POST',
-              { operation: 'login', username: u.username, accessKey: md5(t + u.key) },
-              '192.0.2.41',
-            )
-          ).json(),
+      tokens.map(async (t) =>
+        (
+          await ws(
+            'POST',
+            { operation: 'login', username: u.username, accessKey: md5(t + u.key) },
+            '192.0.2.41',
+          )
+        ).json(),
       ),
     );
     expect(logins.filter((l) => !l.success)).toEqual([]);
