@@ -5,7 +5,6 @@ import { closeContext, createContext } from './context.js';
 import { startEventPruning } from './events/event-retention.js';
 import { buildApp } from './http/app.js';
 import { MailroomRunner } from './mailroom/mailbox.service.js';
-import { SmtpIntake } from './mailroom/smtp-intake.js';
 import { isReadableConsole } from './platform/logger.js';
 import { RAPPORT_VERSION } from './platform/version.js';
 import { rebuildSearchIndexIfStale } from './records/record-search-index.js';
@@ -26,7 +25,10 @@ export async function serve(config: Config): Promise<void> {
   const app = await buildApp(ctx);
   // the SMTP intake (off unless SMTP_INTAKE_PORT is set) listens before the HTTP port, so a port it cannot
   // use stops the start with a clear message instead of a server that silently takes no mail
-  const smtpIntake = config.smtpIntake ? new SmtpIntake(ctx, config.smtpIntake) : null;
+  // loaded only when switched on (SMTP_INTAKE_PORT), like the other mail libraries
+  const smtpIntake = config.smtpIntake
+    ? new (await import('./mailroom/smtp-intake.js')).SmtpIntake(ctx, config.smtpIntake)
+    : null;
   if (smtpIntake) {
     try {
       await smtpIntake.start();

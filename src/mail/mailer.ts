@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../platform/clock.js';
 import type { SecretBox } from '../platform/secrets.js';
@@ -22,11 +22,16 @@ export interface Mailer {
 }
 
 export function createSmtpMailer(smtpUrl: string): Mailer {
-  const transport = nodemailer.createTransport(smtpUrl);
+  // nodemailer is loaded with the first message (most servers send none for hours after starting)
+  let transport: Promise<Transporter> | null = null;
+  const open = () => {
+    transport ??= import('nodemailer').then((n) => n.default.createTransport(smtpUrl));
+    return transport;
+  };
   return {
     kind: 'smtp',
     send: async (m) => {
-      await transport.sendMail({
+      await (await open()).sendMail({
         from: m.from,
         to: m.to,
         subject: m.subject,
@@ -35,7 +40,9 @@ export function createSmtpMailer(smtpUrl: string): Mailer {
         headers: { 'Auto-Submitted': 'auto-generated', [RAPPORT_MAIL_HEADER]: 'system' },
       });
     },
-    close: async () => transport.close(),
+    close: async () => {
+      if (transport) (await transport).close();
+    },
   };
 }
 
