@@ -209,4 +209,33 @@ describeInBrowser('the mailroom in the browser', (env) => {
     expect(await other.content()).not.toContain('grace.hopper@navy.example');
     await env.shot(other, 'record-emails-masked');
   }, 90_000);
+
+  it('reorders rules by dragging a row; the order persists after a reload', async () => {
+    const { h } = env;
+    await clearRules(h);
+    for (const name of ['First', 'Second', 'Third'])
+      await addRule(h, { name, action: 'create', module: 'Contacts' });
+    const page = await env.open();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.goto('/settings/mailroom');
+    const table = page.getByRole('table', { name: 'Mailroom rules' });
+    const order = async () =>
+      (await table.locator('tbody tr').allTextContents()).map((t) => /First|Second|Third/.exec(t)?.[0]);
+    await expect.poll(order).toEqual(['First', 'Second', 'Third']);
+    // Third onto the upper half of First: it goes above it
+    await page.getByTestId('rule-Third').dragTo(page.getByTestId('rule-First'), {
+      targetPosition: { x: 40, y: 4 },
+    });
+    await expect.poll(order).toEqual(['Third', 'First', 'Second']);
+    // First onto the lower half of Second: it goes below it
+    const second = page.getByTestId('rule-Second');
+    const box = (await second.boundingBox())!;
+    await page.getByTestId('rule-First').dragTo(second, { targetPosition: { x: 40, y: box.height - 4 } });
+    await expect.poll(order).toEqual(['Third', 'Second', 'First']);
+    await page.reload();
+    await expect.poll(order).toEqual(['Third', 'Second', 'First']);
+    const saved = await h.request({ method: 'GET', url: '/api/v1/mailroom/rules', as: h.admin });
+    expect(saved.json().items.map((r: { name: string }) => r.name)).toEqual(['Third', 'Second', 'First']);
+    await expectAccessible(page, 'the mailroom rules table');
+  }, 60_000);
 });
