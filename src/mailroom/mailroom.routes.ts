@@ -590,7 +590,7 @@ export async function mailroomRoutes(app: FastifyInstance, ctx: AppContext): Pro
       schema: {
         tags,
         summary:
-          'The emails the mailroom created this record from or linked to it (for those who may see the record)',
+          'The emails the mailroom created this record from or linked to it (for those who may see the record; the values of fields masked for the caller show as their placeholders)',
         params: z.object({
           module: z.string().max(100),
           id: z.coerce.number().int().positive().max(2_147_483_647),
