@@ -3,8 +3,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorFromRequest, recordAudit } from '../audit/audit.repository.js';
 import type { AppContext } from '../context.js';
+import { redactStrings } from '../masking/mask-redact.js';
 import { moduleMetaFor } from '../records/module-meta.js';
-import { getRecord } from '../records/record-read.service.js';
+import { getRecordWithRedactor } from '../records/record-read.service.js';
 import { principalFor } from '../roles/principal.js';
 import { findUserById } from '../users/user.repository.js';
 import { DELIMITERS, isAutofillTarget, sampleLabels, VIRTUAL_LABELS } from './autofill.js';
@@ -589,7 +590,7 @@ export async function mailroomRoutes(app: FastifyInstance, ctx: AppContext): Pro
       schema: {
         tags,
         summary:
-          'The emails the mailroom created this record from or linked to it (for those who may see the record)',
+          'The emails the mailroom created this record from or linked to it (for those who may see the record; the values of fields masked for the caller show as their placeholders)',
         params: z.object({
           module: z.string().max(100),
           id: z.coerce.number().int().positive().max(2_147_483_647),
@@ -611,11 +612,19 @@ export async function mailroomRoutes(app: FastifyInstance, ctx: AppContext): Pro
     },
     async (req) => {
       const principal = await principalFor(ctx, req.auth!.user);
-      await getRecord(ctx, principal, req.params.module, req.params.id);
+      // the record's own read path: sharing and module permission refuse here as they do on the record,
+      // and the fields masked for this viewer are masked in the email too (they appear in From, the body…)
+      const { record, redact } = await getRecordWithRedactor(
+        ctx,
+        principal,
+        req.params.module,
+        req.params.id,
+      );
       const rows = await db
         .selectFrom('mailroom_messages')
         .select(['id', 'action', 'rule_name', 'received_at', 'summary'])
-        .where('record_id', '=', req.params.id)
+        .where('record_id', '=', record.id)
+        .where('module', '=', record.module)
         .where('status', '=', 'processed')
         .orderBy('id', 'desc')
         .limit(100)
@@ -626,9 +635,9 @@ export async function mailroomRoutes(app: FastifyInstance, ctx: AppContext): Pro
           .map((m) => ({
             messageId: m.id,
             action: m.action,
-            ruleName: m.rule_name,
+            ruleName: m.rule_name === null ? null : redact(m.rule_name),
             receivedAt: iso(m.received_at)!,
-            email: JSON.parse(m.summary!),
+            email: redactStrings(JSON.parse(m.summary!) as unknown, redact) as z.infer<typeof emailSchema>,
           })),
       };
     },

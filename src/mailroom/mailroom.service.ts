@@ -207,7 +207,10 @@ async function findByEmail(ctx: AppContext, p: Principal, module: string, addres
       sort: 'id',
       limit: 1,
     }).catch((err: unknown) => {
-      if (err instanceof AppError && err.status === 403) return { items: [] };
+      // a field the rule's user may not see or filter on, or an address no email field can hold (8-bit
+      // bytes, a broken header): no record has it, so the next field, module or rule is tried
+      if (err instanceof AppError && (err.status === 403 || err.code === 'FILTER_INVALID'))
+        return { items: [] };
       throw err;
     });
     if (page.items[0]) return page.items[0];

@@ -302,7 +302,24 @@ describeEachDialect('mailroom: incoming email becomes records by rules', (h) => 
         url: `/api/v1/mailroom/records/HelpDesk/${created.recordId}/emails`,
         as: stranger.session,
       });
+      const hiddenRecord = await h.request({
+        method: 'GET',
+        url: `/api/v1/records/HelpDesk/${created.recordId}`,
+        as: stranger.session,
+      });
       expect(hidden.statusCode).toBeGreaterThanOrEqual(403);
+      expect([hidden.statusCode, errorCode(hidden)]).toEqual([
+        hiddenRecord.statusCode,
+        errorCode(hiddenRecord),
+      ]);
+      expect(hidden.body).not.toContain('engine');
+      // the emails of a record are looked up by module too: the same id under another module finds nothing
+      const otherModule = await h.request({
+        method: 'GET',
+        url: `/api/v1/mailroom/records/Contacts/${created.recordId}/emails`,
+        as: h.admin,
+      });
+      expect(otherModule.statusCode).toBe(404);
     });
 
     it('link: attaches the email to the record whose email matches From; a known sender is linked, not duplicated', async () => {

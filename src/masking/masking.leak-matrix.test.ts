@@ -7,6 +7,7 @@ import {
   type Harness,
   type Session,
 } from '../../test/harness.js';
+import { addRule, postMessage } from '../../test/mailroom-kit.js';
 import { WebhookReceiver } from '../../test/webhook-receiver.js';
 import { WsKit, type WsResponse } from '../../test/ws-kit.js';
 import { parseConfig } from '../config.js';
@@ -361,6 +362,29 @@ const CHANNELS: Record<string, (fx: Fixture, v: Viewer) => Promise<Seen>> = {
       body: JSON.stringify(mail),
     };
   },
+  'mailroom email on the record (From, body, attachment names)': async (fx, v) => {
+    const res = await rest(fx, v, `/api/v1/mailroom/records/Contacts/${fx.contactId}/emails`);
+    const [item, ...more] = res.json().items;
+    expect(more, v.name).toEqual([]);
+    const { email } = item;
+    const line = (label: string) => new RegExp(`^${label}: (.*)$`, 'm').exec(email.text)?.[1];
+    const fields = {
+      email: email.from.address,
+      phone: line('Phone'),
+      title: line('Title'),
+      lastname: line('Surname'),
+    };
+    // the same values, written another way, in the From name, the body and an attachment's name
+    expect(line('Role'), v.name).toBe(v.masked.includes('title') ? MASKED.title : RAW.title.toUpperCase());
+    expect(email.from.name, v.name).toBe(`Jane ${fields.lastname}`);
+    expect(email.attachments.map((a: { filename: string }) => a.filename)).toEqual([
+      `card ${v.masked.includes('phone') ? MASKED.phone : '15551234567'}.vcf`,
+    ]);
+    expect(email.text, v.name).toContain(
+      `Call ${v.masked.includes('phone') ? MASKED.phone : '555 123 4567'} or write to ${fields.email}`,
+    );
+    return { fields, body: res.body };
+  },
   'audit log of the record (admins only: field names, never values)': async (fx, v) => {
     const res = await fx.h.request({
       method: 'GET',
@@ -517,6 +541,38 @@ describeEachDialect(
       });
       expectStatus(c, 201);
       fx.contactId = c.json().id;
+      // an email the mailroom links to the contact (From matches its email): it names every masked value
+      await addRule(h, { name: 'Archive', action: 'link' });
+      const linked = await postMessage(
+        h,
+        Buffer.from(
+          [
+            `From: "Jane ${RAW.lastname}" <${RAW.email.toUpperCase()}>`,
+            'To: crm@rapport.example',
+            'Subject: My details',
+            `Message-ID: <details-${fx.tag}@example.com>`,
+            'MIME-Version: 1.0',
+            'Content-Type: multipart/mixed; boundary="B"',
+            '',
+            '--B',
+            'Content-Type: text/plain; charset=utf-8',
+            '',
+            `Phone: ${RAW.phone}`,
+            `Title: ${RAW.title}`,
+            `Role: ${RAW.title.toUpperCase()}`,
+            `Surname: ${RAW.lastname}`,
+            `Call 555 123 4567 or write to ${RAW.email}`,
+            '--B',
+            'Content-Type: text/vcard; name="card.vcf"',
+            'Content-Disposition: attachment; filename="card 15551234567.vcf"',
+            '',
+            'BEGIN:VCARD',
+            '--B--',
+            '',
+          ].join('\r\n'),
+        ),
+      );
+      expect(linked).toMatchObject({ status: 'processed', recordId: fx.contactId });
       // a second contact so the cursor channel has a next page
       expectStatus(
         await admin(h, 'POST', '/api/v1/records/Contacts', { lastname: 'Other', department: `${fx.tag}z` }),

@@ -1,5 +1,6 @@
 import { type Expression, type SqlBool, sql } from 'kysely';
 import type { AppContext } from '../context.js';
+import { maskedValueRedactor, type Redactor } from '../masking/mask-redact.js';
 import { type Principal, scopeAllows } from '../roles/permissions.js';
 import { type ModuleMeta, type ModuleRef, resolveModule } from './module-meta.js';
 import { withLineItems } from './quote-line-items.service.js';
@@ -60,6 +61,24 @@ export async function getRecord(
   const [view, rec] = await Promise.all([moduleViewFor(ctx, p, meta), findVisible(ctx, p, meta, id)]);
   await withLineItems(ctx.db.kysely, meta, [rec]);
   return presentRecord(view, rec);
+}
+
+/**
+ * One record as the caller may see it (the same checks and presenter as `getRecord`), with a redactor for
+ * free text stored with the record (an email the mailroom linked to it): the values of the fields masked
+ * for the caller become their placeholders there too.
+ */
+export async function getRecordWithRedactor(
+  ctx: AppContext,
+  p: Principal,
+  module: ModuleRef,
+  id: number,
+): Promise<{ record: PresentedRecord; redact: Redactor }> {
+  const meta = await resolveModule(ctx.db.kysely, module);
+  requireModule(p, meta, 'view');
+  const [view, rec] = await Promise.all([moduleViewFor(ctx, p, meta), findVisible(ctx, p, meta, id)]);
+  await withLineItems(ctx.db.kysely, meta, [rec]);
+  return { record: presentRecord(view, rec), redact: maskedValueRedactor(view, rec) };
 }
 
 /** The caller's view of a module they may see (403 otherwise): for compiling their filters and sorts. */

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
-import { ADMIN_PASSWORD } from '../harness.js';
-import { emlWith, postMessage } from '../mailroom-kit.js';
-import { describeInBrowser, signIn } from './browser-harness.js';
+import { ADMIN_PASSWORD, expectStatus } from '../harness.js';
+import { addRule, clearRules, emlWith, postMessage } from '../mailroom-kit.js';
+import { describeInBrowser, expectAccessible, signIn } from './browser-harness.js';
 
 describeInBrowser('the mailroom in the browser', (env) => {
   it('builds a rule with autofill from a sample body, reorders rules, and re-runs an unmatched message', async () => {
@@ -102,5 +102,140 @@ describeInBrowser('the mailroom in the browser', (env) => {
     await page.getByRole('table', { name: 'Mailboxes' }).getByText('crm@127.0.0.1:1').waitFor();
     await env.shot(page, 'mailroom-mailboxes');
     expect(await page.content()).not.toContain('s3cret-mailbox-pw');
+  }, 60_000);
+
+  it('shows the email on the record it created: headers, text, attachments; a masked email stays masked', async () => {
+    const { h } = env;
+    await clearRules(h);
+    await addRule(h, { name: 'New contacts', action: 'create', module: 'Contacts' });
+    const created = await postMessage(
+      h,
+      emlWith('multipart-attachments.eml', {
+        'Message-ID': '<browser-emails-1@navy.example>',
+        From: 'Grace Hopper <grace.hopper@navy.example>',
+      }),
+    );
+    expect(created.status).toBe('processed');
+    const url = `/records/Contacts/${created.recordId}`;
+
+    const page = await env.open();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.goto(url);
+    await page.getByRole('heading', { name: 'Grace Hopper', level: 1 }).waitFor();
+    await page.getByRole('tab', { name: /^Emails/ }).click();
+    const mail = page.getByRole('article', { name: 'Email: The engine does not start' });
+    await mail.getByText('Grace Hopper <grace.hopper@navy.example>').waitFor();
+    await mail.getByText('support@rapport.example', { exact: true }).waitFor();
+    await mail.getByText('crm@rapport.example', { exact: true }).waitFor();
+    await mail.getByText(/Rule New contacts created this record/).waitFor();
+    const attachments = mail.getByRole('table', { name: 'Attachments of The engine does not start' });
+    const rows = attachments.locator('tbody tr');
+    await expect
+      .poll(() => rows.allTextContents())
+      .toEqual(['notes.txttext/plain12 bytes', 'notes.txtapplication/octet-stream10 bytes']);
+    // the text is collapsed until asked for, and shown as text
+    const show = mail.getByRole('button', { name: 'Show the text' });
+    await expect(show.getAttribute('aria-expanded')).resolves.toBe('false');
+    await show.click();
+    await mail
+      .getByTestId('email-text')
+      .getByText(/does not start since Monday/)
+      .waitFor();
+    await expect(
+      mail.getByRole('button', { name: 'Hide the text' }).getAttribute('aria-expanded'),
+    ).resolves.toBe('true');
+    await expectAccessible(page, 'the Emails tab of a record');
+    await env.shot(page, 'record-emails');
+
+    // a record without mailroom emails has no Emails tab
+    const plain = await h.request({
+      method: 'POST',
+      url: '/api/v1/records/Contacts',
+      as: h.admin,
+      payload: { lastname: 'Nomail' },
+    });
+    expectStatus(plain, 201);
+    await page.goto(`/records/Contacts/${plain.json().id}`);
+    await page.getByRole('tab', { name: 'History' }).waitFor();
+    await expect(page.getByRole('tab', { name: /^Emails/ }).count()).resolves.toBe(0);
+
+    // a role the email field is masked for sees the placeholder in the email too, never the address
+    const profile = await h.request({
+      method: 'POST',
+      url: '/api/v1/profiles',
+      as: h.admin,
+      payload: {
+        name: 'Mail readers',
+        permissions: { Contacts: { view: true, create: false, edit: false, delete: false } },
+      },
+    });
+    expectStatus(profile, 201);
+    const role = await h.request({
+      method: 'POST',
+      url: '/api/v1/roles',
+      as: h.admin,
+      payload: { name: 'Mail reader', parentId: 2, profileIds: [profile.json().id] },
+    });
+    expectStatus(role, 201);
+    expectStatus(
+      await h.request({
+        method: 'POST',
+        url: '/api/v1/masking/rules',
+        as: h.admin,
+        payload: { module: 'Contacts', field: 'email', level: 'role', roleIds: [role.json().id] },
+      }),
+      201,
+    );
+    expectStatus(
+      await h.request({
+        method: 'PUT',
+        url: '/api/v1/sharing-defaults',
+        as: h.admin,
+        payload: { Contacts: 'public_read' },
+      }),
+      200,
+    );
+    const reader = await h.createUser({ roleId: role.json().id });
+    const other = await env.open();
+    await signIn(other, reader.username, reader.password);
+    await other.goto(`${url}?tab=emails`);
+    const masked = other.getByRole('article', { name: 'Email: The engine does not start' });
+    await masked.getByText('Grace Hopper <g***@navy.example>').waitFor();
+    await masked
+      .getByRole('table', { name: /^Attachments of/ })
+      .getByText('notes.txt')
+      .first()
+      .waitFor();
+    expect(await other.content()).not.toContain('grace.hopper@navy.example');
+    await env.shot(other, 'record-emails-masked');
+  }, 90_000);
+
+  it('reorders rules by dragging a row; the order persists after a reload', async () => {
+    const { h } = env;
+    await clearRules(h);
+    for (const name of ['First', 'Second', 'Third'])
+      await addRule(h, { name, action: 'create', module: 'Contacts' });
+    const page = await env.open();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.goto('/settings/mailroom');
+    const table = page.getByRole('table', { name: 'Mailroom rules' });
+    const order = async () =>
+      (await table.locator('tbody tr').allTextContents()).map((t) => /First|Second|Third/.exec(t)?.[0]);
+    await expect.poll(order).toEqual(['First', 'Second', 'Third']);
+    // Third onto the upper half of First: it goes above it
+    await page.getByTestId('rule-Third').dragTo(page.getByTestId('rule-First'), {
+      targetPosition: { x: 40, y: 4 },
+    });
+    await expect.poll(order).toEqual(['Third', 'First', 'Second']);
+    // First onto the lower half of Second: it goes below it
+    const second = page.getByTestId('rule-Second');
+    const box = (await second.boundingBox())!;
+    await page.getByTestId('rule-First').dragTo(second, { targetPosition: { x: 40, y: box.height - 4 } });
+    await expect.poll(order).toEqual(['Third', 'Second', 'First']);
+    await page.reload();
+    await expect.poll(order).toEqual(['Third', 'Second', 'First']);
+    const saved = await h.request({ method: 'GET', url: '/api/v1/mailroom/rules', as: h.admin });
+    expect(saved.json().items.map((r: { name: string }) => r.name)).toEqual(['Third', 'Second', 'First']);
+    await expectAccessible(page, 'the mailroom rules table');
   }, 60_000);
 });

@@ -15,6 +15,7 @@ import { FieldValue } from './field-value';
 import { ConvertLeadButton, LeadConvertedNotice } from './lead-conversion';
 import { LineItemsView, type StoredLine } from './line-items-editor';
 import { RevealableValue } from './masked-value';
+import { type RecordEmail, RecordEmails } from './record-emails';
 import { RecordHistory } from './record-history';
 import { isEmptyValue, sectionsOf } from './record-sections';
 import type { ModuleDescription, RestRecord } from './record-types';
@@ -107,6 +108,8 @@ function RecordTabs({ meta, record }: { meta: ModuleDescription; record: RestRec
   const tab = params.get('tab') ?? 'details';
   const related = useApi<{ items: RelationSummary[] }>(`records/${meta.name}/${record.id}/related`);
   const relatedTotal = related.data?.items.reduce((n, x) => n + x.total, 0);
+  const emails = useApi<{ items: RecordEmail[] }>(`mailroom/records/${meta.name}/${record.id}/emails`);
+  const emailCount = emails.data?.items.length ?? 0;
   return (
     <Tabs
       value={tab}
@@ -128,6 +131,19 @@ function RecordTabs({ meta, record }: { meta: ModuleDescription; record: RestRec
           Related
         </Tabs.Tab>
         <Tabs.Tab value="history">History</Tabs.Tab>
+        {/* only when the mailroom turned an email into this record or linked one to it */}
+        {emailCount > 0 && (
+          <Tabs.Tab
+            value="emails"
+            rightSection={
+              <Badge size="sm" variant="light" circle={emailCount < 10}>
+                {emailCount}
+              </Badge>
+            }
+          >
+            Emails
+          </Tabs.Tab>
+        )}
       </Tabs.List>
       <Tabs.Panel value="details">
         <RecordDetails meta={meta} record={record} />
@@ -152,6 +168,11 @@ function RecordTabs({ meta, record }: { meta: ModuleDescription; record: RestRec
           users={names}
           version={record.version}
         />
+      </Tabs.Panel>
+      <Tabs.Panel value="emails">
+        <ErrorAlert error={emails.error} title="The emails cannot be shown" onRetry={emails.reload} />
+        {emails.loading && !emails.data && <SectionLoader label="Loading the emails" />}
+        {emails.data && <RecordEmails items={emails.data.items} prefs={me.user} />}
       </Tabs.Panel>
     </Tabs>
   );

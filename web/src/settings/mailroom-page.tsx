@@ -19,8 +19,8 @@ import {
   Textarea,
   TextInput,
 } from '@mantine/core';
-import { IconArrowDown, IconArrowUp, IconTrash } from '@tabler/icons-react';
-import { useState } from 'react';
+import { IconArrowDown, IconArrowUp, IconGripVertical, IconTrash } from '@tabler/icons-react';
+import { type DragEvent, useState } from 'react';
 import { Link } from 'react-router';
 import { ApiError } from '../api/api-client';
 import { useApi } from '../api/use-api';
@@ -160,16 +160,60 @@ function RulesPanel() {
   const [editing, setEditing] = useState<Rule | 'new' | null>(null);
   const [error, setError] = useState<string | null>(null);
 
-  async function move(index: number, by: number) {
-    const ids = rules.data!.items.map((r) => r.id);
-    const [id] = ids.splice(index, 1);
-    ids.splice(index + by, 0, id!);
+  /** Where a dragged row would land: before or after the row under the pointer. */
+  const [drag, setDrag] = useState<{ from: number; over: number | null; after: boolean } | null>(null);
+
+  async function moveTo(from: number, to: number) {
+    const items = [...rules.data!.items];
+    if (from === to || to < 0 || to >= items.length) return;
+    const [rule] = items.splice(from, 1);
+    items.splice(to, 0, rule!);
+    // shown at once; the server's order replaces it (or the old one comes back with the error)
+    rules.setData({ items });
     try {
-      rules.setData(await api.put('mailroom/rules-order', { ids }));
+      rules.setData(await api.put('mailroom/rules-order', { ids: items.map((r) => r.id) }));
     } catch (err) {
       setError(errorText(err));
+      rules.reload();
     }
   }
+  const move = (index: number, by: number) => moveTo(index, index + by);
+  /** Native HTML5 drag and drop of the rows (the arrow buttons are the keyboard way). */
+  const dragProps = (i: number) => ({
+    draggable: true,
+    onDragStart: (e: DragEvent<HTMLTableRowElement>) => {
+      e.dataTransfer.effectAllowed = 'move';
+      e.dataTransfer.setData('text/plain', String(rules.data!.items[i]!.id));
+      setDrag({ from: i, over: null, after: false });
+    },
+    onDragOver: (e: DragEvent<HTMLTableRowElement>) => {
+      if (!drag) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'move';
+      const box = e.currentTarget.getBoundingClientRect();
+      const after = e.clientY > box.top + box.height / 2;
+      if (drag.over !== i || drag.after !== after) setDrag({ ...drag, over: i, after });
+    },
+    onDrop: (e: DragEvent<HTMLTableRowElement>) => {
+      if (!drag) return;
+      e.preventDefault();
+      const box = e.currentTarget.getBoundingClientRect();
+      const after = e.clientY > box.top + box.height / 2;
+      let to = after ? i + 1 : i;
+      if (drag.from < to) to -= 1;
+      setDrag(null);
+      void moveTo(drag.from, to);
+    },
+    onDragEnd: () => setDrag(null),
+    style: {
+      cursor: 'grab',
+      opacity: drag?.from === i ? 0.5 : undefined,
+      boxShadow:
+        drag?.over === i && drag.from !== i
+          ? `inset 0 ${drag.after ? -3 : 3}px 0 var(--mantine-color-blue-6)`
+          : undefined,
+    },
+  });
   async function remove(rule: Rule) {
     try {
       await api.del(`mailroom/rules/${rule.id}`);
@@ -183,7 +227,8 @@ function RulesPanel() {
     <>
       <Group justify="space-between" mb="sm">
         <Text c="dimmed" size="sm">
-          Rules are tried from the top; the first rule whose action produces a record wins.
+          Rules are tried from the top; the first rule whose action produces a record wins. Drag a row, or use
+          its arrows, to change the order.
         </Text>
         <Button onClick={() => setEditing('new')}>Add rule</Button>
       </Group>
@@ -208,8 +253,17 @@ function RulesPanel() {
             </Table.Thead>
             <Table.Tbody>
               {rules.data.items.map((r, i) => (
-                <Table.Tr key={r.id} data-testid={`rule-${r.name}`}>
-                  <Table.Td>{i + 1}</Table.Td>
+                <Table.Tr key={r.id} data-testid={`rule-${r.name}`} {...dragProps(i)}>
+                  <Table.Td>
+                    <Group gap={4} wrap="nowrap">
+                      <IconGripVertical
+                        size={16}
+                        aria-hidden
+                        style={{ color: 'var(--mantine-color-dimmed)' }}
+                      />
+                      {i + 1}
+                    </Group>
+                  </Table.Td>
                   <Table.Td>
                     <Anchor component="button" type="button" onClick={() => setEditing(r)}>
                       {r.name}
