@@ -1,6 +1,6 @@
-import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { AppContext } from '../context.js';
-import type { Database } from '../db/schema.js';
+import { type ReadResult, ReadTimeoutError } from '../db/sqlite-read-pool.js';
 import { type FieldValue, fromColumn } from '../records/field-coerce.js';
 import { presentValue } from '../records/record-presenter.js';
 import type { Principal } from '../roles/permissions.js';
@@ -20,7 +20,7 @@ import { labelReferences } from './report-labels.js';
 
 export const SCREEN_ROW_LIMIT = 1000;
 export const EXPORT_CHUNK = 2000;
-/** the longest one report statement may run on PostgreSQL */
+/** the default report time limit (REPORT_TIMEOUT_SECONDS) */
 export const REPORT_STATEMENT_TIMEOUT_MS = 20_000;
 
 export interface ReportColumn {
@@ -54,22 +54,53 @@ export interface ReportResult {
   totals: Array<number | string | null>;
 }
 
-type Q = Kysely<Database> | Transaction<Database>;
+type Row = Record<string, unknown>;
 
-/** Runs report statements under a statement timeout (PostgreSQL); a timeout is a clear 503, not a 500. */
-async function withTimeout<T>(ctx: AppContext, fn: (db: Q) => Promise<T>): Promise<T> {
+/** The report time limit (REPORT_TIMEOUT_SECONDS), in milliseconds. */
+export function reportTimeoutMs(ctx: AppContext): number {
+  return ctx.config.reports?.timeoutMs ?? REPORT_STATEMENT_TIMEOUT_MS;
+}
+
+function tooSlow(ms: number) {
+  return reportError(
+    'REPORT_TOO_SLOW',
+    `The report ran longer than ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`} and was stopped; add filters or fewer groups.`,
+  );
+}
+
+const objects = (res: ReadResult): Row[] =>
+  res.rows.map((values) => Object.fromEntries(res.columns.map((c, i) => [c, values[i]])));
+
+/**
+ * Runs one report run's statements under the report time limit; a timeout is a clear 503
+ * REPORT_TOO_SLOW, not a 500. PostgreSQL: one transaction with `SET LOCAL statement_timeout`. SQLite on
+ * a file: one read transaction on a report worker thread (`db.readPool`), so the event loop stays free
+ * and the limit can stop it. SQLite in memory (tests only): on the serving connection, without a limit.
+ */
+async function readStatements(ctx: AppContext, statements: RawBuilder<Row>[]): Promise<Row[][]> {
+  const ms = reportTimeoutMs(ctx);
+  const pool = ctx.db.readPool;
   try {
-    if (ctx.db.dialect !== 'postgres') return await fn(ctx.db.kysely);
+    if (pool) {
+      const results = await pool.all(
+        statements.map((s) => s.compile(ctx.db.kysely)),
+        ms,
+      );
+      return results.map(objects);
+    }
+    if (ctx.db.dialect !== 'postgres') {
+      const out: Row[][] = [];
+      for (const s of statements) out.push((await s.execute(ctx.db.kysely)).rows);
+      return out;
+    }
     return await ctx.db.kysely.transaction().execute(async (trx) => {
-      await sql`set local statement_timeout = ${sql.raw(String(REPORT_STATEMENT_TIMEOUT_MS))}`.execute(trx);
-      return fn(trx);
+      await sql`set local statement_timeout = ${sql.raw(String(Math.max(1, Math.round(ms))))}`.execute(trx);
+      const out: Row[][] = [];
+      for (const s of statements) out.push((await s.execute(trx)).rows);
+      return out;
     });
   } catch (err) {
-    if ((err as { code?: unknown }).code === '57014')
-      throw reportError(
-        'REPORT_TOO_SLOW',
-        `The report ran longer than ${REPORT_STATEMENT_TIMEOUT_MS / 1000} s and was stopped; add filters or fewer groups.`,
-      );
+    if (err instanceof ReadTimeoutError || (err as { code?: unknown }).code === '57014') throw tooSlow(ms);
     throw err;
   }
 }
@@ -80,7 +111,7 @@ function columnOf(ref: FieldRef): ReportColumn {
 }
 
 /** A stored value as the viewer may see it (masking happens here, per cell and per group key). */
-function present(ref: FieldRef, raw: unknown): FieldValue {
+function presentCell(ref: FieldRef, raw: unknown): FieldValue {
   return presentValue(ref.source.view, ref.name, fromColumn(ref.field, raw));
 }
 
@@ -91,7 +122,7 @@ function presentMeasure(m: CompiledMeasure, raw: unknown): number | string | nul
   if (m.fn === 'count') return Number(raw);
   if (m.fn === 'sum' || m.fn === 'avg') return round(Number(raw));
   // min/max keep the field's type (a date stays a date), and masking
-  const v = present(m.ref!, raw);
+  const v = presentCell(m.ref!, raw);
   return Array.isArray(v) ? v.join(', ') : typeof v === 'boolean' ? String(v) : v;
 }
 
@@ -200,44 +231,42 @@ export async function runReport(
   const r = await compileReport(ctx, p, def);
   const limit = Math.min(opts.limit ?? SCREEN_ROW_LIMIT, SCREEN_ROW_LIMIT);
   const offset = opts.offset ?? 0;
-  const result = await withTimeout(ctx, async (db): Promise<ReportResult> => {
-    const count = await sql<{
-      n: number;
-      p: number;
-    }>`select count(*) as n, count(distinct e.id) as p ${fromWhere(r)}`.execute(db);
-    const rows = r.columns.length > 0 ? (await rowsQuery(r, limit, offset).execute(db)).rows : [];
-    const groups: ReportGroup[] = [];
-    let totals: Array<number | string | null> = [];
-    if (r.measures.length > 0 || r.groups.length > 0) {
-      {
-        const res = await groupsQuery(r).execute(db);
-        for (const row of res.rows) {
-          const level = Number(row.__level);
-          const values = r.measures.map((m, i) => presentMeasure(m, row[`a${i}`]));
-          if (level === 0) totals = values;
-          else
-            groups.push({
-              level,
-              keys: r.groups.slice(0, level).map((g, i) => present(g, row[`g${i}`])),
-              records: Number(row.__records ?? 0),
-              values,
-            });
-        }
-      }
+  const grouped = r.measures.length > 0 || r.groups.length > 0;
+  const statements: RawBuilder<Row>[] = [
+    sql<Row>`select count(*) as n, count(distinct e.id) as p ${fromWhere(r)}`,
+  ];
+  if (r.columns.length > 0) statements.push(rowsQuery(r, limit, offset));
+  if (grouped) statements.push(groupsQuery(r));
+  const results = await readStatements(ctx, statements);
+  const count = results[0]![0];
+  const rows = r.columns.length > 0 ? results[1]! : [];
+  const groups: ReportGroup[] = [];
+  let totals: Array<number | string | null> = [];
+  if (grouped)
+    for (const row of results[results.length - 1]!) {
+      const level = Number(row.__level);
+      const values = r.measures.map((m, i) => presentMeasure(m, row[`a${i}`]));
+      if (level === 0) totals = values;
+      else
+        groups.push({
+          level,
+          keys: r.groups.slice(0, level).map((g, i) => presentCell(g, row[`g${i}`])),
+          records: Number(row.__records ?? 0),
+          values,
+        });
     }
-    return {
-      columns: r.columns.map(columnOf),
-      rows: rows.map((row) => r.columns.map((c, i) => present(c, row[`v${i}`]))),
-      totalRows: Number(count.rows[0]?.n ?? 0),
-      totalRecords: Number(count.rows[0]?.p ?? 0),
-      rowsPer: r.fanOut?.name ?? null,
-      offset,
-      groupBy: r.groups.map(columnOf),
-      aggregates: r.measures.map((m) => ({ key: m.key, label: m.label, fn: m.fn })),
-      groups,
-      totals,
-    };
-  });
+  const result: ReportResult = {
+    columns: r.columns.map(columnOf),
+    rows: rows.map((row) => r.columns.map((c, i) => presentCell(c, row[`v${i}`]))),
+    totalRows: Number(count?.n ?? 0),
+    totalRecords: Number(count?.p ?? 0),
+    rowsPer: r.fanOut?.name ?? null,
+    offset,
+    groupBy: r.groups.map(columnOf),
+    aggregates: r.measures.map((m) => ({ key: m.key, label: m.label, fn: m.fn })),
+    groups,
+    totals,
+  };
   // outside the timed transaction: names for reference and owner cells and group keys
   await labelReferences(ctx, p, r.columns, result.rows);
   await labelReferences(
@@ -264,13 +293,39 @@ export async function openReportRows(
     throw reportError('REPORT_INVALID', 'columns: pick at least one column to export.', {
       details: { path: 'columns' },
     });
+  const ms = reportTimeoutMs(ctx);
+  const present = async (raw: Row[]): Promise<FieldValue[][]> => {
+    const shown = raw.map((row) => r.columns.map((c, i) => presentCell(c, row[`v${i}`])));
+    await labelReferences(ctx, p, r.columns, shown);
+    return shown;
+  };
   async function* chunks(): AsyncGenerator<FieldValue[][]> {
+    const pool = ctx.db.readPool;
+    if (pool) {
+      // SQLite: one statement streamed from a report worker, EXPORT_CHUNK rows at a time, each batch
+      // read only when the previous one has been taken (flat memory), each within the time limit
+      const stream = pool.stream(rowsQuery(r, -1, 0).compile(ctx.db.kysely), EXPORT_CHUNK, ms);
+      try {
+        for (;;) {
+          let next: IteratorResult<ReadResult>;
+          try {
+            next = await stream.next();
+          } catch (err) {
+            if (err instanceof ReadTimeoutError) throw tooSlow(ms);
+            throw err;
+          }
+          if (next.done) return;
+          yield await present(objects(next.value));
+        }
+      } finally {
+        // an early end (the client went away) or a failure cancels the statement and frees the worker
+        await stream.return(undefined);
+      }
+    }
     for (let offset = 0; ; offset += EXPORT_CHUNK) {
-      const res = await withTimeout(ctx, (db) => rowsQuery(r, EXPORT_CHUNK, offset).execute(db));
-      const shown = res.rows.map((row) => r.columns.map((c, i) => present(c, row[`v${i}`])));
-      await labelReferences(ctx, p, r.columns, shown);
-      yield shown;
-      if (res.rows.length < EXPORT_CHUNK) return;
+      const [rows] = await readStatements(ctx, [rowsQuery(r, EXPORT_CHUNK, offset)]);
+      yield await present(rows!);
+      if (rows!.length < EXPORT_CHUNK) return;
     }
   }
   return { columns: r.columns.map(columnOf), chunks };

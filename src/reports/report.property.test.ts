@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, expect, it } from 'vitest';
-import { describeEachDialect, expectStatus, type Harness } from '../../test/harness.js';
+import { describeReportDbs, expectStatus, type Harness } from '../../test/harness.js';
 
 const RUNS = Number(process.env.RAPPORT_FUZZ_RUNS ?? 25);
 const STAGES = ['Created', 'Delivered', 'Accepted'];
@@ -61,7 +61,7 @@ function expected(quotes: Quote[], groupBy: Key[]) {
   return out;
 }
 
-describeEachDialect('report totals equal a brute force over distinct entities (property)', (h) => {
+describeReportDbs('report totals equal a brute force over distinct entities (property)', (h) => {
   const quotes: Quote[] = [];
   beforeAll(async () => {
     const rand = fc.sample(fc.integer({ min: 0, max: 1_000_000 }), { numRuns: 400, seed: 42 });
