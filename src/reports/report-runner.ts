@@ -140,6 +140,13 @@ function rowsQuery(r: CompiledReport, limit: number, offset: number): RawBuilder
   >`select e.id as __pid${cols.length ? sql`, ${sql.join(cols)}` : sql``} ${fromWhere(r)} order by ${sql.join(order)} limit ${limit} offset ${offset}`;
 }
 
+/** Rows and distinct primary records of the report (a fanned-out report counts its primary rows apart). */
+function countQuery(r: CompiledReport): RawBuilder<Row> {
+  return r.fanOut
+    ? sql<Row>`select (select count(*) ${fromWhere(r)}) as n, (select count(*) ${fromWhere(r, 'primary')}) as p`
+    : sql<Row>`select count(*) as n, count(*) as p ${fromWhere(r)}`;
+}
+
 /**
  * The aggregate expression of one measure over the report's row set `t`. Amounts of a record above the
  * fanned-out child are taken once per (primary record, child group keys) — the row numbered 1 — so a quote's
@@ -164,12 +171,116 @@ function measureExpr(r: CompiledReport, m: CompiledMeasure, i: number, level: nu
   }
 }
 
+/** Group keys all at the primary record's grain: each primary record falls in exactly one group per level. */
+function groupsOnPrimary(r: CompiledReport): boolean {
+  return r.groups.every((g) => g.source.grain === 'primary');
+}
+
+/** The ORDER BY of the stacked levels: level, then each group key (NULL last, text in byte order). */
+function levelOrder(r: CompiledReport): RawBuilder<unknown>[] {
+  const order = r.groups.flatMap((g, i) => {
+    const desc = r.sort.find((s) => s.ref.key === g.key)?.desc ?? false;
+    const dir = sql.raw(desc ? 'desc' : 'asc');
+    const k = sql.ref(`u.g${i}`);
+    const text =
+      r.dialect === 'postgres' &&
+      !['integer', 'decimal', 'currency', 'reference', 'owner', 'datetime', 'boolean'].includes(g.field.type)
+        ? sql`${k} collate "C"`
+        : k;
+    return [sql`(case when ${k} is null then 1 else 0 end) ${dir}`, sql`${text} ${dir}`];
+  });
+  return [sql`u.__level`, ...order];
+}
+
+/**
+ * Grouping levels of a fanned-out report whose group keys are all at the primary grain (a Quotes report
+ * grouped by organization and stage, summing quote totals and line quantities): each amount is computed
+ * at its own grain first — the primary record's amounts and keys over the primary rows alone (`p`, no
+ * fan-out), the child amounts pre-aggregated per primary record (`c`: sum, count, min, max of its lines)
+ * — and the one-row-per-primary-record result is grouped. No row numbering over the fanned-out join, and
+ * nothing to count twice: a quote is one row of `t`. Sums of child sums equal the sum over the lines;
+ * an average over lines is the sum of sums over the sum of counts.
+ */
+function groupsByPrimaryQuery(r: CompiledReport): RawBuilder<Record<string, unknown>> {
+  const levels = Array.from({ length: r.groups.length + 1 }, (_, i) => i);
+  const pg = r.dialect === 'postgres';
+  const child = (m: CompiledMeasure) => m.ref !== null && m.ref.source.grain === 'child';
+  const pCols = [
+    sql`e.id as __pid`,
+    ...r.groups.map((g, i) => sql`${exprOf(g)} as ${sql.ref(`g${i}`)}`),
+    ...r.measures.flatMap((m, i) =>
+      m.ref && !child(m) ? [sql`${exprOf(m.ref)} as ${sql.ref(`m${i}`)}`] : [],
+    ),
+  ];
+  const cCols = [sql`e.id as __pid`, sql`count(${childIdExpr(r)}) as __children`];
+  for (const [i, m] of r.measures.entries()) {
+    if (!child(m)) continue;
+    const x = exprOf(m.ref!);
+    if (m.fn === 'sum' || m.fn === 'avg') cCols.push(sql`sum(${x}) as ${sql.ref(`s${i}`)}`);
+    if (m.fn === 'count' || m.fn === 'avg') cCols.push(sql`count(${x}) as ${sql.ref(`n${i}`)}`);
+    if (m.fn === 'min') cCols.push(sql`min(${x}) as ${sql.ref(`s${i}`)}`);
+    if (m.fn === 'max') cCols.push(sql`max(${x}) as ${sql.ref(`s${i}`)}`);
+  }
+  const agg = (m: CompiledMeasure, i: number): RawBuilder<unknown> => {
+    if (!m.ref) return sql`count(*)`;
+    if (child(m)) {
+      const s = sql.ref(`t.s${i}`);
+      const n = sql.ref(`t.n${i}`);
+      switch (m.fn) {
+        case 'sum':
+          return sql`sum(${s})`;
+        case 'count':
+          return sql`coalesce(sum(${n}), 0)`;
+        case 'avg':
+          return sql`cast(sum(${s}) as ${sql.raw(pg ? 'double precision' : 'real')}) / nullif(sum(${n}), 0)`;
+        case 'min':
+          return sql`min(${s})`;
+        case 'max':
+          return sql`max(${s})`;
+      }
+    }
+    const v = sql.ref(`t.m${i}`);
+    switch (m.fn) {
+      case 'count':
+        return sql`count(${v})`;
+      case 'sum':
+        return sql`sum(${v})`;
+      case 'avg':
+        return pg ? sql`cast(avg(${v}) as double precision)` : sql`avg(${v})`;
+      case 'min':
+        return sql`min(${v})`;
+      case 'max':
+        return sql`max(${v})`;
+    }
+  };
+  const branches = levels.map((level) => {
+    const keys = r.groups.slice(0, level).map((_, i) => sql.ref(`t.g${i}`));
+    const select = [
+      sql`${sql.lit(level)} as __level`,
+      ...r.groups.map((_, i) =>
+        i < level ? sql`t.${sql.ref(`g${i}`)} as ${sql.ref(`g${i}`)}` : sql`null as ${sql.ref(`g${i}`)}`,
+      ),
+      ...r.measures.map((m, i) => sql`${agg(m, i)} as ${sql.ref(`a${i}`)}`),
+      sql`count(*) as __records`,
+      // rows of the report: one per child, or one for a primary record without children
+      sql`sum(case when t.__children > 0 then t.__children else 1 end) as __rows`,
+    ];
+    return sql`select ${sql.join(select)} from t${keys.length ? sql` group by ${sql.join(keys)}` : sql``}`;
+  });
+  const mat = sql.raw(pg ? 'materialized ' : '');
+  return sql<Record<string, unknown>>`with p as ${mat}(select ${sql.join(pCols)} ${fromWhere(r, 'primary')}),
+c as ${mat}(select ${sql.join(cCols)} ${fromWhere(r, 'child')} group by e.id),
+t as materialized (select p.*, c.* from p inner join c on c.__pid = p.__pid)
+select * from (${sql.join(branches, sql` union all `)}) u order by ${sql.join(levelOrder(r))}`;
+}
+
 /**
  * Every grouping level (0 = grand totals) in one statement: the joined rows are computed once (a
  * materialized CTE), then aggregated per level and stacked with UNION ALL. Aggregation happens in the
  * database.
  */
 function groupsQuery(r: CompiledReport): RawBuilder<Record<string, unknown>> {
+  if (r.fanOut && groupsOnPrimary(r)) return groupsByPrimaryQuery(r);
   const levels = Array.from({ length: r.groups.length + 1 }, (_, i) => i);
   const inner = [
     sql`e.id as __pid`,
@@ -197,23 +308,13 @@ function groupsQuery(r: CompiledReport): RawBuilder<Record<string, unknown>> {
       ),
       ...r.measures.map((m, i) => sql`${measureExpr(r, m, i, level)} as ${sql.ref(`a${i}`)}`),
       r.fanOut ? sql`count(distinct t.__pid) as __records` : sql`count(*) as __records`,
+      sql`count(*) as __rows`,
     ];
     return sql`select ${sql.join(select)} from t${keys.length ? sql` group by ${sql.join(keys)}` : sql``}`;
   });
-  const order = r.groups.flatMap((g, i) => {
-    const desc = r.sort.find((s) => s.ref.key === g.key)?.desc ?? false;
-    const dir = sql.raw(desc ? 'desc' : 'asc');
-    const k = sql.ref(`u.g${i}`);
-    const text =
-      r.dialect === 'postgres' &&
-      !['integer', 'decimal', 'currency', 'reference', 'owner', 'datetime', 'boolean'].includes(g.field.type)
-        ? sql`${k} collate "C"`
-        : k;
-    return [sql`(case when ${k} is null then 1 else 0 end) ${dir}`, sql`${text} ${dir}`];
-  });
   return sql<
     Record<string, unknown>
-  >`with t as materialized (select ${sql.join(inner)} ${fromWhere(r)}) select * from (${sql.join(branches, sql` union all `)}) u order by ${sql.join([sql`u.__level`, ...order])}`;
+  >`with t as materialized (select ${sql.join(inner)} ${fromWhere(r)}) select * from (${sql.join(branches, sql` union all `)}) u order by ${sql.join(levelOrder(r))}`;
 }
 
 export interface RunOptions {
@@ -232,22 +333,23 @@ export async function runReport(
   const limit = Math.min(opts.limit ?? SCREEN_ROW_LIMIT, SCREEN_ROW_LIMIT);
   const offset = opts.offset ?? 0;
   const grouped = r.measures.length > 0 || r.groups.length > 0;
-  const statements: RawBuilder<Row>[] = [
-    sql<Row>`select count(*) as n, count(distinct e.id) as p ${fromWhere(r)}`,
-  ];
+  // a grouped run's grand-total row carries the row and record counts; otherwise they are counted alone
+  const statements: RawBuilder<Row>[] = grouped ? [] : [countQuery(r)];
   if (r.columns.length > 0) statements.push(rowsQuery(r, limit, offset));
   if (grouped) statements.push(groupsQuery(r));
   const results = await readStatements(ctx, statements);
-  const count = results[0]![0];
-  const rows = r.columns.length > 0 ? results[1]! : [];
+  const rows = r.columns.length > 0 ? results[grouped ? 0 : 1]! : [];
+  let count = { n: 0 as unknown, p: 0 as unknown };
   const groups: ReportGroup[] = [];
   let totals: Array<number | string | null> = [];
-  if (grouped)
+  if (grouped) {
     for (const row of results[results.length - 1]!) {
       const level = Number(row.__level);
       const values = r.measures.map((m, i) => presentMeasure(m, row[`a${i}`]));
-      if (level === 0) totals = values;
-      else
+      if (level === 0) {
+        totals = values;
+        count = { n: row.__rows, p: row.__records };
+      } else
         groups.push({
           level,
           keys: r.groups.slice(0, level).map((g, i) => presentCell(g, row[`g${i}`])),
@@ -255,11 +357,15 @@ export async function runReport(
           values,
         });
     }
+  } else {
+    const c = results[0]![0];
+    if (c) count = { n: c.n, p: c.p };
+  }
   const result: ReportResult = {
     columns: r.columns.map(columnOf),
     rows: rows.map((row) => r.columns.map((c, i) => presentCell(c, row[`v${i}`]))),
-    totalRows: Number(count?.n ?? 0),
-    totalRecords: Number(count?.p ?? 0),
+    totalRows: Number(count.n ?? 0),
+    totalRecords: Number(count.p ?? 0),
     rowsPer: r.fanOut?.name ?? null,
     offset,
     groupBy: r.groups.map(columnOf),
