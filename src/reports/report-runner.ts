@@ -127,7 +127,11 @@ function presentMeasure(m: CompiledMeasure, raw: unknown): number | string | nul
 }
 
 /** The detail rows' SELECT … ORDER BY: group keys first (summary reports), then the sort keys, then ids. */
-function rowsQuery(r: CompiledReport, limit: number, offset: number): RawBuilder<Record<string, unknown>> {
+function rowsQuery(
+  r: CompiledReport,
+  limit: number | null,
+  offset: number,
+): RawBuilder<Record<string, unknown>> {
   const cols = r.columns.map((c, i) => sql`${exprOf(c)} as ${sql.ref(`v${i}`)}`);
   const order = [
     ...r.groups.flatMap((g) => orderTerms(r, g, r.sort.find((s) => s.ref.key === g.key)?.desc ?? false)),
@@ -384,6 +388,59 @@ export async function runReport(
   return result;
 }
 
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(v: T): void;
+  reject(e: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // awaited later (or never, when the consumer stopped): never an unhandled rejection
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+/**
+ * PostgreSQL: the rows of one statement through a cursor in a transaction (DECLARE … FETCH), one batch
+ * per FETCH, the next fetched only when the consumer asks (flat memory, one sort instead of one per
+ * page); `statement_timeout` bounds each FETCH. Ending early commits, which closes the cursor.
+ */
+async function* pgCursor(ctx: AppContext, query: RawBuilder<Row>, ms: number): AsyncGenerator<Row[]> {
+  let batch = deferred<{ rows: Row[]; done: boolean }>();
+  let resume = deferred<boolean>();
+  const run = ctx.db.kysely.transaction().execute(async (trx) => {
+    await sql`set local statement_timeout = ${sql.raw(String(Math.max(1, Math.round(ms))))}`.execute(trx);
+    await sql`declare report_rows no scroll cursor for ${query}`.execute(trx);
+    for (;;) {
+      const { rows } = await sql<Row>`fetch ${sql.lit(EXPORT_CHUNK)} from report_rows`.execute(trx);
+      const done = rows.length < EXPORT_CHUNK;
+      const next = deferred<boolean>();
+      resume = next;
+      batch.resolve({ rows, done });
+      if (done || !(await next.promise)) return;
+    }
+  });
+  run.catch((err) => batch.reject(err));
+  try {
+    for (;;) {
+      const { rows, done } = await batch.promise;
+      batch = deferred();
+      if (rows.length > 0) yield rows;
+      if (done) break;
+      resume.resolve(true);
+    }
+  } finally {
+    resume.resolve(false);
+    await run.catch(() => {});
+  }
+}
+
 /**
  * Every row of a report, presented for the viewer, in chunks of EXPORT_CHUNK rows (flat memory), for CSV
  * export and schedules. The definition is compiled (and refused) before the first row is read; each chunk
@@ -428,6 +485,20 @@ export async function openReportRows(
         await stream.return(undefined);
       }
     }
+    if (ctx.db.dialect === 'postgres') {
+      // one statement read through a cursor, EXPORT_CHUNK rows per FETCH (each under the time limit)
+      const cursor = pgCursor(ctx, rowsQuery(r, null, 0), ms);
+      try {
+        for await (const rows of cursor) yield await present(rows);
+      } catch (err) {
+        if ((err as { code?: unknown }).code === '57014') throw tooSlow(ms);
+        throw err;
+      } finally {
+        await cursor.return(undefined);
+      }
+      return;
+    }
+    // SQLite in memory (tests): pages on the serving connection
     for (let offset = 0; ; offset += EXPORT_CHUNK) {
       const [rows] = await readStatements(ctx, [rowsQuery(r, EXPORT_CHUNK, offset)]);
       yield await present(rows!);

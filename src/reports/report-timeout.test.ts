@@ -94,6 +94,30 @@ describe.each(DIALECTS)('a report that runs too long [%s]', (dialect) => {
     expect((again.json() as { totalRows: number }).totalRows).toBe(QUOTES * LINES_PER_QUOTE);
   }, 60_000);
 
+  it('the CSV export streams every row, batch after batch, in the order of the run', async () => {
+    const definition = { ...slow, filter: { field: 'Quotes.hdnGrandTotal', op: 'lt', value: 2 } };
+    const run = await runReport(h, definition);
+    expectStatus(run, 200);
+    const body = run.json() as { totalRows: number; rows: unknown[][] };
+    expect(body.totalRows).toBeGreaterThan(4000); // more than two export batches of 2,000
+    const saved = await h.request({
+      method: 'POST',
+      url: '/api/v1/reports',
+      as: h.admin,
+      payload: { name: 'Cheap quotes', definition },
+    });
+    expectStatus(saved, 201);
+    const csv = await h.request({
+      method: 'GET',
+      url: `/api/v1/reports/${(saved.json() as { id: number }).id}/export.csv`,
+      as: h.admin,
+    });
+    expectStatus(csv, 200);
+    const lines = csv.body.trimEnd().split('\n');
+    expect(lines.length).toBe(body.totalRows + 1);
+    expect(lines.slice(1, 1001).map((l) => l.split(',')[1])).toEqual(body.rows.map((r) => r[1]));
+  }, 60_000);
+
   it.runIf(dialect === 'sqlite')(
     'SQLite: while a report runs on a worker, other requests are answered',
     async () => {
