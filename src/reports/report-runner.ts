@@ -201,9 +201,10 @@ function levelOrder(r: CompiledReport): RawBuilder<unknown>[] {
  * grouped by organization and stage, summing quote totals and line quantities): each amount is computed
  * at its own grain first — the primary record's amounts and keys over the primary rows alone (`p`, no
  * fan-out), the child amounts pre-aggregated per primary record (`c`: sum, count, min, max of its lines)
- * — and the one-row-per-primary-record result is grouped. No row numbering over the fanned-out join, and
- * nothing to count twice: a quote is one row of `t`. Sums of child sums equal the sum over the lines;
- * an average over lines is the sum of sums over the sum of counts.
+ * — and the one-row-per-primary-record result `t` is grouped by all the keys once (`f`, partial sums,
+ * counts, minima and maxima); every level then adds up `f`'s few rows. No row numbering over the
+ * fanned-out join, and nothing to count twice: a quote is one row of `t`. Sums of partial sums equal the
+ * sum over the rows; an average is the sum of sums over the sum of counts.
  */
 function groupsByPrimaryQuery(r: CompiledReport): RawBuilder<Record<string, unknown>> {
   const levels = Array.from({ length: r.groups.length + 1 }, (_, i) => i);
@@ -225,56 +226,59 @@ function groupsByPrimaryQuery(r: CompiledReport): RawBuilder<Record<string, unkn
     if (m.fn === 'min') cCols.push(sql`min(${x}) as ${sql.ref(`s${i}`)}`);
     if (m.fn === 'max') cCols.push(sql`max(${x}) as ${sql.ref(`s${i}`)}`);
   }
-  const agg = (m: CompiledMeasure, i: number): RawBuilder<unknown> => {
-    if (!m.ref) return sql`count(*)`;
-    if (child(m)) {
-      const s = sql.ref(`t.s${i}`);
-      const n = sql.ref(`t.n${i}`);
-      switch (m.fn) {
-        case 'sum':
-          return sql`sum(${s})`;
-        case 'count':
-          return sql`coalesce(sum(${n}), 0)`;
-        case 'avg':
-          return sql`cast(sum(${s}) as ${sql.raw(pg ? 'double precision' : 'real')}) / nullif(sum(${n}), 0)`;
-        case 'min':
-          return sql`min(${s})`;
-        case 'max':
-          return sql`max(${s})`;
-      }
-    }
-    const v = sql.ref(`t.m${i}`);
+  // f: t grouped by every key once, with partial aggregates; each level then sums up f's few rows
+  const dbl = sql.raw(pg ? 'double precision' : 'real');
+  const fCols: RawBuilder<unknown>[] = r.groups.map(
+    (_, i) => sql`${sql.ref(`t.g${i}`)} as ${sql.ref(`g${i}`)}`,
+  );
+  const finals = r.measures.map((m, i): RawBuilder<unknown> => {
+    const part = (name: string, expr: RawBuilder<unknown>) => {
+      fCols.push(sql`${expr} as ${sql.ref(`${name}${i}`)}`);
+      return sql.ref(`f.${name}${i}`);
+    };
+    if (!m.ref) return sql`sum(${part('k', sql`count(*)`)})`;
+    const c = child(m);
+    const v = sql.ref(c ? `t.s${i}` : `t.m${i}`);
     switch (m.fn) {
-      case 'count':
-        return sql`count(${v})`;
       case 'sum':
-        return sql`sum(${v})`;
-      case 'avg':
-        return pg ? sql`cast(avg(${v}) as double precision)` : sql`avg(${v})`;
+        return sql`sum(${part('k', sql`sum(${v})`)})`;
+      case 'count':
+        return sql`coalesce(sum(${part('k', c ? sql`sum(${sql.ref(`t.n${i}`)})` : sql`count(${v})`)}), 0)`;
+      case 'avg': {
+        const total = part('k', sql`sum(${v})`);
+        const n = part('j', c ? sql`sum(${sql.ref(`t.n${i}`)})` : sql`count(${v})`);
+        return sql`cast(sum(${total}) as ${dbl}) / nullif(sum(${n}), 0)`;
+      }
       case 'min':
-        return sql`min(${v})`;
+        return sql`min(${part('k', sql`min(${v})`)})`;
       case 'max':
-        return sql`max(${v})`;
+        return sql`max(${part('k', sql`max(${v})`)})`;
     }
-  };
+  });
+  fCols.push(
+    sql`count(*) as __records`,
+    // rows of the report: one per child, or one for a primary record without children
+    sql`sum(case when t.__children > 0 then t.__children else 1 end) as __rows`,
+  );
+  const fKeys = r.groups.map((_, i) => sql.ref(`t.g${i}`));
   const branches = levels.map((level) => {
-    const keys = r.groups.slice(0, level).map((_, i) => sql.ref(`t.g${i}`));
+    const keys = r.groups.slice(0, level).map((_, i) => sql.ref(`f.g${i}`));
     const select = [
       sql`${sql.lit(level)} as __level`,
       ...r.groups.map((_, i) =>
-        i < level ? sql`t.${sql.ref(`g${i}`)} as ${sql.ref(`g${i}`)}` : sql`null as ${sql.ref(`g${i}`)}`,
+        i < level ? sql`f.${sql.ref(`g${i}`)} as ${sql.ref(`g${i}`)}` : sql`null as ${sql.ref(`g${i}`)}`,
       ),
-      ...r.measures.map((m, i) => sql`${agg(m, i)} as ${sql.ref(`a${i}`)}`),
-      sql`count(*) as __records`,
-      // rows of the report: one per child, or one for a primary record without children
-      sql`sum(case when t.__children > 0 then t.__children else 1 end) as __rows`,
+      ...finals.map((x, i) => sql`${x} as ${sql.ref(`a${i}`)}`),
+      sql`sum(f.__records) as __records`,
+      sql`sum(f.__rows) as __rows`,
     ];
-    return sql`select ${sql.join(select)} from t${keys.length ? sql` group by ${sql.join(keys)}` : sql``}`;
+    return sql`select ${sql.join(select)} from f${keys.length ? sql` group by ${sql.join(keys)}` : sql``}`;
   });
   const mat = sql.raw(pg ? 'materialized ' : '');
   return sql<Record<string, unknown>>`with p as ${mat}(select ${sql.join(pCols)} ${fromWhere(r, 'primary')}),
 c as ${mat}(select ${sql.join(cCols)} ${fromWhere(r, 'child')} group by e.id),
-t as materialized (select p.*, c.* from p inner join c on c.__pid = p.__pid)
+t as (select p.*, c.* from p inner join c on c.__pid = p.__pid),
+f as materialized (select ${sql.join(fCols)} from t${fKeys.length ? sql` group by ${sql.join(fKeys)}` : sql``})
 select * from (${sql.join(branches, sql` union all `)}) u order by ${sql.join(levelOrder(r))}`;
 }
 
