@@ -68,8 +68,15 @@ function tooSlow(ms: number) {
   );
 }
 
-const objects = (res: ReadResult): Row[] =>
-  res.rows.map((values) => Object.fromEntries(res.columns.map((c, i) => [c, values[i]])));
+/** Rows from a report worker (arrays) as objects by column name (our own aliases: __pid, v0, g0, a0…). */
+function objects(res: ReadResult): Row[] {
+  const cols = res.columns;
+  return res.rows.map((values) => {
+    const o: Row = {};
+    for (let i = 0; i < cols.length; i++) o[cols[i]!] = values[i];
+    return o;
+  });
+}
 
 /**
  * Runs one report run's statements under the report time limit; a timeout is a clear 503
