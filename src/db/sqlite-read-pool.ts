@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { markConnectFailure } from './db-errors.js';
 
 /**
  * Long reads off the event loop (SQLite). better-sqlite3 is synchronous and has neither a progress
@@ -34,10 +35,12 @@ export class ReadTimeoutError extends Error {
   }
 }
 
+/** The database closed (shutdown) or a worker stopped under a caller: "unavailable", a 503, never a 500. */
 export class ReadPoolClosedError extends Error {
-  constructor() {
-    super('the database is closing');
+  constructor(message = 'the database is closing') {
+    super(message);
     this.name = 'ReadPoolClosedError';
+    markConnectFailure(this);
   }
 }
 
@@ -219,16 +222,23 @@ export class SqliteReadPool {
     }
   }
 
+  /**
+   * Ends every worker. A worker inside a long SQLite step exits only when the step returns, so this waits
+   * at most 2 s for them (a process that ends takes its threads with it).
+   */
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.waiting.splice(0)) w.reject(new ReadPoolClosedError());
-    await Promise.all(
+    const exits = Promise.all(
       this.slots.splice(0).map(async (s) => {
         s.dead = true;
         s.onFail?.(new ReadPoolClosedError());
         await s.worker.terminate();
       }),
     );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exits, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
   }
 
   private start(): Slot {
@@ -246,7 +256,7 @@ export class SqliteReadPool {
     });
     worker.on('exit', () => {
       slot.dead = true;
-      slot.onFail?.(new Error('the report worker stopped'));
+      slot.onFail?.(new ReadPoolClosedError('the report worker stopped'));
       const i = this.slots.indexOf(slot);
       if (i >= 0) this.slots.splice(i, 1);
       this.dispatch();
@@ -304,7 +314,7 @@ export class SqliteReadPool {
 
   /** Sends one message and waits for its reply; past the deadline the worker is terminated. */
   private exchange(slot: Slot, deadline: number, timeoutMs: number, message: object): Promise<Reply> {
-    if (slot.dead) return Promise.reject(new Error('the report worker stopped'));
+    if (slot.dead) return Promise.reject(new ReadPoolClosedError('the report worker stopped'));
     return new Promise<Reply>((resolve, reject) => {
       // held while it works: the caller is waiting for it
       slot.worker.ref();
