@@ -258,7 +258,7 @@ function groupsByPrimaryQuery(r: CompiledReport): RawBuilder<Record<string, unkn
       }
       case 'min':
         return sql`min(${part('k', sql`min(${v})`)})`;
-      case 'max':
+      default: // max
         return sql`max(${part('k', sql`max(${v})`)})`;
     }
   });
