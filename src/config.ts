@@ -29,6 +29,7 @@ const envSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   DATABASE_CONNECT_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
   DATABASE_STATEMENT_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
+  REPORT_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(20),
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(10080).default(120),
   SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(720).default(24),
   COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
@@ -152,6 +153,11 @@ export interface Config {
   mailroomLeaseMs: number;
   /** Base of links in emails (password reset, email verification), without a trailing slash. */
   publicUrl: string;
+  /**
+   * Reports: the longest a report's statements may run (PostgreSQL: statement_timeout; SQLite: the time
+   * limit of the report worker) before the run is stopped with 503 REPORT_TOO_SLOW.
+   */
+  reports: { timeoutMs: number };
   /** Cheaper password hashing for the test suite only; never set from the environment. */
   fastPasswordHashing: boolean;
 }
@@ -226,6 +232,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
     authCacheListen: e.AUTH_CACHE_LISTEN === 'true',
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    reports: { timeoutMs: Math.round(e.REPORT_TIMEOUT_SECONDS * 1000) },
     webhooks: {
       allowedHosts: (e.WEBHOOK_ALLOWED_HOSTS ?? '')
         .split(',')

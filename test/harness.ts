@@ -72,7 +72,14 @@ export class Harness {
   private schema: string | undefined;
   private counter = 0;
 
-  constructor(readonly dialect: DialectName) {}
+  /**
+   * `sqliteFile`: SQLite in a file in the data directory instead of in memory, so reads that go to the
+   * report workers (`db.readPool`) run there as in production.
+   */
+  constructor(
+    readonly dialect: DialectName,
+    readonly opts: { sqliteFile?: boolean } = {},
+  ) {}
 
   async start(configOverrides: Partial<Config> = {}, contextOverrides: ContextOverrides = {}): Promise<void> {
     const config: Config = {
@@ -91,7 +98,10 @@ export class Harness {
     });
     let db: ReturnType<typeof openDatabase>;
     if (this.dialect === 'sqlite') {
-      db = openDatabase({ kind: 'sqlite', file: ':memory:' });
+      db = openDatabase({
+        kind: 'sqlite',
+        file: this.opts.sqliteFile ? path.join(config.dataDir, 'rapport.db') : ':memory:',
+      });
     } else {
       this.schema = `t_${randomBytes(6).toString('hex')}`;
       const admin = new pg.Client({ connectionString: PG_URL });
@@ -178,9 +188,13 @@ export function describeEachDialect(
   name: string,
   fn: (h: Harness) => void,
   configOverrides: Partial<Config> = {},
+  opts: { alsoSqliteFile?: boolean } = {},
 ): void {
-  describe.each(DIALECTS)(`${name} [%s]`, (dialect) => {
-    const h = new Harness(dialect);
+  const variants: Array<[string, DialectName, boolean]> = DIALECTS.map((d) => [d, d, false]);
+  // SQLite once more on a file: what the report workers (off the event loop) read
+  if (opts.alsoSqliteFile) variants.splice(1, 0, ['sqlite file', 'sqlite', true]);
+  describe.each(variants)(`${name} [%s]`, (_label, dialect, sqliteFile) => {
+    const h = new Harness(dialect, { sqliteFile });
     beforeAll(() => h.start(configOverrides), 60_000);
     afterAll(() => h.stop());
     fn(h);
@@ -200,4 +214,9 @@ export function errorCode(res: LightMyRequestResponse): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `describeEachDialect`, with SQLite once more on a file, where report reads run on the report workers. */
+export function describeReportDbs(name: string, fn: (h: Harness) => void): void {
+  describeEachDialect(name, fn, {}, { alsoSqliteFile: true });
 }

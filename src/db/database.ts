@@ -6,6 +6,7 @@ import pg from 'pg';
 import { markConnectFailure } from './db-errors.js';
 import type { Database } from './schema.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
+import { SqliteReadPool } from './sqlite-read-pool.js';
 import { RawRowStatement } from './sqlite-rows.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -36,6 +37,12 @@ export interface Db {
    * database (tests) ignore each other's notifications.
    */
   listener?: { create(): pg.Client; scope: string };
+  /**
+   * SQLite on a file: worker threads with read-only connections for long reads under a time limit
+   * (reports), so they never hold the event loop. Absent for an in-memory database, which a worker
+   * cannot open (tests): those reads run on the serving connection.
+   */
+  readPool?: SqliteReadPool;
   close(): Promise<void>;
 }
 
@@ -60,9 +67,14 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
       dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
     });
     let checkpointer: Checkpointer | null = null;
+    const readPool =
+      target.file === ':memory:'
+        ? undefined
+        : new SqliteReadPool(target.file, { busyTimeoutMs: target.busyTimeoutMs ?? 5000 });
     return {
       kysely,
       dialect: 'sqlite',
+      readPool,
       onConnectionError: () => {},
       startBackgroundWork() {
         if (checkpointer || target.file === ':memory:') return;
@@ -74,6 +86,7 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
         });
       },
       async close() {
+        await readPool?.close();
         await checkpointer?.stop();
         await kysely.destroy();
       },

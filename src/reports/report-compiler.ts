@@ -328,9 +328,21 @@ function visibleSet(s: Source): RawBuilder<unknown> {
   return sql`crm_entities e inner join ${sql.table(s.meta.table)} m on m.id = e.id where ${sql.join(conds, sql` and `)}`;
 }
 
-/** FROM … WHERE … of the report's row set (one row per primary record, or per child when fanned out). */
-export function fromWhere(r: CompiledReport): RawBuilder<unknown> {
-  const joins = r.sources.filter((s) => s.joined && s.from).map((s) => joinOf(s));
+/**
+ * FROM … WHERE … of the report's row set (one row per primary record, or per child when fanned out).
+ * `only` keeps the joins of some sources: 'primary' those of the primary's grain (one row per primary
+ * record), 'child' the fanned-out source and the sources it is reached through (the primary's many-to-one
+ * parents join at most one row, so leaving them out changes no count). The WHERE is the same either way.
+ */
+export function fromWhere(r: CompiledReport, only?: 'primary' | 'child'): RawBuilder<unknown> {
+  const needed = new Set<Source>();
+  for (const s of r.sources)
+    if (
+      s.joined &&
+      (only === undefined || (only === 'primary' ? s.grain === 'primary' : s.grain === 'child'))
+    )
+      for (let a: Source | null = s; a; a = a.from) needed.add(a);
+  const joins = r.sources.filter((s) => needed.has(s) && s.from).map((s) => joinOf(s));
   const conds = [
     sql<SqlBool>`e.module = ${r.primary.meta.name}`,
     sql<SqlBool>`e.deleted_at is null`,

@@ -1,6 +1,6 @@
 import { beforeAll, expect, it } from 'vitest';
 import {
-  describeEachDialect,
+  describeReportDbs,
   errorCode,
   expectStatus,
   type Harness,
@@ -33,7 +33,7 @@ async function run(h: Harness, definition: Record<string, unknown>, as: Session 
  * Hand-computed fixtures: Acme (revenue 1000) has 3 contacts, Globex (500) none; quotes with 0, 1 and 7 line
  * items. Every total below is worked out by hand from these numbers.
  */
-describeEachDialect('reports never double-count', (h) => {
+describeReportDbs('reports never double-count', (h) => {
   let acme: number;
   let widget: number;
   let gadget: number;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, expect, it } from 'vitest';
-import { describeEachDialect, expectStatus, type Harness } from '../../test/harness.js';
+import { describeReportDbs, expectStatus, type Harness } from '../../test/harness.js';
 
 const RUNS = Number(process.env.RAPPORT_FUZZ_RUNS ?? 25);
 const STAGES = ['Created', 'Delivered', 'Accepted'];
@@ -40,7 +40,19 @@ function expected(quotes: Quote[], groupBy: Key[]) {
         : k === 'Accounts.accountname'
           ? r.q.account
           : (r.line?.product ?? null);
-  const out = new Map<string, { total: number; sub: number; count: number; qty: number | null }>();
+  const out = new Map<
+    string,
+    {
+      total: number;
+      sub: number;
+      count: number;
+      qty: number | null;
+      lines: number;
+      minQty: number | null;
+      maxQty: number | null;
+      avgTotal: number;
+    }
+  >();
   for (let level = 0; level <= groupBy.length; level++) {
     const groups = new Map<string, typeof rows>();
     for (const r of rows) {
@@ -55,13 +67,17 @@ function expected(quotes: Quote[], groupBy: Key[]) {
         sub: distinct.reduce((a, q) => a + q.subTotal, 0),
         count: distinct.length,
         qty: lines.length ? lines.reduce((a, l) => a + l.quantity, 0) : null,
+        lines: lines.length,
+        minQty: lines.length ? Math.min(...lines.map((l) => l.quantity)) : null,
+        maxQty: lines.length ? Math.max(...lines.map((l) => l.quantity)) : null,
+        avgTotal: distinct.reduce((a, q) => a + q.total, 0) / distinct.length,
       });
     }
   }
   return out;
 }
 
-describeEachDialect('report totals equal a brute force over distinct entities (property)', (h) => {
+describeReportDbs('report totals equal a brute force over distinct entities (property)', (h) => {
   const quotes: Quote[] = [];
   beforeAll(async () => {
     const rand = fc.sample(fc.integer({ min: 0, max: 1_000_000 }), { numRuns: 400, seed: 42 });
@@ -133,6 +149,11 @@ describeEachDialect('report totals equal a brute force over distinct entities (p
               { fn: 'sum', field: 'Quotes.hdnSubTotal' },
               { fn: 'count' },
               { fn: 'sum', field: 'LineItems.quantity' },
+              { fn: 'count', field: 'LineItems.quantity' },
+              { fn: 'avg', field: 'LineItems.quantity' },
+              { fn: 'min', field: 'LineItems.quantity' },
+              { fn: 'max', field: 'LineItems.quantity' },
+              { fn: 'avg', field: 'Quotes.hdnGrandTotal' },
             ],
           };
           const res = await h.request({
@@ -146,6 +167,7 @@ describeEachDialect('report totals equal a brute force over distinct entities (p
             groups: Array<{ level: number; keys: unknown[]; values: Array<number | null> }>;
             totals: Array<number | null>;
             totalRecords: number;
+            totalRows: number;
           };
           const want = expected(quotes, groupBy);
           const got = [{ level: 0, keys: [] as unknown[], values: body.totals }, ...body.groups];
@@ -158,8 +180,15 @@ describeEachDialect('report totals equal a brute force over distinct entities (p
             expect(g.values[2]).toBe(w!.count);
             if (w!.qty === null) expect(g.values[3]).toBeNull();
             else expect(g.values[3]).toBeCloseTo(w!.qty, 6);
+            expect(g.values[4]).toBe(w!.lines);
+            if (w!.qty === null) expect(g.values[5]).toBeNull();
+            else expect(g.values[5]).toBeCloseTo(w!.qty / w!.lines, 6);
+            expect(g.values[6]).toBe(w!.minQty);
+            expect(g.values[7]).toBe(w!.maxQty);
+            expect(g.values[8]).toBeCloseTo(w!.avgTotal, 6);
           }
           expect(body.totalRecords).toBe(quotes.length);
+          expect(body.totalRows).toBe(quotes.reduce((a, q) => a + Math.max(1, q.lines.length), 0));
         },
       ),
       { numRuns: RUNS, seed: 7 },

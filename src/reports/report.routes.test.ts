@@ -1,6 +1,6 @@
 import { beforeAll, expect, it } from 'vitest';
 import {
-  describeEachDialect,
+  describeReportDbs,
   errorCode,
   expectStatus,
   type Harness,
@@ -32,7 +32,7 @@ const definition = {
 };
 
 /** Two sales people in private sharing: a report shared between them shows each one their own accounts. */
-describeEachDialect('saved reports over REST', (h) => {
+describeReportDbs('saved reports over REST', (h) => {
   let ann: TestUser;
   let bob: TestUser;
   let reportId: number;

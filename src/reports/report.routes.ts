@@ -294,6 +294,10 @@ export async function reportRoutes(app: FastifyInstance, ctx: AppContext): Promi
       const p = await principalOf(ctx, req);
       const saved = await getReport(ctx, p, req.params.id);
       const { columns, chunks } = await openReportRows(ctx, p, saved.definition);
+      // the first chunk is read before answering (it is where the sorting happens), so a report that runs
+      // too long is a clear 503 instead of a download cut short
+      const source = chunks();
+      const first = await source.next();
       const csv = stringify({
         bom: req.query.bom === 'true',
         header: true,
@@ -301,7 +305,14 @@ export async function reportRoutes(app: FastifyInstance, ctx: AppContext): Promi
       });
       const rows = Readable.from(
         (async function* () {
-          for await (const chunk of chunks()) for (const row of chunk) yield row.map(csvCell);
+          try {
+            if (first.done) return;
+            for (const row of first.value) yield row.map(csvCell);
+            for await (const chunk of source) for (const row of chunk) yield row.map(csvCell);
+          } finally {
+            // a client that goes away ends the statement (and frees its report worker)
+            await source.return(undefined);
+          }
         })(),
       );
       rows.on('error', (err) => csv.destroy(err));
