@@ -13,8 +13,7 @@ import {
 } from '@mantine/core';
 import { IconCheck, IconCopy, IconEye, IconEyeOff, IconKeyOff, IconRefresh } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { ApiError } from '../api/api-client';
-import { asApiError } from '../api/use-api';
+import { useActions, useSubmit } from '../api/use-submit';
 import { ConfirmModal } from '../components/confirm-modal';
 import { ErrorAlert } from '../components/error-alert';
 import { SectionLoader } from '../components/loading-state';
@@ -35,21 +34,11 @@ export function AccessKeyPanel({
 }) {
   const [confirmRegenerate, setConfirmRegenerate] = useState(false);
   const [confirmOff, setConfirmOff] = useState(false);
-  const [switchError, setSwitchError] = useState<ApiError | null>(null);
-  const [switching, setSwitching] = useState(false);
+  const { submit: turnOn, busy: switching, error: switchError } = useSubmit(() => state.setApiAccess(true));
   const key = state.data;
   const [copied, setCopied] = useState(false);
-  const [keyError, setKeyError] = useState<ApiError | null>(null);
-
   /** Runs an action that may fetch the key, showing a failure next to the key. */
-  const run = async (action: () => Promise<void>) => {
-    setKeyError(null);
-    try {
-      await action();
-    } catch (err) {
-      setKeyError(asApiError(err));
-    }
-  };
+  const { run, error: keyError } = useActions();
 
   const copy = async () => {
     const value = state.secret ?? (await state.fetchSecret());
@@ -57,18 +46,6 @@ export function AccessKeyPanel({
     await navigator.clipboard.writeText(value);
     setCopied(true);
     setTimeout(() => setCopied(false), 2000);
-  };
-
-  const turnOn = async () => {
-    setSwitching(true);
-    setSwitchError(null);
-    try {
-      await state.setApiAccess(true);
-    } catch (err) {
-      setSwitchError(asApiError(err));
-    } finally {
-      setSwitching(false);
-    }
   };
 
   return (

@@ -1,7 +1,6 @@
 import { Button, Group, Modal, Stack, Text } from '@mantine/core';
-import { type ReactNode, useState } from 'react';
-import type { ApiError } from '../api/api-client';
-import { asApiError } from '../api/use-api';
+import type { ReactNode } from 'react';
+import { useSubmit } from '../api/use-submit';
 import { ErrorAlert } from './error-alert';
 
 /** A yes/no dialog for actions that cannot be undone; shows the failure in place if the action fails. */
@@ -26,22 +25,14 @@ export function ConfirmModal({
   /** resolves `false` to keep the dialog open (the action needs another step) */
   onConfirm: () => Promise<unknown>;
 }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { submit, busy, error, clearError } = useSubmit(onConfirm, {
+    onDone: (result) => {
+      if (result !== false) close();
+    },
+  });
   const close = () => {
-    setError(null);
+    clearError();
     onClose();
-  };
-  const confirm = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      if ((await onConfirm()) !== false) close();
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
   };
   return (
     <Modal opened={opened} onClose={close} title={title} centered>
@@ -57,7 +48,7 @@ export function ConfirmModal({
             color={danger ? 'red' : undefined}
             loading={busy}
             disabled={confirmDisabled}
-            onClick={confirm}
+            onClick={() => void submit()}
             data-autofocus={!danger || undefined}
           >
             {confirmLabel}

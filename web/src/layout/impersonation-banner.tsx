@@ -1,9 +1,7 @@
 import { Button, Group, Paper, Text } from '@mantine/core';
 import { IconUserShield } from '@tabler/icons-react';
-import { useState } from 'react';
 import { useNavigate } from 'react-router';
-import type { ApiError } from '../api/api-client';
-import { asApiError } from '../api/use-api';
+import { useSubmit } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { fullName } from '../format';
 import { useMe, useSession } from '../session/session-context';
@@ -13,23 +11,17 @@ export function ImpersonationBanner() {
   const me = useMe();
   const { api, refresh } = useSession();
   const navigate = useNavigate();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const {
+    submit: stop,
+    busy,
+    error,
+  } = useSubmit(async () => {
+    await api.post('auth/stop-impersonating');
+    await refresh();
+    navigate(`/settings/users/${me.user.id}`);
+  });
   const admin = me.impersonatedBy;
   if (!admin) return null;
-
-  const stop = async () => {
-    setBusy(true);
-    try {
-      await api.post('auth/stop-impersonating');
-      await refresh();
-      navigate(`/settings/users/${me.user.id}`);
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   return (
     <Paper
@@ -49,7 +41,7 @@ export function ImpersonationBanner() {
             {me.user.username}). Everything you do is recorded under both names.
           </Text>
         </Group>
-        <Button size="xs" color="orange" onClick={stop} loading={busy}>
+        <Button size="xs" color="orange" onClick={() => void stop()} loading={busy}>
           Stop logging in as {fullName(me.user)}
         </Button>
       </Group>

@@ -1,8 +1,7 @@
 import { Alert, Anchor, Button, Stack, Text, TextInput } from '@mantine/core';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { Link } from 'react-router';
-import type { ApiError } from '../api/api-client';
-import { asApiError } from '../api/use-api';
+import { useSubmit } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { useSession } from '../session/session-context';
 import { PublicCard } from './public-card';
@@ -12,23 +11,14 @@ export function ForgotPasswordPage() {
   const { api } = useSession();
   const [username, setUsername] = useState('');
   const [email, setEmail] = useState('');
-  const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const res = await api.post<{ message: string }>('auth/forgot-password', { username, email });
-      setMessage(res.message);
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const {
+    onSubmit: submit,
+    busy,
+    error,
+  } = useSubmit(() => api.post<{ message: string }>('auth/forgot-password', { username, email }), {
+    onDone: (res) => setMessage(res.message),
+  });
 
   return (
     <PublicCard title="Forgot your password?">

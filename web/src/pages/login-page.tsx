@@ -1,9 +1,8 @@
 import { Anchor, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { IconAddressBook } from '@tabler/icons-react';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { Link, Navigate, useSearchParams } from 'react-router';
-import type { ApiError } from '../api/api-client';
-import { asApiError } from '../api/use-api';
+import { useSubmit } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { useSession } from '../session/session-context';
 
@@ -17,22 +16,10 @@ export function LoginPage() {
   const [params] = useSearchParams();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  // on success the session has a user and this page gives way, so it stays busy
+  const { onSubmit: submit, busy, error } = useSubmit(() => signIn(username, password), { keepBusy: true });
 
   if (me) return <Navigate to={safeNext(params.get('next'))} replace />;
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await signIn(username, password);
-    } catch (err) {
-      setError(asApiError(err));
-      setBusy(false);
-    }
-  };
 
   return (
     <Center mih="100vh" bg="gray.0" px="md">

@@ -1,8 +1,7 @@
 import { Alert, Anchor, Button, PasswordInput, Stack, Text } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import type { ApiError } from '../api/api-client';
-import { asApiError } from '../api/use-api';
+import { useSubmit } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { useSession } from '../session/session-context';
 import { PublicCard } from './public-card';
@@ -14,24 +13,18 @@ export function ResetPasswordPage() {
   const token = params.get('token') ?? '';
   const [password, setPassword] = useState('');
   const [repeat, setRepeat] = useState('');
-  const [busy, setBusy] = useState(false);
   const [done, setDone] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const mismatch = repeat.length > 0 && password !== repeat;
-
-  const submit = async (e: FormEvent) => {
+  const {
+    submit: reset,
+    busy,
+    error,
+  } = useSubmit(() => api.post('auth/reset-password', { token, newPassword: password }), {
+    onDone: () => setDone(true),
+  });
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (mismatch) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await api.post('auth/reset-password', { token, newPassword: password });
-      setDone(true);
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
+    if (!mismatch) void reset();
   };
 
   return (

@@ -1,10 +1,9 @@
 import { Alert, Anchor, Button, Checkbox, Group, Modal, SimpleGrid, Stack, TextInput } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { IconArrowsSplit, IconCircleCheck } from '@tabler/icons-react';
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
-import type { ApiError } from '../api/api-client';
-import { asApiError, useApi } from '../api/use-api';
+import { useApi } from '../api/use-api';
+import { useSubmit } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { useSession } from '../session/session-context';
 import { FieldInput, type FormValue } from './field-input';
@@ -91,8 +90,22 @@ function ConvertLeadForm({ lead, onCancel }: { lead: RestRecord; onCancel: () =>
     closingdate: '',
   });
   const [missing, setMissing] = useState<string[]>([]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const {
+    submit: convert,
+    busy,
+    error,
+  } = useSubmit(
+    (body: Record<string, unknown>) => api.post<Conversion>(`records/Leads/${lead.id}/convert`, body),
+    {
+      success: `${lead.label || 'The lead'} was converted.`,
+      onDone: (done) => {
+        if (done.contactId !== null) navigate(`/records/Contacts/${done.contactId}`);
+        else if (done.accountId !== null) navigate(`/records/Accounts/${done.accountId}`);
+        else navigate(`/records/Leads/${lead.id}`);
+      },
+      keepBusy: true,
+    },
+  );
   const set = (name: string) => (value: FormValue) => setV((prev) => ({ ...prev, [name]: String(value) }));
 
   const required = [
@@ -103,7 +116,7 @@ function ConvertLeadForm({ lead, onCancel }: { lead: RestRecord; onCancel: () =>
   const errorFor = (name: string, label: string) =>
     missing.includes(name) && !v[name]?.trim() ? `${label} is required.` : undefined;
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
     const empty = required.filter((n) => !v[n]?.trim());
     setMissing(empty);
@@ -122,18 +135,7 @@ function ConvertLeadForm({ lead, onCancel }: { lead: RestRecord; onCancel: () =>
         sales_stage: v.sales_stage,
         ...(v.amount!.trim() ? { amount: Number(v.amount) } : {}),
       };
-    setBusy(true);
-    setError(null);
-    try {
-      const done = await api.post<Conversion>(`records/Leads/${lead.id}/convert`, body);
-      notifications.show({ color: 'green', message: `${lead.label || 'The lead'} was converted.` });
-      if (done.contactId !== null) navigate(`/records/Contacts/${done.contactId}`);
-      else if (done.accountId !== null) navigate(`/records/Accounts/${done.accountId}`);
-      else navigate(`/records/Leads/${lead.id}`);
-    } catch (err) {
-      setError(asApiError(err));
-      setBusy(false);
-    }
+    void convert(body);
   };
 
   const text = (name: string, label: string, opts: { type?: string; required?: boolean } = {}) => (

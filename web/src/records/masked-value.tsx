@@ -1,7 +1,7 @@
 import { ActionIcon, Group, Text, Tooltip } from '@mantine/core';
 import { IconEye } from '@tabler/icons-react';
 import { useState } from 'react';
-import { asApiError } from '../api/use-api';
+import { useSubmit } from '../api/use-submit';
 import { useSession } from '../session/session-context';
 import type { FieldView } from './record-types';
 
@@ -22,8 +22,14 @@ export function RevealableValue({
 }) {
   const { api } = useSession();
   const [shown, setShown] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const {
+    submit: reveal,
+    busy,
+    error: failed,
+  } = useSubmit(() => api.post<{ value: unknown }>(`records/${module}/${id}/reveal`, { field: field.name }), {
+    onDone: (r) => setShown(r.value === null || r.value === undefined ? '' : String(r.value)),
+  });
+  const error = failed?.message ?? null;
   if (shown !== null)
     return (
       <Text span aria-label={`${field.label} (revealed)`}>
@@ -40,19 +46,7 @@ export function RevealableValue({
           loading={busy}
           color={error ? 'red' : undefined}
           aria-label={`Reveal ${field.label}`}
-          onClick={async () => {
-            setBusy(true);
-            try {
-              const r = await api.post<{ value: unknown }>(`records/${module}/${id}/reveal`, {
-                field: field.name,
-              });
-              setShown(r.value === null || r.value === undefined ? '' : String(r.value));
-            } catch (err) {
-              setError(asApiError(err).message);
-            } finally {
-              setBusy(false);
-            }
-          }}
+          onClick={() => void reveal()}
         >
           <IconEye size={16} />
         </ActionIcon>

@@ -1,9 +1,8 @@
 import { Alert, Button, Card, Group, SimpleGrid, Stack, Text } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { type FormEvent, useRef, useState } from 'react';
 import { useNavigate, useParams, useSearchParams } from 'react-router';
-import type { ApiError } from '../api/api-client';
-import { asApiError, useApi } from '../api/use-api';
+import { useApi } from '../api/use-api';
+import { useSubmit } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { SectionLoader } from '../components/loading-state';
 import { PageHeader } from '../components/page-header';
@@ -89,8 +88,22 @@ function RecordForm({ meta, record: opened }: { meta: ModuleDescription; record?
   );
   const [lineError, setLineError] = useState<string[]>([]);
   const [missing, setMissing] = useState<Set<string>>(new Set());
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const {
+    submit: save,
+    busy,
+    error,
+    clearError,
+  } = useSubmit(
+    (body: Record<string, unknown>) =>
+      record
+        ? api.patch<RestRecord>(`records/${meta.name}/${record.id}`, { ...body, version: record.version })
+        : api.post<RestRecord>(`records/${meta.name}`, body),
+    {
+      success: (saved) => `${saved.label || meta.singular} was saved.`,
+      onDone: (saved) => navigate(`/records/${meta.name}/${saved.id}`),
+      keepBusy: true,
+    },
+  );
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -105,8 +118,6 @@ function RecordForm({ meta, record: opened }: { meta: ModuleDescription; record?
     const problems = meta.hasLineItems ? lineProblems(lines) : [];
     setLineError(problems);
     if (problems.length) return;
-    setBusy(true);
-    setError(null);
     const body: Record<string, unknown> = {};
     for (const f of fields) {
       const v = values[f.name];
@@ -121,21 +132,8 @@ function RecordForm({ meta, record: opened }: { meta: ModuleDescription; record?
       if (!record || JSON.stringify(items) !== JSON.stringify(before)) body.lineItems = items;
     }
     setReloaded(false);
-    try {
-      const saved = record
-        ? await api.patch<RestRecord>(`records/${meta.name}/${record.id}`, {
-            ...body,
-            version: record.version,
-          })
-        : await api.post<RestRecord>(`records/${meta.name}`, body);
-      notifications.show({ color: 'green', message: `${saved.label || meta.singular} was saved.` });
-      navigate(`/records/${meta.name}/${saved.id}`);
-    } catch (err) {
-      setError(asApiError(err));
-      setBusy(false);
-      // the message sits above a long form: bring it into view
-      requestAnimationFrame(() => topRef.current?.scrollIntoView({ block: 'start' }));
-    }
+    // on failure the message sits above a long form: bring it into view
+    if (!(await save(body))) requestAnimationFrame(() => topRef.current?.scrollIntoView({ block: 'start' }));
   };
 
   /** After a conflict: take the latest version, and put the user's own changes back over it. */
@@ -157,7 +155,7 @@ function RecordForm({ meta, record: opened }: { meta: ModuleDescription; record?
         setLines(editLinesOf(latest.lineItems as StoredLine[] | undefined));
     }
     setRecord(latest);
-    setError(null);
+    clearError();
     setReloaded(true);
   };
   const conflict = error?.code === 'VERSION_CONFLICT';
@@ -212,29 +210,15 @@ function RecordForm({ meta, record: opened }: { meta: ModuleDescription; record?
 
 /** A save conflict, at the top of the form, with the way out that keeps the user's work. */
 function ConflictAlert({ onReload }: { onReload: () => Promise<void> }) {
-  const [busy, setBusy] = useState(false);
-  const [failed, setFailed] = useState<ApiError | null>(null);
+  // on success the alert goes (the conflict is cleared), so it stays busy until then
+  const { submit: reload, busy, error: failed } = useSubmit(onReload, { keepBusy: true });
   return (
     <Alert color="orange" variant="light" role="alert" title="Someone else changed this record">
       <Text size="sm">
         It was saved by someone else after you opened it, so your changes were not saved. Reload it to see
         their version with your edits kept on top, then save again.
       </Text>
-      <Button
-        mt="sm"
-        size="sm"
-        loading={busy}
-        onClick={async () => {
-          setBusy(true);
-          setFailed(null);
-          try {
-            await onReload();
-          } catch (err) {
-            setFailed(asApiError(err));
-            setBusy(false);
-          }
-        }}
-      >
+      <Button mt="sm" size="sm" loading={busy} onClick={() => void reload()}>
         Reload and keep my edits
       </Button>
       <ErrorAlert error={failed} title="The record could not be reloaded" />

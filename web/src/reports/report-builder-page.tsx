@@ -17,12 +17,11 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { IconDownload, IconInfoCircle, IconPlayerPlay, IconPlus, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
-import type { ApiError } from '../api/api-client';
-import { asApiError, useApi } from '../api/use-api';
+import { useApi } from '../api/use-api';
+import { useActions } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { SectionLoader } from '../components/loading-state';
 import { PageHeader } from '../components/page-header';
@@ -110,8 +109,7 @@ function Builder({ initial }: { initial?: SavedReport }) {
       : [],
   );
   const [result, setResult] = useState<ReportResult | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { run, busy, error } = useActions();
   const [bom, setBom] = useState(false);
   const modules = useApi<{ items: ModuleSummary[] }>('modules');
   const sources = useApi<{ items: SourceOption[] }>(`reports/sources/${def.primary}`);
@@ -169,44 +167,27 @@ function Builder({ initial }: { initial?: SavedReport }) {
     });
   };
 
-  const runNow = async () => {
-    setBusy(true);
-    try {
+  const runNow = () =>
+    run(async () => {
       setResult(await api.post<ReportResult>('reports/run', { definition: definition() }));
-      setError(null);
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
-  const save = async () => {
-    setBusy(true);
-    try {
+  const save = () =>
+    run(async () => {
       const body = { name, ...sharing, definition: definition() };
       const out = initial
         ? await api.patch<SavedReport>(`reports/${initial.id}`, body)
         : await api.post<SavedReport>('reports', body);
-      notifications.show({ color: 'green', message: `Report “${out.name}” was saved.` });
-      setError(null);
       if (!initial) navigate(`/reports/${out.id}`, { replace: true });
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+      return `Report “${out.name}” was saved.`;
+    });
 
-  const remove = async () => {
-    if (!initial) return;
-    try {
+  const remove = () =>
+    run(async () => {
+      if (!initial) return;
       await api.del(`reports/${initial.id}`);
       navigate('/reports');
-    } catch (err) {
-      setError(asApiError(err));
-    }
-  };
+    });
 
   return (
     <>
@@ -233,7 +214,12 @@ function Builder({ initial }: { initial?: SavedReport }) {
               </>
             )}
             {initial?.editable && (
-              <Button variant="subtle" color="red" onClick={remove} leftSection={<IconTrash size={16} />}>
+              <Button
+                variant="subtle"
+                color="red"
+                onClick={() => void remove()}
+                leftSection={<IconTrash size={16} />}
+              >
                 Delete
               </Button>
             )}
@@ -472,11 +458,11 @@ function Builder({ initial }: { initial?: SavedReport }) {
             </Button>
           </Stack>
           <Group mt="lg">
-            <Button onClick={runNow} loading={busy} leftSection={<IconPlayerPlay size={16} />}>
+            <Button onClick={() => void runNow()} loading={busy} leftSection={<IconPlayerPlay size={16} />}>
               Run
             </Button>
             {(!initial || initial.editable) && (
-              <Button variant="default" onClick={save} loading={busy} disabled={!name.trim()}>
+              <Button variant="default" onClick={() => void save()} loading={busy} disabled={!name.trim()}>
                 Save
               </Button>
             )}

@@ -13,12 +13,11 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { ApiError } from '../api/api-client';
 import type { Page, Role, UserView } from '../api/types';
-import { asApiError, useApi } from '../api/use-api';
+import { useApi } from '../api/use-api';
+import { useActions } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { useMe, useSession } from '../session/session-context';
 import type { SavedReport } from './report-types';
@@ -125,14 +124,12 @@ export function SchedulesPanel({ report }: { report: SavedReport }) {
   const [userIds, setUserIds] = useState<string[]>([]);
   const [roleIds, setRoleIds] = useState<string[]>([]);
   const [emails, setEmails] = useState<string[]>([]);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { run, busy, error } = useActions();
   const name = (data: Array<{ value: string; label: string }>, id: number) =>
     data.find((d) => d.value === String(id))?.label ?? `#${id}`;
 
-  const add = async () => {
-    setBusy(true);
-    try {
+  const add = () =>
+    run(async () => {
       await api.post(`reports/${report.id}/schedules`, {
         frequency,
         timeUtc,
@@ -143,26 +140,17 @@ export function SchedulesPanel({ report }: { report: SavedReport }) {
         recipientRoleIds: roleIds.map(Number),
         recipientEmails: emails,
       });
-      notifications.show({ color: 'green', message: 'The report will be mailed on schedule.' });
-      setError(null);
       setUserIds([]);
       setRoleIds([]);
       setEmails([]);
       list.reload();
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-  const remove = async (s: Schedule) => {
-    try {
+      return 'The report will be mailed on schedule.';
+    });
+  const remove = (s: Schedule) =>
+    run(async () => {
       await api.del(`reports/${report.id}/schedules/${s.id}`);
       list.reload();
-    } catch (err) {
-      setError(asApiError(err));
-    }
-  };
+    });
 
   return (
     <Paper withBorder p="md">
@@ -290,7 +278,7 @@ export function SchedulesPanel({ report }: { report: SavedReport }) {
             onChange={setEmails}
             w={280}
           />
-          <Button onClick={add} loading={busy}>
+          <Button onClick={() => void add()} loading={busy}>
             Add schedule
           </Button>
         </Group>

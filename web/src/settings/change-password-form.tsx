@@ -1,8 +1,6 @@
 import { Button, Card, Group, PasswordInput, Stack, Text, Title } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { type FormEvent, useState } from 'react';
-import type { ApiError } from '../api/api-client';
-import { asApiError } from '../api/use-api';
+import { useSubmit } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { useSession } from '../session/session-context';
 
@@ -12,30 +10,24 @@ export function ChangePasswordForm() {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [repeat, setRepeat] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const mismatch = repeat.length > 0 && next !== repeat;
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    if (mismatch) return;
-    setBusy(true);
-    setError(null);
-    try {
+  const {
+    submit: save,
+    busy,
+    error,
+  } = useSubmit(
+    async () => {
       await api.post('users/me/password', { currentPassword: current, newPassword: next });
       setCurrent('');
       setNext('');
       setRepeat('');
-      notifications.show({
-        color: 'green',
-        title: 'Password changed',
-        message: 'Your other sessions have been signed out.',
-      });
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
+    },
+    { success: { title: 'Password changed', message: 'Your other sessions have been signed out.' } },
+  );
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (!mismatch) void save();
   };
 
   return (

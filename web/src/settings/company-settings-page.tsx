@@ -10,10 +10,9 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
-import { type FormEvent, useState } from 'react';
-import type { ApiError } from '../api/api-client';
-import { asApiError, useApi } from '../api/use-api';
+import { useState } from 'react';
+import { useApi } from '../api/use-api';
+import { useSubmit } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { SectionLoader } from '../components/loading-state';
 import { PageHeader } from '../components/page-header';
@@ -68,27 +67,17 @@ export function CompanySettingsPage() {
 function SettingsForm({ initial, onSaved }: { initial: OrgSettings; onSaved: (s: OrgSettings) => void }) {
   const { api } = useSession();
   const [s, setS] = useState(initial);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const saved = await api.put<OrgSettings>('settings', s);
+  const { onSubmit, busy, error } = useSubmit(() => api.put<OrgSettings>('settings', s), {
+    success: 'The settings are saved.',
+    onDone: (saved) => {
       onSaved(saved);
       setS(saved);
-      notifications.show({ color: 'green', message: 'The settings are saved.' });
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+  });
 
   return (
-    <form onSubmit={submit}>
+    <form onSubmit={onSubmit}>
       <Stack maw={880}>
         <Card withBorder padding="lg" component="section" aria-labelledby="company-title">
           <Title order={2} size="h4" id="company-title" mb="sm">

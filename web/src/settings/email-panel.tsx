@@ -1,9 +1,7 @@
 import { Badge, Button, Card, Group, Stack, Text, TextInput, Title } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
-import { type FormEvent, useState } from 'react';
-import type { ApiError } from '../api/api-client';
+import { useState } from 'react';
 import type { UserView } from '../api/types';
-import { asApiError } from '../api/use-api';
+import { useSubmit } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { useSession } from '../session/session-context';
 import { SendVerificationButton } from '../users/user-detail-page';
@@ -15,28 +13,18 @@ import { SendVerificationButton } from '../users/user-detail-page';
 export function EmailPanel({ user, onSaved }: { user: UserView; onSaved: () => void }) {
   const { api, can } = useSession();
   const [email, setEmail] = useState(user.email);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const placeholder = /@localhost$/i.test(user.email);
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const out = await api.patch<{ warnings?: string[] }>('users/me', { email: email.trim() });
-      notifications.show({
-        color: 'green',
+  const { onSubmit, busy, error, clearError } = useSubmit(
+    () => api.patch<{ warnings?: string[] }>('users/me', { email: email.trim() }),
+    {
+      success: (out) => ({
         title: 'Email address changed',
         message: out.warnings?.join(' ') || `Your address is now ${email.trim()}.`,
-      });
-      onSaved();
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+      }),
+      onDone: onSaved,
+    },
+  );
 
   return (
     <Card withBorder padding="lg" component="section" aria-labelledby="email-title">
@@ -63,7 +51,7 @@ export function EmailPanel({ user, onSaved }: { user: UserView; onSaved: () => v
           </Text>
         )}
         {user.isAdmin ? (
-          <form onSubmit={submit}>
+          <form onSubmit={onSubmit}>
             <Group align="flex-end" gap="xs">
               <TextInput
                 label="Your email address"
@@ -72,7 +60,7 @@ export function EmailPanel({ user, onSaved }: { user: UserView; onSaved: () => v
                 value={email}
                 onChange={(e) => {
                   setEmail(e.currentTarget.value);
-                  setError(null);
+                  clearError();
                 }}
                 w={340}
               />

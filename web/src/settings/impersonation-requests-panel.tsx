@@ -1,8 +1,6 @@
 import { Badge, Button, Card, Group, Stack, Text, Title } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
-import { useState } from 'react';
-import type { ApiError } from '../api/api-client';
-import { asApiError, useApi } from '../api/use-api';
+import { useApi } from '../api/use-api';
+import { useActions } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { formatTime } from '../format';
 import { useUserNames } from '../records/use-module';
@@ -24,24 +22,18 @@ export function ImpersonationRequestsPanel() {
   const { api } = useSession();
   const { names } = useUserNames();
   const list = useApi<{ items: ConsentRequest[] }>('impersonation-requests');
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, error } = useActions();
   const mine = (list.data?.items ?? []).filter((r) => r.targetUserId === me.user.id);
   if (mine.length === 0) return null;
 
-  const decide = async (r: ConsentRequest, decision: 'approve' | 'deny') => {
-    setError(null);
-    try {
+  const decide = (r: ConsentRequest, decision: 'approve' | 'deny') =>
+    run(async () => {
       await api.post(`impersonation-requests/${r.id}/${decision}`);
-      notifications.show({
-        color: decision === 'approve' ? 'green' : 'gray',
-        message:
-          decision === 'approve' ? 'Approved: they can log in as you within one hour.' : 'Request denied.',
-      });
       list.reload();
-    } catch (err) {
-      setError(asApiError(err));
-    }
-  };
+      return decision === 'approve'
+        ? 'Approved: they can log in as you within one hour.'
+        : { color: 'gray', message: 'Request denied.' };
+    });
 
   return (
     <Card withBorder padding="lg" component="section" aria-labelledby="consent-title">

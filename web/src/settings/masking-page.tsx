@@ -22,9 +22,9 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { IconEyeOff, IconPlus } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
-import type { ApiError } from '../api/api-client';
 import type { Role } from '../api/types';
 import { asApiError, useApi } from '../api/use-api';
+import { useSubmit } from '../api/use-submit';
 import { ConfirmModal } from '../components/confirm-modal';
 import { ErrorAlert } from '../components/error-alert';
 import { SectionLoader } from '../components/loading-state';
@@ -364,8 +364,6 @@ function RuleModal({
   const [keepFirst, setKeepFirst] = useState<number>(rule?.keepFirst ?? 1);
   const [keepLast, setKeepLast] = useState<number>(rule?.keepLast ?? 4);
   const [sample, setSample] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   useEffect(() => {
     if (rule || !kind) return;
     // the defaults of each kind: phone keeps its last 4 digits, email its first letter, text nothing
@@ -386,26 +384,23 @@ function RuleModal({
     }));
   const notMaskable = mod?.fields.filter((x) => x.notMaskableReason).map((x) => x.label) ?? [];
 
-  const save = async () => {
-    setBusy(true);
-    setError(null);
-    const body = {
-      level,
-      ...(level === 'role' ? { roleIds: roleIds.map(Number), includeSubordinates: subordinates } : {}),
-      ...(kind !== 'phone' ? { keepFirst } : {}),
-      ...(kind !== 'email' ? { keepLast } : {}),
-    };
-    try {
+  const {
+    submit: save,
+    busy,
+    error,
+  } = useSubmit(
+    async () => {
+      const body = {
+        level,
+        ...(level === 'role' ? { roleIds: roleIds.map(Number), includeSubordinates: subordinates } : {}),
+        ...(kind !== 'phone' ? { keepFirst } : {}),
+        ...(kind !== 'email' ? { keepLast } : {}),
+      };
       if (rule) await api.patch(`masking/rules/${rule.id}`, body);
       else await api.post('masking/rules', { ...body, module, field });
-      notifications.show({ color: 'green', message: `${f?.label ?? field} is masked.` });
-      onSaved();
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    { success: `${f?.label ?? field} is masked.`, onDone: onSaved },
+  );
 
   return (
     <Modal opened onClose={onClose} title={rule ? 'Change masking' : 'Mask a field'} size="lg">
@@ -513,7 +508,7 @@ function RuleModal({
             Cancel
           </Button>
           <Button
-            onClick={save}
+            onClick={() => void save()}
             loading={busy}
             disabled={!module || !field || (level === 'role' && roleIds.length === 0)}
           >

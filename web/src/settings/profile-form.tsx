@@ -1,9 +1,7 @@
 import { Button, Card, Group, Select, SimpleGrid, Stack, TextInput, Title } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
-import { type FormEvent, useState } from 'react';
-import type { ApiError } from '../api/api-client';
+import { useState } from 'react';
 import type { UserView } from '../api/types';
-import { asApiError } from '../api/use-api';
+import { useSubmit } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { useSession } from '../session/session-context';
 
@@ -33,28 +31,16 @@ export function ProfileForm({ user, onSaved }: { user: UserView; onSaved: () => 
     dateFormat: user.dateFormat,
     language: user.language,
   });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const set = (k: keyof typeof form) => (v: string | null) => setForm((f) => ({ ...f, [k]: v ?? '' }));
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await api.patch('users/me', form);
-      notifications.show({ color: 'green', message: 'Your preferences are saved.' });
-      onSaved();
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { onSubmit, busy, error } = useSubmit(() => api.patch('users/me', form), {
+    success: 'Your preferences are saved.',
+    onDone: onSaved,
+  });
 
   return (
     <Card withBorder padding="lg" component="section" aria-labelledby="profile-title">
-      <form onSubmit={submit}>
+      <form onSubmit={onSubmit}>
         <Stack>
           <Title order={2} size="h4" id="profile-title">
             Profile and preferences

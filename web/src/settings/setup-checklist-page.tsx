@@ -1,8 +1,7 @@
 import { Badge, Button, Card, Group, Progress, Select, Stack, Text, Textarea, Title } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
-import type { ApiError } from '../api/api-client';
-import { asApiError, useApi } from '../api/use-api';
+import { useApi } from '../api/use-api';
+import { useSubmit } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { SectionLoader } from '../components/loading-state';
 import { PageHeader } from '../components/page-header';
@@ -71,22 +70,19 @@ function StepCard({ step, index, onSaved }: { step: Step; index: number; onSaved
   const { api } = useSession();
   const [status, setStatus] = useState(step.status);
   const [notes, setNotes] = useState(step.notes);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const dirty = status !== step.status || notes !== step.notes;
   const shown = STATUSES.find((s) => s.value === step.status);
 
-  const save = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      onSaved(await api.patch<Checklist>('setup-checklist', { steps: [{ key: step.key, status, notes }] }));
-      notifications.show({ color: 'green', message: `“${step.title}” is saved.` });
-    } catch (err) {
-      setError(asApiError(err));
-      setBusy(false);
-    }
-  };
+  // a saved step is shown anew (its key has the new time), so the button stays busy until then
+  const {
+    submit: save,
+    busy,
+    error,
+  } = useSubmit(
+    async () =>
+      onSaved(await api.patch<Checklist>('setup-checklist', { steps: [{ key: step.key, status, notes }] })),
+    { success: `“${step.title}” is saved.`, keepBusy: true },
+  );
 
   return (
     <Card withBorder padding="md" component="section" aria-labelledby={`step-${step.key}`}>
@@ -121,7 +117,7 @@ function StepCard({ step, index, onSaved }: { step: Step; index: number; onSaved
             onChange={(e) => setNotes(e.currentTarget.value)}
             style={{ flex: '1 1 280px' }}
           />
-          <Button onClick={save} loading={busy} disabled={!dirty}>
+          <Button onClick={() => void save()} loading={busy} disabled={!dirty}>
             Save
           </Button>
         </Group>

@@ -9,11 +9,11 @@ import {
   Stack,
   TextInput,
 } from '@mantine/core';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { useNavigate } from 'react-router';
-import type { ApiError } from '../api/api-client';
 import type { Role, UserView } from '../api/types';
-import { asApiError, useApi } from '../api/use-api';
+import { useApi } from '../api/use-api';
+import { useSubmit } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { useSession } from '../session/session-context';
 
@@ -26,33 +26,25 @@ export function CreateUserModal({ opened, onClose }: { opened: boolean; onClose:
   const [form, setForm] = useState(EMPTY);
   const [roleId, setRoleId] = useState<string | null>(null);
   const [isAdmin, setIsAdmin] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const field = (k: keyof typeof EMPTY) => ({
     value: form[k],
     onChange: (e: { currentTarget: { value: string } }) => setForm({ ...form, [k]: e.currentTarget.value }),
   });
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const body = { ...form, isAdmin, ...(roleId ? { roleId: Number(roleId) } : {}) };
-      const user = await api.post<UserView>('users', body);
-      setForm(EMPTY);
-      onClose();
-      navigate(`/settings/users/${user.id}`);
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { onSubmit, busy, error } = useSubmit(
+    () => api.post<UserView>('users', { ...form, isAdmin, ...(roleId ? { roleId: Number(roleId) } : {}) }),
+    {
+      onDone: (user) => {
+        setForm(EMPTY);
+        onClose();
+        navigate(`/settings/users/${user.id}`);
+      },
+    },
+  );
 
   return (
     <Modal opened={opened} onClose={onClose} title="Add a user" size="lg">
-      <form onSubmit={submit}>
+      <form onSubmit={onSubmit}>
         <Stack>
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
             <TextInput label="Username" required autoComplete="off" data-autofocus {...field('username')} />

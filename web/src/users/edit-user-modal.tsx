@@ -1,9 +1,8 @@
 import { Button, Checkbox, Group, Modal, Select, SimpleGrid, Stack, TextInput } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
-import { type FormEvent, useState } from 'react';
-import type { ApiError } from '../api/api-client';
+import { useState } from 'react';
 import type { Role, UserView } from '../api/types';
-import { asApiError, useApi } from '../api/use-api';
+import { useApi } from '../api/use-api';
+import { useSubmit } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { useSession } from '../session/session-context';
 
@@ -29,35 +28,30 @@ export function EditUserModal({
     status: user.status,
     isAdmin: user.isAdmin,
   });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    const patch: Record<string, unknown> = {};
-    if (form.firstName !== user.firstName) patch.firstName = form.firstName;
-    if (form.lastName !== user.lastName) patch.lastName = form.lastName;
-    if (form.email !== user.email) patch.email = form.email;
-    if (Number(form.roleId) !== user.roleId) patch.roleId = Number(form.roleId);
-    if (form.status !== user.status) patch.status = form.status;
-    if (form.isAdmin !== user.isAdmin) patch.isAdmin = form.isAdmin;
-    try {
+  const { onSubmit, busy, error } = useSubmit(
+    async () => {
+      const patch: Record<string, unknown> = {};
+      if (form.firstName !== user.firstName) patch.firstName = form.firstName;
+      if (form.lastName !== user.lastName) patch.lastName = form.lastName;
+      if (form.email !== user.email) patch.email = form.email;
+      if (Number(form.roleId) !== user.roleId) patch.roleId = Number(form.roleId);
+      if (form.status !== user.status) patch.status = form.status;
+      if (form.isAdmin !== user.isAdmin) patch.isAdmin = form.isAdmin;
       if (Object.keys(patch).length) await api.patch(`users/${user.id}`, patch);
-      notifications.show({ color: 'green', message: 'The user is saved.' });
-      onChanged();
-      onClose();
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    {
+      success: 'The user is saved.',
+      onDone: () => {
+        onChanged();
+        onClose();
+      },
+    },
+  );
 
   return (
     <Modal opened={opened} onClose={onClose} title="Edit user details" size="lg">
-      <form onSubmit={submit}>
+      <form onSubmit={onSubmit}>
         <Stack>
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
             <TextInput

@@ -1,14 +1,13 @@
 import { Alert, Badge, Button, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { IconMailForward, IconRestore, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
 import { useParams } from 'react-router';
 import { AccessKeyPanel } from '../access-key/access-key-panel';
 import { RegenerateKeyModal } from '../access-key/regenerate-key-modal';
 import { useAccessKey } from '../access-key/use-access-key';
-import type { ApiError } from '../api/api-client';
 import type { UserView } from '../api/types';
-import { asApiError, useApi } from '../api/use-api';
+import { useApi } from '../api/use-api';
+import { useSubmit } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { SectionLoader } from '../components/loading-state';
 import { PageHeader } from '../components/page-header';
@@ -160,26 +159,23 @@ export function UserDetailPage() {
 /** Sends (or sends again) the verification link; the server limits how often, and says so. */
 export function SendVerificationButton({ user, self }: { user: UserView; self: boolean }) {
   const { api } = useSession();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const [sent, setSent] = useState(false);
-  const send = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const {
+    submit: send,
+    busy,
+    error,
+  } = useSubmit(
+    async () => {
       await api.post(`users/${self ? 'me' : user.id}/verification-email`);
       setSent(true);
-      notifications.show({
-        color: 'green',
+    },
+    {
+      success: {
         title: 'Verification email sent',
         message: `A link to verify ${user.email} is on its way; it works for 24 hours and replaces any earlier link.`,
-      });
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+      },
+    },
+  );
   return (
     <Stack gap={4} mt={4} align="flex-start">
       <Button

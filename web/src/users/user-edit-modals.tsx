@@ -1,9 +1,8 @@
 import { Alert, Button, Group, Modal, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { type FormEvent, type ReactNode, useState } from 'react';
-import type { ApiError } from '../api/api-client';
+import { type ReactNode, useState } from 'react';
 import type { UserView } from '../api/types';
-import { asApiError } from '../api/use-api';
+import { useSubmit } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { fullName } from '../format';
 import { useSession } from '../session/session-context';
@@ -24,28 +23,14 @@ function FormModal({
   save: () => Promise<void>;
   children: ReactNode;
 }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { onSubmit, busy, error, clearError } = useSubmit(save, { onDone: () => close() });
   const close = () => {
-    setError(null);
+    clearError();
     onClose();
-  };
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await save();
-      close();
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
   };
   return (
     <Modal opened={opened} onClose={close} title={title} centered>
-      <form onSubmit={submit}>
+      <form onSubmit={onSubmit}>
         <Stack>
           {children}
           <ErrorAlert error={error} />

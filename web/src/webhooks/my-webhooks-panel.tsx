@@ -1,8 +1,8 @@
 import { Alert, Button, Card, Code, CopyButton, Group, Modal, Stack, Text, Title } from '@mantine/core';
 import { IconPlus } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { ApiError } from '../api/api-client';
-import { asApiError, useApi } from '../api/use-api';
+import { useApi } from '../api/use-api';
+import { useActions } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { SectionLoader } from '../components/loading-state';
 import { useSession } from '../session/session-context';
@@ -16,22 +16,18 @@ export function MyWebhooksPanel() {
   const list = useApi<{ items: Webhook[] }>('webhooks');
   const [form, setForm] = useState<{ editing: Webhook | null } | null>(null);
   const [secret, setSecret] = useState<{ hook: Webhook; value: string; rotated: boolean } | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, error } = useActions();
   const items = list.data?.items ?? [];
 
-  async function onSecret(hook: Webhook, action: 'reveal' | 'rotate') {
-    setError(null);
-    try {
+  const onSecret = (hook: Webhook, action: 'reveal' | 'rotate') =>
+    run(async () => {
       const res =
         action === 'reveal'
           ? await api.get<{ secret: string }>(`webhooks/${hook.id}/secret`)
           : await api.post<{ secret: string }>(`webhooks/${hook.id}/rotate-secret`);
       setSecret({ hook, value: res.secret, rotated: action === 'rotate' });
       if (action === 'rotate') list.reload();
-    } catch (err) {
-      setError(asApiError(err));
-    }
-  }
+    });
 
   return (
     <Card withBorder padding="lg" component="section" aria-labelledby="my-webhooks-title">

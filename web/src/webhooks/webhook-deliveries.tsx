@@ -1,8 +1,7 @@
 import { Badge, Button, Code, Group, Modal, Stack, Table, Text } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
-import type { ApiError } from '../api/api-client';
-import { asApiError, useApi } from '../api/use-api';
+import { useApi } from '../api/use-api';
+import { useActions } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { SectionLoader } from '../components/loading-state';
 import { formatTime } from '../format';
@@ -33,39 +32,26 @@ export function WebhookDeliveries({
   const detail = useApi<Delivery & { attemptLog: Attempt[] }>(
     open !== null ? `webhooks/${hook.id}/deliveries/${open}` : null,
   );
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, error } = useActions();
   const tz = me.user;
 
-  async function resend(d: Delivery) {
-    setError(null);
-    try {
+  const resend = (d: Delivery) =>
+    run(async () => {
       await api.post(`webhooks/${hook.id}/deliveries/${d.id}/redeliver`);
-      notifications.show({
-        color: 'green',
-        title: 'Message queued',
-        message: `${d.eventType} is sent again.`,
-      });
       setTimeout(list.reload, 800);
-    } catch (err) {
-      setError(asApiError(err));
-    }
-  }
+      return { title: 'Message queued', message: `${d.eventType} is sent again.` };
+    });
 
-  async function recover() {
-    setError(null);
-    try {
+  const recover = () =>
+    run(async () => {
       const since = new Date(Date.now() - 7 * 24 * 3_600_000).toISOString();
       const res = await api.post<{ messages: number }>(`webhooks/${hook.id}/recover`, { since });
-      notifications.show({
-        color: 'green',
+      setTimeout(list.reload, 800);
+      return {
         title: 'Failed messages queued',
         message: `${res.messages} failed message(s) of the last 7 days are sent again.`,
-      });
-      setTimeout(list.reload, 800);
-    } catch (err) {
-      setError(asApiError(err));
-    }
-  }
+      };
+    });
 
   return (
     <Modal opened={opened} onClose={onClose} title={`Messages of ${hook.url}`} size="xl">

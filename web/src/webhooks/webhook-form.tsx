@@ -1,7 +1,7 @@
 import { Button, Checkbox, Group, Modal, Select, Stack, Textarea, TextInput } from '@mantine/core';
 import { useState } from 'react';
-import type { ApiError } from '../api/api-client';
-import { asApiError, useApi } from '../api/use-api';
+import { useApi } from '../api/use-api';
+import { useSubmit } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import type { ModuleSummary } from '../records/record-types';
 import { useSession } from '../session/session-context';
@@ -25,24 +25,19 @@ export function WebhookForm({
   const [module, setModule] = useState(editing?.module ?? '*');
   const [ops, setOps] = useState<string[]>(editing?.operations ?? ['created', 'updated', 'deleted']);
   const [description, setDescription] = useState(editing?.description ?? '');
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function save() {
-    setBusy(true);
-    setError(null);
-    const body = { url, module, operations: ops, description: description.trim() || null };
-    try {
-      const saved = editing
-        ? await api.patch<Webhook>(`webhooks/${editing.id}`, body)
-        : await api.post<Webhook & { secret: string | null }>('webhooks', body);
-      onSaved(saved);
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const {
+    submit: save,
+    busy,
+    error,
+  } = useSubmit(
+    () => {
+      const body = { url, module, operations: ops, description: description.trim() || null };
+      return editing
+        ? api.patch<Webhook>(`webhooks/${editing.id}`, body)
+        : api.post<Webhook & { secret: string | null }>('webhooks', body);
+    },
+    { onDone: onSaved },
+  );
 
   const moduleOptions = [
     { value: '*', label: 'All modules' },

@@ -1,9 +1,7 @@
 import { Badge, Button, Group, Menu, Switch, Table, Text, Tooltip } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { IconDots } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { ApiError } from '../api/api-client';
-import { asApiError } from '../api/use-api';
+import { useActions } from '../api/use-submit';
 import { ConfirmModal } from '../components/confirm-modal';
 import { ErrorAlert } from '../components/error-alert';
 import { useSession } from '../session/session-context';
@@ -29,33 +27,24 @@ export function WebhooksTable({
   onSecret?: (hook: Webhook, action: 'reveal' | 'rotate') => void;
 }) {
   const { api } = useSession();
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, error } = useActions();
   const [attemptsOf, setAttemptsOf] = useState<Webhook | null>(null);
   const [deleting, setDeleting] = useState<Webhook | null>(null);
 
-  async function toggle(hook: Webhook, enabled: boolean) {
-    setError(null);
-    try {
+  const toggle = (hook: Webhook, enabled: boolean) =>
+    run(async () => {
       await api.patch(`webhooks/${hook.id}`, { enabled });
       onChanged();
-    } catch (err) {
-      setError(asApiError(err));
-    }
-  }
+    });
 
-  async function test(hook: Webhook) {
-    setError(null);
-    try {
+  const test = (hook: Webhook) =>
+    run(async () => {
       await api.post(`webhooks/${hook.id}/test`);
-      notifications.show({
-        color: 'green',
+      return {
         title: 'Test event sent',
         message: 'A webhook.test message is on its way; its attempt appears under Attempts.',
-      });
-    } catch (err) {
-      setError(asApiError(err));
-    }
-  }
+      };
+    });
 
   return (
     <>

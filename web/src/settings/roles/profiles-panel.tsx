@@ -13,10 +13,10 @@ import {
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconPlus } from '@tabler/icons-react';
-import { type FormEvent, useState } from 'react';
-import type { ApiError } from '../../api/api-client';
+import { useState } from 'react';
 import type { ModuleGrants, Profile, Role } from '../../api/types';
-import { asApiError, type Query } from '../../api/use-api';
+import type { Query } from '../../api/use-api';
+import { useSubmit } from '../../api/use-submit';
 import { ConfirmModal } from '../../components/confirm-modal';
 import { ErrorAlert } from '../../components/error-alert';
 import { SectionLoader } from '../../components/loading-state';
@@ -123,8 +123,6 @@ function ProfileModal({
   const [perms, setPerms] = useState<Record<string, ModuleGrants>>(() =>
     Object.fromEntries(ROLE_MODULES.map((m) => [m.value, { ...(profile?.permissions[m.value] ?? NONE) }])),
   );
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
 
   // doing anything in a module needs seeing it; not seeing it takes everything else away
   const toggle = (module: string, grant: Grant, on: boolean) =>
@@ -135,26 +133,21 @@ function ProfileModal({
       return { ...all, [module]: next };
     });
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+  const { onSubmit, busy, error } = useSubmit(
+    async () => {
       const body = { name: name.trim(), description: description.trim(), permissions: perms };
       if (profile) await api.patch(`profiles/${profile.id}`, body);
       else await api.post('profiles', body);
-      notifications.show({
-        color: 'green',
-        message: profile ? `The profile ${body.name} is saved.` : `The profile ${body.name} was created.`,
-      });
-      onSaved();
-      onClose();
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+      return body.name;
+    },
+    {
+      success: (saved) => (profile ? `The profile ${saved} is saved.` : `The profile ${saved} was created.`),
+      onDone: () => {
+        onSaved();
+        onClose();
+      },
+    },
+  );
 
   return (
     <Modal
@@ -163,7 +156,7 @@ function ProfileModal({
       title={profile ? `Edit the profile ${profile.name}` : 'New profile'}
       size="lg"
     >
-      <form onSubmit={submit}>
+      <form onSubmit={onSubmit}>
         <Stack>
           <TextInput
             label="Profile name"

@@ -1,9 +1,9 @@
 import { Button, Group, Modal, MultiSelect, Select, Stack, Text, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { type FormEvent, useState } from 'react';
-import { type ApiError, ApiError as ApiErrorClass } from '../../api/api-client';
+import { useState } from 'react';
+import { ApiError } from '../../api/api-client';
 import type { Profile, Role } from '../../api/types';
-import { asApiError } from '../../api/use-api';
+import { useSubmit } from '../../api/use-submit';
 import { ConfirmModal } from '../../components/confirm-modal';
 import { ErrorAlert } from '../../components/error-alert';
 import { useSession } from '../../session/session-context';
@@ -35,21 +35,16 @@ export function RoleModal({
   const [profileIds, setProfileIds] = useState<string[]>(
     (role?.profileIds ?? parent?.profileIds ?? []).map(String),
   );
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const isRoot = role !== undefined && role.parentId === null;
   const excluded = role ? subtreeIds(roles, role.id) : new Set<number>();
   const parents = treeOrder(roles)
     .filter((r) => !excluded.has(r.id))
     .map((r) => ({ value: String(r.id), label: indent(r) }));
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+  const { onSubmit, busy, error, clearError } = useSubmit(
+    async () => {
       if (profileIds.length === 0)
-        throw new ApiErrorClass(400, 'PROFILE_REQUIRED', 'Choose at least one profile.', null);
+        throw new ApiError(400, 'PROFILE_REQUIRED', 'Choose at least one profile.', null);
       const body = {
         name: name.trim(),
         ...(isRoot ? {} : { parentId: Number(parentId) }),
@@ -57,22 +52,20 @@ export function RoleModal({
       };
       if (role) await api.patch(`roles/${role.id}`, body);
       else await api.post('roles', body);
-      notifications.show({
-        color: 'green',
-        message: role ? `The role ${body.name} is saved.` : `The role ${body.name} was created.`,
-      });
-      onSaved();
-      onClose();
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+      return body.name;
+    },
+    {
+      success: (saved) => (role ? `The role ${saved} is saved.` : `The role ${saved} was created.`),
+      onDone: () => {
+        onSaved();
+        onClose();
+      },
+    },
+  );
 
   return (
     <Modal opened onClose={onClose} title={role ? `Edit the role ${role.name}` : 'New role'}>
-      <form onSubmit={submit}>
+      <form onSubmit={onSubmit}>
         <Stack>
           <TextInput
             label="Role name"
@@ -102,7 +95,7 @@ export function RoleModal({
             value={profileIds}
             onChange={(ids) => {
               setProfileIds(ids);
-              setError(null);
+              clearError();
             }}
             comboboxProps={{ withinPortal: true }}
           />

@@ -1,9 +1,8 @@
 import { Button, Group, Paper, Select, Stack, Table, Text } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
-import type { ApiError } from '../../api/api-client';
 import type { SharingAccess } from '../../api/types';
-import { asApiError, useApi } from '../../api/use-api';
+import { useApi } from '../../api/use-api';
+import { useSubmit } from '../../api/use-submit';
 import { ErrorAlert } from '../../components/error-alert';
 import { SectionLoader } from '../../components/loading-state';
 import { useSession } from '../../session/session-context';
@@ -36,25 +35,23 @@ export function SharingPanel() {
 function SharingForm({ initial, onSaved }: { initial: Defaults; onSaved: (d: Defaults) => void }) {
   const { api } = useSession();
   const [form, setForm] = useState<Defaults>(initial);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const changed = ROLE_MODULES.filter((m) => form[m.value] !== initial[m.value]);
 
-  const save = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const body = Object.fromEntries(changed.map((m) => [m.value, form[m.value]]));
-      const saved = await api.put<Defaults>('sharing-defaults', body);
-      onSaved(saved);
-      setForm(saved);
-      notifications.show({ color: 'green', message: 'The sharing defaults are saved.' });
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const {
+    submit: save,
+    busy,
+    error,
+  } = useSubmit(
+    () =>
+      api.put<Defaults>('sharing-defaults', Object.fromEntries(changed.map((m) => [m.value, form[m.value]]))),
+    {
+      success: 'The sharing defaults are saved.',
+      onDone: (saved) => {
+        onSaved(saved);
+        setForm(saved);
+      },
+    },
+  );
 
   return (
     <Paper withBorder p="md" maw={880}>
