@@ -1,7 +1,6 @@
 import '@mantine/charts/styles.css';
 import { BarChart, LineChart, PieChart } from '@mantine/charts';
 import {
-  ActionIcon,
   Alert,
   Button,
   Checkbox,
@@ -17,7 +16,7 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { IconDownload, IconInfoCircle, IconPlayerPlay, IconPlus, IconTrash } from '@tabler/icons-react';
+import { IconDownload, IconInfoCircle, IconPlayerPlay, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { useApi } from '../api/use-api';
@@ -28,6 +27,7 @@ import { PageHeader } from '../components/page-header';
 import type { ModuleSummary } from '../records/record-types';
 import { useSession } from '../session/session-context';
 import { SchedulesPanel, type Sharing, SharingFields } from './report-delivery';
+import { CHARTS, EditableRows, MATCHES, OPS, REPORT_TYPES, replaceAt } from './report-fields';
 import {
   type Cell,
   NUMERIC_TYPES,
@@ -49,16 +49,6 @@ const EMPTY: ReportDefinition = {
   chart: null,
 };
 
-const OPS = [
-  { value: 'eq', label: 'is' },
-  { value: 'ne', label: 'is not' },
-  { value: 'lt', label: 'less than' },
-  { value: 'gt', label: 'greater than' },
-  { value: 'contains', label: 'contains' },
-  { value: 'startswith', label: 'starts with' },
-  { value: 'empty', label: 'is empty (true/false)' },
-  { value: 'period', label: 'in period' },
-];
 const PERIODS = [
   'today',
   'yesterday',
@@ -275,24 +265,14 @@ function Builder({ initial }: { initial?: SavedReport }) {
             <Group grow align="end">
               <Select
                 label="Report type"
-                data={[
-                  { value: 'detail', label: 'Detail (rows)' },
-                  { value: 'summary', label: 'Summary (groups and subtotals)' },
-                  { value: 'matrix', label: 'Matrix (rows × columns)' },
-                ]}
+                data={REPORT_TYPES}
                 value={def.type}
                 onChange={(v) => v && update({ type: v as ReportDefinition['type'] })}
                 allowDeselect={false}
               />
               <Select
                 label="Chart"
-                data={[
-                  { value: 'none', label: 'No chart' },
-                  { value: 'bar', label: 'Bar' },
-                  { value: 'hbar', label: 'Horizontal bar' },
-                  { value: 'line', label: 'Line' },
-                  { value: 'pie', label: 'Pie' },
-                ]}
+                data={CHARTS}
                 value={def.chart?.type ?? 'none'}
                 onChange={(v) => update({ chart: !v || v === 'none' ? null : { type: v as 'bar' } })}
                 allowDeselect={false}
@@ -318,19 +298,20 @@ function Builder({ initial }: { initial?: SavedReport }) {
           <Title order={5} mt="md">
             Totals
           </Title>
-          <Stack gap="xs">
-            {def.aggregates.map((a, i) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: rows have no identity but their position
-              <Group key={i} align="end">
+          <EditableRows
+            items={def.aggregates}
+            row={(a, i) => (
+              <>
                 <Select
                   aria-label={`Calculation ${i + 1}`}
                   data={['count', 'sum', 'avg', 'min', 'max']}
                   value={a.fn}
                   onChange={(fn) =>
                     update({
-                      aggregates: def.aggregates.map((x, j) =>
-                        j === i ? { ...x, fn: (fn ?? 'count') as 'count' } : x,
-                      ),
+                      aggregates: replaceAt(def.aggregates, i, (x) => ({
+                        ...x,
+                        fn: (fn ?? 'count') as 'count',
+                      })),
                     })
                   }
                   w={110}
@@ -349,57 +330,42 @@ function Builder({ initial }: { initial?: SavedReport }) {
                   value={a.field ?? null}
                   onChange={(field) =>
                     update({
-                      aggregates: def.aggregates.map((x, j) =>
-                        j === i ? { fn: x.fn, ...(field ? { field } : {}) } : x,
-                      ),
+                      aggregates: replaceAt(def.aggregates, i, (x) => ({
+                        fn: x.fn,
+                        ...(field ? { field } : {}),
+                      })),
                     })
                   }
                   clearable={a.fn === 'count'}
                   searchable
                   w={320}
                 />
-                <ActionIcon
-                  variant="subtle"
-                  color="red"
-                  aria-label={`Remove calculation ${i + 1}`}
-                  onClick={() => update({ aggregates: def.aggregates.filter((_, j) => j !== i) })}
-                >
-                  <IconTrash size={16} />
-                </ActionIcon>
-              </Group>
-            ))}
-            <Button
-              variant="light"
-              size="xs"
-              w="fit-content"
-              leftSection={<IconPlus size={14} />}
-              onClick={() => update({ aggregates: [...def.aggregates, { fn: 'count' }] })}
-            >
-              Add a total
-            </Button>
-          </Stack>
+              </>
+            )}
+            removeLabel={(i) => `Remove calculation ${i + 1}`}
+            onRemove={(i) => update({ aggregates: def.aggregates.filter((_, j) => j !== i) })}
+            addLabel="Add a total"
+            onAdd={() => update({ aggregates: [...def.aggregates, { fn: 'count' }] })}
+          />
           <Group mt="md" justify="space-between">
             <Title order={5}>Filters</Title>
             <SegmentedControl
               size="xs"
               value={match}
               onChange={(v) => setMatch(v as 'and' | 'or')}
-              data={[
-                { value: 'and', label: 'All conditions' },
-                { value: 'or', label: 'Any condition' },
-              ]}
+              data={MATCHES}
             />
           </Group>
-          <Stack gap="xs">
-            {conditions.map((c, i) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: rows have no identity but their position
-              <Group key={i} align="end">
+          <EditableRows
+            items={conditions}
+            row={(c, i) => (
+              <>
                 <Select
                   aria-label={`Filter field ${i + 1}`}
                   data={usable()}
                   value={c.field}
                   onChange={(field) =>
-                    setConditions((cs) => cs.map((x, j) => (j === i ? { ...x, field: field ?? '' } : x)))
+                    setConditions((cs) => replaceAt(cs, i, (x) => ({ ...x, field: field ?? '' })))
                   }
                   searchable
                   w={280}
@@ -409,7 +375,7 @@ function Builder({ initial }: { initial?: SavedReport }) {
                   data={OPS}
                   value={c.op}
                   onChange={(op) =>
-                    setConditions((cs) => cs.map((x, j) => (j === i ? { ...x, op: op ?? 'eq' } : x)))
+                    setConditions((cs) => replaceAt(cs, i, (x) => ({ ...x, op: op ?? 'eq' })))
                   }
                   w={170}
                   allowDeselect={false}
@@ -419,9 +385,7 @@ function Builder({ initial }: { initial?: SavedReport }) {
                     aria-label={`Filter period ${i + 1}`}
                     data={PERIODS}
                     value={typeof c.value === 'string' ? c.value : null}
-                    onChange={(value) =>
-                      setConditions((cs) => cs.map((x, j) => (j === i ? { ...x, value } : x)))
-                    }
+                    onChange={(value) => setConditions((cs) => replaceAt(cs, i, (x) => ({ ...x, value })))}
                     w={180}
                   />
                 ) : (
@@ -430,33 +394,18 @@ function Builder({ initial }: { initial?: SavedReport }) {
                     value={String(c.value ?? '')}
                     onChange={(e) => {
                       const value = e.currentTarget.value;
-                      setConditions((cs) => cs.map((x, j) => (j === i ? { ...x, value } : x)));
+                      setConditions((cs) => replaceAt(cs, i, (x) => ({ ...x, value })));
                     }}
                     w={200}
                   />
                 )}
-                <ActionIcon
-                  variant="subtle"
-                  color="red"
-                  aria-label={`Remove filter ${i + 1}`}
-                  onClick={() => setConditions((cs) => cs.filter((_, j) => j !== i))}
-                >
-                  <IconTrash size={16} />
-                </ActionIcon>
-              </Group>
-            ))}
-            <Button
-              variant="light"
-              size="xs"
-              w="fit-content"
-              leftSection={<IconPlus size={14} />}
-              onClick={() =>
-                setConditions((cs) => [...cs, { field: `${def.primary}.id`, op: 'eq', value: '' }])
-              }
-            >
-              Add a filter
-            </Button>
-          </Stack>
+              </>
+            )}
+            removeLabel={(i) => `Remove filter ${i + 1}`}
+            onRemove={(i) => setConditions((cs) => cs.filter((_, j) => j !== i))}
+            addLabel="Add a filter"
+            onAdd={() => setConditions((cs) => [...cs, { field: `${def.primary}.id`, op: 'eq', value: '' }])}
+          />
           <Group mt="lg">
             <Button onClick={() => void runNow()} loading={busy} leftSection={<IconPlayerPlay size={16} />}>
               Run

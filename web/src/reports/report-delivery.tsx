@@ -2,7 +2,6 @@ import {
   Button,
   Chip,
   Group,
-  MultiSelect,
   NumberInput,
   Paper,
   Select,
@@ -20,6 +19,7 @@ import { useApi } from '../api/use-api';
 import { useActions } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
 import { useMe, useSession } from '../session/session-context';
+import { FREQUENCIES, PeoplePicker, VISIBILITY } from './report-fields';
 import type { SavedReport } from './report-types';
 
 export interface Sharing {
@@ -48,37 +48,20 @@ export function SharingFields({ value, onChange }: { value: Sharing; onChange: (
     <Group align="flex-end">
       <Select
         label="Who may open it"
-        data={[
-          { value: 'private', label: 'Only me' },
-          { value: 'shared', label: 'Chosen users and roles' },
-          { value: 'public', label: 'Everyone' },
-        ]}
+        data={VISIBILITY}
         value={value.visibility}
         onChange={(v) => v && onChange({ ...value, visibility: v as Sharing['visibility'] })}
         w={220}
         allowDeselect={false}
       />
       {value.visibility === 'shared' && (
-        <>
-          <MultiSelect
-            label="Users"
-            data={people.users}
-            value={value.sharedUserIds.map(String)}
-            onChange={(v) => onChange({ ...value, sharedUserIds: v.map(Number) })}
-            searchable
-            w={260}
-          />
-          {people.roles.length > 0 && (
-            <MultiSelect
-              label="Roles"
-              data={people.roles}
-              value={value.sharedRoleIds.map(String)}
-              onChange={(v) => onChange({ ...value, sharedRoleIds: v.map(Number) })}
-              searchable
-              w={260}
-            />
-          )}
-        </>
+        <PeoplePicker
+          people={people}
+          userIds={value.sharedUserIds.map(String)}
+          roleIds={value.sharedRoleIds.map(String)}
+          onUsers={(v) => onChange({ ...value, sharedUserIds: v.map(Number) })}
+          onRoles={(v) => onChange({ ...value, sharedRoleIds: v.map(Number) })}
+        />
       )}
     </Group>
   );
@@ -204,12 +187,7 @@ export function SchedulesPanel({ report }: { report: SavedReport }) {
         <Group align="flex-end">
           <Select
             label="How often"
-            data={[
-              { value: 'daily', label: 'Daily' },
-              { value: 'weekly', label: 'Weekly' },
-              { value: 'monthly', label: 'Monthly' },
-              { value: 'once', label: 'Once' },
-            ]}
+            data={FREQUENCIES}
             value={frequency}
             onChange={(v) => v && setFrequency(v as Schedule['frequency'])}
             allowDeselect={false}
@@ -253,24 +231,14 @@ export function SchedulesPanel({ report }: { report: SavedReport }) {
           />
         </Group>
         <Group align="flex-end">
-          <MultiSelect
-            label="Users"
-            data={people.users}
-            value={userIds}
-            onChange={setUserIds}
-            searchable
-            w={260}
+          <PeoplePicker
+            people={people}
+            userIds={userIds}
+            roleIds={roleIds}
+            onUsers={setUserIds}
+            onRoles={setRoleIds}
+            rolesWidth={220}
           />
-          {people.roles.length > 0 && (
-            <MultiSelect
-              label="Roles"
-              data={people.roles}
-              value={roleIds}
-              onChange={setRoleIds}
-              searchable
-              w={220}
-            />
-          )}
           <TagsInput
             label="Email addresses"
             placeholder="Type and press Enter"
