@@ -4,7 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useApi } from '../api/use-api';
 import { useSubmit } from '../api/use-submit';
-import { ErrorAlert } from '../components/error-alert';
+import { FormActions } from '../components/form-actions';
 import { useSession } from '../session/session-context';
 import { FieldInput, type FormValue } from './field-input';
 import type { RestRecord } from './record-types';
@@ -207,15 +207,15 @@ function ConvertLeadForm({ lead, onCancel }: { lead: RestRecord; onCancel: () =>
             Converting a lead creates an organization, a contact or both: choose at least one.
           </Alert>
         )}
-        <ErrorAlert error={error} title="The lead was not converted" />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={busy} disabled={!withAccount && !withContact}>
-            Convert
-          </Button>
-        </Group>
+        <FormActions
+          error={error}
+          errorTitle="The lead was not converted"
+          onCancel={onCancel}
+          busy={busy}
+          disabled={!withAccount && !withContact}
+        >
+          Convert
+        </FormActions>
       </Stack>
     </form>
   );

@@ -1,9 +1,10 @@
-import { Alert, Button, Card, Group, SimpleGrid, Stack, Text } from '@mantine/core';
+import { Alert, Button, Card, SimpleGrid, Stack, Text } from '@mantine/core';
 import { type FormEvent, useRef, useState } from 'react';
 import { useNavigate, useParams, useSearchParams } from 'react-router';
 import { useApi } from '../api/use-api';
 import { useSubmit } from '../api/use-submit';
 import { ErrorAlert } from '../components/error-alert';
+import { FormActions } from '../components/form-actions';
 import { SectionLoader } from '../components/loading-state';
 import { PageHeader } from '../components/page-header';
 import { useMe, useSession } from '../session/session-context';
@@ -194,14 +195,9 @@ function RecordForm({ meta, record: opened }: { meta: ModuleDescription; record?
               ))}
             </Alert>
           )}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => navigate(-1)}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={busy}>
-              Save
-            </Button>
-          </Group>
+          <FormActions onCancel={() => navigate(-1)} busy={busy}>
+            Save
+          </FormActions>
         </Stack>
       </form>
     </Card>

@@ -1,20 +1,10 @@
-import {
-  Button,
-  Checkbox,
-  Group,
-  Modal,
-  PasswordInput,
-  Select,
-  SimpleGrid,
-  Stack,
-  TextInput,
-} from '@mantine/core';
+import { Checkbox, Modal, PasswordInput, Select, SimpleGrid, Stack, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import type { Role, UserView } from '../api/types';
 import { useApi } from '../api/use-api';
 import { useSubmit } from '../api/use-submit';
-import { ErrorAlert } from '../components/error-alert';
+import { FormActions } from '../components/form-actions';
 import { useSession } from '../session/session-context';
 
 const EMPTY = { username: '', firstName: '', lastName: '', email: '', password: '' };
@@ -72,15 +62,9 @@ export function CreateUserModal({ opened, onClose }: { opened: boolean; onClose:
             checked={isAdmin}
             onChange={(e) => setIsAdmin(e.currentTarget.checked)}
           />
-          <ErrorAlert error={error} title="The user was not created" />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={busy}>
-              Add user
-            </Button>
-          </Group>
+          <FormActions error={error} errorTitle="The user was not created" onCancel={onClose} busy={busy}>
+            Add user
+          </FormActions>
         </Stack>
       </form>
     </Modal>

@@ -1,9 +1,9 @@
-import { Button, Checkbox, Group, Modal, Select, SimpleGrid, Stack, TextInput } from '@mantine/core';
+import { Checkbox, Modal, Select, SimpleGrid, Stack, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import type { Role, UserView } from '../api/types';
 import { useApi } from '../api/use-api';
 import { useSubmit } from '../api/use-submit';
-import { ErrorAlert } from '../components/error-alert';
+import { FormActions } from '../components/form-actions';
 import { useSession } from '../session/session-context';
 
 /** An administrator changes a user's names, email, role, status and administrator flag. */
@@ -99,15 +99,9 @@ export function EditUserModal({
             checked={form.isAdmin}
             onChange={(e) => setForm({ ...form, isAdmin: e.currentTarget.checked })}
           />
-          <ErrorAlert error={error} title="The user was not saved" />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={busy}>
-              Save
-            </Button>
-          </Group>
+          <FormActions error={error} errorTitle="The user was not saved" onCancel={onClose} busy={busy}>
+            Save
+          </FormActions>
         </Stack>
       </form>
     </Modal>

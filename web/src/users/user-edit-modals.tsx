@@ -1,9 +1,9 @@
-import { Alert, Button, Group, Modal, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
+import { Alert, Modal, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { type ReactNode, useState } from 'react';
 import type { UserView } from '../api/types';
 import { useSubmit } from '../api/use-submit';
-import { ErrorAlert } from '../components/error-alert';
+import { FormActions } from '../components/form-actions';
 import { fullName } from '../format';
 import { useSession } from '../session/session-context';
 
@@ -33,15 +33,9 @@ function FormModal({
       <form onSubmit={onSubmit}>
         <Stack>
           {children}
-          <ErrorAlert error={error} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={close}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={busy}>
-              {submitLabel}
-            </Button>
-          </Group>
+          <FormActions error={error} onCancel={close} busy={busy}>
+            {submitLabel}
+          </FormActions>
         </Stack>
       </form>
     </Modal>

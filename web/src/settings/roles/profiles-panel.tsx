@@ -19,6 +19,7 @@ import type { Query } from '../../api/use-api';
 import { useSubmit } from '../../api/use-submit';
 import { ConfirmModal } from '../../components/confirm-modal';
 import { ErrorAlert } from '../../components/error-alert';
+import { FormActions } from '../../components/form-actions';
 import { SectionLoader } from '../../components/loading-state';
 import { useSession } from '../../session/session-context';
 import { GRANT_LABELS, GRANTS, type Grant, ROLE_MODULES } from './role-modules';
@@ -202,15 +203,9 @@ function ProfileModal({
               ))}
             </Table.Tbody>
           </Table>
-          <ErrorAlert error={error} title="The profile was not saved" />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={busy}>
-              {profile ? 'Save profile' : 'Create profile'}
-            </Button>
-          </Group>
+          <FormActions error={error} errorTitle="The profile was not saved" onCancel={onClose} busy={busy}>
+            {profile ? 'Save profile' : 'Create profile'}
+          </FormActions>
         </Stack>
       </form>
     </Modal>

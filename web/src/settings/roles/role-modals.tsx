@@ -1,11 +1,11 @@
-import { Button, Group, Modal, MultiSelect, Select, Stack, Text, TextInput } from '@mantine/core';
+import { Modal, MultiSelect, Select, Stack, Text, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
 import { ApiError } from '../../api/api-client';
 import type { Profile, Role } from '../../api/types';
 import { useSubmit } from '../../api/use-submit';
 import { ConfirmModal } from '../../components/confirm-modal';
-import { ErrorAlert } from '../../components/error-alert';
+import { FormActions } from '../../components/form-actions';
 import { useSession } from '../../session/session-context';
 import { subtreeIds, treeOrder } from './role-order';
 
@@ -99,15 +99,9 @@ export function RoleModal({
             }}
             comboboxProps={{ withinPortal: true }}
           />
-          <ErrorAlert error={error} title="The role was not saved" />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={busy}>
-              {role ? 'Save role' : 'Create role'}
-            </Button>
-          </Group>
+          <FormActions error={error} errorTitle="The role was not saved" onCancel={onClose} busy={busy}>
+            {role ? 'Save role' : 'Create role'}
+          </FormActions>
         </Stack>
       </form>
     </Modal>
