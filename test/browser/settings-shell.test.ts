@@ -50,6 +50,24 @@ describeInBrowser('settings in the browser', (env) => {
     await env.shot(page, 'login-failed');
   });
 
+  it('answers a forgot-password request in place, and says why a reset link that is not valid fails', async () => {
+    const page = await env.open();
+    await page.goto('/forgot-password');
+    await page.getByLabel('Username').fill('nobody-here');
+    await page.getByLabel('Email').fill('nobody@example.org');
+    await page.getByRole('button', { name: 'Send me a link' }).click();
+    await page.getByRole('status').getByText('If an account matches').waitFor();
+
+    env.allowHttpError('/api/v1/auth/reset-password');
+    await page.goto('/reset-password?token=not-a-real-token');
+    await page.getByLabel(/^New password/).fill('a new long password');
+    await page.getByLabel('Repeat the new password').fill('a new long password');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    const failed = page.getByRole('alert').filter({ hasText: 'The password was not changed' });
+    await failed.waitFor();
+    await expect(page.getByRole('button', { name: 'Change password' }).isEnabled()).resolves.toBe(true);
+  });
+
   it('shows a non-admin only their own settings and refuses the admin pages', async () => {
     const user = await env.h.createUser({ firstName: 'Nora', lastName: 'Normal' });
     const page = await env.open();
