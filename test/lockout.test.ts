@@ -1,4 +1,4 @@
-import { expect, it } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import { WS_LIMITS } from '../src/webservices/ws-deps.js';
 import { describeEachDialect, expectStatus } from './harness.js';
 import { md5 } from './ws-kit.js';
@@ -128,6 +128,35 @@ describeEachDialect('locking a user out', (h) => {
     );
     expect(wrong.filter((a) => a.statusCode === 401).length).toBe(max);
     expectStatus(await signIn(u.username, u.password, '192.0.2.42'), 429);
+  });
+
+  it('ten workers of one user signing in over and over from one address all succeed', async () => {
+    // more tokens than a client keeps (WS_LIMITS.challengesPerClient): pruning old ones while other workers
+    // ask for new ones must never delete a token issued after the pruning worker looked
+    const u = await apiUser();
+    const rounds = Math.ceil((WS_LIMITS.challengesPerClient * 1.5) / 10);
+    const failures: unknown[] = [];
+    const perIp = h.ctx.config.wsChallengesPerIpPerMinute;
+    (h.ctx.config as { wsChallengesPerIpPerMinute: number }).wsChallengesPerIpPerMinute = 1e9;
+    onTestFinished(() => {
+      (h.ctx.config as { wsChallengesPerIpPerMinute: number }).wsChallengesPerIpPerMinute = perIp;
+    });
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        for (let i = 0; i < rounds; i++) {
+          const t = (await challenge(u.username, '192.0.2.50')).result.token as string;
+          const res = (
+            await ws(
+              'POST',
+              { operation: 'login', username: u.username, accessKey: md5(t + u.key) },
+              '192.0.2.50',
+            )
+          ).json();
+          if (!res.success) failures.push(res.error);
+        }
+      }),
+    );
+    expect(failures).toEqual([]);
   });
 
   it('parallel guesses from one client get at most the limit checked', async () => {

@@ -61,7 +61,9 @@ export async function issueChallenge(
       drop = drop.where('ip', '=', c.ip);
     }
     const kept = (await keep.execute()).map((r) => r.id);
-    if (kept.length === limit) await drop.where('id', 'not in', kept).execute();
+    // older than the limit-th newest, not "not among the ones I saw": a token another login issued after my
+    // read is newer than all of them and must stay (deleting it failed that login as a wrong key)
+    if (kept.length === limit) await drop.where('id', '<', kept[kept.length - 1]!).execute();
   }
 }
 

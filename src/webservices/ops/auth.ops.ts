@@ -82,6 +82,12 @@ export const login: WsOperation = {
     const { ctx, req } = call;
     const username = call.params.string('username');
     const digest = call.params.string('accessKey');
+    // the tokens live when the login arrived: waiting below for the same client's other logins in flight
+    // must not let their newer getchallenges push this one's token out of the ones a client keeps
+    const user = await findWsUser(call, username);
+    const tokens = user
+      ? await findLiveChallenges(ctx.db.kysely, user.id, ctx.clock.now(), WS_LIMITS.challengesPerUser)
+      : [];
     let attempt: LoginAttempt;
     try {
       attempt = await beginLoginAttempt(ctx, username.replace(/ +$/, ''), req.ip);
@@ -90,7 +96,7 @@ export const login: WsOperation = {
       throw err;
     }
     try {
-      return await checkedLogin(call, username, digest, attempt);
+      return await checkedLogin(call, user, tokens, digest, attempt);
     } finally {
       settleLoginAttempt(ctx, attempt);
     }
@@ -98,12 +104,14 @@ export const login: WsOperation = {
 };
 
 /** The login's checks once its attempt is counted: token, key, digest, status, API access. */
-async function checkedLogin(call: WsCall, username: string, digest: string, attempt: LoginAttempt) {
+async function checkedLogin(
+  call: WsCall,
+  user: User | undefined,
+  tokens: string[],
+  digest: string,
+  attempt: LoginAttempt,
+) {
   const { ctx, req } = call;
-  const user = await findWsUser(call, username);
-  const tokens = user
-    ? await findLiveChallenges(ctx.db.kysely, user.id, ctx.clock.now(), WS_LIMITS.challengesPerUser)
-    : [];
   if (!user || tokens.length === 0) {
     await releaseLoginAttempt(ctx, attempt);
     throw new WsError('INVALID_AUTH_TOKEN', WS_MESSAGES.INVALID_TOKEN);
