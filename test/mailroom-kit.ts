@@ -48,6 +48,32 @@ export async function addRule(h: Harness, rule: Record<string, unknown>): Promis
   return res.json();
 }
 
+/**
+ * A rule that makes a Lead of a web-form mail, autofilling Last Name, Company and Email (then `extra`), for
+ * the mails matching `condition`.
+ */
+export function webLeadRule(
+  name: string,
+  condition: { field: string; op: string; value: string },
+  extra: Array<{ label: string; field: string }> = [],
+): Record<string, unknown> {
+  return {
+    name,
+    conditions: [condition],
+    action: 'create',
+    module: 'Leads',
+    autofill: {
+      delimiter: ':',
+      mappings: [
+        { label: 'Last Name', field: 'lastname' },
+        { label: 'Company', field: 'company' },
+        { label: 'Email', field: 'email' },
+        ...extra,
+      ],
+    },
+  };
+}
+
 export async function clearRules(h: Harness): Promise<void> {
   await h.ctx.db.kysely.deleteFrom('mailroom_rules').execute();
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dovecot, HAVE_DOVECOT } from '../../test/dovecot.js';
 import { describeEachDialect, expectStatus } from '../../test/harness.js';
-import { addRule, countRecords, eml, emlWith } from '../../test/mailroom-kit.js';
+import { addRule, countRecords, eml, emlWith, webLeadRule } from '../../test/mailroom-kit.js';
 import { MailroomRunner, pollMailbox } from './mailbox.service.js';
 import { claimMessage } from './mailroom.service.js';
 
@@ -91,20 +91,7 @@ d('mailroom over IMAP (a real Dovecot)', () => {
 
     it('polls new mail into records once: fixtures of every kind, marked read, duplicates and re-polls ignored', async () => {
       await h.ctx.db.kysely.deleteFrom('mailroom_rules').execute();
-      await addRule(h, {
-        name: 'Web leads',
-        conditions: [{ field: 'subject', op: 'contains', value: 'enquiry' }],
-        action: 'create',
-        module: 'Leads',
-        autofill: {
-          delimiter: ':',
-          mappings: [
-            { label: 'Last Name', field: 'lastname' },
-            { label: 'Company', field: 'company' },
-            { label: 'Email', field: 'email' },
-          ],
-        },
-      });
+      await addRule(h, webLeadRule('Web leads', { field: 'subject', op: 'contains', value: 'enquiry' }));
       await addRule(h, { name: 'Everything else', action: 'create', module: 'Contacts' });
       const id = await createMailbox();
       const sealed = await h.ctx.db.kysely

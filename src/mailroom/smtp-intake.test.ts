@@ -2,7 +2,7 @@ import net from 'node:net';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { describeEachDialect } from '../../test/harness.js';
-import { addRule, clearRules, countRecords, eml, emlWith } from '../../test/mailroom-kit.js';
+import { addRule, clearRules, countRecords, eml, emlWith, webLeadRule } from '../../test/mailroom-kit.js';
 import { ConfigError, parseConfig } from '../config.js';
 import type { AppContext } from '../context.js';
 import { baseAddress, SmtpIntake } from './smtp-intake.js';
@@ -83,20 +83,7 @@ describeEachDialect('mailroom SMTP intake', (h) => {
   const logRows = () => h.ctx.db.kysely.selectFrom('mailroom_messages').selectAll().orderBy('id').execute();
 
   it('turns a delivered web-form mail into a record by the rules, once however often it arrives', async () => {
-    await addRule(h, {
-      name: 'Web leads',
-      conditions: [{ field: 'from', op: 'contains', value: 'acme-web.example' }],
-      action: 'create',
-      module: 'Leads',
-      autofill: {
-        delimiter: ':',
-        mappings: [
-          { label: 'Last Name', field: 'lastname' },
-          { label: 'Company', field: 'company' },
-          { label: 'Email', field: 'email' },
-        ],
-      },
-    });
+    await addRule(h, webLeadRule('Web leads', { field: 'from', op: 'contains', value: 'acme-web.example' }));
     const leads = await countRecords(h, 'Leads');
     const rows = (await logRows()).length;
     const info = await deliver(port, eml('web-form.eml'));

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/mailroom/mailroom.service.js';
 import { describeEachDialect, errorCode, expectStatus, type Harness } from '../harness.js';
-import { addRule, clearRules, logEntry, postMessage } from '../mailroom-kit.js';
+import { addRule, clearRules, logEntry, postMessage, webLeadRule } from '../mailroom-kit.js';
 
 /**
  * Fuzzing the mailroom's parser and pipeline (issue 12, "Bad input"): mutated RFC 822 bytes from the fixture
@@ -197,21 +197,12 @@ describeEachDialect('mailroom: malformed and hostile mail never crashes the pipe
       action: 'create',
       module: 'Contacts',
     });
-    await addRule(h, {
-      name: 'Web form',
-      conditions: [{ field: 'body', op: 'contains', value: ':' }],
-      action: 'create',
-      module: 'Leads',
-      autofill: {
-        delimiter: ':',
-        mappings: [
-          { label: 'Last Name', field: 'lastname' },
-          { label: 'Company', field: 'company' },
-          { label: 'Email', field: 'email' },
-          { label: 'Annual Revenue', field: 'annualrevenue' },
-        ],
-      },
-    });
+    await addRule(
+      h,
+      webLeadRule('Web form', { field: 'body', op: 'contains', value: ':' }, [
+        { label: 'Annual Revenue', field: 'annualrevenue' },
+      ]),
+    );
     await addRule(h, { name: 'Archive', action: 'link' });
     await addRule(h, {
       name: 'Tickets',
