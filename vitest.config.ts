@@ -8,5 +8,7 @@ export default defineConfig({
     pool: 'forks',
     // builds web/dist when it is missing or older than web/src (the browser tests serve it)
     globalSetup: ['test/global-setup.ts'],
+    // one fixed fast-check seed unless RAPPORT_FUZZ_SEED=random (test/fast-check-seed.ts)
+    setupFiles: ['test/fast-check-seed.ts'],
   },
 });

@@ -139,6 +139,13 @@ describe('property: no presented output contains a masked field’s real value',
             });
         });
         const secrets = fields.filter((f) => masked.has(f.name)).map((f) => String(input[f.name]));
+        // what the outputs show with the masked fields empty: a secret already in there (another value's CSV
+        // formula guard writes "'" before "@…", say) proves nothing
+        const view = { meta, principal, masked } as ModuleView;
+        const without = channelOutputs(
+          view,
+          record(Object.fromEntries(Object.entries(input).map(([k, v]) => [k, masked.has(k) ? null : v]))),
+        ).join('\n');
         // values that the record's own structure or another value already contain prove nothing
         fc.pre(
           secrets.every(
@@ -149,10 +156,10 @@ describe('property: no presented output contains a masked field’s real value',
               !JSON.stringify({ masked: [...masked.keys()] }).includes(s) &&
               !PADDING.includes(s) &&
               !'***@'.includes(s) &&
+              !without.includes(s) &&
               Object.values(input).every((o) => o === s || !String(o).includes(s)),
           ),
         );
-        const view = { meta, principal, masked } as ModuleView;
         const rec = record(input);
         for (const out of channelOutputs(view, rec))
           for (const s of secrets) {
