@@ -171,6 +171,31 @@ export class Harness {
     return { id, username, password, session: await this.login(username, password) };
   }
 
+  /** A profile with `permissions` and a role that has it, under `parentId` (default: the CEO's role). */
+  async createRole(
+    name: string,
+    permissions: Record<string, { view: boolean; create: boolean; edit: boolean; delete: boolean }>,
+    parentId = 2,
+  ): Promise<{ roleId: number; profileId: number }> {
+    const profile = await this.request({
+      method: 'POST',
+      url: '/api/v1/profiles',
+      as: this.admin,
+      payload: { name: `${name} profile`, permissions },
+    });
+    if (profile.statusCode !== 201)
+      throw new Error(`create profile failed: ${profile.statusCode} ${profile.body}`);
+    const profileId = (profile.json() as { id: number }).id;
+    const role = await this.request({
+      method: 'POST',
+      url: '/api/v1/roles',
+      as: this.admin,
+      payload: { name, parentId, profileIds: [profileId] },
+    });
+    if (role.statusCode !== 201) throw new Error(`create role failed: ${role.statusCode} ${role.body}`);
+    return { roleId: (role.json() as { id: number }).id, profileId };
+  }
+
   /** The caller's own access key, revealed through the API. */
   async accessKey(as: Session): Promise<string> {
     const res = await this.request({ method: 'GET', url: '/api/v1/users/me/access-key', as });

@@ -40,28 +40,12 @@ describeEachDialect('record sharing', (h) => {
     owners.subordinate = await h.createUser({ roleId: await roleId(h, 'Sales Person') });
     owners.peer = await h.createUser({ roleId: await roleId(h, 'Sales Manager') });
     owners.superior = await h.createUser({ roleId: await roleId(h, 'Vice President') });
-    const profile = await h.request({
-      method: 'POST',
-      url: '/api/v1/profiles',
-      as: h.admin,
-      payload: {
-        name: 'No leads',
-        permissions: { Leads: { view: false, create: false, edit: false, delete: false } },
-      },
-    });
-    expectStatus(profile, 201);
-    const role = await h.request({
-      method: 'POST',
-      url: '/api/v1/roles',
-      as: h.admin,
-      payload: {
-        name: 'Leadless',
-        parentId: await roleId(h, 'Sales Manager'),
-        profileIds: [profile.json().id],
-      },
-    });
-    expectStatus(role, 201);
-    outsider = await h.createUser({ roleId: role.json().id });
+    const role = await h.createRole(
+      'Leadless',
+      { Leads: { view: false, create: false, edit: false, delete: false } },
+      await roleId(h, 'Sales Manager'),
+    );
+    outsider = await h.createUser({ roleId: role.roleId });
     for (const [k, u] of Object.entries(owners)) {
       const res = await h.request({
         method: 'POST',

@@ -347,28 +347,12 @@ describeEachDialect(
         rx.received.map((r) => (JSON.parse(r.body).data.record as { lastname: string }).lastname).sort(),
       ).toEqual(['own', 'subordinate']);
       // a user whose profile does not allow Leads cannot subscribe to them
-      const profile = await h.request({
-        method: 'POST',
-        url: '/api/v1/profiles',
-        as: h.admin,
-        payload: {
-          name: 'No leads (webhooks)',
-          permissions: { Leads: { view: false, create: false, edit: false, delete: false } },
-        },
-      });
-      expectStatus(profile, 201);
-      const role = await h.request({
-        method: 'POST',
-        url: '/api/v1/roles',
-        as: h.admin,
-        payload: {
-          name: 'Leadless (webhooks)',
-          parentId: await roleId(h, 'Sales Manager'),
-          profileIds: [profile.json().id],
-        },
-      });
-      expectStatus(role, 201);
-      const outsider = await h.createUser({ roleId: role.json().id });
+      const role = await h.createRole(
+        'Leadless (webhooks)',
+        { Leads: { view: false, create: false, edit: false, delete: false } },
+        await roleId(h, 'Sales Manager'),
+      );
+      const outsider = await h.createUser({ roleId: role.roleId });
       const refused = await create(outsider.session, { url: rx.url, module: 'Leads' });
       expect(refused.statusCode).toBe(400);
       expect(errorCode(refused)).toBe('WEBHOOK_MODULE_INVALID');

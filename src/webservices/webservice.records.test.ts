@@ -50,28 +50,12 @@ describeEachDialect('web services: records, sharing and Vtiger formats', (h) => 
     );
     manager = await h.createUser({ roleId: await roleId(h, 'Sales Manager') });
     peer = await h.createUser({ roleId: await roleId(h, 'Sales Manager') });
-    const profile = await h.request({
-      method: 'POST',
-      url: '/api/v1/profiles',
-      as: h.admin,
-      payload: {
-        name: 'WS no leads',
-        permissions: { Leads: { view: false, create: false, edit: false, delete: false } },
-      },
-    });
-    expectStatus(profile, 201);
-    const role = await h.request({
-      method: 'POST',
-      url: '/api/v1/roles',
-      as: h.admin,
-      payload: {
-        name: 'WS leadless',
-        parentId: await roleId(h, 'Sales Manager'),
-        profileIds: [profile.json().id],
-      },
-    });
-    expectStatus(role, 201);
-    outsider = await h.createUser({ roleId: role.json().id });
+    const role = await h.createRole(
+      'WS leadless',
+      { Leads: { view: false, create: false, edit: false, delete: false } },
+      await roleId(h, 'Sales Manager'),
+    );
+    outsider = await h.createUser({ roleId: role.roleId });
     managerSession = await ws.login(manager.username, manager.id);
     outsiderSession = await ws.login(outsider.username, outsider.id);
     for (const [name, owner] of [

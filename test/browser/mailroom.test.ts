@@ -160,29 +160,15 @@ describeInBrowser('the mailroom in the browser', (env) => {
     await expect(page.getByRole('tab', { name: /^Emails/ }).count()).resolves.toBe(0);
 
     // a role the email field is masked for sees the placeholder in the email too, never the address
-    const profile = await h.request({
-      method: 'POST',
-      url: '/api/v1/profiles',
-      as: h.admin,
-      payload: {
-        name: 'Mail readers',
-        permissions: { Contacts: { view: true, create: false, edit: false, delete: false } },
-      },
+    const role = await h.createRole('Mail reader', {
+      Contacts: { view: true, create: false, edit: false, delete: false },
     });
-    expectStatus(profile, 201);
-    const role = await h.request({
-      method: 'POST',
-      url: '/api/v1/roles',
-      as: h.admin,
-      payload: { name: 'Mail reader', parentId: 2, profileIds: [profile.json().id] },
-    });
-    expectStatus(role, 201);
     expectStatus(
       await h.request({
         method: 'POST',
         url: '/api/v1/masking/rules',
         as: h.admin,
-        payload: { module: 'Contacts', field: 'email', level: 'role', roleIds: [role.json().id] },
+        payload: { module: 'Contacts', field: 'email', level: 'role', roleIds: [role.roleId] },
       }),
       201,
     );
@@ -195,7 +181,7 @@ describeInBrowser('the mailroom in the browser', (env) => {
       }),
       200,
     );
-    const reader = await h.createUser({ roleId: role.json().id });
+    const reader = await h.createUser({ roleId: role.roleId });
     const other = await env.open();
     await signIn(other, reader.username, reader.password);
     await other.goto(`${url}?tab=emails`);

@@ -62,29 +62,15 @@ describeInBrowser('field masking in the browser', (env) => {
     await expect(page.getByText('+1 555-123-4567').count()).resolves.toBe(0);
 
     // a user whose profile grants Unmask
-    const profile = await h.request({
-      method: 'POST',
-      url: '/api/v1/profiles',
-      as: h.admin,
-      payload: {
-        name: 'Unmaskers',
-        permissions: { Contacts: { view: true, create: true, edit: true, delete: false } },
-      },
+    const role = await h.createRole('Data Steward', {
+      Contacts: { view: true, create: true, edit: true, delete: false },
     });
-    expectStatus(profile, 201);
-    const role = await h.request({
-      method: 'POST',
-      url: '/api/v1/roles',
-      as: h.admin,
-      payload: { name: 'Data Steward', parentId: 2, profileIds: [profile.json().id] },
-    });
-    expectStatus(role, 201);
     expectStatus(
       await h.request({
         method: 'PUT',
         url: '/api/v1/masking/unmask',
         as: h.admin,
-        payload: { profileIds: [profile.json().id] },
+        payload: { profileIds: [role.profileId] },
       }),
       200,
     );
@@ -97,7 +83,7 @@ describeInBrowser('field masking in the browser', (env) => {
       }),
       200,
     );
-    const steward = await h.createUser({ roleId: role.json().id });
+    const steward = await h.createUser({ roleId: role.roleId });
     const other = await env.open();
     await signIn(other, steward.username, steward.password);
     await other.goto(`/records/Contacts/${id}`);
