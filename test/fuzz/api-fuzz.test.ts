@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { wsOperations } from '../../src/webservices/ops/index.js';
+import { fuzzSeed } from '../fast-check-seed.js';
 import { describeEachDialect, type Harness } from '../harness.js';
 import { RealKeys, WsKit } from '../ws-kit.js';
 import { EDGE_INTEGERS, fromSchema, HOSTILE, type JsonSchema } from './schema-arbitraries.js';
@@ -11,10 +12,7 @@ import { EDGE_INTEGERS, fromSchema, HOSTILE, type JsonSchema } from './schema-ar
  * small fixed-seed budget; `npm run fuzz` sets RAPPORT_FUZZ_RUNS higher and a fresh seed.
  */
 const RUNS = Number(process.env.RAPPORT_FUZZ_RUNS ?? 300);
-const SEED =
-  process.env.RAPPORT_FUZZ_SEED === 'random'
-    ? Math.floor(Math.random() * 2 ** 31)
-    : Number(process.env.RAPPORT_FUZZ_SEED ?? 20261201);
+const SEED = fuzzSeed(20261201);
 const TIMEOUT = Math.max(60_000, RUNS * 400);
 /** What the generated requests got back, printed at the end so a run shows it reached past validation. */
 const restOutcomes = new Map<number, number>();

@@ -3,6 +3,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/mailroom/mailroom.service.js';
+import { fuzzSeed } from '../fast-check-seed.js';
 import { describeEachDialect, errorCode, expectStatus, type Harness } from '../harness.js';
 import { addRule, clearRules, logEntry, postMessage, webLeadRule } from '../mailroom-kit.js';
 
@@ -15,10 +16,7 @@ import { addRule, clearRules, logEntry, postMessage, webLeadRule } from '../mail
  * answering. `npm test` runs a small fixed-seed budget; `npm run fuzz` sets RAPPORT_FUZZ_RUNS and a fresh seed.
  */
 const RUNS = Number(process.env.RAPPORT_FUZZ_RUNS ?? 60);
-const SEED =
-  process.env.RAPPORT_FUZZ_SEED === 'random'
-    ? Math.floor(Math.random() * 2 ** 31)
-    : Number(process.env.RAPPORT_FUZZ_SEED ?? 20261202);
+const SEED = fuzzSeed(20261202);
 const TIMEOUT = Math.max(120_000, RUNS * 1_500);
 const outcomes = new Map<string, number>();
 afterAll(() => console.log(`[mailroom fuzz] seed ${SEED}; outcomes`, Object.fromEntries(outcomes)));

@@ -59,20 +59,17 @@ export async function changePasswordRoutes(app: FastifyInstance, ctx: AppContext
             throw userError('CURRENT_PASSWORD_REQUIRED', 'Give your current password to change it.');
           attempt = await beginLoginAttempt(ctx, caller.username, req.ip);
           if (!(await ctx.passwords.verify(await findPasswordHash(db, caller.id), current))) {
-            await db.transaction().execute(async (trx) => {
-              const now = ctx.clock.now();
-              await recordAudit(
-                trx,
-                actorFromRequest(req),
-                {
-                  action: 'user.password_changed',
-                  outcome: 'failure',
-                  target: { type: 'user', id: caller.id },
-                  details: { reason: 'wrong_current_password' },
-                },
-                now,
-              );
-            });
+            await recordAudit(
+              db,
+              actorFromRequest(req),
+              {
+                action: 'user.password_changed',
+                outcome: 'failure',
+                target: { type: 'user', id: caller.id },
+                details: { reason: 'wrong_current_password' },
+              },
+              ctx.clock.now(),
+            );
             throw userError('WRONG_CURRENT_PASSWORD', 'Your current password is not correct.');
           }
         }
