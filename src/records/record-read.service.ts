@@ -49,6 +49,15 @@ export async function requireRecordAction(
     throw recordError('RECORD_PERMISSION_DENIED', `You may see this ${meta.singular} but not ${action} it.`);
 }
 
+/** The stored record the caller may see (404/403 otherwise), with their view of its module. */
+async function readVisible(ctx: AppContext, p: Principal, module: ModuleRef, id: number) {
+  const meta = await resolveModule(ctx.db.kysely, module);
+  requireModule(p, meta, 'view');
+  const [view, rec] = await Promise.all([moduleViewFor(ctx, p, meta), findVisible(ctx, p, meta, id)]);
+  await withLineItems(ctx.db.kysely, meta, [rec]);
+  return { view, rec };
+}
+
 /** One record as the caller may see it. */
 export async function getRecord(
   ctx: AppContext,
@@ -56,10 +65,7 @@ export async function getRecord(
   module: ModuleRef,
   id: number,
 ): Promise<PresentedRecord> {
-  const meta = await resolveModule(ctx.db.kysely, module);
-  requireModule(p, meta, 'view');
-  const [view, rec] = await Promise.all([moduleViewFor(ctx, p, meta), findVisible(ctx, p, meta, id)]);
-  await withLineItems(ctx.db.kysely, meta, [rec]);
+  const { view, rec } = await readVisible(ctx, p, module, id);
   return presentRecord(view, rec);
 }
 
@@ -74,10 +80,7 @@ export async function getRecordWithRedactor(
   module: ModuleRef,
   id: number,
 ): Promise<{ record: PresentedRecord; redact: Redactor }> {
-  const meta = await resolveModule(ctx.db.kysely, module);
-  requireModule(p, meta, 'view');
-  const [view, rec] = await Promise.all([moduleViewFor(ctx, p, meta), findVisible(ctx, p, meta, id)]);
-  await withLineItems(ctx.db.kysely, meta, [rec]);
+  const { view, rec } = await readVisible(ctx, p, module, id);
   return { record: presentRecord(view, rec), redact: maskedValueRedactor(view, rec) };
 }
 
