@@ -92,36 +92,79 @@ type LimitedScope = 'user-ip' | 'ip';
  * the only rows over the limit are attempts still in flight *here*, the right answer is to wait for them,
  * not to refuse: ten parallel sign-ins of one user with the right password all succeed. Rows of other
  * replicas' attempts in flight cannot be told from failures and count as failures.
+ *
+ * A count is a window, not an instant: an attempt whose rows a count saw may settle (and delete them)
+ * before the count is compared with what is in flight. So while a key is being counted, attempts that
+ * settle stay listed (marked settled) until its last count ends, and a count is compared with every attempt
+ * in flight at any moment of it — more in flight means waiting and counting again, never letting more in.
  */
 class InFlight {
-  /** per (scope, key): each attempt in flight and when it began */
-  private readonly attempts = new Map<string, Map<object, number>>();
+  private readonly keys = new Map<
+    string,
+    { attempts: Map<object, { since: number; settled: boolean }>; counting: number }
+  >();
   private waiters = new Set<() => void>();
 
-  /** Registered before the attempt's rows are written, so nobody counts its rows as failures meanwhile. */
-  add(key: string, attempt: object, now: number): void {
-    const m = this.attempts.get(key) ?? new Map<object, number>();
-    this.attempts.set(key, m);
-    m.set(attempt, now);
+  /**
+   * Waits (until `deadline`, then goes ahead) for a place among at most `capacity` attempts in flight
+   * here on each key, and registers `attempt` on them. Parallel attempts beyond the limit queue here, in
+   * memory, instead of each writing, counting and withdrawing rows again at every settle: that stampede
+   * grew with the square of the attempts and, on a loaded machine, outlasted the wait.
+   */
+  async enter(keys: Array<[string, number]>, attempt: object, deadline: number): Promise<void> {
+    for (const [key, capacity] of keys) {
+      for (;;) {
+        const left = deadline - Date.now();
+        if (left <= 0 || this.active(key) < capacity) break;
+        await this.settled(left);
+      }
+      this.add(key, attempt, Date.now());
+    }
   }
 
-  /** In-flight attempts on `key` other than `self`. */
-  others(key: string, self: object, now: number): number {
-    const m = this.attempts.get(key);
-    if (!m) return 0;
+  private active(key: string): number {
+    const k = this.keys.get(key);
+    if (!k) return 0;
     let n = 0;
-    for (const [attempt, since] of m) {
-      if (now - since > IN_FLIGHT_MAX_MS) m.delete(attempt);
+    for (const a of k.attempts.values()) if (!a.settled && Date.now() - a.since <= IN_FLIGHT_MAX_MS) n++;
+    return n;
+  }
+
+  /** Registered before the attempt's rows are written, so nobody counts its rows as failures meanwhile. */
+  private add(key: string, attempt: object, now: number): void {
+    const k = this.keys.get(key) ?? { attempts: new Map(), counting: 0 };
+    this.keys.set(key, k);
+    k.attempts.set(attempt, { since: now, settled: false });
+  }
+
+  /** A count of `key`'s rows starts (the caller's attempt is registered on `key`). */
+  beginCount(key: string): void {
+    const k = this.keys.get(key);
+    if (k) k.counting++;
+  }
+
+  /** The count of `key` that began with beginCount is done: the attempts other than `self` in flight during it. */
+  endCount(key: string, self: object, now: number): number {
+    const k = this.keys.get(key);
+    if (!k) return 0;
+    k.counting = Math.max(0, k.counting - 1);
+    let n = 0;
+    for (const [attempt, a] of k.attempts) {
+      if (now - a.since > IN_FLIGHT_MAX_MS) k.attempts.delete(attempt);
       else if (attempt !== self) n++;
+      if (a.settled && k.counting === 0) k.attempts.delete(attempt);
     }
-    if (m.size === 0) this.attempts.delete(key);
+    if (k.attempts.size === 0) this.keys.delete(key);
     return n;
   }
 
   settle(key: string, attempt: object): void {
-    const m = this.attempts.get(key);
-    if (!m?.delete(attempt)) return;
-    if (m.size === 0) this.attempts.delete(key);
+    const k = this.keys.get(key);
+    const a = k?.attempts.get(attempt);
+    if (!k || !a || a.settled) return;
+    if (k.counting > 0) a.settled = true;
+    else k.attempts.delete(attempt);
+    if (k.attempts.size === 0) this.keys.delete(key);
     const waiting = this.waiters;
     this.waiters = new Set();
     for (const wake of waiting) wake();
@@ -180,21 +223,25 @@ export async function beginLoginAttempt(
   ];
   const waitUntil = Date.now() + IN_FLIGHT_WAIT_MS;
   for (;;) {
-    const now = ctx.clock.now();
-    // other scopes in the table (key failures, getchallenge calls) keep windows of their own
-    await db
-      .deleteFrom('auth_failures')
-      .where(
-        'scope',
-        'in',
-        scopes.map(([scope]) => scope),
-      )
-      .where('at', '<', now - windowMs)
-      .execute();
     const rowIds: number[] = [];
     const attempt: LoginAttempt = { username, ip, rowIds };
-    for (const [scope, key] of limits) inFlight.add(`${scope}|${key}`, attempt, Date.now());
+    await inFlight.enter(
+      limits.map(([scope, key, max]) => [`${scope}|${key}`, max]),
+      attempt,
+      waitUntil,
+    );
+    const now = ctx.clock.now();
     try {
+      // other scopes in the table (key failures, getchallenge calls) keep windows of their own
+      await db
+        .deleteFrom('auth_failures')
+        .where(
+          'scope',
+          'in',
+          scopes.map(([scope]) => scope),
+        )
+        .where('at', '<', now - windowMs)
+        .execute();
       const rows = await db
         .insertInto('auth_failures')
         .values(scopes.map(([scope, key]) => ({ scope, key, at: now })))
@@ -206,7 +253,8 @@ export async function beginLoginAttempt(
       throw err;
     }
     const since = now - windowMs;
-    const counts = await Promise.all(
+    for (const [scope, key] of limits) inFlight.beginCount(`${scope}|${key}`);
+    const counted = Promise.all(
       scopes.map(async ([scope, key]) => {
         const r = await db
           .selectFrom('auth_failures')
@@ -218,11 +266,23 @@ export async function beginLoginAttempt(
         return { n: Number(r.n), oldest: Number(r.oldest ?? now) };
       }),
     );
-    const over = limits.map(([scope, key, max], i) => ({
+    // the count's end is recorded whatever it ends with, or settled attempts would stay listed
+    const waiting = () =>
+      limits.map(([scope, key]) => inFlight.endCount(`${scope}|${key}`, attempt, Date.now()));
+    let counts: Awaited<typeof counted>;
+    try {
+      counts = await counted;
+    } catch (err) {
+      waiting();
+      await releaseLoginAttempt(ctx, attempt).catch(() => {});
+      throw err;
+    }
+    const inFlightDuring = waiting();
+    const over = limits.map(([, , max], i) => ({
       n: counts[i]!.n,
       max,
       oldest: counts[i]!.oldest,
-      waiting: inFlight.others(`${scope}|${key}`, attempt, Date.now()),
+      waiting: inFlightDuring[i]!,
     }));
     if (over.every((c) => c.n <= c.max)) {
       const perUser = counts[2]!;
