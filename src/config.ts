@@ -71,6 +71,7 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(15),
   WEBHOOK_SENDER: z.enum(['on', 'off']).default('on'),
   WEBHOOK_RETENTION_DAYS: z.coerce.number().min(1).max(3650).default(30),
+  WEBHOOK_BUSY_RATE: z.coerce.number().int().min(1).max(1_000_000).default(100),
   PUBLIC_URL: z
     .string()
     .regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL')
@@ -138,6 +139,8 @@ export interface Config {
     sender: boolean;
     /** finished deliveries and their attempts are deleted this long after they finished */
     retentionMs: number;
+    /** deliveries this process starts per second while requests saturate it (they wait, never drop) */
+    busyRate: number;
   };
   /**
    * The built-in SMTP intake (off unless a port is set): listens on `host:port`, accepts mail for the
@@ -241,6 +244,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       timeoutMs: Math.round(e.WEBHOOK_TIMEOUT_SECONDS * 1000),
       sender: e.WEBHOOK_SENDER === 'on',
       retentionMs: Math.round(e.WEBHOOK_RETENTION_DAYS * 86_400_000),
+      busyRate: e.WEBHOOK_BUSY_RATE,
     },
     smtpIntake:
       e.SMTP_INTAKE_PORT === undefined

@@ -18,6 +18,7 @@ import { createOutboxMailer, createSmtpMailer, type Mailer } from './mail/mailer
 import { mailroomUserRemoval } from './mailroom/mailroom.rules.js';
 import { mailroomEventSubscriber } from './mailroom/mailroom.service.js';
 import { type Clock, systemClock } from './platform/clock.js';
+import { LoadGauge } from './platform/load-gauge.js';
 import { createConsoleLogger, type Logger } from './platform/logger.js';
 import { verifyMasterKey } from './platform/master-key-check.js';
 import { createSecretBox, loadMasterKey, MASTER_KEY_FILE, type SecretBox } from './platform/secrets.js';
@@ -58,6 +59,8 @@ export interface AppContext {
   webhookPolicy: TargetPolicy;
   /** delivers the webhook outbox; woken after commits that queued deliveries, and polling */
   webhookSender: WebhookSender;
+  /** whether requests saturate this process now (background work gives way); sampled while serving */
+  load: LoadGauge;
   /** each feature's part of deleting a user (move what they own, end sessions and keys, rewrite references) */
   userRemovalHooks: UserRemovalHook[];
 }
@@ -113,6 +116,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     (config.mail.smtpUrl ? createSmtpMailer(config.mail.smtpUrl) : createOutboxMailer(db, clock, secrets));
   const mailQueue = createMailQueue({ db, mailer, clock, logger, secrets });
   const webhookPolicy = new TargetPolicy(config.webhooks.allowedHosts);
+  const load = new LoadGauge();
   const webhookSender = createWebhookSender({
     db,
     clock,
@@ -124,6 +128,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     mailKick: () => mailQueue.kick(),
     auto: config.webhooks.sender,
     retentionMs: config.webhooks.retentionMs,
+    busy: () => load.busy,
+    busyRate: config.webhooks.busyRate,
   });
   const events = new EventBus();
   events.subscribe(mailroomEventSubscriber);
@@ -156,6 +162,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     events,
     webhookPolicy,
     webhookSender,
+    load,
     userRemovalHooks: [
       recordsUserRemoval,
       accessKeysUserRemoval,
@@ -175,6 +182,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
 }
 
 export async function closeContext(ctx: AppContext): Promise<void> {
+  ctx.load.stop();
   await ctx.authEvents.stop();
   await ctx.keyUsage.stop();
   await ctx.webhookSender.stop();

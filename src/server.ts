@@ -51,6 +51,7 @@ export async function serve(config: Config): Promise<void> {
       generatedPassword: boot.generatedPassword,
     }),
   );
+  ctx.load.start();
   ctx.db.startBackgroundWork?.();
   ctx.mailQueue.start();
   ctx.mailQueue.kick();

@@ -101,6 +101,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     await ownerGuard(req);
   });
   app.addHook('onSend', auditImpersonatedRequest(ctx));
+  app.addHook('onResponse', async (_req, reply) => ctx.load.requestDone(reply.elapsedTime));
   if (ctx.config.logRequests) {
     app.addHook('onResponse', async (req, reply) => {
       const ms = Math.round(reply.elapsedTime);

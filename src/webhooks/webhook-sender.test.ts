@@ -47,8 +47,13 @@ describeEachDialect(
   (h) => {
     const senders: WebhookSender[] = [];
     const receivers: WebhookReceiver[] = [];
-    const sender = (timeoutMs: number, retentionMs?: number) => {
+    const sender = (
+      timeoutMs: number,
+      retentionMs?: number,
+      load?: { busy: () => boolean; busyRate: number },
+    ) => {
       const s = createWebhookSender({
+        ...load,
         db: h.ctx.db,
         clock: h.clock,
         logger: h.ctx.logger,
@@ -93,6 +98,36 @@ describeEachDialect(
       expect(new Set(rx.received.map((r) => r.headers['webhook-id'])).size).toBe(EVENTS);
       await within(10_000, 'a second drain with nothing due', s.drain());
     }, 60_000);
+
+    it('while requests saturate the process, deliveries start at the busy rate; they all go once it is not', async () => {
+      const rx = await receiver();
+      const hook = await createHook(h, `${rx.url}/busy`);
+      await queue(h, hook.id, 200, () => null);
+      let busy = true;
+      const s = sender(5000, undefined, { busy: () => busy, busyRate: 50 });
+      const t0 = performance.now();
+      s.kick();
+      await rx.waitFor(3, 5000); // never starved: a floor of deliveries goes on
+      await new Promise((r) => setTimeout(r, 600));
+      const seconds = (performance.now() - t0) / 1000;
+      // at most a tenth of a second's worth at once, then 50 a second
+      expect(rx.received.length).toBeLessThanOrEqual(5 + Math.ceil(50 * seconds) + 5);
+      expect(rx.received.length).toBeLessThan(200);
+      busy = false;
+      s.kick();
+      await rx.waitFor(200, 15_000);
+      expect(new Set(rx.received.map((r) => r.headers['webhook-id'])).size).toBe(200);
+      await s.stop(); // its timer must not claim the next test's deliveries
+    }, 30_000);
+
+    it('an explicit drain delivers everything even while busy', async () => {
+      const rx = await receiver();
+      const hook = await createHook(h, `${rx.url}/busy-drain`);
+      await queue(h, hook.id, 120, () => null);
+      const s = sender(5000, undefined, { busy: () => true, busyRate: 1 });
+      await within(20_000, 'drain', s.drain());
+      expect(rx.received).toHaveLength(120);
+    }, 30_000);
 
     it('a receiver that hangs holds a bounded share of the slots: other webhooks deliver meanwhile', async () => {
       const stuck = await receiver();

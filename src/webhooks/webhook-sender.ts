@@ -56,6 +56,10 @@ export interface SenderDeps {
   retentionMs?: number;
   /** jitter factor source (tests pin it) */
   random?: () => number;
+  /** whether requests saturate this process now (LoadGauge): deliveries then start at most `busyRate`/s */
+  busy?: () => boolean;
+  /** deliveries started per second while `busy` (default 100): they wait, they are never dropped */
+  busyRate?: number;
 }
 
 /**
@@ -84,6 +88,29 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
   let attempts = 0;
   /** shrinks while claims bring more than their webhooks have room for, doubles back otherwise */
   let claimSize = CLAIM_BATCH;
+  const busyRate = Math.max(1, deps.busyRate ?? 100);
+  /** a token bucket for deliveries started while busy: a tenth of a second's worth at most */
+  const bucket = { tokens: 0, at: 0, capacity: Math.max(1, Math.round(busyRate / 10)) };
+  let busyRetry: NodeJS.Timeout | undefined;
+  let draining = 0;
+
+  /** While requests saturate the process: how many of `wanted` deliveries may start now (tokens taken). */
+  function takeTokens(wanted: number): number {
+    const now = performance.now();
+    bucket.tokens = Math.min(bucket.capacity, bucket.tokens + ((now - bucket.at) * busyRate) / 1000);
+    bucket.at = now;
+    const allowed = Math.min(wanted, Math.floor(bucket.tokens));
+    bucket.tokens -= allowed;
+    if (allowed < wanted && !busyRetry && !stopped) {
+      // nobody may kick while the backlog waits: look again when the next tokens are due
+      busyRetry = setTimeout(() => {
+        busyRetry = undefined;
+        void pump();
+      }, 100);
+      busyRetry.unref();
+    }
+    return allowed;
+  }
 
   function open(sealed: string): string {
     let plain = opened.get(sealed);
@@ -119,10 +146,16 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
 
   /** Claims as many due deliveries as there are free slots and starts them; answers how many it claimed. */
   async function claimOnce(): Promise<{ claimed: number; more: boolean }> {
-    const asked = Math.min(MAX_IN_FLIGHT - inFlight.size, claimSize);
-    if (asked <= 0 || stopped) return { claimed: 0, more: false };
+    const room = Math.min(MAX_IN_FLIGHT - inFlight.size, claimSize);
+    if (room <= 0 || stopped) return { claimed: 0, more: false };
+    // an explicit drain wants everything now; only the automatic sending gives way to requests
+    const charged = draining === 0 && (deps.busy?.() ?? false);
+    const asked = charged ? takeTokens(room) : room;
+    if (asked <= 0) return { claimed: 0, more: false };
     const saturated = [...perWebhook].filter(([, n]) => n >= MAX_IN_FLIGHT_PER_WEBHOOK).map(([id]) => id);
     const batch = await claimDueDeliveries(db.kysely, db.dialect, clock.now(), claimMs, asked, saturated);
+    // tokens of deliveries that were not there go back
+    if (charged) bucket.tokens = Math.min(bucket.capacity, bucket.tokens + asked - batch.length);
     if (batch.length === 0) return { claimed: 0, more: false };
     const hooks = await sendingWebhooks(db.kysely, [...new Set(batch.map((d) => d.webhook_id))]);
     let cancelled = false;
@@ -140,8 +173,12 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     claimSize =
       excess.length > 0 ? Math.max(8, batch.length - excess.length) : Math.min(CLAIM_BATCH, claimSize * 2);
     if (cancelled) scheduleWrite();
-    // a full batch, or one that gave some back, may leave more due deliveries (of other webhooks) behind
-    return { claimed: batch.length - excess.length, more: batch.length === asked || excess.length > 0 };
+    // a full batch, or one that gave some back, may leave more due deliveries (of other webhooks) behind;
+    // one cut short while busy is continued by its timer
+    return {
+      claimed: batch.length - excess.length,
+      more: asked === room && (batch.length === asked || excess.length > 0),
+    };
   }
 
   /** Claims until nothing more is claimable or every slot is busy; concurrent calls coalesce. */
@@ -224,12 +261,17 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
 
   async function drain(): Promise<number> {
     const before = attempts;
-    for (;;) {
-      const start = attempts;
-      await pump();
-      await settle();
-      // the last write may have freed successors that the pump it started claimed already
-      if (attempts === start) return attempts - before;
+    draining++;
+    try {
+      for (;;) {
+        const start = attempts;
+        await pump();
+        await settle();
+        // the last write may have freed successors that the pump it started claimed already
+        if (attempts === start) return attempts - before;
+      }
+    } finally {
+      draining--;
     }
   }
 
@@ -267,6 +309,7 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     stop: async () => {
       stopped = true;
       for (const t of timers) clearTimeout(t);
+      clearTimeout(busyRetry);
       await settle();
       http.close();
     },

@@ -5,9 +5,18 @@ export function generateWebhookSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
 }
 
+/** Random bytes for message ids, drawn from the CSPRNG 4 KB at a time (one call per id was 4% of a write). */
+let idPool = Buffer.alloc(0);
+let idAt = 0;
+
 /** The message id sent as `webhook-id`: the same on every attempt of one delivery. */
 export function newMessageId(): string {
-  return `msg_${randomBytes(16).toString('base64url')}`;
+  if (idAt + 16 > idPool.length) {
+    idPool = randomBytes(4096);
+    idAt = 0;
+  }
+  idAt += 16;
+  return `msg_${idPool.toString('base64url', idAt - 16, idAt)}`;
 }
 
 const keys = new Map<string, Buffer>();

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { LoadGauge } from './load-gauge.js';
+
+/** Keeps the event loop busy for `ms` (synchronously, as a request burning CPU would). */
+function spin(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {}
+}
+const idle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('LoadGauge', () => {
+  it('is busy only when the loop was busy and requests kept it so', async () => {
+    const g = new LoadGauge();
+    g.sample();
+    // a busy loop with requests in flight throughout (their durations add up to more than the window)
+    spin(60);
+    g.requestDone(40);
+    g.requestDone(40);
+    g.sample();
+    expect(g.busy).toBe(true);
+    // the same busy loop with no request waiting: background work alone is not load
+    spin(60);
+    g.sample();
+    expect(g.busy).toBe(false);
+    // requests, but an idle loop (waiting on the database, say)
+    await idle(60);
+    g.requestDone(80);
+    g.sample();
+    expect(g.busy).toBe(false);
+  });
+
+  it('is not busy when stopped', () => {
+    const g = new LoadGauge();
+    g.start();
+    spin(30);
+    g.requestDone(100);
+    g.sample();
+    expect(g.busy).toBe(true);
+    g.stop();
+    expect(g.busy).toBe(false);
+  });
+});
