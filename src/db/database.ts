@@ -1,8 +1,9 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { markConnectFailure } from './db-errors.js';
 import type { Database } from './schema.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
@@ -54,6 +55,9 @@ export interface OpenOptions {
   warn?: (message: string) => void;
 }
 
+/** The write-ahead log size at which the checkpoint worker starts (64 pages). */
+const CHECKPOINTER_AFTER_WAL_BYTES = 256 * 1024;
+
 export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db {
   if (target.kind === 'sqlite') {
     if (target.file !== ':memory:') fs.mkdirSync(path.dirname(target.file), { recursive: true });
@@ -67,6 +71,7 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
       dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
     });
     let checkpointer: Checkpointer | null = null;
+    let walWatch: NodeJS.Timeout | undefined;
     const readPool =
       target.file === ':memory:'
         ? undefined
@@ -77,15 +82,28 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
       readPool,
       onConnectionError: () => {},
       startBackgroundWork() {
-        if (checkpointer || target.file === ':memory:') return;
-        checkpointer = startCheckpointer(sqlite, target.file, {
-          onError: (message) =>
-            opts.warn?.(
-              `SQLite checkpoints: ${message} (the serving connection checkpoints by itself again)`,
-            ),
-        });
+        if (checkpointer || walWatch || target.file === ':memory:') return;
+        // the checkpoint worker (a thread, ~17 MB) starts once the log has grown: a server that only
+        // reads never needs it, and until then the serving connection keeps SQLite's own checkpoints
+        // (every 1,000 pages, far above the threshold)
+        walWatch = setInterval(() => {
+          fs.stat(`${target.file}-wal`, (err, st) => {
+            if (err || st.size < CHECKPOINTER_AFTER_WAL_BYTES || !walWatch) return;
+            clearInterval(walWatch);
+            walWatch = undefined;
+            checkpointer = startCheckpointer(sqlite, target.file, {
+              onError: (message) =>
+                opts.warn?.(
+                  `SQLite checkpoints: ${message} (the serving connection checkpoints by itself again)`,
+                ),
+            });
+          });
+        }, 250);
+        walWatch.unref();
       },
       async close() {
+        clearInterval(walWatch);
+        walWatch = undefined;
         await readPool?.close();
         await checkpointer?.stop();
         await kysely.destroy();
@@ -93,7 +111,9 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
     };
   }
   const statementTimeout = Math.round(target.statementTimeoutMs ?? 30_000);
-  const pool = new pg.Pool({
+  // loaded here, not at the top: a server on SQLite never holds the PostgreSQL driver (~2 MB of heap)
+  const driver = createRequire(import.meta.url)('pg') as typeof pg;
+  const pool = new driver.Pool({
     connectionString: target.url,
     max: target.poolSize ?? 10,
     connectionTimeoutMillis: Math.round(target.connectTimeoutMs ?? 5000),
@@ -108,7 +128,7 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === PG_INT8_OID
           ? (v: string) => Number(v)
-          : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+          : driver.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
     },
   });
   // Without a listener, an idle connection that the server ends (restart, pg_terminate_backend, failover)
@@ -133,7 +153,7 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
     listener: {
       scope: target.schema ?? '',
       create: () =>
-        new pg.Client({
+        new driver.Client({
           connectionString: target.url,
           application_name: 'rapport-listener',
           connectionTimeoutMillis: Math.round(target.connectTimeoutMs ?? 5000),

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { convert } from 'html-to-text';
-import PostalMime, { type Address } from 'postal-mime';
+import type { Address } from 'postal-mime';
 import { RAPPORT_MAIL_HEADER } from '../mail/mailer.js';
 
 /** What the mailroom knows about one message after parsing: addresses, text, attachments, loop signals. */
@@ -48,7 +47,21 @@ const addresses = (list: Address[] | undefined): string[] => {
   return [...new Set(out)];
 };
 
-export function htmlToText(html: string): string {
+type MailLibs = {
+  PostalMime: typeof import('postal-mime').default;
+  convert: typeof import('html-to-text').convert;
+};
+let mailLibs: Promise<MailLibs> | undefined;
+/** postal-mime and html-to-text load with the first message: a server that reads no mail never holds them. */
+function loadMailLibs(): Promise<MailLibs> {
+  mailLibs ??= Promise.all([import('postal-mime'), import('html-to-text')]).then(([p, h]) => ({
+    PostalMime: p.default,
+    convert: h.convert,
+  }));
+  return mailLibs;
+}
+
+function htmlToText(convert: MailLibs['convert'], html: string): string {
   return convert(html, {
     wordwrap: false,
     selectors: [
@@ -119,6 +132,7 @@ export function loopReasonOf(headers: Array<{ key: string; value: string }>): st
 
 /** Parses raw RFC 822 bytes. Throws only on input postal-mime cannot read at all. */
 export async function parseMail(raw: Uint8Array): Promise<ParsedMail> {
+  const { PostalMime, convert } = await loadMailLibs();
   const email = await PostalMime.parse(raw, {
     attachmentEncoding: 'arraybuffer',
     maxNestingDepth: 50,
@@ -131,7 +145,7 @@ export async function parseMail(raw: Uint8Array): Promise<ParsedMail> {
     ? { address: email.from.address.toLowerCase(), name: (email.from.name ?? '').trim() }
     : null;
   const html = email.html ?? '';
-  let body = email.text && email.text.trim() !== '' ? email.text : html ? htmlToText(html) : '';
+  let body = email.text && email.text.trim() !== '' ? email.text : html ? htmlToText(convert, html) : '';
   body = body.replace(/\r\n?/g, '\n');
   if (body.length > MAX_BODY_CHARS) body = body.slice(0, MAX_BODY_CHARS);
   const sent = email.date ? Date.parse(email.date) : NaN;

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { type Logger, pino } from 'pino';
-import pretty from 'pino-pretty';
+import type prettyFactory from 'pino-pretty';
 
 export type { Logger };
 
@@ -72,6 +73,8 @@ export function createConsoleLogger(
   // JSON: pino's own fast writer to stdout (or the given stream)
   if (!isReadableConsole(opts.logFormat, out))
     return createLogger(opts.logLevel, out === process.stdout ? undefined : out);
+  // loaded only for a readable console: a server logging JSON never holds pino-pretty's 30 modules
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof prettyFactory;
   return createLogger(
     opts.logLevel,
     pretty({
