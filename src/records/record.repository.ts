@@ -170,8 +170,12 @@ const takeNumber = prepared((db, module: string) =>
     .returning(['prefix', 'next_value']),
 );
 
-export async function nextRecordNumber(trx: Transaction<Database>, module: string): Promise<string | null> {
-  const [row] = (await takeNumber(trx, module)).rows;
+/** The module's next record number (`CON42`), or null for a module without numbers. */
+export async function nextRecordNumber(
+  db: Kysely<Database> | Transaction<Database>,
+  module: string,
+): Promise<string | null> {
+  const [row] = (await takeNumber(db, module)).rows;
   return row ? `${row.prefix}${Number(row.next_value) - 1}` : null;
 }
 

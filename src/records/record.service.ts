@@ -78,12 +78,21 @@ export async function createRecord(
   await checkReferences(ctx.db.kysely, p, meta, values);
   const rawItems = lineItemsInput(input);
   const items = meta.hasLineItems && rawItems !== undefined ? await resolveLineItems(ctx, p, rawItems) : [];
+  // The record number is taken in a statement of its own unless the caller's unit of work is open. Taken
+  // inside the write, it held the sequence row's lock until commit, so on PostgreSQL each create of a module
+  // waited for the previous one's whole transaction. A create that fails after this leaves a gap in the
+  // numbers (Vtiger's numbering has them too); two creates never share a number.
+  const number = meta.numberField && !opts.uow ? await nextRecordNumber(ctx.db.kysely, meta.name) : undefined;
   const rec = await withUnitOfWork(
     ctx,
     w.actor,
     async (uow) => {
       const { trx, now } = uow;
-      if (meta.numberField) values.set(meta.numberField.name, await nextRecordNumber(trx, meta.name));
+      if (meta.numberField)
+        values.set(
+          meta.numberField.name,
+          number !== undefined ? number : await nextRecordNumber(trx, meta.name),
+        );
       const label = recordLabel(meta, values);
       const id = await insertRecord(
         trx,
