@@ -37,6 +37,8 @@ export async function searchRecords(
   p: Principal,
   query: string,
   limit = 20,
+  /** how many index candidates to rank (tests use a few instead of CANDIDATES) */
+  candidates = CANDIDATES,
 ): Promise<SearchHit[]> {
   const qWords = queryWords(query);
   if (qWords.length === 0) return [];
@@ -51,13 +53,13 @@ export async function searchRecords(
     for (const f of fields) pairs.push([meta.name, f]);
   }
   if (pairs.length === 0) return [];
-  const candidates =
+  const found =
     ctx.db.dialect === 'sqlite'
-      ? await ftsCandidates(ctx, qWords, pairs)
-      : await termCandidates(ctx, qWords, pairs);
+      ? await ftsCandidates(ctx, qWords, pairs, candidates)
+      : await termCandidates(ctx, qWords, pairs, candidates);
 
   const byModule = new Map<string, number[]>();
-  for (const c of candidates) {
+  for (const c of found) {
     const ids = byModule.get(c.module) ?? [];
     ids.push(c.record_id);
     byModule.set(c.module, ids);
@@ -129,48 +131,49 @@ function hit(view: ModuleView, rec: PresentedRecord, qWords: string[], whole: st
 
 type Candidate = { record_id: number; module: string };
 
-/** SQLite: one FTS5 query, every word a prefix of a token of an allowed (module, field). */
-async function ftsCandidates(ctx: AppContext, qWords: string[], pairs: Array<[string, string]>) {
+/*
+ * Both databases answer the same candidates: the newest CANDIDATES live records that match every word
+ * (ranking then picks the page among them). Before, SQLite kept whichever matches its index met first and
+ * PostgreSQL cut the first word's matches at the limit before the other words narrowed them, so a broad
+ * search could show different records on the two.
+ */
+
+/** SQLite: one FTS5 query, every word a prefix of a token of an allowed (module, field), newest first. */
+async function ftsCandidates(
+  ctx: AppContext,
+  qWords: string[],
+  pairs: Array<[string, string]>,
+  limit: number,
+) {
   const res = await sql<Candidate>`select e.id as record_id, e.module from search_fts
     join crm_entities e on e.id = search_fts.rowid
     where search_fts match ${ftsQuery(qWords, pairs)} and e.deleted_at is null
-    limit ${CANDIDATES}`.execute(ctx.db.kysely);
+    order by search_fts.rowid desc
+    limit ${limit}`.execute(ctx.db.kysely);
   return res.rows;
 }
 
-/** PostgreSQL: the terms table, the longest word first (it narrows most), then the others on its candidates. */
-async function termCandidates(ctx: AppContext, qWords: string[], pairs: Array<[string, string]>) {
+/** PostgreSQL: the terms table, a record kept when each word starts one of its allowed terms, newest first. */
+async function termCandidates(
+  ctx: AppContext,
+  qWords: string[],
+  pairs: Array<[string, string]>,
+  limit: number,
+) {
   const byModule = new Map<string, string[]>();
   for (const [m, f] of pairs) byModule.set(m, [...(byModule.get(m) ?? []), f]);
-  const where = sql<SqlBool>`(${sql.join(
+  const allowed = sql<SqlBool>`(${sql.join(
     [...byModule].map(([m, fields]) => sql<SqlBool>`(t.module = ${m} and t.field in (${sql.join(fields)}))`),
     sql` or `,
   )})`;
-  const [first, ...rest] = [...qWords].sort((a, b) => b.length - a.length);
-  let candidates: Candidate[] = await ctx.db.kysely
-    .selectFrom('search_terms as t')
-    .select(['t.record_id', 't.module'])
-    .distinct()
-    .where(termStarts(first!))
-    .where(where)
-    .limit(CANDIDATES)
-    .execute();
-  for (const word of rest) {
-    if (candidates.length === 0) break;
-    const ids = candidates.map((c) => c.record_id);
-    const keep = new Set(
-      (
-        await ctx.db.kysely
-          .selectFrom('search_terms as t')
-          .select('t.record_id')
-          .distinct()
-          .where('t.record_id', 'in', ids)
-          .where(termStarts(word))
-          .where(where)
-          .execute()
-      ).map((r) => r.record_id),
-    );
-    candidates = candidates.filter((c) => keep.has(c.record_id));
-  }
-  return candidates;
+  const res = await sql<Candidate>`select e.id as record_id, e.module from crm_entities e
+    where e.deleted_at is null and ${sql.join(
+      qWords.map(
+        (w) => sql`e.id in (select t.record_id from search_terms t where ${allowed} and ${termStarts(w)})`,
+      ),
+      sql` and `,
+    )}
+    order by e.id desc
+    limit ${limit}`.execute(ctx.db.kysely);
+  return res.rows;
 }

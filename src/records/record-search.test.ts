@@ -2,6 +2,9 @@ import fc from 'fast-check';
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachDialect, expectStatus, type Harness, type Session } from '../../test/harness.js';
 import { WsKit } from '../../test/ws-kit.js';
+import { loadPrincipal } from '../roles/role.repository.js';
+import { findUserByUsername } from '../users/user.repository.js';
+import { searchRecords } from './record-search.service.js';
 import { clearSearchIndex, rebuildSearchIndexIfStale } from './record-search-index.js';
 
 async function create(h: Harness, as: Session, module: string, payload: Record<string, unknown>) {
@@ -96,6 +99,34 @@ describeEachDialect('global search', (h) => {
     const mine = await create(h, rep.session, 'Contacts', { firstname: 'Jane', lastname: 'Private' });
     const found = await search(h, rep.session, 'jane');
     expect(found.map((x) => x.id)).toEqual([mine.id]);
+  });
+
+  it('past the candidate limit, both databases rank the newest live records that match every word', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 8; i++)
+      ids.push((await create(h, h.admin, 'Contacts', { firstname: 'Quillon', lastname: `Vex ${i}` })).id);
+    // the second word only on the two oldest: a limit applied before it narrows would lose them
+    expectStatus(
+      await h.request({
+        method: 'PATCH',
+        url: `/api/v1/records/Contacts/${ids[0]}`,
+        as: h.admin,
+        payload: { firstname: 'Quillon Marrow', version: 1 },
+      }),
+      200,
+    );
+    const second = (await create(h, h.admin, 'Contacts', { firstname: 'Quillon Marrow', lastname: 'Old' }))
+      .id;
+    expectStatus(
+      await h.request({ method: 'DELETE', url: `/api/v1/records/Contacts/${ids[7]}`, as: h.admin }),
+      204,
+    );
+    const admin = await loadPrincipal(h.ctx.db.kysely, (await findUserByUsername(h.ctx.db.kysely, 'admin'))!);
+    const found = async (q: string) =>
+      (await searchRecords(h.ctx, admin, q, 20, 3)).map((x) => x.id).sort((a, b) => a - b);
+    // the three newest live ones (the newest is deleted)
+    expect(await found('quillon')).toEqual([ids[6]!, second].concat(ids[5]!).sort((a, b) => a - b));
+    expect(await found('quillon marrow')).toEqual([ids[0]!, second].sort((a, b) => a - b));
   });
 
   it('rebuilds a stale index from the records', async () => {
