@@ -7,9 +7,9 @@ import { performance } from 'node:perf_hooks';
  * was in flight (the sum of finished requests' durations over the window, Little's law; a saturated
  * process measured 0.8–0.9 under 8 concurrent clients, since parsing and writing a request fall outside
  * its measured time). The second condition keeps background work from throttling itself: a sender
- * working off a backlog alone keeps the loop busy but no request waits. Or, whatever the loop does, at
- * least 4 requests in flight on average: they queue for the database (PostgreSQL's CPU, not this loop,
- * is then what they wait for, and the sender's own queries compete for it).
+ * working off a backlog alone keeps the loop busy but no request waits. (Requests queueing for
+ * PostgreSQL while this loop idles are not counted: at 200 paced writes a second they kept 4 in flight,
+ * and throttling the sender then made its backlog grow without end.)
  */
 export class LoadGauge {
   private lastElu = performance.eventLoopUtilization();
@@ -19,12 +19,7 @@ export class LoadGauge {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly opts: {
-      windowMs?: number;
-      utilization?: number;
-      concurrency?: number;
-      queueing?: number;
-    } = {},
+    private readonly opts: { windowMs?: number; utilization?: number; concurrency?: number } = {},
   ) {}
 
   /** A request finished after `ms` (its whole time in this process). */
@@ -59,8 +54,7 @@ export class LoadGauge {
     const elu = performance.eventLoopUtilization(this.lastElu);
     const concurrency = this.requestMs / Math.max(1, now - this.lastAt);
     this.saturated =
-      (elu.utilization >= (this.opts.utilization ?? 0.9) && concurrency >= (this.opts.concurrency ?? 0.5)) ||
-      concurrency >= (this.opts.queueing ?? 4);
+      elu.utilization >= (this.opts.utilization ?? 0.9) && concurrency >= (this.opts.concurrency ?? 0.5);
     this.lastElu = performance.eventLoopUtilization();
     this.lastAt = now;
     this.requestMs = 0;
