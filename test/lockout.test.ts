@@ -17,6 +17,9 @@ describeEachDialect('locking a user out', (h) => {
         });
   const challenge = async (username: string, ip: string) =>
     (await ws('GET', { operation: 'getchallenge', username }, ip)).json();
+  /** A web-service login answering `token` with `key` (the digest Vtiger clients send); the JSON answer. */
+  const wsLogin = async (username: string, token: string, key: string, ip: string) =>
+    (await ws('POST', { operation: 'login', username, accessKey: md5(token + key) }, ip)).json();
   const signIn = (username: string, password: string, remoteAddress: string) =>
     h.request({ method: 'POST', url: '/api/v1/auth/login', remoteAddress, payload: { username, password } });
 
@@ -40,24 +43,12 @@ describeEachDialect('locking a user out', (h) => {
     for (let i = 0; i < 30; i++) await challenge(u.username, `198.51.100.${i + 1}`);
     // even my own later ones: a client's tokens are bounded, its oldest goes first
     for (let i = 0; i < WS_LIMITS.challengesPerClient; i++) await challenge(u.username, '192.0.2.10');
-    const res = (
-      await ws(
-        'POST',
-        { operation: 'login', username: u.username, accessKey: md5(mine + u.key) },
-        '192.0.2.10',
-      )
-    ).json();
+    const res = await wsLogin(u.username, mine, u.key, '192.0.2.10');
     // my token went only because I asked for as many newer ones myself; a fresh one works
     expect(res.success).toBe(false);
     const fresh = (await challenge(u.username, '192.0.2.11')).result.token;
     for (let i = 0; i < 30; i++) await challenge(u.username, `203.0.113.${i + 1}`);
-    const ok = (
-      await ws(
-        'POST',
-        { operation: 'login', username: u.username, accessKey: md5(fresh + u.key) },
-        '192.0.2.11',
-      )
-    ).json();
+    const ok = await wsLogin(u.username, fresh, u.key, '192.0.2.11');
     expect(ok.success).toBe(true);
   });
 
@@ -78,20 +69,14 @@ describeEachDialect('locking a user out', (h) => {
     expectStatus(await signIn(u.username, u.password, '198.51.100.66'), 429);
     for (let i = 0; i < 2; i++) {
       const t = (await challenge(u.username, '198.51.100.67')).result.token;
-      await ws(
-        'POST',
-        { operation: 'login', username: u.username, accessKey: md5(`${t}nope`) },
-        '198.51.100.67',
-      );
+      await wsLogin(u.username, t, 'nope', '198.51.100.67');
     }
     const started = Date.now();
     expectStatus(await signIn(u.username, u.password, '192.0.2.7'), 200);
     // the user's failures from everywhere slow each attempt down (soft delay), they do not block it
     expect(Date.now() - started).toBeGreaterThanOrEqual(200);
     const t = (await challenge(u.username, '192.0.2.7')).result.token;
-    const ok = (
-      await ws('POST', { operation: 'login', username: u.username, accessKey: md5(t + u.key) }, '192.0.2.7')
-    ).json();
+    const ok = await wsLogin(u.username, t, u.key, '192.0.2.7');
     expect(ok.success).toBe(true);
   });
 
@@ -109,17 +94,7 @@ describeEachDialect('locking a user out', (h) => {
         async () => (await challenge(u.username, '192.0.2.41')).result.token as string,
       ),
     );
-    const logins = await Promise.all(
-      tokens.map(async (t) =>
-        (
-          await ws(
-            'POST',
-            { operation: 'login', username: u.username, accessKey: md5(t + u.key) },
-            '192.0.2.41',
-          )
-        ).json(),
-      ),
-    );
+    const logins = await Promise.all(tokens.map((t) => wsLogin(u.username, t, u.key, '192.0.2.41')));
     expect(logins.filter((l) => !l.success)).toEqual([]);
     // and the right password after parallel wrong ones still meets the limit
     const max = h.ctx.config.loginThrottle.maxPerUser;
@@ -145,13 +120,7 @@ describeEachDialect('locking a user out', (h) => {
       Array.from({ length: 10 }, async () => {
         for (let i = 0; i < rounds; i++) {
           const t = (await challenge(u.username, '192.0.2.50')).result.token as string;
-          const res = (
-            await ws(
-              'POST',
-              { operation: 'login', username: u.username, accessKey: md5(t + u.key) },
-              '192.0.2.50',
-            )
-          ).json();
+          const res = await wsLogin(u.username, t, u.key, '192.0.2.50');
           if (!res.success) failures.push(res.error);
         }
       }),

@@ -8,6 +8,7 @@ import {
   emlWith,
   logEntry,
   postMessage,
+  webLeadRule,
 } from '../../test/mailroom-kit.js';
 import { claimMessage, processMessage } from './mailroom.service.js';
 
@@ -354,20 +355,10 @@ describeEachDialect('mailroom: incoming email becomes records by rules', (h) => 
       const out = await postMessage(h, emlWith('forwarded.eml', { 'Message-ID': '<rerun-1@x>' }));
       expect(out.status).toBe('no_match');
       expect((await logEntry(h, out.id)).reason).toBe('there are no enabled rules');
-      await addRule(h, {
-        name: 'Forwarded leads',
-        conditions: [{ field: 'subject', op: 'regex', value: '^fwd:.*trade show$' }],
-        action: 'create',
-        module: 'Leads',
-        autofill: {
-          delimiter: ':',
-          mappings: [
-            { label: 'Last Name', field: 'lastname' },
-            { label: 'Company', field: 'company' },
-            { label: 'Email', field: 'email' },
-          ],
-        },
-      });
+      await addRule(
+        h,
+        webLeadRule('Forwarded leads', { field: 'subject', op: 'regex', value: '^fwd:.*trade show$' }),
+      );
       const rerun = await h.request({
         method: 'POST',
         url: `/api/v1/mailroom/messages/${out.id}/rerun`,

@@ -1,16 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { actorFromRequest, recordAudit } from '../../audit/audit.repository.js';
+import { actorFromRequest } from '../../audit/audit.repository.js';
 import { assertNotImpersonating } from '../../auth/impersonation-guard.js';
 import { beginLoginAttempt, type LoginAttempt, settleLoginAttempt } from '../../auth/login-throttle.js';
 import { PASSWORD_MAX_LENGTH } from '../../auth/password-policy.js';
 import type { AppContext } from '../../context.js';
+import { assertCurrentPassword } from '../current-password.js';
 import { assertOwnerActionAllowed } from '../owner-guard.js';
 import { setPassword } from '../password.service.js';
 import { selfOrAdmin } from '../self-or-admin.js';
 import { userError } from '../user.errors.js';
-import { findPasswordHash } from '../user.repository.js';
 import { loadVisibleUser, resolveUserId, userIdParam } from '../user.routes.js';
 
 const password = z
@@ -24,7 +24,6 @@ const password = z
  */
 export async function changePasswordRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const db = ctx.db.kysely;
   r.post(
     '/users/:id/password',
     {
@@ -58,20 +57,10 @@ export async function changePasswordRoutes(app: FastifyInstance, ctx: AppContext
           if (current === undefined)
             throw userError('CURRENT_PASSWORD_REQUIRED', 'Give your current password to change it.');
           attempt = await beginLoginAttempt(ctx, caller.username, req.ip);
-          if (!(await ctx.passwords.verify(await findPasswordHash(db, caller.id), current))) {
-            await recordAudit(
-              db,
-              actorFromRequest(req),
-              {
-                action: 'user.password_changed',
-                outcome: 'failure',
-                target: { type: 'user', id: caller.id },
-                details: { reason: 'wrong_current_password' },
-              },
-              ctx.clock.now(),
-            );
-            throw userError('WRONG_CURRENT_PASSWORD', 'Your current password is not correct.');
-          }
+          await assertCurrentPassword(ctx, req, current, {
+            action: 'user.password_changed',
+            targetId: caller.id,
+          });
         }
         return setPassword(ctx, actorFromRequest(req), target, req.body.newPassword, {
           by: self ? 'self' : 'admin',

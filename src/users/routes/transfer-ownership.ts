@@ -1,14 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { actorFromRequest, recordAudit } from '../../audit/audit.repository.js';
+import { actorFromRequest } from '../../audit/audit.repository.js';
 import { assertNotImpersonating } from '../../auth/impersonation-guard.js';
 import { PASSWORD_MAX_LENGTH } from '../../auth/password-policy.js';
 import type { AppContext } from '../../context.js';
 import { withUnitOfWork } from '../../db/unit-of-work.js';
+import { assertCurrentPassword } from '../current-password.js';
 import { userError } from '../user.errors.js';
 import { userView, userViewSchema } from '../user.model.js';
-import { findPasswordHash, findUserById } from '../user.repository.js';
+import { findUserById } from '../user.repository.js';
 
 /**
  * `POST /users/{id}/ownership`: the account owner hands ownership to another active administrator, giving
@@ -52,20 +53,10 @@ export async function transferOwnershipRoutes(app: FastifyInstance, ctx: AppCont
           'Ownership goes to another active administrator: make them an administrator first.',
           { details: { field: 'id' } },
         );
-      if (!(await ctx.passwords.verify(await findPasswordHash(db, caller.id), req.body.currentPassword))) {
-        await recordAudit(
-          db,
-          actorFromRequest(req),
-          {
-            action: 'user.ownership_transferred',
-            outcome: 'failure',
-            target: { type: 'user', id: target.id },
-            details: { reason: 'wrong_current_password' },
-          },
-          ctx.clock.now(),
-        );
-        throw userError('WRONG_CURRENT_PASSWORD', 'Your current password is not correct.');
-      }
+      await assertCurrentPassword(ctx, req, req.body.currentPassword, {
+        action: 'user.ownership_transferred',
+        targetId: target.id,
+      });
       await withUnitOfWork(ctx, actorFromRequest(req), async (uow) => {
         uow.invalidatesAuth();
         // conditional updates: two simultaneous transfers cannot leave two owners or none
