@@ -2,7 +2,14 @@ import type { Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { Database } from '../db/schema.js';
 import { contextInTransaction } from '../db/unit-of-work.js';
-import { canAccessRecord, canUseModule, type Principal, type SharingAccess } from '../roles/permissions.js';
+import {
+  canUseModule,
+  type Principal,
+  type RecordScope,
+  recordScope,
+  type SharingAccess,
+  scopeAllows,
+} from '../roles/permissions.js';
 import type { FieldValue } from './field-coerce.js';
 import { loadModuleMeta, type ModuleMeta } from './module-meta.js';
 import type { CrmRecord } from './record.model.js';
@@ -42,10 +49,14 @@ export class ChangeAudience {
   ): Promise<PresentedChange | null> {
     if (!canUseModule(viewer, module, 'view')) return null;
     const meta = await this.meta(module);
-    const sharing = await this.sharingOf(module);
-    const ownerRolePath = await this.ownerPath(rec.ownerId);
-    if (!canAccessRecord(viewer, module, 'view', sharing, { ownerId: rec.ownerId, ownerRolePath }))
-      return null;
+    // read only what the decision needs: an admin sees every record, and the owner's role path matters
+    // only when sharing limits the viewer to their own records and their subordinates'
+    const scope: RecordScope = viewer.isAdmin
+      ? { kind: 'all' }
+      : recordScope(viewer, module, 'view', await this.sharingOf(module));
+    const needsPath = scope.kind === 'own-and-subordinates' && rec.ownerId !== viewer.userId;
+    const ownerRolePath = needsPath ? await this.ownerPath(rec.ownerId) : '';
+    if (!scopeAllows(scope, { ownerId: rec.ownerId, ownerRolePath })) return null;
     // the masking rules are read through the transaction too
     const view = await moduleViewFor(contextInTransaction(this.ctx, this.trx), viewer, meta);
     const shownChanges: Record<string, [unknown, unknown]> = {};
