@@ -108,21 +108,23 @@ describe.runIf(DIALECTS.includes('postgres'))('two processes on one PostgreSQL',
       servers.push(await startServer({ ...shared, DATA_DIR: dirs[1]! }));
       const headers = await apiKey(servers[0]!.url);
       const hook = await createHook(servers[0]!.url, headers, `${rx.url}/bulk`);
-      // the outbox rows a stream of 5,000 record changes would leave, written at once so both processes
-      // find them on their next poll
+      // the event rows a stream of 5,000 record changes would leave, written in ten batches so that both
+      // processes find them (woken by their polls) while the other may be expanding or sending
       const c = new pg.Client({ connectionString: db.env.DATABASE_URL });
       await c.connect();
       const now = Date.now();
-      await c.query(
-        `insert into webhook_deliveries
-           (webhook_id, msg_id, event_type, record_id, payload, status, attempts, next_attempt_at, created_at)
-         select $1, 'msg_bulk_' || g, 'contacts.updated', 1 + g % 100,
-                json_build_object('type', 'contacts.updated',
-                                  'data', json_build_object('record', 1 + g % 100, 'seq', g))::text,
-                'pending', 0, $2, $2
-           from generate_series(0, $3 - 1) g`,
-        [hook.id, now, EVENTS],
-      );
+      for (let from = 0; from < EVENTS; from += EVENTS / 10) {
+        await c.query(
+          `insert into webhook_events (user_id, webhook_ids, event_type, record_id, payload, created_at)
+           select $1, $2, 'contacts.updated', 1 + g % 100,
+                  json_build_object('type', 'contacts.updated',
+                                    'data', json_build_object('record', 1 + g % 100, 'seq', g))::text,
+                  $3
+             from generate_series($4::int, $4::int + $5::int - 1) g`,
+          [1, String(hook.id), now, from, EVENTS / 10],
+        );
+        await new Promise((r) => setTimeout(r, 150));
+      }
       await c.end();
       await rx.waitFor(EVENTS, 60_000);
       await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive now

@@ -33,7 +33,12 @@ import type { SettingsTable } from '../settings/settings.table.js';
 import type { SetupChecklistTable } from '../setup-checklist/setup-checklist.table.js';
 import type { UserTable } from '../users/user.table.js';
 import type { UserTokenTable } from '../users/user-token.table.js';
-import type { WebhookAttemptTable, WebhookDeliveryTable, WebhookTable } from '../webhooks/webhook.table.js';
+import type {
+  WebhookAttemptTable,
+  WebhookDeliveryTable,
+  WebhookEventTable,
+  WebhookTable,
+} from '../webhooks/webhook.table.js';
 import type {
   WsChallengeTable,
   WsChallengeTokenTable,
@@ -74,6 +79,7 @@ export interface Database {
   masking_rule_roles: MaskingRuleRoleTable;
   profile_unmask: ProfileUnmaskTable;
   webhooks: WebhookTable;
+  webhook_events: WebhookEventTable;
   webhook_deliveries: WebhookDeliveryTable;
   webhook_attempts: WebhookAttemptTable;
   mailroom_mailboxes: MailroomMailboxTable;

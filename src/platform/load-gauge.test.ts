@@ -10,7 +10,7 @@ const idle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('LoadGauge', () => {
   it('is busy only when the loop was busy and requests kept it so', async () => {
-    const g = new LoadGauge();
+    const g = new LoadGauge({ recentWindows: 1, saturatedWindows: 1 });
     g.sample();
     // a busy loop with requests in flight throughout (their durations add up to more than the window)
     spin(60);
@@ -29,8 +29,34 @@ describe('LoadGauge', () => {
     expect(g.busy).toBe(false);
   });
 
-  it('is not busy when stopped', () => {
+  it('is busy when two of the last three windows were saturated', () => {
     const g = new LoadGauge();
+    g.sample();
+    // each call closes one window
+    const window = (saturated: boolean) => {
+      if (saturated) {
+        spin(30);
+        g.requestDone(100);
+      }
+      g.sample();
+      return g.busy;
+    };
+    // one window over, between quiet ones, is not load (a moderate rate going over for a moment)
+    expect([window(false), window(true), window(false), window(false)]).toEqual([false, false, false, false]);
+    // a flood: busy from its second window on, and a single window under does not end it
+    expect([window(true), window(true), window(false), window(true), window(true)]).toEqual([
+      false,
+      true,
+      true,
+      true,
+      true,
+    ]);
+    // it ends when most recent windows are quiet
+    expect([window(false), window(false)]).toEqual([true, false]);
+  });
+
+  it('is not busy when stopped', () => {
+    const g = new LoadGauge({ recentWindows: 1, saturatedWindows: 1 });
     g.start();
     spin(30);
     g.requestDone(100);

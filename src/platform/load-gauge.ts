@@ -16,10 +16,19 @@ export class LoadGauge {
   private lastAt = performance.now();
   private requestMs = 0;
   private saturated = false;
+  /** the last windows, newest in bit 0: 1 = saturated */
+  private history = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly opts: { windowMs?: number; utilization?: number; concurrency?: number } = {},
+    private readonly opts: {
+      windowMs?: number;
+      utilization?: number;
+      concurrency?: number;
+      /** busy when at least `saturatedWindows` (default 2) of the last `recentWindows` (default 3) were */
+      recentWindows?: number;
+      saturatedWindows?: number;
+    } = {},
   ) {}
 
   /** A request finished after `ms` (its whole time in this process). */
@@ -46,6 +55,7 @@ export class LoadGauge {
     clearInterval(this.timer);
     this.timer = undefined;
     this.saturated = false;
+    this.history = 0;
   }
 
   /** Closes the current window (the timer calls it; tests call it directly). */
@@ -53,10 +63,23 @@ export class LoadGauge {
     const now = performance.now();
     const elu = performance.eventLoopUtilization(this.lastElu);
     const concurrency = this.requestMs / Math.max(1, now - this.lastAt);
-    this.saturated =
+    const saturated =
       elu.utilization >= (this.opts.utilization ?? 0.9) && concurrency >= (this.opts.concurrency ?? 0.5);
+    // busy when most recent windows were saturated: under a steady flood one window in ten or twenty
+    // measures just under (a client late with its next request, a collection), and the burst of deliveries
+    // it let in cost a fifth of the requests; at a moderate rate single windows go over now and then, and
+    // throttling the sender for each let its backlog grow
+    const recent = this.opts.recentWindows ?? 3;
+    this.history = ((this.history << 1) | (saturated ? 1 : 0)) & ((1 << recent) - 1);
+    this.saturated = bitCount(this.history) >= (this.opts.saturatedWindows ?? 2);
     this.lastElu = performance.eventLoopUtilization();
     this.lastAt = now;
     this.requestMs = 0;
   }
+}
+
+function bitCount(n: number): number {
+  let c = 0;
+  for (let x = n; x !== 0; x &= x - 1) c++;
+  return c;
 }

@@ -9,9 +9,8 @@ import type { FieldChanges } from '../records/record-change.model.js';
 import type { Principal } from '../roles/permissions.js';
 import { loadPrincipal } from '../roles/role.repository.js';
 import { findUserById } from '../users/user.repository.js';
-import { insertDeliveries, type NewDelivery, subscribedWebhooks } from './webhook.repository.js';
+import { insertWebhookEvents, type NewWebhookEvent, subscribedWebhooks } from './webhook.repository.js';
 import type { WebhookRow } from './webhook.table.js';
-import { newMessageId } from './webhook-signing.js';
 
 interface RecordEventPayload {
   module: string;
@@ -31,10 +30,12 @@ export function operationsOf(w: Pick<WebhookRow, 'operations'>): string[] {
 }
 
 /**
- * Turns record events into deliveries inside the writer's transaction: one row per event and subscribed
- * webhook, its body presented for the webhook owner (modules they may view, records they may see, masked
- * as they see them). Nothing is written for a webhook that is off or whose owner may not send (off means
- * off: such events are not kept for later). The sender is woken after commit.
+ * Turns record events into webhook events inside the writer's transaction: one row per event and owner of
+ * subscribed webhooks, its body presented for that owner (modules they may view, records they may see,
+ * masked as they see them), listing which of their webhooks it is for. Nothing is written for a webhook
+ * that is off or whose owner may not send (off means off: such events are not kept for later). The sender,
+ * woken after commit, turns each row into one delivery per webhook (`expandWebhookEvents`): the write pays
+ * for one row however many webhooks listen.
  */
 export function webhookFanOut(ctx: AppContext): EventSubscriber {
   return {
@@ -81,35 +82,34 @@ export function webhookFanOut(ctx: AppContext): EventSubscriber {
           },
         });
       };
-      const rows: NewDelivery[] = [];
+      const rows: NewWebhookEvent[] = [];
       for (const event of recordEvents) {
         const data = event.payload as unknown as RecordEventPayload;
         const type = eventTypeOf(data.module, data.operation);
-        // the body depends only on the owner's view: several webhooks of one owner share it
-        const bodies = new Map<number, string | null>();
+        // the body depends only on the owner's view: one row per owner, listing their subscribed webhooks
+        const byOwner = new Map<number, number[]>();
         for (const hook of hooks) {
           if (hook.module !== '*' && hook.module !== data.module) continue;
           if (!operationsOf(hook).includes(data.operation)) continue;
-          let payload = bodies.get(hook.user_id);
-          if (payload === undefined) {
-            payload = await presentFor(hook.user_id, event.createdAt, type, data);
-            bodies.set(hook.user_id, payload);
-          }
+          const ids = byOwner.get(hook.user_id);
+          if (ids) ids.push(hook.id);
+          else byOwner.set(hook.user_id, [hook.id]);
+        }
+        for (const [userId, ids] of byOwner) {
+          const payload = await presentFor(userId, event.createdAt, type, data);
           if (payload === null) continue;
           rows.push({
-            webhook_id: hook.id,
-            msg_id: newMessageId(),
+            user_id: userId,
+            webhook_ids: ids.join(','),
             event_type: type,
             record_id: data.id,
             payload,
-            status: 'pending',
-            next_attempt_at: uow.now,
             created_at: uow.now,
           });
         }
       }
       if (rows.length === 0) return;
-      await insertDeliveries(uow.trx, rows);
+      await insertWebhookEvents(uow.trx, rows);
       uow.onCommit(() => ctx.webhookSender.kick());
     },
   };

@@ -1,10 +1,91 @@
 import { type CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
 import type { DialectName } from '../db/database.js';
 import type { Database } from '../db/schema.js';
-import { ownerMaySend } from './webhook.repository.js';
+import { insertDeliveries, type NewDelivery, ownerMaySend } from './webhook.repository.js';
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookDeliveryTable } from './webhook.table.js';
+import { newMessageId } from './webhook-signing.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
+
+/**
+ * The PostgreSQL advisory lock held by the one process expanding webhook events: a constant of our own and
+ * the schema (advisory locks are per database; Rapports on other schemas of it must not wait for ours)
+ */
+const EXPAND_LOCK = 0x5257_4845; // "RWHE"
+
+/**
+ * Turns the `limit` oldest webhook events into deliveries — one per listed webhook that still exists, due at
+ * once, with a fresh message id — and deletes them, in one transaction; answers how many events it took (fewer
+ * than `limit` when none are left or `maxDeliveries` was reached), or null when another process is expanding
+ * (PostgreSQL). Per-record order survives because the events of one
+ * record are written in commit order (each write holds the record's row until it commits), one process at a
+ * time expands, and it inserts in event order: a later event's deliveries always get higher ids.
+ */
+export async function expandWebhookEvents(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  limit: number,
+  /** stop after the event that reaches this many deliveries (the first event always goes) */
+  maxDeliveries = Number.POSITIVE_INFINITY,
+): Promise<number | null> {
+  // the common answer, nothing waiting, costs one read and no transaction
+  if (!(await db.selectFrom('webhook_events').select('id').limit(1).executeTakeFirst())) return 0;
+  return db.transaction().execute(async (trx) => {
+    if (dialect === 'postgres') {
+      // the lock before the read: two processes must never read the same events
+      const got = await sql<{ ok: boolean }>`
+        select pg_try_advisory_xact_lock(${sql.lit(EXPAND_LOCK)}, hashtext(current_schema())) as ok
+      `.execute(trx);
+      if (!got.rows[0]?.ok) return null;
+    }
+    const read = await trx.selectFrom('webhook_events').selectAll().orderBy('id').limit(limit).execute();
+    if (read.length === 0) return 0;
+    const listed: number[][] = [];
+    let count = 0;
+    for (const e of read) {
+      if (count >= maxDeliveries) break;
+      const ids = e.webhook_ids.split(',').map(Number);
+      listed.push(ids);
+      count += ids.length;
+    }
+    const events = read.slice(0, listed.length);
+    const wanted = [...new Set(listed.flat())];
+    // a webhook deleted since the event committed gets nothing (its deliveries went with it)
+    const existing = new Set<number>();
+    for (let i = 0; i < wanted.length; i += 500)
+      for (const r of await trx
+        .selectFrom('webhooks')
+        .select('id')
+        .where('id', 'in', wanted.slice(i, i + 500))
+        .execute())
+        existing.add(r.id);
+    const rows: NewDelivery[] = [];
+    events.forEach((e, i) => {
+      for (const webhookId of listed[i]!) {
+        if (!existing.has(webhookId)) continue;
+        rows.push({
+          webhook_id: webhookId,
+          msg_id: newMessageId(),
+          event_type: e.event_type,
+          record_id: e.record_id,
+          payload: e.payload,
+          status: 'pending',
+          next_attempt_at: e.created_at,
+          created_at: e.created_at,
+        });
+      }
+    });
+    await insertDeliveries(trx, rows);
+    // by id, not by range: an event that commits meanwhile with an id inside the range is not taken yet
+    const ids = events.map((e) => e.id);
+    for (let i = 0; i < ids.length; i += 500)
+      await trx
+        .deleteFrom('webhook_events')
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+    return events.length;
+  });
+}
 
 /**
  * Claims up to `limit` due deliveries for this sender until `now + claimMs`, in one statement. A delivery

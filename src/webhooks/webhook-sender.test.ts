@@ -1,5 +1,6 @@
+import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { describeEachDialect, expectStatus, type Harness } from '../../test/harness.js';
 import { WebhookReceiver } from '../../test/webhook-receiver.js';
 import { parseConfig } from '../config.js';
@@ -72,10 +73,177 @@ describeEachDialect(
       receivers.push(rx);
       return rx;
     };
-    beforeAll(async () => {});
+    // each test's senders stop with it: an idle sender woken later by one of its timers would compete for
+    // the next test's deliveries
+    afterEach(async () => {
+      for (const s of senders.splice(0)) await s.stop();
+    });
     afterAll(async () => {
-      for (const s of senders) await s.stop();
       for (const r of receivers) await r.stop();
+    });
+
+    const countRows = async (table: 'webhook_events' | 'webhook_deliveries', webhookIds?: number[]) =>
+      Number(
+        (
+          await h.ctx.db.kysely
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .$if(webhookIds !== undefined, (q) => q.where(sql.ref('webhook_id'), 'in', webhookIds!))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+
+    it('a record change writes one event row per owner; the sender makes it one delivery per webhook', async () => {
+      await h.ctx.db.kysely.updateTable('webhooks').set({ enabled: 0 }).execute();
+      const rx = await receiver();
+      const hooks = [
+        await createHook(h, `${rx.url}/fan/1`),
+        await createHook(h, `${rx.url}/fan/2`),
+        await createHook(h, `${rx.url}/fan/3`),
+      ];
+      const created = await h.request({
+        method: 'POST',
+        url: '/api/v1/records/Contacts',
+        as: h.admin,
+        payload: { lastname: 'Fan' },
+      });
+      expectStatus(created, 201);
+      let { id, version } = created.json() as { id: number; version: number };
+      for (const email of ['a@example.org', 'b@example.org']) {
+        const res = await h.request({
+          method: 'PATCH',
+          url: `/api/v1/records/Contacts/${id}`,
+          as: h.admin,
+          payload: { email, version },
+        });
+        expectStatus(res, 200);
+        version = (res.json() as { version: number }).version;
+      }
+      // three changes, one owner: three rows in the writes, however many webhooks listen
+      expect(await countRows('webhook_events')).toBe(3);
+      expect(
+        await countRows(
+          'webhook_deliveries',
+          hooks.map((k) => k.id),
+        ),
+      ).toBe(0);
+      await within(20_000, 'drain', sender(5000).drain());
+      expect(await countRows('webhook_events')).toBe(0);
+      expect(rx.received).toHaveLength(9);
+      expect(new Set(rx.received.map((r) => r.headers['webhook-id'])).size).toBe(9);
+      for (const [i, hook] of hooks.entries()) {
+        const wh = new Webhook(hook.secret);
+        const got = rx.received
+          .filter((r) => r.path.endsWith(`/fan/${i + 1}`))
+          .map((r) => (wh.verify(r.body, r.headers) as { type: string }).type);
+        // per webhook, in commit order
+        expect(got).toEqual(['contacts.created', 'contacts.updated', 'contacts.updated']);
+      }
+    });
+
+    it('a webhook deleted between the commit and the expansion gets nothing; the others still do', async () => {
+      await h.ctx.db.kysely.updateTable('webhooks').set({ enabled: 0 }).execute();
+      const rx = await receiver();
+      const kept = await createHook(h, `${rx.url}/kept`);
+      const gone = await createHook(h, `${rx.url}/gone`);
+      expectStatus(
+        await h.request({
+          method: 'POST',
+          url: '/api/v1/records/Contacts',
+          as: h.admin,
+          payload: { lastname: 'Gone' },
+        }),
+        201,
+      );
+      expectStatus(
+        await h.request({ method: 'DELETE', url: `/api/v1/webhooks/${gone.id}`, as: h.admin }),
+        204,
+      );
+      await within(20_000, 'drain', sender(5000).drain());
+      expect(rx.received.map((r) => r.path)).toEqual([expect.stringMatching(/\/kept$/)]);
+      expect(await countRows('webhook_deliveries', [kept.id])).toBe(1);
+      expect(await countRows('webhook_events')).toBe(0);
+    });
+
+    it('while requests saturate the process, events become deliveries a few at a time; all of them after', async () => {
+      await h.ctx.db.kysely.updateTable('webhooks').set({ enabled: 0 }).execute();
+      const rx = await receiver();
+      const hook = await createHook(h, `${rx.url}/busy-expand`);
+      const now = h.clock.now();
+      await h.ctx.db.kysely
+        .insertInto('webhook_events')
+        .values(
+          Array.from({ length: 100 }, (_, i) => ({
+            user_id: h.admin.userId,
+            webhook_ids: String(hook.id),
+            event_type: 'contacts.updated',
+            record_id: null,
+            payload: JSON.stringify({ seq: i }),
+            created_at: now,
+          })),
+        )
+        .execute();
+      let busy = true;
+      const s = sender(5000, undefined, { busy: () => busy, busyRate: 50 });
+      const t0 = performance.now();
+      s.kick();
+      await new Promise((r) => setTimeout(r, 400));
+      const expanded = await countRows('webhook_deliveries', [hook.id]);
+      const tenths = Math.ceil((performance.now() - t0) / 100);
+      // five events (a tenth of a second's worth at 50/s) each tenth of a second at most
+      expect(expanded).toBeGreaterThan(0);
+      expect(expanded).toBeLessThanOrEqual(5 * (tenths + 1));
+      busy = false;
+      s.kick();
+      await rx.waitFor(100, 15_000);
+      expect(await countRows('webhook_events')).toBe(0);
+      await s.stop();
+    }, 30_000);
+
+    it('writes results that failed to write (database overloaded) later, instead of sending them again', async () => {
+      const rx = await receiver();
+      const hook = await createHook(h, `${rx.url}/flaky`);
+      await queue(h, hook.id, 5, (i) => 9_000 + i);
+      // the first two transactions fail as a pool with no free connection would
+      let failing = 2;
+      const kysely = new Proxy(h.ctx.db.kysely, {
+        get(target, prop) {
+          if (prop === 'transaction' && failing > 0) {
+            failing--;
+            return () => {
+              throw new Error('timeout exceeded when trying to connect');
+            };
+          }
+          const v = Reflect.get(target, prop, target);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+      const s = createWebhookSender({
+        db: { ...h.ctx.db, kysely },
+        clock: h.clock,
+        logger: h.ctx.logger,
+        secrets: h.ctx.secrets,
+        http: new WebhookHttp(h.ctx.webhookPolicy, 5000),
+        timeoutMs: 5000,
+        mailFrom: 'rapport@localhost',
+        mailKick: () => {},
+      });
+      senders.push(s);
+      await within(20_000, 'drain', s.drain());
+      expect(failing).toBe(0);
+      const rows = await h.ctx.db.kysely
+        .selectFrom('webhook_deliveries')
+        .select(['status', 'attempts', 'claimed_until'])
+        .where('webhook_id', '=', hook.id)
+        .execute();
+      expect(rows).toHaveLength(5);
+      expect(
+        rows.every((r) => r.status === 'delivered' && r.attempts === 1 && r.claimed_until === null),
+      ).toBe(true);
+      // the clock moves past any claim: nothing is sent again
+      h.clock.advance(3_600_000);
+      await within(20_000, 'second drain', s.drain());
+      expect(rx.received).toHaveLength(5);
     });
 
     it('keeps per-record order across concurrent batches and settles (no hang)', async () => {

@@ -8,6 +8,7 @@ import type { WebhookHttp } from './webhook-http.js';
 import {
   claimDueDeliveries,
   deleteFinishedDeliveries,
+  expandWebhookEvents,
   releaseClaims,
   type SendingWebhook,
   sendingWebhooks,
@@ -23,13 +24,25 @@ export const MAX_IN_FLIGHT = 128;
 export const MAX_IN_FLIGHT_PER_WEBHOOK = 64;
 /** claim at most this many deliveries per query */
 const CLAIM_BATCH = 128;
+/** turn at most this many webhook events into deliveries per transaction */
+const EXPAND_BATCH = 200;
+/** while requests saturate the process, events are expanded at most this often (a few at a time) */
+const BUSY_EXPAND_MS = 100;
 /** retention deletes this many deliveries per statement, so it never holds the write lock for long */
 const RETENTION_BATCH = 1000;
 const HOUSEKEEPING_MS = 3_600_000;
+/** results that could not be written are tried again this much later */
+const WRITE_RETRY_MS = 500;
+/** ...as long as their claim holds this much longer: a result written after the claim lapsed could race
+ * with another sender's attempt */
+const CLAIM_MARGIN_MS = 2_000;
 
-/** Delivers the `webhook_deliveries` outbox. Work lives in the table, so a crash only delays delivery. */
+/**
+ * Delivers the webhook outbox: turns `webhook_events` into `webhook_deliveries` and sends those. Work lives
+ * in the tables, so a crash only delays delivery.
+ */
 export interface WebhookSender {
-  /** look for due deliveries now (after a commit that wrote some) */
+  /** look for waiting events and due deliveries now (after a commit that wrote some) */
   kick(): void;
   /** deliver everything due now, including retries that fall due meanwhile; resolves with attempts made */
   drain(): Promise<number>;
@@ -63,9 +76,9 @@ export interface SenderDeps {
 }
 
 /**
- * The sender's loop: claim a batch of due deliveries in one statement, post them concurrently (at most
- * MAX_IN_FLIGHT at once, keep-alive connections), and write the results of everything that finished
- * meanwhile in one transaction. Writing results frees the next delivery of each record, so every write is
+ * The sender's loop: expand waiting events into deliveries, claim a batch of due deliveries in one
+ * statement, post them concurrently (at most MAX_IN_FLIGHT at once, keep-alive connections), and write the
+ * results of everything that finished meanwhile in one transaction. Writing results frees the next delivery of each record, so every write is
  * followed by another claim.
  */
 export function createWebhookSender(deps: SenderDeps): WebhookSender {
@@ -82,6 +95,7 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
   let pumpAgain = false;
   let writing: Promise<void> | null = null;
   let writeQueued = false;
+  let writeRetry: NodeJS.Timeout | undefined;
   let timers: NodeJS.Timeout[] = [];
   let stopped = false;
   let failures = 0;
@@ -93,22 +107,31 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
   const bucket = { tokens: 0, at: 0, capacity: Math.max(1, Math.round(busyRate / 10)) };
   let busyRetry: NodeJS.Timeout | undefined;
   let draining = 0;
+  /** webhook events may be waiting to become deliveries (a commit wrote some, a poll, or start-up) */
+  let expandDue = true;
+  let lastBusyExpand = -Infinity;
+
+  /** Pumps again after `ms` (once): for work that may not go now but nobody will kick for. */
+  function retryLater(ms: number): void {
+    if (busyRetry || stopped) return;
+    busyRetry = setTimeout(() => {
+      busyRetry = undefined;
+      void pump();
+    }, ms);
+    busyRetry.unref();
+  }
 
   /** While requests saturate the process: how many of `wanted` deliveries may start now (tokens taken). */
   function takeTokens(wanted: number): number {
     const now = performance.now();
     bucket.tokens = Math.min(bucket.capacity, bucket.tokens + ((now - bucket.at) * busyRate) / 1000);
     bucket.at = now;
-    const allowed = Math.min(wanted, Math.floor(bucket.tokens));
+    // in batches of a full bucket: a claim per commit that woke the sender would cost more than the sending
+    const allowed =
+      bucket.tokens >= Math.min(wanted, bucket.capacity) ? Math.min(wanted, Math.floor(bucket.tokens)) : 0;
     bucket.tokens -= allowed;
-    if (allowed < wanted && !busyRetry && !stopped) {
-      // nobody may kick while the backlog waits: look again when the next tokens are due
-      busyRetry = setTimeout(() => {
-        busyRetry = undefined;
-        void pump();
-      }, 100);
-      busyRetry.unref();
-    }
+    // nobody may kick while the backlog waits: look again when the next tokens are due
+    if (allowed < wanted) retryLater(100);
     return allowed;
   }
 
@@ -142,6 +165,44 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
         scheduleWrite();
       });
     inFlight.add(p);
+  }
+
+  /**
+   * Turns waiting webhook events into deliveries, a batch per transaction; answers whether more may wait.
+   * While requests saturate the process this runs at most every BUSY_EXPAND_MS, for no more deliveries than
+   * the busy rate lets start meanwhile, so the writes that queued them are not slowed by their fan-out; the
+   * backlog goes at full speed afterwards.
+   */
+  async function expandOnce(): Promise<boolean> {
+    if (!expandDue || stopped) return false;
+    const busy = draining === 0 && (deps.busy?.() ?? false);
+    if (busy) {
+      const now = performance.now();
+      if (now - lastBusyExpand < BUSY_EXPAND_MS) {
+        retryLater(BUSY_EXPAND_MS - (now - lastBusyExpand));
+        return false;
+      }
+      lastBusyExpand = now;
+    }
+    expandDue = false;
+    // while busy, no more deliveries than the busy rate can start meanwhile: the rest waits as events
+    const n = await expandWebhookEvents(
+      db.kysely,
+      db.dialect,
+      EXPAND_BATCH,
+      busy ? bucket.capacity : Number.POSITIVE_INFINITY,
+    );
+    if (n === null) {
+      // another process is expanding; it may stop before our events, so look again soon
+      expandDue = true;
+      retryLater(25);
+      return false;
+    }
+    if (n === 0 || (n < EXPAND_BATCH && !busy)) return false;
+    // more may wait: at once, or while busy at the next turn
+    expandDue = true;
+    if (busy) retryLater(BUSY_EXPAND_MS);
+    return !busy;
   }
 
   /** Claims as many due deliveries as there are free slots and starts them; answers how many it claimed. */
@@ -191,6 +252,7 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
       try {
         do {
           pumpAgain = false;
+          if (await expandOnce()) pumpAgain = true;
           if ((await claimOnce()).more) pumpAgain = true;
         } while (pumpAgain && inFlight.size < MAX_IN_FLIGHT && !stopped);
         if (failures > 0) logger.info({ afterFailures: failures }, 'webhook sender resumed');
@@ -239,7 +301,27 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
                 ),
               );
           } catch (err) {
-            dbFailure(err, 'webhook results could not be written; the deliveries will be sent again');
+            // an overloaded database (no free connection within its timeout) must not make the receivers
+            // get everything twice: results are written later while this sender's claims still hold;
+            // only those whose claims lapse meanwhile are sent again (by whichever sender claims them)
+            const now = clock.now();
+            const keep = stopped
+              ? []
+              : batch.filter((r) => (r.delivery.claimed_until ?? 0) - CLAIM_MARGIN_MS > now);
+            dbFailure(
+              err,
+              keep.length > 0
+                ? 'webhook results could not be written; trying again'
+                : 'webhook results could not be written; the deliveries will be sent again',
+            );
+            if (keep.length > 0) {
+              results = keep.concat(results);
+              writeRetry ??= setTimeout(() => {
+                writeRetry = undefined;
+                scheduleWrite();
+              }, WRITE_RETRY_MS);
+              break;
+            }
           }
         } while (writeQueued || results.length > 0);
       } finally {
@@ -254,7 +336,11 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     while (pumping || inFlight.size > 0 || writing || results.length > 0) {
       await pumping;
       await Promise.all([...inFlight]);
-      if (results.length > 0 && !writing) scheduleWrite();
+      if (results.length > 0 && !writing) {
+        // results that failed to write wait for their retry (a database that is down stays down a while)
+        if (writeRetry) await new Promise((r) => setTimeout(r, WRITE_RETRY_MS));
+        else scheduleWrite();
+      }
       await writing;
     }
   }
@@ -265,10 +351,11 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     try {
       for (;;) {
         const start = attempts;
+        expandDue = true;
         await pump();
         await settle();
         // the last write may have freed successors that the pump it started claimed already
-        if (attempts === start) return attempts - before;
+        if (attempts === start && (!expandDue || stopped)) return attempts - before;
       }
     } finally {
       draining--;
@@ -294,13 +381,17 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
 
   return {
     kick: () => {
+      expandDue = true;
       if (deps.auto !== false && !stopped) void pump();
     },
     drain,
     housekeep,
     start: (intervalMs = 1000) => {
       timers = [
-        setInterval(() => void pump(), intervalMs),
+        setInterval(() => {
+          expandDue = true;
+          void pump();
+        }, intervalMs),
         setInterval(housekeepSafely, HOUSEKEEPING_MS),
         setTimeout(housekeepSafely, Math.min(60_000, intervalMs * 10)),
       ];
@@ -310,6 +401,9 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
       stopped = true;
       for (const t of timers) clearTimeout(t);
       clearTimeout(busyRetry);
+      // results not yet written get one more try; what still fails is sent again after the claims lapse
+      clearTimeout(writeRetry);
+      writeRetry = undefined;
       await settle();
       http.close();
     },

@@ -5,6 +5,7 @@ import type {
   WebhookAttemptRow,
   WebhookDeliveryRow,
   WebhookDeliveryTable,
+  WebhookEventTable,
   WebhookRow,
   WebhookTable,
 } from './webhook.table.js';
@@ -96,6 +97,17 @@ export async function insertDeliveries(db: Q, rows: NewDelivery[]): Promise<numb
     ids.push(...out.map((r) => r.id));
   }
   return ids;
+}
+
+export type NewWebhookEvent = Omit<WebhookEventTable, 'id'>;
+
+export async function insertWebhookEvents(db: Q, rows: readonly NewWebhookEvent[]): Promise<void> {
+  // 6 columns a row: well inside both databases' parameter limits
+  for (let i = 0; i < rows.length; i += 1000)
+    await db
+      .insertInto('webhook_events')
+      .values(rows.slice(i, i + 1000))
+      .execute();
 }
 
 export interface DeliveryQuery {

@@ -330,6 +330,8 @@ export async function recoverSince(
 export const webhooksUserRemoval: UserRemovalHook = {
   feature: 'webhooks',
   async deleted({ trx, now }, removal) {
+    // events not yet expanded would only become cancelled deliveries
+    await trx.deleteFrom('webhook_events').where('user_id', '=', removal.userId).execute();
     await trx
       .updateTable('webhook_deliveries')
       .set({ status: 'cancelled', finished_at: now, last_error: 'not sent: the webhook owner was deleted' })
@@ -343,6 +345,7 @@ export const webhooksUserRemoval: UserRemovalHook = {
     return undefined;
   },
   async purged({ trx }, removal) {
+    await trx.deleteFrom('webhook_events').where('user_id', '=', removal.userId).execute();
     const ids = (
       await trx.selectFrom('webhooks').select('id').where('user_id', '=', removal.userId).execute()
     ).map((r) => r.id);

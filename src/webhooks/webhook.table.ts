@@ -24,6 +24,22 @@ export interface WebhookTable {
   updated_at: number;
 }
 
+/**
+ * The event outbox: one record change as one owner sees it, written in the change's transaction, for the
+ * owner's webhooks subscribed at commit. The sender turns it into one delivery per webhook and deletes it.
+ */
+export interface WebhookEventTable {
+  id: Generated<number>;
+  /** the owner of the webhooks; the payload is presented for them */
+  user_id: number;
+  /** comma-separated ids of the owner's webhooks subscribed to this event when it committed */
+  webhook_ids: string;
+  event_type: string;
+  record_id: number | null;
+  payload: string;
+  created_at: number;
+}
+
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'cancelled';
 
 /** The delivery outbox: one message for one webhook, written in the transaction of the change. */
@@ -64,5 +80,6 @@ export interface WebhookAttemptTable {
 }
 
 export type WebhookRow = Selectable<WebhookTable>;
+export type WebhookEventRow = Selectable<WebhookEventTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
 export type WebhookAttemptRow = Selectable<WebhookAttemptTable>;
