@@ -15,11 +15,11 @@ const EXPAND_LOCK = 0x5257_4845; // "RWHE"
 
 /**
  * Turns the `limit` oldest webhook events into deliveries — one per listed webhook that still exists, due at
- * once, with a fresh message id — and deletes them, in one transaction; answers how many events it took (fewer
- * than `limit` when none are left or `maxDeliveries` was reached), or null when another process is expanding
- * (PostgreSQL). Per-record order survives because the events of one
- * record are written in commit order (each write holds the record's row until it commits), one process at a
- * time expands, and it inserts in event order: a later event's deliveries always get higher ids.
+ * once, with a fresh message id — and deletes them, in one transaction; answers how many events it took
+ * (fewer than `limit` when none are left or `maxDeliveries` was reached), or null when another process is
+ * expanding (PostgreSQL). Per-record order survives because the events of one record are written in commit
+ * order (each write holds the record's row until it commits), one process at a time expands, and it
+ * inserts in event order: a later event's deliveries always get higher ids.
  */
 export async function expandWebhookEvents(
   db: Kysely<Database>,
