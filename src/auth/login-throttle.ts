@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { Database } from '../db/schema.js';
+import { upkeepDue } from '../platform/upkeep.js';
 import { authError } from './auth.errors.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
@@ -232,16 +233,20 @@ export async function beginLoginAttempt(
     );
     const now = ctx.clock.now();
     try {
-      // other scopes in the table (key failures, getchallenge calls) keep windows of their own
-      await db
-        .deleteFrom('auth_failures')
-        .where(
-          'scope',
-          'in',
-          scopes.map(([scope]) => scope),
-        )
-        .where('at', '<', now - windowMs)
-        .execute();
+      // rows past the window no longer count (the counts below look at the window only): deleting them is
+      // upkeep, done at most every few seconds per process rather than as one more write per sign-in
+      if (upkeepDue(ctx, 'sign-in attempts past the window', now, 10_000)) {
+        // other scopes in the table (key failures, getchallenge calls) keep windows of their own
+        await db
+          .deleteFrom('auth_failures')
+          .where(
+            'scope',
+            'in',
+            scopes.map(([scope]) => scope),
+          )
+          .where('at', '<', now - windowMs)
+          .execute();
+      }
       const rows = await db
         .insertInto('auth_failures')
         .values(scopes.map(([scope, key]) => ({ scope, key, at: now })))

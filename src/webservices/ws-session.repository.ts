@@ -71,7 +71,20 @@ export async function issueChallenge(
  * Notes one getchallenge from `ip` and answers how many it made since `since`, this one included, on
  * every replica. Insert first, count second: parallel calls cannot all see a count under the limit.
  */
-export async function noteChallengeFromIp(db: Q, ip: string, now: number, since: number): Promise<number> {
+export async function noteChallengeFromIp(
+  db: Q,
+  ip: string,
+  now: number,
+  since: number,
+  /** also delete every address's notes from before `since` (upkeep: they no longer count) */
+  sweep = false,
+): Promise<number> {
+  if (sweep)
+    await db
+      .deleteFrom('auth_failures')
+      .where('scope', '=', 'ws-challenge-ip')
+      .where('at', '<=', since)
+      .execute();
   await db.insertInto('auth_failures').values({ scope: 'ws-challenge-ip', key: ip, at: now }).execute();
   const r = await db
     .selectFrom('auth_failures')

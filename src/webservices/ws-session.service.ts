@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import type { Transaction } from 'kysely';
 import type { CachedWsSession } from '../access-keys/auth-cache.js';
 import type { AppContext } from '../context.js';
+import type { Database } from '../db/schema.js';
 import { sha256Hex } from '../platform/crypto.js';
+import { upkeepDue } from '../platform/upkeep.js';
 import { principalFor } from '../roles/principal.js';
 import { WS_LIMITS } from './ws-deps.js';
 import { WS_MESSAGES, WsError } from './ws-errors.js';
@@ -19,17 +22,33 @@ export function newSessionName(): string {
   return randomBytes(16).toString('hex');
 }
 
+/**
+ * Deletes sessions past their life span or idle limit. Sessions nobody ends explicitly (most clients never
+ * log out) are swept when a session opens, not by a timer — at most once a minute per process, since the
+ * sweep scans the sessions table (once per login it was a write statement per login).
+ */
+export async function sweepWsSessions(ctx: AppContext): Promise<void> {
+  const now = ctx.clock.now();
+  if (!upkeepDue(ctx, 'web-service sessions past their life', now, 60_000)) return;
+  await deleteStaleWsSessions(ctx.db.kysely, now - WS_LIMITS.sessionMs, now - WS_LIMITS.idleMs);
+}
+
+/**
+ * Opens a session for the user's current key. Given `trx` (the login's own transaction, so the session,
+ * the audit entry and the forgiven attempt commit together), the caller sweeps first: nothing may use
+ * another connection while a SQLite transaction is open.
+ */
 export async function openWsSession(
   ctx: AppContext,
   userId: number,
   keyId: number,
   ip: string,
+  trx?: Transaction<Database>,
 ): Promise<{ sessionName: string; id: number }> {
   const sessionName = newSessionName();
   const now = ctx.clock.now();
-  // sessions nobody ends explicitly (most clients never log out) are swept here, not by a timer
-  await deleteStaleWsSessions(ctx.db.kysely, now - WS_LIMITS.sessionMs, now - WS_LIMITS.idleMs);
-  const id = await insertWsSession(ctx.db.kysely, {
+  if (!trx) await sweepWsSessions(ctx);
+  const id = await insertWsSession(trx ?? ctx.db.kysely, {
     sessionHash: sha256Hex(sessionName),
     userId,
     keyId,

@@ -11,6 +11,7 @@ import { resolveSession, SESSION_COOKIE } from '../../auth/session.service.js';
 import { withUnitOfWork } from '../../db/unit-of-work.js';
 import { AppError } from '../../http/errors.js';
 import { safeEqual } from '../../platform/crypto.js';
+import { upkeepDue } from '../../platform/upkeep.js';
 import type { User } from '../../users/user.model.js';
 import { findUserByUsername } from '../../users/user.repository.js';
 import { USERS_WS_PREFIX, WS_API_VERSION, WS_LIMITS, WS_VTIGER_VERSION } from '../ws-deps.js';
@@ -22,7 +23,7 @@ import {
   issueChallenge,
   noteChallengeFromIp,
 } from '../ws-session.repository.js';
-import { openWsSession } from '../ws-session.service.js';
+import { openWsSession, sweepWsSessions } from '../ws-session.service.js';
 
 /** MariaDB's PAD SPACE collation ignores trailing spaces and case: `admin ` and `ADMIN` find `admin`. */
 async function findWsUser(call: WsCall, username: string): Promise<User | undefined> {
@@ -41,7 +42,9 @@ export const getChallenge: WsOperation = {
     if (!user) throw new WsError('ACCESS_DENIED', WS_MESSAGES.NO_SUCH_USER);
     const { ctx, req } = call;
     const now = ctx.clock.now();
-    const calls = await noteChallengeFromIp(ctx.db.kysely, req.ip, now, now - 60_000);
+    // each call leaves a row; the ones past the minute are deleted every 10 s, or they would pile up forever
+    const sweep = upkeepDue(ctx, 'getchallenge notes past the minute', now, 10_000);
+    const calls = await noteChallengeFromIp(ctx.db.kysely, req.ip, now, now - 60_000, sweep);
     if (calls > ctx.config.wsChallengesPerIpPerMinute)
       throw new WsError(
         'TOO_MANY_ATTEMPTS',
@@ -133,16 +136,18 @@ async function checkedLogin(
   if (user.status !== 'Active') return refuse(call, user, 'inactive');
   if (!key.apiAccess) return refuse(call, user, 'api access off');
 
-  const session = await openWsSession(ctx, user.id, key.keyId, req.ip);
+  await sweepWsSessions(ctx);
   const now = ctx.clock.now();
-  await ctx.db.kysely.transaction().execute(async (trx) => {
+  const session = await ctx.db.kysely.transaction().execute(async (trx) => {
+    const opened = await openWsSession(ctx, user.id, key.keyId, req.ip, trx);
     await loginAttemptSucceeded(trx, attempt);
     await recordAudit(
       trx,
       { ...actorFromRequest(req), userId: user.id, username: user.username },
-      { action: 'webservice.login', details: { wsSessionId: session.id } },
+      { action: 'webservice.login', details: { wsSessionId: opened.id } },
       now,
     );
+    return opened;
   });
   call.deps.keys.noteKeyUse(ctx, key.keyId, req.ip);
   return loginResult(user, session.sessionName);
