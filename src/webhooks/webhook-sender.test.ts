@@ -4,6 +4,7 @@ import { afterAll, afterEach, expect, it } from 'vitest';
 import { describeEachDialect, expectStatus, type Harness } from '../../test/harness.js';
 import { WebhookReceiver } from '../../test/webhook-receiver.js';
 import { parseConfig } from '../config.js';
+import type { Db } from '../db/database.js';
 import { insertDeliveries } from './webhook.repository.js';
 import { WebhookHttp } from './webhook-http.js';
 import { createWebhookSender, MAX_IN_FLIGHT_PER_WEBHOOK, type WebhookSender } from './webhook-sender.js';
@@ -52,10 +53,11 @@ describeEachDialect(
       timeoutMs: number,
       retentionMs?: number,
       load?: { busy: () => boolean; busyRate: number },
+      db: Db = h.ctx.db,
     ) => {
       const s = createWebhookSender({
         ...load,
-        db: h.ctx.db,
+        db,
         clock: h.clock,
         logger: h.ctx.logger,
         secrets: h.ctx.secrets,
@@ -218,17 +220,7 @@ describeEachDialect(
           return typeof v === 'function' ? v.bind(target) : v;
         },
       });
-      const s = createWebhookSender({
-        db: { ...h.ctx.db, kysely },
-        clock: h.clock,
-        logger: h.ctx.logger,
-        secrets: h.ctx.secrets,
-        http: new WebhookHttp(h.ctx.webhookPolicy, 5000),
-        timeoutMs: 5000,
-        mailFrom: 'rapport@localhost',
-        mailKick: () => {},
-      });
-      senders.push(s);
+      const s = sender(5000, undefined, undefined, { ...h.ctx.db, kysely });
       await within(20_000, 'drain', s.drain());
       expect(failing).toBe(0);
       const rows = await h.ctx.db.kysely
