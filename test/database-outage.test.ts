@@ -151,6 +151,35 @@ describe.runIf(DIALECTS.includes('postgres'))(
       await waitFor('the resume log line', async () => t.lines.join('').includes('mail queue resumed'));
       expect(t.lines.join('')).toContain('mail queue paused: the database is unavailable');
     });
+
+    it('a connection lost in the middle of a transaction fails that transaction, not the process', async () => {
+      const { databaseAppError } = await import('../src/http/error-handler.js');
+      const { sql } = await import('kysely');
+      const failure = await t.ctx.db.kysely
+        .transaction()
+        .execute(async (trx) => {
+          const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+          await adminClient.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+          // the socket closes while the pool has the connection checked out: pg emits 'error' on the client,
+          // which ends the process unless somebody listens
+          await waitFor('the connection to close', async () => {
+            const { rows: left } = await adminClient.query('select 1 from pg_stat_activity where pid = $1', [
+              rows[0]!.pid,
+            ]);
+            return left.length === 0;
+          });
+          await new Promise((r) => setTimeout(r, 100));
+          await sql`select 1`.execute(trx);
+        })
+        .then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+      expect(databaseAppError(failure)?.code).toBe('DATABASE_UNAVAILABLE');
+      // the pool dropped the dead connection: the next request is served
+      const session = await login(t.app);
+      expect(session.statusCode, session.body).toBe(200);
+    });
   },
 );
 

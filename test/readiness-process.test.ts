@@ -120,6 +120,9 @@ describe.each(DIALECTS)('liveness and readiness of a real process [%s]', (dialec
           other.close();
         }
       }
+    } catch (err) {
+      // the process's own log says why a request failed (a crash, a closed socket)
+      throw new Error(`${(err as Error).message}\nserver output:\n${server.output()}`, { cause: err });
     } finally {
       await server.stop();
     }
