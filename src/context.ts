@@ -139,8 +139,11 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     db,
     logger,
     (event) => {
-      if (event.kind === 'clear') authCache.clear();
-      else keyLimits.block(event.ip, event.until, clock.now());
+      if (event.kind === 'clear') {
+        authCache.clear();
+        // a clear also follows another replica's custom field (a new column): statements prepare afresh
+        db.schemaChanged?.();
+      } else keyLimits.block(event.ip, event.until, clock.now());
     },
     config.authCacheListen,
   );

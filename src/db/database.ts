@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type pg from 'pg';
 import { markConnectFailure } from './db-errors.js';
+import { PgStatementNames } from './pg-statements.js';
 import type { Database } from './schema.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
 import { SqliteReadPool } from './sqlite-read-pool.js';
@@ -44,6 +45,11 @@ export interface Db {
    * cannot open (tests): those reads run on the serving connection.
    */
   readPool?: SqliteReadPool;
+  /**
+   * PostgreSQL: another process may have changed the schema (a custom field): prepared statements are
+   * prepared afresh (see `PgStatementNames`). This process's own DDL is noticed without it.
+   */
+  schemaChanged?(): void;
   close(): Promise<void>;
 }
 
@@ -141,8 +147,10 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
   // transaction's statements) emits 'error' with nobody listening, and that kills the process. The query
   // itself is rejected with the same error, and the pool drops the connection when it comes back (it is no
   // longer queryable); this listener only keeps the event from being unhandled.
+  const statements = new PgStatementNames();
   pool.on('connect', (client) => {
     client.on('error', () => {});
+    statements.attach(client);
   });
   // errors while connecting mean "unreachable", whatever SQLSTATE they carry (e.g. REVOKE CONNECT → 42501)
   const connect = pool.connect.bind(pool);
@@ -157,6 +165,7 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
     kysely,
     dialect: 'postgres',
     onConnectionError: (l) => listeners.push(l),
+    schemaChanged: () => statements.schemaChanged(),
     listener: {
       scope: target.schema ?? '',
       create: () =>

@@ -51,6 +51,7 @@ describe('driver errors without a database', () => {
     [{ code: '08006', message: 'connection failure' }, 'unavailable'],
     [{ message: 'Connection terminated unexpectedly' }, 'unavailable'],
     [{ message: 'timeout exceeded when trying to connect' }, 'unavailable'],
+    [{ code: '0A000', message: 'cached plan must not change result type' }, 'unavailable'],
     [{ code: 'SQLITE_BUSY', message: 'database is locked' }, 'unavailable'],
     [{ code: 'SQLITE_READONLY', message: 'attempt to write a readonly database' }, 'unavailable'],
     [{ code: 'SQLITE_CANTOPEN', message: 'unable to open database file' }, 'unavailable'],

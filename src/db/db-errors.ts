@@ -37,6 +37,19 @@ const NODE_NETWORK_CODES = new Set([
 const PG_CONNECTION_MESSAGES =
   /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Cannot use a pool after calling end|Query read timeout|terminating connection/i;
 
+/**
+ * PostgreSQL: a prepared statement met a table that gained or lost a column since it was planned (a custom
+ * field added by another process). The statement cache prepares it afresh; run again, it answers.
+ */
+export function isStalePlan(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return (
+    e?.code === '0A000' &&
+    typeof e.message === 'string' &&
+    /cached plan must not change result type/i.test(e.message)
+  );
+}
+
 const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|CANTOPEN|IOERR|FULL|PROTOCOL|PERM|AUTH)/;
 
 export function classifyDatabaseError(err: unknown): DatabaseFailure | null {
@@ -53,6 +66,7 @@ export function classifyDatabaseError(err: unknown): DatabaseFailure | null {
   if (e[CONNECT_FAILURE]) return unavailable();
   if (code.startsWith('SQLITE_')) return classifySqlite(code, message);
   if (NODE_NETWORK_CODES.has(code)) return unavailable();
+  if (isStalePlan(err)) return unavailable();
   if (/^[0-9A-Z]{5}$/.test(code)) return classifyPostgres(code, e);
   if (PG_CONNECTION_MESSAGES.test(message)) return unavailable();
   return null;

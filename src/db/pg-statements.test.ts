@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, PG_URL } from '../../test/harness.js';
+import { type Db, openDatabase } from './database.js';
+import { classifyDatabaseError } from './db-errors.js';
+import { PgStatementNames } from './pg-statements.js';
+
+describe('PgStatementNames', () => {
+  it('names a text the second time it is seen, within a bound, and afresh after a schema change', () => {
+    const names = new PgStatementNames(2, 10);
+    expect(names.nameFor('select $1')).toBeUndefined();
+    const first = names.nameFor('select $1');
+    expect(first).toBe('rapport_0_0');
+    expect(names.nameFor('select $1')).toBe(first);
+    names.nameFor('select $2');
+    expect(names.nameFor('select $2')).toBe('rapport_0_1');
+    names.nameFor('select $3');
+    expect(names.nameFor('select $3')).toBeUndefined(); // the generation's names are all taken
+    names.schemaChanged();
+    expect(names.generation).toBe(1);
+    expect(names.nameFor('select $1')).toBeUndefined();
+    expect(names.nameFor('select $1')).toBe('rapport_1_0');
+  });
+});
+
+describe.runIf(DIALECTS.includes('postgres'))('named prepared statements on PostgreSQL', () => {
+  const schema = `t_stmt_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  let a: Db;
+  let b: Db;
+  const prepared = async (db: Db) =>
+    (
+      await sql<{
+        statement: string;
+      }>`select statement from pg_prepared_statements where not from_sql`.execute(db.kysely)
+    ).rows.map((r) => r.statement);
+
+  beforeAll(async () => {
+    await admin.connect();
+    await admin.query(`create schema ${schema}`);
+    await admin.query(`create table ${schema}.things (id integer primary key, name text)`);
+    await admin.query(`insert into ${schema}.things values (1, 'one'), (2, 'two')`);
+    // one connection each, so what one statement prepared is there for the next
+    a = openDatabase({ kind: 'postgres', url: PG_URL, schema, poolSize: 1 });
+    b = openDatabase({ kind: 'postgres', url: PG_URL, schema, poolSize: 1 });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await admin.query(`drop schema ${schema} cascade`);
+    await admin.end();
+  });
+
+  const byId = (db: Db, id: number) =>
+    sql<Record<string, unknown>>`select * from things where id = ${id}`.execute(db.kysely);
+
+  it('a repeated statement is prepared once per connection and then only run', async () => {
+    expect((await byId(a, 1)).rows).toEqual([{ id: 1, name: 'one' }]);
+    expect(await prepared(a)).toEqual([]);
+    expect((await byId(a, 2)).rows).toEqual([{ id: 2, name: 'two' }]);
+    expect((await byId(a, 1)).rows).toEqual([{ id: 1, name: 'one' }]);
+    expect(await prepared(a)).toEqual(['select * from things where id = $1']);
+    // several statements in one text without parameters still run (the simple protocol)
+    await sql`select 1; select 2`.execute(a.kysely);
+    await sql`select 1; select 2`.execute(a.kysely);
+  });
+
+  it("this process's own DDL, in a transaction: later statements see the new column", async () => {
+    await byId(a, 1);
+    await byId(a, 1);
+    await a.kysely.transaction().execute(async (trx) => {
+      await sql`alter table things add column colour text`.execute(trx);
+      expect((await sql`select * from things where id = ${1}`.execute(trx)).rows).toEqual([
+        { id: 1, name: 'one', colour: null },
+      ]);
+    });
+    expect((await byId(a, 2)).rows).toEqual([{ id: 2, name: 'two', colour: null }]);
+    // the earlier generation's statements are gone from the server
+    expect(await prepared(a)).toEqual(['select * from things where id = $1']);
+  });
+
+  it("another process's DDL: a stale statement is prepared again and answers, with or without notice", async () => {
+    await byId(a, 1);
+    await byId(a, 1);
+    await sql`alter table things add column size integer`.execute(b.kysely);
+    // no notice reached `a` (as between another replica's commit and its notification)
+    expect((await byId(a, 1)).rows).toEqual([{ id: 1, name: 'one', colour: null, size: null }]);
+
+    await sql`alter table things add column weight integer`.execute(b.kysely);
+    a.schemaChanged?.();
+    expect((await byId(a, 2)).rows).toEqual([{ id: 2, name: 'two', colour: null, size: null, weight: null }]);
+  });
+
+  it('inside a transaction a stale statement fails that statement only; the next transaction answers', async () => {
+    await byId(a, 1);
+    await byId(a, 1);
+    await sql`alter table things add column height integer`.execute(b.kysely);
+    const failure = await a.kysely
+      .transaction()
+      .execute(async (trx) => sql`select * from things where id = ${1}`.execute(trx))
+      .then(
+        () => undefined,
+        (err: unknown) => err as { code?: string },
+      );
+    expect(failure?.code).toBe('0A000');
+    // a request that meets it is answered 503 with Retry-After, not 500
+    expect(classifyDatabaseError(failure)?.kind).toBe('unavailable');
+    const rows = await a.kysely
+      .transaction()
+      .execute(async (trx) => (await sql`select * from things where id = ${1}`.execute(trx)).rows);
+    expect(rows).toEqual([{ id: 1, name: 'one', colour: null, size: null, weight: null, height: null }]);
+  });
+});
