@@ -40,7 +40,7 @@ describeInBrowser(
       await form.getByLabel('Description').fill('Sync to the warehouse');
       await form.getByRole('button', { name: 'Add webhook' }).click();
       const secretDialog = page.getByRole('dialog', { name: 'Signing secret' });
-      const secret = (await secretDialog.getByTestId('webhook-secret').innerText()).trim();
+      const secret = ((await secretDialog.getByTestId('webhook-secret').textContent()) ?? '').trim();
       expect(secret).toMatch(/^whsec_/);
       await env.shot(page, 'webhook-secret');
       await secretDialog
