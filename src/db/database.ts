@@ -143,12 +143,12 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
   pool.on('error', (err) => {
     for (const l of listeners) l(err);
   });
-  // The pool listens only while a connection is idle: one lost while checked out (mid-query, or between a
-  // transaction's statements) emits 'error' with nobody listening, and that kills the process. The query
-  // itself is rejected with the same error, and the pool drops the connection when it comes back (it is no
-  // longer queryable); this listener only keeps the event from being unhandled.
   const statements = new PgStatementNames();
   pool.on('connect', (client) => {
+    // The pool listens only while a connection is idle: one lost while checked out (mid-query, or between
+    // a transaction's statements) emits 'error' with nobody listening, and that kills the process. The
+    // query itself is rejected with the same error, and the pool drops the connection when it comes back
+    // (it is no longer queryable); this listener only keeps the event from being unhandled.
     client.on('error', () => {});
     statements.attach(client);
   });
