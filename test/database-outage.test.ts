@@ -3,11 +3,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
 import { type AppContext, closeContext, createContext } from '../src/context.js';
 import { type App, buildApp } from '../src/http/app.js';
+import { databaseAppError } from '../src/http/error-handler.js';
 import { enqueueMail } from '../src/mail/mail-queue.repository.js';
 import { MemoryMailer } from '../src/mail/mailer.js';
 import { createLogger } from '../src/platform/logger.js';
@@ -153,8 +155,6 @@ describe.runIf(DIALECTS.includes('postgres'))(
     });
 
     it('a connection lost in the middle of a transaction fails that transaction, not the process', async () => {
-      const { databaseAppError } = await import('../src/http/error-handler.js');
-      const { sql } = await import('kysely');
       const failure = await t.ctx.db.kysely
         .transaction()
         .execute(async (trx) => {
@@ -226,7 +226,6 @@ describe('SQLite locked by another writer: 503 with Retry-After, then back to no
       } catch (err) {
         failure = err;
       }
-      const { databaseAppError } = await import('../src/http/error-handler.js');
       expect(databaseAppError(failure)?.code).toBe('DATABASE_UNAVAILABLE');
     } finally {
       reader.close();
