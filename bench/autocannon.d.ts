@@ -7,6 +7,18 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     method?: string;
     body?: string;
+    /** requests cycled per connection: `setupRequest` rewrites each before it is sent, `onResponse` sees the answer */
+    requests?: Request[];
+  }
+  export interface RawRequest {
+    method: string;
+    path: string;
+    headers: Record<string, string>;
+    body?: string;
+  }
+  export interface Request {
+    setupRequest?: (req: RawRequest) => RawRequest;
+    onResponse?: (status: number, body: string) => void;
   }
   interface Histogram {
     average: number;

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
+import autocannon, { type Request } from 'autocannon';
 import { freePort } from '../test/process.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
@@ -107,6 +107,8 @@ export async function load(
     headers?: Record<string, string>;
     method?: string;
     body?: string;
+    /** autocannon's request sequence, e.g. to vary the path or body per connection */
+    requests?: Request[];
   } = {},
 ): Promise<LoadResult> {
   const connections = opts.connections ?? 50;
@@ -117,6 +119,7 @@ export async function load(
     method: opts.method ?? 'GET',
     headers: opts.headers ?? {},
     ...(opts.body !== undefined && { body: opts.body }),
+    ...(opts.requests && { requests: opts.requests }),
   };
   // warm-up: JIT, connection pools, SQLite page cache
   await autocannon({ ...request, duration: 2 });
