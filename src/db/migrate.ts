@@ -18,6 +18,7 @@ import * as m0018 from './migrations/0018-webhook-delivery-indexes.js';
 import * as m0020 from './migrations/0020-search-fts.js';
 import * as m0021 from './migrations/0021-webhook-msg-id-index.js';
 import * as m0022 from './migrations/0022-webhook-events.js';
+import * as m0023 from './migrations/0023-domain-events-by-id.js';
 
 export interface DialectMigration {
   // biome-ignore lint/suspicious/noExplicitAny: migrations are typed against no schema
@@ -44,6 +45,7 @@ export const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0020-search-fts': m0020,
   '0021-webhook-msg-id-index': m0021,
   '0022-webhook-events': m0022,
+  '0023-domain-events-by-id': m0023,
 };
 
 /** Names of the migrations this build knows that the database has not applied (empty when current). */

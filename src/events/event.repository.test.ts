@@ -24,4 +24,43 @@ describeEachDialect('domain event retention', (h) => {
     expect(await pruneEvents(h.ctx.db.kysely, cutOff)).toBeGreaterThanOrEqual(1);
     expect(await types()).toEqual(['test.new']);
   });
+
+  it('finds the cut-off by id, and never deletes an event whose time is after it', async () => {
+    const db = h.ctx.db.kysely;
+    await db.deleteFrom('domain_events').execute();
+    const base = 1_000_000;
+    // 300 events ten milliseconds apart, and two whose ids and times disagree around the cut-off
+    const times = Array.from({ length: 300 }, (_, i) => base + i * 10);
+    times[149] = base + 1_600; // written late by a unit of work that started after the cut-off: kept
+    times[151] = base + 1_400; // started before the cut-off, written after a newer event: goes later
+    for (const created_at of times)
+      await db
+        .insertInto('domain_events')
+        .values({
+          type: 'test.t',
+          payload: '{}',
+          created_at,
+          module: null,
+          record_id: null,
+          actor_user_id: null,
+        })
+        .execute();
+    const cutOff = base + 1_505;
+    const left = async () =>
+      (await db.selectFrom('domain_events').select('created_at').orderBy('id').execute()).map((r) =>
+        Number(r.created_at),
+      );
+    const deleted = await pruneEvents(db, cutOff);
+    const kept = await left();
+    // never early: whatever went was older than the cut-off
+    expect(kept.filter((t) => t >= cutOff)).toHaveLength(300 - 151);
+    expect(kept).toContain(base + 1_600);
+    // all of the steady part went; only the pair around the out-of-order event may wait
+    expect(kept.filter((t) => t < base + 1_490)).toEqual(kept.includes(base + 1_400) ? [base + 1_400] : []);
+    expect(deleted).toBeGreaterThanOrEqual(149);
+    // once the cut-off passes the out-of-order event, everything older goes
+    await pruneEvents(db, base + 1_605);
+    expect((await left()).filter((t) => t < base + 1_605)).toEqual([]);
+    expect(await pruneEvents(db, base + 1_605)).toBe(0);
+  });
 });

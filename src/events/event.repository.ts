@@ -29,8 +29,44 @@ export async function insertEvents(
   return events.map((e, j) => ({ ...e, id: ids[j]!, createdAt: now }));
 }
 
-/** Deletes events created before `before`; answers how many went. */
+/**
+ * Deletes events created before `before`; answers how many went. There is no index on the time (one more
+ * page for every write to maintain, see migration 0023): ids ascend with time, so the first id to keep is
+ * found by a binary search over the primary key. Ids and times can disagree by up to a transaction's length
+ * (an event's time is its unit of work's start, its id is taken when the unit of work writes it, at the end),
+ * so the delete also checks the time: an event is never deleted early, and one that straddles the boundary
+ * goes at a later prune.
+ */
 export async function pruneEvents(db: Kysely<Database>, before: number): Promise<number> {
-  const res = await db.deleteFrom('domain_events').where('created_at', '<', before).executeTakeFirst();
+  const first = async (atLeast: number) =>
+    db
+      .selectFrom('domain_events')
+      .select(['id', 'created_at'])
+      .where('id', '>=', atLeast)
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+  const oldest = await first(0);
+  if (!oldest || Number(oldest.created_at) >= before) return 0;
+  const newest = await db
+    .selectFrom('domain_events')
+    .select('id')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirstOrThrow();
+  // the smallest id whose next event (by id) is not older than `before`; every event below it is older
+  let lo = Number(oldest.id) + 1;
+  let hi = Number(newest.id) + 1;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const row = await first(mid);
+    if (!row || Number(row.created_at) >= before) hi = mid;
+    else lo = Number(row.id) + 1;
+  }
+  const res = await db
+    .deleteFrom('domain_events')
+    .where('id', '<', lo)
+    .where('created_at', '<', before)
+    .executeTakeFirst();
   return Number(res.numDeletedRows);
 }
