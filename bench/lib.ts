@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon, { type Request } from 'autocannon';
@@ -15,6 +15,15 @@ export interface LoadResult {
   errors: number;
   durationSeconds: number;
   connections: number;
+  /** the server's CPU time (user + system) per request during the measured run, when its pid was given */
+  cpuMsPerRequest?: number;
+}
+
+/** CPU time (user + system) a process has used so far, in ms (Linux, from /proc). */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 a second on Linux)
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 export interface Scenario {
@@ -109,6 +118,8 @@ export async function load(
     body?: string;
     /** autocannon's request sequence, e.g. to vary the path or body per connection */
     requests?: Request[];
+    /** the server's pid: its CPU time per request is measured too (less disturbed by other load than req/s) */
+    pid?: number;
   } = {},
 ): Promise<LoadResult> {
   const connections = opts.connections ?? 50;
@@ -123,7 +134,9 @@ export async function load(
   };
   // warm-up: JIT, connection pools, SQLite page cache
   await autocannon({ ...request, duration: 2 });
+  const cpu0 = opts.pid ? cpuMs(opts.pid) : 0;
   const r = await autocannon({ ...request, duration });
+  const cpu = opts.pid ? cpuMs(opts.pid) - cpu0 : 0;
   return {
     requestsPerSecond: Math.round(r.requests.average),
     latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
@@ -131,6 +144,7 @@ export async function load(
     errors: r.errors,
     durationSeconds: duration,
     connections,
+    ...(opts.pid && { cpuMsPerRequest: Number((cpu / r.requests.total).toFixed(3)) }),
   };
 }
 
