@@ -15,6 +15,8 @@ export interface LoadResult {
   errors: number;
   durationSeconds: number;
   connections: number;
+  /** requests answered in the measured run */
+  requests: number;
   /** the server's CPU time (user + system) per request during the measured run, when its pid was given */
   cpuMsPerRequest?: number;
 }
@@ -120,6 +122,8 @@ export async function load(
     requests?: Request[];
     /** the server's pid: its CPU time per request is measured too (less disturbed by other load than req/s) */
     pid?: number;
+    /** run 2 s first, unmeasured (default): JIT, connection pools, SQLite page cache */
+    warmUp?: boolean;
   } = {},
 ): Promise<LoadResult> {
   const connections = opts.connections ?? 50;
@@ -132,8 +136,7 @@ export async function load(
     ...(opts.body !== undefined && { body: opts.body }),
     ...(opts.requests && { requests: opts.requests }),
   };
-  // warm-up: JIT, connection pools, SQLite page cache
-  await autocannon({ ...request, duration: 2 });
+  if (opts.warmUp !== false) await autocannon({ ...request, duration: 2 });
   const cpu0 = opts.pid ? cpuMs(opts.pid) : 0;
   const r = await autocannon({ ...request, duration });
   const cpu = opts.pid ? cpuMs(opts.pid) - cpu0 : 0;
@@ -144,6 +147,7 @@ export async function load(
     errors: r.errors,
     durationSeconds: duration,
     connections,
+    requests: r.requests.total,
     ...(opts.pid && { cpuMsPerRequest: Number((cpu / r.requests.total).toFixed(3)) }),
   };
 }

@@ -105,6 +105,7 @@ async function runOnce(url: string, opts: WrkOptions, duration: number): Promise
     errors: r.errors!,
     durationSeconds: duration,
     connections,
+    requests: r.requests!,
   };
 }
 

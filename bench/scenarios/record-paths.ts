@@ -4,7 +4,8 @@ import { buildBaseline } from '../baseline-build.js';
 import { type LoadResult, load, ROOT, type Scenario, signIn, startNode, startRapport } from '../lib.js';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
-const DURATION = 8;
+/** 1 s slices per build and path */
+const ROUNDS = 10;
 
 async function json(url: string, init: RequestInit = {}) {
   const res = await fetch(url, init);
@@ -25,10 +26,21 @@ async function ws(url: string, params: Record<string, string>, post = false) {
   return r.result;
 }
 
-/** The record paths on one build: REST read, create and update, web-service retrieve and query. */
-async function measure(root: string): Promise<Record<string, LoadResult>> {
+type LoadOptions = NonNullable<Parameters<typeof load>[1]>;
+
+/** One build running, seeded, with the load of each record path ready to run against it. */
+interface Build {
+  name: string;
+  pid: number;
+  paths: Record<string, { url: string; opts: LoadOptions }>;
+  stop(): Promise<void>;
+}
+
+const PATHS = ['read', 'create', 'update', 'retrieve', 'query'] as const;
+
+/** Starts `root`'s build on a fresh SQLite database with 1,000 contacts, signed in over REST and web services. */
+async function prepare(name: string, root: string): Promise<Build> {
   const rapport = await startRapport({}, root);
-  const pid = rapport.child.pid!;
   try {
     const session = await signIn(rapport.url, 'admin', rapport.adminPassword);
     const { accessKey } = (await json(`${rapport.url}/api/v1/users/me/access-key`, {
@@ -52,51 +64,100 @@ async function measure(root: string): Promise<Record<string, LoadResult>> {
     }
     const id = ids[500]!;
     const api = `${rapport.url}/api/v1`;
-    const read = await load(`${api}/records/Contacts/${id}`, { headers: bearer, duration: DURATION, pid });
-    const create = await load(`${api}/records/Contacts`, {
-      method: 'POST',
-      headers: { ...bearer, 'content-type': 'application/json' },
-      body: JSON.stringify({ lastname: 'Created', firstname: 'Bench', email: 'created@example.com' }),
-      duration: DURATION,
-      pid,
-    });
+    const asJson = { ...bearer, 'content-type': 'application/json' };
     // every update changes a field of a contact no other request in flight is updating, sending the version
     // its last update returned (REST updates are optimistic), so each writes history and an event. autocannon
     // resets its per-connection context after every request, so the contacts wait in a queue instead.
     const free = ids.map((id) => ({ id, version: 1 }));
     let n = 0;
-    const update = await load(`${api}/records/Contacts/${id}`, {
-      method: 'PATCH',
-      headers: { ...bearer, 'content-type': 'application/json' },
-      duration: DURATION,
-      pid,
-      requests: [
-        {
-          setupRequest: (req) => {
-            const rec = free.shift()!;
-            return {
-              ...req,
-              path: `/api/v1/records/Contacts/${rec.id}`,
-              body: JSON.stringify({ firstname: `Ada ${++n}`, version: rec.version }),
-            };
-          },
-          onResponse: (status, body) => {
-            if (status === 200) free.push(JSON.parse(body) as { id: number; version: number });
-          },
-        },
-      ],
-    });
     const q = (params: Record<string, string>) =>
       `${rapport.url}/webservice.php?${new URLSearchParams({ sessionName: sessionName!, ...params })}`;
-    const retrieve = await load(q({ operation: 'retrieve', id: `12x${id}` }), { duration: DURATION, pid });
-    const query = await load(q({ operation: 'query', query: 'SELECT * FROM Contacts LIMIT 10;' }), {
-      duration: DURATION,
-      pid,
-    });
-    return { read, create, update, retrieve, query };
-  } finally {
+    return {
+      name,
+      pid: rapport.child.pid!,
+      stop: () => rapport.stop(),
+      paths: {
+        read: { url: `${api}/records/Contacts/${id}`, opts: { headers: bearer } },
+        create: {
+          url: `${api}/records/Contacts`,
+          opts: {
+            method: 'POST',
+            headers: asJson,
+            body: JSON.stringify({ lastname: 'Created', firstname: 'Bench', email: 'created@example.com' }),
+          },
+        },
+        update: {
+          url: `${api}/records/Contacts/${id}`,
+          opts: {
+            method: 'PATCH',
+            headers: asJson,
+            requests: [
+              {
+                setupRequest: (req) => {
+                  const rec = free.shift()!;
+                  return {
+                    ...req,
+                    path: `/api/v1/records/Contacts/${rec.id}`,
+                    body: JSON.stringify({ firstname: `Ada ${++n}`, version: rec.version }),
+                  };
+                },
+                onResponse: (status, body) => {
+                  if (status === 200) free.push(JSON.parse(body) as { id: number; version: number });
+                },
+              },
+            ],
+          },
+        },
+        retrieve: { url: q({ operation: 'retrieve', id: `12x${id}` }), opts: {} },
+        query: { url: q({ operation: 'query', query: 'SELECT * FROM Contacts LIMIT 10;' }), opts: {} },
+      },
+    };
+  } catch (err) {
     await rapport.stop();
+    throw err;
   }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * One path on every build, in 1 s slices taken in turn (A B, B A, A B…), so that a change in the machine's
+ * other load hits each build alike: runs of a whole build one after the other scattered by ±20 % here.
+ */
+async function interleaved(builds: Build[], path: string): Promise<Record<string, LoadResult>> {
+  const slices = new Map<string, LoadResult[]>(builds.map((b) => [b.name, []]));
+  for (const b of builds) await load(b.paths[path]!.url, { ...b.paths[path]!.opts, duration: 2 });
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? builds : [...builds].reverse();
+    for (const b of order) {
+      const { url, opts } = b.paths[path]!;
+      slices.get(b.name)!.push(await load(url, { ...opts, duration: 1, warmUp: false, pid: b.pid }));
+    }
+  }
+  return Object.fromEntries(
+    builds.map((b) => {
+      const xs = slices.get(b.name)!;
+      const requests = xs.reduce((a, r) => a + r.requests, 0);
+      const seconds = xs.reduce((a, r) => a + r.durationSeconds, 0);
+      const cpu = xs.reduce((a, r) => a + r.cpuMsPerRequest! * r.requests, 0);
+      const result: LoadResult = {
+        requestsPerSecond: Math.round(requests / seconds),
+        latencyMs: {
+          p50: median(xs.map((r) => r.latencyMs.p50)),
+          p90: median(xs.map((r) => r.latencyMs.p90)),
+          p99: median(xs.map((r) => r.latencyMs.p99)),
+          max: Math.max(...xs.map((r) => r.latencyMs.max)),
+        },
+        non2xx: xs.reduce((a, r) => a + r.non2xx, 0),
+        errors: xs.reduce((a, r) => a + r.errors, 0),
+        durationSeconds: seconds,
+        connections: xs[0]!.connections,
+        requests,
+        cpuMsPerRequest: Number((cpu / requests).toFixed(3)),
+      };
+      return [b.name, result];
+    }),
+  );
 }
 
 const summary = (r: LoadResult) => ({
@@ -110,9 +171,9 @@ const summary = (r: LoadResult) => ({
 /**
  * Issue 9's guard: the record read and write paths must not get slower. Measures REST record read, create and
  * update (Bearer key, SQLite), web-service retrieve and query on this build and, with `BENCH_BASELINE_REF=<commit>`,
- * on that commit too, alternating the two builds so machine noise hits both alike. Targets: reads within 5 %,
- * writes within 15 % (history and events are new work on every write), judged on the best req/s of each build
- * and, less disturbed by other load on the machine, on the server's mean CPU time per request.
+ * on that commit too: both run side by side and each path is measured in interleaved 1 s slices, so machine
+ * noise hits both alike. Targets: reads within 5 %, writes within 15 % (history and events are new work on
+ * every write), judged on req/s and on the server's CPU time per request.
  */
 export const recordPaths: Scenario = {
   name: 'record-paths',
@@ -120,32 +181,26 @@ export const recordPaths: Scenario = {
     'REST read/create/update and web-service retrieve/query, this build vs BENCH_BASELINE_REF, 50 connections',
   async run() {
     const hello = await startNode([path.join(ROOT, 'bench/scenarios/hello-world.mjs')], {});
-    const helloWorld = await load(`${hello.url}/hello`, { duration: DURATION }).finally(() => hello.stop());
+    const helloWorld = await load(`${hello.url}/hello`, { duration: ROUNDS }).finally(() => hello.stop());
     const ref = process.env.BENCH_BASELINE_REF;
     const baseline = ref ? buildBaseline(ref) : null;
+    const builds: Build[] = [];
     try {
-      const runs: Array<{ build: string; result: Record<string, LoadResult> }> = [];
-      for (let round = 0; round < 2; round++) {
-        if (baseline) runs.push({ build: ref!, result: await measure(baseline.root) });
-        runs.push({ build: 'this', result: await measure(ROOT) });
-      }
-      const best = (build: string, path: string) =>
-        Math.max(...runs.filter((r) => r.build === build).map((r) => r.result[path]!.requestsPerSecond));
-      // a path whose requests failed measured errors, not the path
-      const answered = (path: string) => runs.every((r) => r.result[path]!.non2xx === 0);
-      const paths = ['read', 'create', 'update', 'retrieve', 'query'];
-      // capacity from the server's CPU per request (mean of the rounds): other load on the machine moves
-      // req/s by 2x, CPU time per request much less
-      const cpu = (build: string, path: string) => {
-        const xs = runs.filter((r) => r.build === build).map((r) => r.result[path]!.cpuMsPerRequest!);
-        return xs.reduce((a, b) => a + b, 0) / xs.length;
-      };
-      const cpuChange = baseline
-        ? Object.fromEntries(paths.map((p) => [p, Number((cpu(ref!, p) / cpu('this', p)).toFixed(3))]))
-        : null;
+      if (baseline) builds.push(await prepare(ref!, baseline.root));
+      builds.push(await prepare('this', ROOT));
+      const results: Record<string, Record<string, LoadResult>> = {};
+      for (const p of PATHS) results[p] = await interleaved(builds, p);
+      const ratio = (p: string, of: (r: LoadResult) => number) =>
+        Number((of(results[p]!.this!) / of(results[p]![ref!]!)).toFixed(3));
       const change = baseline
-        ? Object.fromEntries(paths.map((p) => [p, Number((best('this', p) / best(ref!, p)).toFixed(3))]))
+        ? Object.fromEntries(PATHS.map((p) => [p, ratio(p, (r) => r.requestsPerSecond)]))
         : null;
+      // capacity from CPU time per request: the baseline's over this build's
+      const cpuChange = baseline
+        ? Object.fromEntries(PATHS.map((p) => [p, ratio(p, (r) => 1 / r.cpuMsPerRequest!)]))
+        : null;
+      // a path whose requests failed measured errors, not the path
+      const answered = (p: string) => builds.every((b) => results[p]![b.name]!.non2xx === 0);
       const allowed: Record<string, number> = {
         read: 0.95,
         create: 0.85,
@@ -153,28 +208,25 @@ export const recordPaths: Scenario = {
         retrieve: 0.95,
         query: 0.95,
       };
+      const verdict = (c: Record<string, number>) =>
+        Object.fromEntries(PATHS.map((p) => [p, c[p]! >= allowed[p]! && answered(p) ? 'PASS' : 'FAIL']));
       return {
         helloWorld: summary(helloWorld),
         baselineRef: ref ?? null,
-        runs: runs.map((r) => ({
-          build: r.build,
-          ...Object.fromEntries(paths.map((p) => [p, summary(r.result[p]!)])),
-        })),
+        builds: Object.fromEntries(
+          builds.map((b) => [
+            b.name,
+            Object.fromEntries(PATHS.map((p) => [p, summary(results[p]![b.name]!)])),
+          ]),
+        ),
         thisVsBaseline: change,
         thisVsBaselineByCpu: cpuChange,
         targets: allowed,
-        verdict: change
-          ? Object.fromEntries(
-              paths.map((p) => [p, change[p]! >= allowed[p]! && answered(p) ? 'PASS' : 'FAIL']),
-            )
-          : 'no baseline (set BENCH_BASELINE_REF)',
-        verdictByCpu: cpuChange
-          ? Object.fromEntries(
-              paths.map((p) => [p, cpuChange[p]! >= allowed[p]! && answered(p) ? 'PASS' : 'FAIL']),
-            )
-          : null,
+        verdict: change ? verdict(change) : 'no baseline (set BENCH_BASELINE_REF)',
+        verdictByCpu: cpuChange ? verdict(cpuChange) : null,
       };
     } finally {
+      for (const b of builds) await b.stop();
       baseline?.remove();
     }
   },
