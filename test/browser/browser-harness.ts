@@ -60,6 +60,7 @@ export function describeInBrowser(
     const h = new Harness(dialect);
     let browser: Browser;
     let context: BrowserContext | null = null;
+    let page: Page | null = null;
     let problems: string[] = [];
     let allowed: string[] = [];
     const env: BrowserEnv = {
@@ -68,7 +69,7 @@ export function describeInBrowser(
       async open(viewport = { width: 1280, height: 860 }) {
         context = await browser.newContext({ viewport, baseURL: env.baseUrl, reducedMotion: 'reduce' });
         await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.baseUrl });
-        const page = await context.newPage();
+        page = await context.newPage();
         page.setDefaultTimeout(10_000);
         page.on('pageerror', (err) => problems.push(`uncaught error: ${err.message}`));
         page.on('console', (msg) => {
@@ -105,12 +106,14 @@ export function describeInBrowser(
         args: CHROMIUM_FLAGS,
       });
     }, 60_000);
-    afterEach(async () => {
+    afterEach(async (test) => {
+      if (test.task.result?.state === 'fail' && page) await describeFailure(page, dialect, test.task.name);
       const seen = problems;
       problems = [];
       allowed = [];
       await context?.close();
       context = null;
+      page = null;
       expect(seen, 'the page reported script or console errors').toEqual([]);
     });
     afterAll(async () => {
@@ -119,6 +122,27 @@ export function describeInBrowser(
     });
     fn(env);
   });
+}
+
+/**
+ * What the page showed when a test failed: its address and text in the test's output (which CI
+ * keeps), and a screenshot in test-artifacts/ (which only a local run keeps).
+ */
+async function describeFailure(page: Page, dialect: string, testName: string): Promise<void> {
+  try {
+    // biome-ignore lint/performance/useDomNodeTextContent: what a reader sees (textContent includes Mantine's styles)
+    const text = (await page.locator('body').innerText({ timeout: 2_000 }))
+      .replace(/\s+/g, ' ')
+      .slice(0, 1_500);
+    console.error(`[browser ${dialect}] "${testName}" failed on ${page.url()}\n  the page read: ${text}`);
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const file = `${dialect}-failed-${testName.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`;
+    await page.screenshot({ path: path.join(ARTIFACTS, file), fullPage: true, timeout: 5_000 });
+  } catch (err) {
+    console.error(
+      `[browser ${dialect}] "${testName}": the page could not be read (${(err as Error).message})`,
+    );
+  }
 }
 
 /**
