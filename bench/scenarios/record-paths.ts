@@ -126,7 +126,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  */
 async function interleaved(builds: Build[], path: string): Promise<Record<string, LoadResult>> {
   const slices = new Map<string, LoadResult[]>(builds.map((b) => [b.name, []]));
-  for (const b of builds) await load(b.paths[path]!.url, { ...b.paths[path]!.opts, duration: 2 });
+  // one 2 s warm-up per build (JIT, connections, page cache), unmeasured
+  for (const b of builds)
+    await load(b.paths[path]!.url, { ...b.paths[path]!.opts, duration: 2, warmUp: false });
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? builds : [...builds].reverse();
     for (const b of order) {
