@@ -25,6 +25,7 @@ it('npm start rebuilds only when a build input changed, not for tests or on a bu
   expect(run('--check').status).toBe(1); // never built
 
   write('web/dist/index.html', '<html>built</html>\n');
+  write('dist/server/rapport.js', '// the bundled server\n');
   expect(run('--stamp-only').status).toBe(0);
   expect(run('--check').status).toBe(0); // built and current: `npm start` goes straight to serving
 

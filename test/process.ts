@@ -5,6 +5,8 @@ import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')];
+/** What `npm start` runs: the bundle `npm run build` writes (test/built-server.test.ts). */
+export const BUILT_CLI = [path.join(ROOT, 'bin/rapport.js')];
 
 export async function freePort(): Promise<number> {
   const srv = createServer();
@@ -23,10 +25,10 @@ export interface RunningServer {
 }
 
 /** Starts `rapport serve` as a real process, the way `npm start` does, and waits for /healthz. */
-export async function startServer(env: Record<string, string>): Promise<RunningServer> {
+export async function startServer(env: Record<string, string>, cli = CLI): Promise<RunningServer> {
   // a restarted replica keeps its port (env.PORT), so a proxy in front of it finds it again
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const child = spawn(process.execPath, [...CLI, 'serve'], {
+  const child = spawn(process.execPath, [...cli, 'serve'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
