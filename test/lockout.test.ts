@@ -58,6 +58,9 @@ describeEachDialect('locking a user out', (h) => {
     for (let i = 0; i < 61; i++) answers.push(await challenge(u.username, '198.51.100.200'));
     expect(answers.slice(0, 60).every((a) => a.success)).toBe(true);
     expect(answers[60].error.code).toBe('TOO_MANY_ATTEMPTS');
+    // refused calls count too (the count stops one past the limit, however many there were)
+    for (let i = 0; i < 40; i++)
+      expect((await challenge(u.username, '198.51.100.200')).error.code).toBe('TOO_MANY_ATTEMPTS');
     expect((await challenge(u.username, '198.51.100.201')).success).toBe(true);
   });
 

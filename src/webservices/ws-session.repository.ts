@@ -76,6 +76,8 @@ export async function noteChallengeFromIp(
   ip: string,
   now: number,
   since: number,
+  /** the most calls the caller needs to tell apart: counting stops one past it */
+  limit: number,
   /** also delete every address's notes from before `since` (upkeep: they no longer count) */
   sweep = false,
 ): Promise<number> {
@@ -86,12 +88,20 @@ export async function noteChallengeFromIp(
       .where('at', '<=', since)
       .execute();
   await db.insertInto('auth_failures').values({ scope: 'ws-challenge-ip', key: ip, at: now }).execute();
+  // refused calls leave notes too: an address that floods would otherwise make every call of its count
+  // all of them (tens of thousands a minute) when one past the limit decides
   const r = await db
-    .selectFrom('auth_failures')
+    .selectFrom((eb) =>
+      eb
+        .selectFrom('auth_failures')
+        .select('at')
+        .where('scope', '=', 'ws-challenge-ip')
+        .where('key', '=', ip)
+        .where('at', '>', since)
+        .limit(limit + 1)
+        .as('recent'),
+    )
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('scope', '=', 'ws-challenge-ip')
-    .where('key', '=', ip)
-    .where('at', '>', since)
     .executeTakeFirstOrThrow();
   return Number(r.n);
 }

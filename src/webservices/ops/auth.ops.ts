@@ -44,8 +44,9 @@ export const getChallenge: WsOperation = {
     const now = ctx.clock.now();
     // each call leaves a row; the ones past the minute are deleted every 10 s, or they would pile up forever
     const sweep = upkeepDue(ctx, 'getchallenge notes past the minute', now, 10_000);
-    const calls = await noteChallengeFromIp(ctx.db.kysely, req.ip, now, now - 60_000, sweep);
-    if (calls > ctx.config.wsChallengesPerIpPerMinute)
+    const limit = ctx.config.wsChallengesPerIpPerMinute;
+    const calls = await noteChallengeFromIp(ctx.db.kysely, req.ip, now, now - 60_000, limit, sweep);
+    if (calls > limit)
       throw new WsError(
         'TOO_MANY_ATTEMPTS',
         'Too many getchallenge requests from this address. Try again in a minute.',
