@@ -73,6 +73,15 @@ describeEachDialect('web UI serving', (h) => {
     });
     expect(plain.headers['content-encoding']).toBeUndefined();
     expect(plain.rawPayload.equals(original)).toBe(true);
+
+    // the shell too (index.html.br is written beside it)
+    const shell = await h.request({
+      method: 'GET',
+      url: '/login',
+      headers: { ...html, 'accept-encoding': 'br' },
+    });
+    expect(shell.headers['content-encoding']).toBe('br');
+    expect(zlib.brotliDecompressSync(shell.rawPayload).toString()).toContain('<div id="root">');
   });
 
   it('serves hashed assets with a long cache', async () => {
@@ -80,6 +89,16 @@ describeEachDialect('web UI serving', (h) => {
     const res = await h.request({ method: 'GET', url: `/assets/${asset}` });
     expectStatus(res, 200);
     expect(res.headers['cache-control']).toContain('immutable');
+    const missing = await h.request({ method: 'GET', url: '/assets/no-such-chunk-0000.js' });
+    expectStatus(missing, 404);
+  });
+
+  it('serves the favicon, whose name has no hash, with a cache of an hour, not a year', async () => {
+    const res = await h.request({ method: 'GET', url: '/favicon.svg' });
+    expectStatus(res, 200);
+    expect(res.headers['content-type']).toMatch(/image\/svg\+xml/);
+    expect(res.headers['cache-control']).toBe('public, max-age=3600');
+    expect(res.body).toBe(fs.readFileSync(path.join(DEFAULT_WEB_ROOT, 'favicon.svg'), 'utf8'));
   });
 
   it('keeps misses under /api, /webservice.php and /healthz as JSON 404s, even for browsers', async () => {
