@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { type LoadResult, type Proc, ROOT, type Scenario, signIn, startNode, startRapport } from '../lib.js';
-import { ensureWrk, wrk } from '../wrk.js';
+import { ensureWrk, wrk, wrkLoginPairs } from '../wrk.js';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 const PG_URL =
@@ -109,39 +109,6 @@ async function seed(url: string, adminPassword: string): Promise<Seeded> {
   return { adminKey, users, sessions, contactId: ids[500]! };
 }
 
-/** getchallenge + login pairs for `seconds` from `workers` concurrent clients; `who` picks the user. */
-async function loginPairs(
-  url: string,
-  workers: number,
-  seconds: number,
-  who: (worker: number) => { username: string; key: string },
-) {
-  const until = Date.now() + seconds * 1000;
-  let ok = 0;
-  let failed = 0;
-  const failures = new Map<string, number>();
-  await Promise.all(
-    Array.from({ length: workers }, async (_, w) => {
-      const u = who(w);
-      while (Date.now() < until) {
-        try {
-          await wsLogin(url, u.username, u.key);
-          ok++;
-        } catch (err) {
-          failed++;
-          const m = String((err as Error).message).slice(0, 120);
-          failures.set(m, (failures.get(m) ?? 0) + 1);
-        }
-      }
-    }),
-  );
-  return {
-    pairsPerSecond: Math.round(ok / seconds),
-    failures: failed,
-    ...(failed ? { firstFailures: [...failures].slice(0, 3) } : {}),
-  };
-}
-
 const rssMb = (pid: number) => {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
     .split('\n')
@@ -205,8 +172,8 @@ async function measureDialect(dialect: 'sqlite' | 'postgres', env: Record<string
     process.stdout.write(
       `${dialect}: ${JSON.stringify({ retrieve: summary(retrieve), query: summary(query), restRead: summary(restRead), restCreate: summary(restCreate) })}\n`,
     );
-    const oneUser = await loginPairs(rapport.url, 10, DURATION, () => s.users[1]!);
-    const distinctUsers = await loginPairs(rapport.url, 10, DURATION, (w) => s.users[2 + w]!);
+    const oneUser = await wrkLoginPairs(rapport.url, [s.users[1]!], 10, DURATION);
+    const distinctUsers = await wrkLoginPairs(rapport.url, s.users.slice(2, 12), 10, DURATION);
 
     await rapport.stop();
     const started = await startupMs(env, rapport.dataDir);
@@ -313,7 +280,7 @@ export const performanceTargets: Scenario = {
     if (!ensureWrk())
       throw new Error('wrk is not installed and could not be installed (apt-get install wrk)');
     const hello = await startNode([path.join(ROOT, 'bench/scenarios/hello-world.mjs')], {});
-    const helloWorld = await wrk(`${hello.url}/hello`, { duration: DURATION }).finally(() => hello.stop());
+    const helloWorld = await wrk(`${hello.url}/hello`, { duration: DURATION, openFirst: false }).finally(() => hello.stop());
     const hw = helloWorld.requestsPerSecond;
     const sqlite = await measureDialect('sqlite', {});
     const pgEnv = await postgresEnv();
