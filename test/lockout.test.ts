@@ -64,6 +64,30 @@ describeEachDialect('locking a user out', (h) => {
     expect((await challenge(u.username, '198.51.100.201')).success).toBe(true);
   });
 
+  it('parallel getchallenges from one address meet the limit exactly', async () => {
+    const u = await apiUser();
+    const answers = await Promise.all(
+      Array.from({ length: 75 }, () => challenge(u.username, '198.51.100.210')),
+    );
+    expect(answers.filter((a) => a.success)).toHaveLength(60);
+    expect(new Set(answers.filter((a) => !a.success).map((a) => a.error.code))).toEqual(
+      new Set(['TOO_MANY_ATTEMPTS']),
+    );
+  });
+
+  it('getchallenge counts the calls of the last minute: an address is let in again a minute later', async () => {
+    const u = await apiUser();
+    for (let i = 0; i < 30; i++) await challenge(u.username, '198.51.100.220');
+    h.clock.advance(30_000);
+    for (let i = 0; i < 30; i++) await challenge(u.username, '198.51.100.220');
+    expect((await challenge(u.username, '198.51.100.220')).error.code).toBe('TOO_MANY_ATTEMPTS');
+    // a minute after the first 30 they drop out; the 31 calls of 31 s ago (the refused one too) still count
+    h.clock.advance(31_000);
+    const later = [];
+    for (let i = 0; i < 30; i++) later.push(await challenge(u.username, '198.51.100.220'));
+    expect(later.filter((a) => a.success)).toHaveLength(29);
+  });
+
   it("wrong passwords from one client block that client, not the user's own sign-in (web and web services)", async () => {
     const u = await apiUser();
     const max = h.ctx.config.loginThrottle.maxPerUser;

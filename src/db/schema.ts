@@ -1,7 +1,7 @@
 import type { AccessKeyTable, AccessKeyUsageTable } from '../access-keys/access-key.table.js';
 import type { AuditLogTable } from '../audit/audit.table.js';
 import type { ImpersonationConsentTable } from '../auth/impersonation.table.js';
-import type { AuthFailureTable, SessionTable } from '../auth/session.table.js';
+import type { AuthFailureTable, RateCountTable, SessionTable } from '../auth/session.table.js';
 import type { DomainEventTable } from '../events/event.table.js';
 import type { MailOutboxTable, MailQueueTable } from '../mail/mail.table.js';
 import type {
@@ -55,6 +55,7 @@ export interface Database {
   sharing_defaults: SharingDefaultTable;
   sessions: SessionTable;
   auth_failures: AuthFailureTable;
+  rate_counts: RateCountTable;
   audit_log: AuditLogTable;
   crm_entities: CrmEntityTable;
   record_sequences: RecordSequenceTable;

@@ -69,41 +69,45 @@ export async function issueChallenge(
 
 /**
  * Notes one getchallenge from `ip` and answers how many it made since `since`, this one included, on
- * every replica. Insert first, count second: parallel calls cannot all see a count under the limit.
+ * every replica. Calls are counted per second (`rate_counts`), so the answer costs at most the window's
+ * seconds however many calls there were; the second holding `since` counts whole, so the window is up to
+ * a second longer than asked, never shorter. Count first, read second, in one statement for this
+ * second: parallel calls each get their own number and cannot all see a count under the limit.
  */
 export async function noteChallengeFromIp(
   db: Q,
   ip: string,
   now: number,
   since: number,
-  /** the most calls the caller needs to tell apart: counting stops one past it */
-  limit: number,
-  /** also delete every address's notes from before `since` (upkeep: they no longer count) */
+  /** also delete every address's counts from before `since` (upkeep: they no longer count) */
   sweep = false,
 ): Promise<number> {
+  const second = now - (now % 1000);
+  const first = since - (since % 1000);
   if (sweep)
     await db
-      .deleteFrom('auth_failures')
+      .deleteFrom('rate_counts')
       .where('scope', '=', 'ws-challenge-ip')
-      .where('at', '<=', since)
+      .where('second', '<', first)
       .execute();
-  await db.insertInto('auth_failures').values({ scope: 'ws-challenge-ip', key: ip, at: now }).execute();
-  // refused calls leave notes too: an address that floods would otherwise make every call of its count
-  // all of them (tens of thousands a minute) when one past the limit decides
-  const r = await db
-    .selectFrom((eb) =>
-      eb
-        .selectFrom('auth_failures')
-        .select('at')
-        .where('scope', '=', 'ws-challenge-ip')
-        .where('key', '=', ip)
-        .where('at', '>', since)
-        .limit(limit + 1)
-        .as('recent'),
+  // refused calls are counted too: an address that floods stays refused
+  const mine = await db
+    .insertInto('rate_counts')
+    .values({ scope: 'ws-challenge-ip', key: ip, second, n: 1 })
+    .onConflict((oc) =>
+      oc.columns(['scope', 'key', 'second']).doUpdateSet((eb) => ({ n: eb('rate_counts.n', '+', 1) })),
     )
-    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .returning('n')
     .executeTakeFirstOrThrow();
-  return Number(r.n);
+  const before = await db
+    .selectFrom('rate_counts')
+    .select((eb) => eb.fn.sum<number | string | null>('n').as('n'))
+    .where('scope', '=', 'ws-challenge-ip')
+    .where('key', '=', ip)
+    .where('second', '>=', first)
+    .where('second', '<', second)
+    .executeTakeFirstOrThrow();
+  return Number(mine.n) + Number(before.n ?? 0);
 }
 
 /** The user's live tokens, newest first; each is reusable until it expires, as in Vtiger. */

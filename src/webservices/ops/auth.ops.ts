@@ -42,10 +42,10 @@ export const getChallenge: WsOperation = {
     if (!user) throw new WsError('ACCESS_DENIED', WS_MESSAGES.NO_SUCH_USER);
     const { ctx, req } = call;
     const now = ctx.clock.now();
-    // each call leaves a row; the ones past the minute are deleted every 10 s, or they would pile up forever
-    const sweep = upkeepDue(ctx, 'getchallenge notes past the minute', now, 10_000);
+    // each address leaves a row per second; the ones past the minute are deleted every 10 s
+    const sweep = upkeepDue(ctx, 'getchallenge counts past the minute', now, 10_000);
     const limit = ctx.config.wsChallengesPerIpPerMinute;
-    const calls = await noteChallengeFromIp(ctx.db.kysely, req.ip, now, now - 60_000, limit, sweep);
+    const calls = await noteChallengeFromIp(ctx.db.kysely, req.ip, now, now - 60_000, sweep);
     if (calls > limit)
       throw new WsError(
         'TOO_MANY_ATTEMPTS',
