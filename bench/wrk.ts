@@ -121,7 +121,13 @@ async function runOnce(url: string, opts: WrkOptions, duration: number): Promise
   const connections = opts.connections ?? 50;
   const threads = Math.min(opts.threads ?? 2, connections);
   // wrk gives each thread (and its own Lua state) connections / threads connections
-  const r = await runWrk(url, script(opts, Math.floor(connections / threads)), threads, connections, duration);
+  const r = await runWrk(
+    url,
+    script(opts, Math.floor(connections / threads)),
+    threads,
+    connections,
+    duration,
+  );
   const ms = (us: number) => Number((us / 1000).toFixed(2));
   return {
     // the wait before the first requests is not load time

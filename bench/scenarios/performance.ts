@@ -280,7 +280,9 @@ export const performanceTargets: Scenario = {
     if (!ensureWrk())
       throw new Error('wrk is not installed and could not be installed (apt-get install wrk)');
     const hello = await startNode([path.join(ROOT, 'bench/scenarios/hello-world.mjs')], {});
-    const helloWorld = await wrk(`${hello.url}/hello`, { duration: DURATION, openFirst: false }).finally(() => hello.stop());
+    const helloWorld = await wrk(`${hello.url}/hello`, { duration: DURATION, openFirst: false }).finally(() =>
+      hello.stop(),
+    );
     const hw = helloWorld.requestsPerSecond;
     const sqlite = await measureDialect('sqlite', {});
     const pgEnv = await postgresEnv();
