@@ -117,20 +117,6 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const mailQueue = createMailQueue({ db, mailer, clock, logger, secrets });
   const webhookPolicy = new TargetPolicy(config.webhooks.allowedHosts);
   const load = new LoadGauge();
-  const webhookSender = createWebhookSender({
-    db,
-    clock,
-    logger,
-    secrets,
-    http: new WebhookHttp(webhookPolicy, config.webhooks.timeoutMs),
-    timeoutMs: config.webhooks.timeoutMs,
-    mailFrom: config.mail.from,
-    mailKick: () => mailQueue.kick(),
-    auto: config.webhooks.sender,
-    retentionMs: config.webhooks.retentionMs,
-    busy: () => load.busy,
-    busyRate: config.webhooks.busyRate,
-  });
   const events = new EventBus();
   events.subscribe(mailroomEventSubscriber);
   const authCache = new AuthCache(clock, config.authCacheTtlMs);
@@ -148,6 +134,24 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     config.authCacheListen,
   );
   await authEvents.start();
+  const webhookSender = createWebhookSender({
+    db,
+    clock,
+    logger,
+    secrets,
+    http: new WebhookHttp(webhookPolicy, config.webhooks.timeoutMs),
+    timeoutMs: config.webhooks.timeoutMs,
+    mailFrom: config.mail.from,
+    mailKick: () => mailQueue.kick(),
+    auto: config.webhooks.sender,
+    retentionMs: config.webhooks.retentionMs,
+    busy: () => load.busy,
+    busyRate: config.webhooks.busyRate,
+    webhooksChanged: {
+      announce: (trx) => authEvents.publish(trx, { kind: 'clear' }),
+      clear: () => authCache.clear(),
+    },
+  });
   const ctx: AppContext = {
     config,
     db,

@@ -2,6 +2,7 @@ import type { Clock } from '../platform/clock.js';
 import type { ModuleMeta } from '../records/module-meta.js';
 import type { Principal, SharingAccess } from '../roles/permissions.js';
 import type { User } from '../users/user.model.js';
+import type { WebhookSubscription } from '../webhooks/webhook.table.js';
 import type { WsSessionRow } from '../webservices/ws-session.table.js';
 
 /** A web-service session as last read from the database, with the user's current key id at that time. */
@@ -23,7 +24,9 @@ interface Entry<T> {
  * process after commit; other replicas on PostgreSQL clear theirs when the change's NOTIFY arrives
  * (auth-events.ts), and at the latest when their entries expire (`ttlMs`, under 1 s).
  * It also holds web-service sessions (by session hash), sharing defaults and module metadata (a custom
- * field added clears it too): everything a read needs before it touches the record itself.
+ * field added clears it too): everything a read needs before it touches the record itself. And the
+ * webhooks that may send (on, owner active with API access and a key), which every record write reads:
+ * webhook changes clear the cache like auth changes do, and owners' changes are auth changes.
  */
 export class AuthCache {
   private keys = new Map<string, Entry<{ user: User; keyId: number }>>();
@@ -31,6 +34,7 @@ export class AuthCache {
   private wsSessions = new Map<string, Entry<CachedWsSession>>();
   private sharing = new Map<string, Entry<SharingAccess>>();
   private modules = new Map<string, Entry<ModuleMeta>>();
+  private subscriptions: Entry<readonly WebhookSubscription[]> | undefined;
   /**
    * Bumped by every clear(). A reader takes it before its database read and passes it to set*(): a
    * result read before a concurrent change committed is then never cached after that change.
@@ -88,8 +92,24 @@ export class AuthCache {
     if (generation === this.generation) this.write(this.modules, name, value);
   }
 
+  getSubscriptions(): readonly WebhookSubscription[] | undefined {
+    const e = this.subscriptions;
+    if (!e || this.ttlMs <= 0) return undefined;
+    if (this.clock.now() >= e.expiresAt) {
+      this.subscriptions = undefined;
+      return undefined;
+    }
+    return e.value;
+  }
+
+  setSubscriptions(value: readonly WebhookSubscription[], generation: number): void {
+    if (generation === this.generation && this.ttlMs > 0)
+      this.subscriptions = { value, expiresAt: this.clock.now() + this.ttlMs };
+  }
+
   clear(): void {
     this.generation++;
+    this.subscriptions = undefined;
     this.keys.clear();
     this.principals.clear();
     this.wsSessions.clear();

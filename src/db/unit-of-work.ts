@@ -24,6 +24,8 @@ export interface UnitOfWork {
   emit(event: DomainEventInput): void;
   /** the change alters who may do what (keys, users, roles, sharing…): drop cached permissions after commit */
   invalidatesAuth(): void;
+  /** whether `invalidatesAuth` was called: what this transaction reads of users may not commit */
+  readonly authTouched: boolean;
   /** mail was queued in this transaction: start sending after commit */
   sendsMail(): void;
 }

@@ -9,8 +9,8 @@ import type { FieldChanges } from '../records/record-change.model.js';
 import type { Principal } from '../roles/permissions.js';
 import { loadPrincipal } from '../roles/role.repository.js';
 import { findUserById } from '../users/user.repository.js';
-import { insertWebhookEvents, type NewWebhookEvent, subscribedWebhooks } from './webhook.repository.js';
-import type { WebhookRow } from './webhook.table.js';
+import { insertWebhookEvents, type NewWebhookEvent, sendingSubscriptions } from './webhook.repository.js';
+import type { WebhookRow, WebhookSubscription } from './webhook.table.js';
 
 interface RecordEventPayload {
   module: string;
@@ -30,6 +30,22 @@ export function operationsOf(w: Pick<WebhookRow, 'operations'>): string[] {
 }
 
 /**
+ * The webhooks that may send, from the auth cache while fresh (every record write needs them; a webhook's
+ * change and its owner's clear the cache after commit, on other replicas by NOTIFY, at the latest after
+ * AUTH_CACHE_TTL_MS). A change that alters users itself (a deletion moving records to another owner) reads
+ * them in its own transaction, as it leaves them, and caches nothing: it may still roll back.
+ */
+async function subscriptions(ctx: AppContext, uow: UnitOfWork): Promise<readonly WebhookSubscription[]> {
+  if (uow.authTouched) return sendingSubscriptions(uow.trx);
+  const cached = ctx.authCache.getSubscriptions();
+  if (cached) return cached;
+  const generation = ctx.authCache.generation;
+  const rows = await sendingSubscriptions(uow.trx);
+  ctx.authCache.setSubscriptions(rows, generation);
+  return rows;
+}
+
+/**
  * Turns record events into webhook events inside the writer's transaction: one row per event and owner of
  * subscribed webhooks, its body presented for that owner (modules they may view, records they may see,
  * masked as they see them), listing which of their webhooks it is for. Nothing is written for a webhook
@@ -43,8 +59,8 @@ export function webhookFanOut(ctx: AppContext): EventSubscriber {
     async inTransaction(uow: UnitOfWork, events: readonly StoredEvent[]): Promise<void> {
       const recordEvents = events.filter((e) => e.type.startsWith('record.') && e.module);
       if (recordEvents.length === 0) return;
-      const modules = [...new Set(recordEvents.map((e) => e.module!))];
-      const hooks = await subscribedWebhooks(uow.trx, modules);
+      const modules = new Set(recordEvents.map((e) => e.module!));
+      const hooks = (await subscriptions(ctx, uow)).filter((h) => h.module === '*' || modules.has(h.module));
       if (hooks.length === 0) return;
       const audience = new ChangeAudience(ctx, uow.trx);
       const principals = new Map<number, Principal | null>();

@@ -100,6 +100,8 @@ export interface OutcomeDeps {
   mailFrom: string;
   /** runs after the commit when an auto-disable emailed an owner */
   onMailQueued: () => void;
+  /** an auto-disable switched a webhook off: tell the other replicas, in the transaction */
+  announceSwitchedOff?: (trx: Transaction<Database>) => Promise<void>;
 }
 
 /**
@@ -112,7 +114,7 @@ export async function recordOutcomes(
   deps: OutcomeDeps,
   results: readonly SendResult[],
   now: number,
-): Promise<void> {
+): Promise<{ switchedOff: number }> {
   const cancelled = results.filter((r) => r.kind === 'cancelled').map((r) => r.delivery.id);
   await finishDeliveries(trx, cancelled, {
     status: 'cancelled',
@@ -142,9 +144,10 @@ export async function recordOutcomes(
   const byHook = new Map<number, Judged[]>();
   for (const j of judged) byHook.set(j.attempt.webhook_id, [...(byHook.get(j.attempt.webhook_id) ?? []), j]);
   const healthy: number[] = [];
+  let switchedOff = 0;
   for (const [webhookId, list] of byHook) {
     if (list.at(-1)!.ok) healthy.push(webhookId);
-    else await updateFailing(trx, deps, webhookId, list, now);
+    else if (await updateFailing(trx, deps, webhookId, list, now)) switchedOff++;
   }
   // webhooks whose latest attempt succeeded are not failing: one statement for all of them
   if (healthy.length > 0)
@@ -154,11 +157,12 @@ export async function recordOutcomes(
       .where('id', 'in', healthy)
       .where('failing_since', 'is not', null)
       .execute();
+  return { switchedOff };
 }
 
 /**
  * For a webhook whose latest attempt failed: keeps `failing_since` (first failure of the current run) and
- * switches the webhook off on 410 or after 5 days.
+ * switches the webhook off on 410 or after 5 days. Answers whether it switched it off.
  */
 async function updateFailing(
   trx: Transaction<Database>,
@@ -166,7 +170,7 @@ async function updateFailing(
   webhookId: number,
   list: readonly Judged[],
   now: number,
-): Promise<void> {
+): Promise<boolean> {
   const lastOk = list.findLastIndex((j) => j.ok);
   const failures = list.slice(lastOk + 1);
   const hook = await trx
@@ -175,7 +179,7 @@ async function updateFailing(
     .select(['w.id', 'w.url', 'w.enabled', 'w.failing_since', 'u.email'])
     .where('w.id', '=', webhookId)
     .executeTakeFirst();
-  if (!hook) return;
+  if (!hook) return false;
   const firstFailure = failures[0]!.result.at;
   const since = lastOk >= 0 ? firstFailure : (hook.failing_since ?? firstFailure);
   if (hook.failing_since !== since)
@@ -185,7 +189,7 @@ async function updateFailing(
     : now - since >= DISABLE_AFTER_MS
       ? 'every delivery failed for 5 days'
       : null;
-  if (!reason || !hook.enabled) return;
+  if (!reason || !hook.enabled) return false;
   // two replicas may fail deliveries of one webhook at once: only the one that switches it off tells anyone
   const switched = await trx
     .updateTable('webhooks')
@@ -193,7 +197,8 @@ async function updateFailing(
     .where('id', '=', hook.id)
     .where('enabled', '=', 1)
     .executeTakeFirst();
-  if (Number(switched.numUpdatedRows) === 0) return;
+  if (Number(switched.numUpdatedRows) === 0) return false;
+  await deps.announceSwitchedOff?.(trx);
   await recordAudit(
     trx,
     SYSTEM_ACTOR,
@@ -215,4 +220,5 @@ async function updateFailing(
   );
   deps.logger.warn({ webhookId: hook.id }, `webhook switched off: ${reason}`);
   deps.onMailQueued();
+  return true;
 }

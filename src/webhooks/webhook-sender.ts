@@ -1,5 +1,7 @@
+import type { Transaction } from 'kysely';
 import type { Db } from '../db/database.js';
 import { classifyDatabaseError } from '../db/db-errors.js';
+import type { Database } from '../db/schema.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { SecretBox } from '../platform/secrets.js';
@@ -73,6 +75,11 @@ export interface SenderDeps {
   busy?: () => boolean;
   /** deliveries started per second while `busy` (default 100): they wait, they are never dropped */
   busyRate?: number;
+  /**
+   * The webhooks that may send are cached (auth cache): when an outcome switches one off, `announce` tells
+   * the other replicas in the transaction and `clear` drops this process's copy after commit.
+   */
+  webhooksChanged?: { announce(trx: Transaction<Database>): Promise<void>; clear(): void };
 }
 
 /**
@@ -290,16 +297,20 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
           results = [];
           if (batch.length === 0) break;
           try {
-            await db.kysely
-              .transaction()
-              .execute((trx) =>
-                recordOutcomes(
-                  trx,
-                  { logger, mailFrom: deps.mailFrom, onMailQueued: () => setImmediate(deps.mailKick) },
-                  batch,
-                  clock.now(),
-                ),
-              );
+            const { switchedOff } = await db.kysely.transaction().execute((trx) =>
+              recordOutcomes(
+                trx,
+                {
+                  logger,
+                  mailFrom: deps.mailFrom,
+                  onMailQueued: () => setImmediate(deps.mailKick),
+                  ...(deps.webhooksChanged && { announceSwitchedOff: deps.webhooksChanged.announce }),
+                },
+                batch,
+                clock.now(),
+              ),
+            );
+            if (switchedOff > 0) deps.webhooksChanged?.clear();
           } catch (err) {
             // an overloaded database (no free connection within its timeout) must not make the receivers
             // get everything twice: results are written later while this sender's claims still hold;

@@ -7,6 +7,7 @@ import type {
   WebhookDeliveryTable,
   WebhookEventTable,
   WebhookRow,
+  WebhookSubscription,
   WebhookTable,
 } from './webhook.table.js';
 
@@ -58,21 +59,18 @@ export async function deleteWebhookRow(db: Q, id: number): Promise<void> {
   await db.deleteFrom('webhooks').where('id', '=', id).execute();
 }
 
-/** Webhooks that would send an event of `module` now: on, with an owner who may send. */
-/** Runs on every record write: prepared (see `prepared`), with one argument per module. */
-const subscribedTo = prepared((db, ...modules: string[]) =>
+/** Every webhook that would send now (on, with an owner who may send), by id: what a record write reads. */
+const sendingNow = prepared((db) =>
   db
     .selectFrom('webhooks')
-    .selectAll()
+    .select(['id', 'user_id', 'module', 'operations'])
     .where('enabled', '=', 1)
-    .where((eb) => eb.or([eb('module', '=', '*'), eb('module', 'in', modules)]))
     .where((eb) => ownerMaySend(eb))
     .orderBy('id'),
 );
 
-export async function subscribedWebhooks(db: Q, modules: readonly string[]): Promise<WebhookRow[]> {
-  if (modules.length === 0) return [];
-  return (await subscribedTo(db, ...modules)).rows;
+export async function sendingSubscriptions(db: Q): Promise<WebhookSubscription[]> {
+  return (await sendingNow(db)).rows;
 }
 
 export type NewDelivery = Omit<

@@ -1,6 +1,7 @@
 import type { AuditActor } from '../audit/audit.repository.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import type { AppContext } from '../context.js';
+import { withUnitOfWork } from '../db/unit-of-work.js';
 import { isModuleName } from '../records/module-meta.js';
 import { canUseModule } from '../roles/permissions.js';
 import { principalFor } from '../roles/principal.js';
@@ -90,7 +91,10 @@ export async function createWebhook(
   const operations = checkOperations(input.operations);
   const secret = generateWebhookSecret();
   const now = ctx.clock.now();
-  const id = await ctx.db.kysely.transaction().execute(async (trx) => {
+  const id = await withUnitOfWork(ctx, actor, async (uow) => {
+    const { trx } = uow;
+    // the webhooks that may send are cached with auth (every record write reads them)
+    uow.invalidatesAuth();
     const count = await trx
       .selectFrom('webhooks')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -147,7 +151,10 @@ export async function updateWebhook(
   }
   const now = ctx.clock.now();
   patch.updated_at = now;
-  await ctx.db.kysely.transaction().execute(async (trx) => {
+  await withUnitOfWork(ctx, actor, async (uow) => {
+    const { trx } = uow;
+    // the webhooks that may send are cached with auth (every record write reads them)
+    uow.invalidatesAuth();
     await updateWebhookRow(trx, hook.id, patch);
     const changed = Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined);
     const toggled =
@@ -172,7 +179,10 @@ export async function updateWebhook(
 
 export async function deleteWebhook(ctx: AppContext, actor: AuditActor, hook: WebhookRow): Promise<void> {
   const now = ctx.clock.now();
-  await ctx.db.kysely.transaction().execute(async (trx) => {
+  await withUnitOfWork(ctx, actor, async (uow) => {
+    const { trx } = uow;
+    // the webhooks that may send are cached with auth (every record write reads them)
+    uow.invalidatesAuth();
     await deleteWebhookRow(trx, hook.id);
     await recordAudit(
       trx,

@@ -24,6 +24,9 @@ export interface WebhookTable {
   updated_at: number;
 }
 
+/** What a record write needs of a webhook that may send: whose it is and what it listens to. */
+export type WebhookSubscription = Pick<WebhookRow, 'id' | 'user_id' | 'module' | 'operations'>;
+
 /**
  * The event outbox: one record change as one owner sees it, written in the change's transaction, for the
  * owner's webhooks subscribed at commit. The sender turns it into one delivery per webhook and deletes it.

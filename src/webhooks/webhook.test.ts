@@ -135,6 +135,10 @@ describeEachDialect(
       const read = await api({ method: 'GET', url: `/api/v1/webhooks/${gone.id}` });
       expect(read.json()).toMatchObject({ enabled: false, status: 'Inactive' });
       expect(read.json().disabledReason).toMatch(/410/);
+      // off at once: the next change queues nothing for it (the cached webhooks that may send are dropped)
+      await contact(api, { lastname: 'After gone' });
+      await h.ctx.webhookSender.drain();
+      expect(await deliveries(gone.id)).toHaveLength(1);
       await api({
         method: 'PATCH',
         url: `/api/v1/webhooks/${gone.id}`,
