@@ -52,6 +52,33 @@ describeEachDialect('locking a user out', (h) => {
     expect(ok.success).toBe(true);
   });
 
+  it("keeps a user's newest 200 live tokens over every client and sweeps expired ones", async () => {
+    const u = await apiUser();
+    const live = async () =>
+      Number(
+        (
+          await h.ctx.db.kysely
+            .selectFrom('ws_challenge_tokens')
+            .innerJoin('users', 'users.id', 'ws_challenge_tokens.user_id')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('users.username', '=', u.username)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const tokens: string[] = [];
+    // 5 clients, 45 each (each client may keep 50): the user keeps the newest 200 of the 225
+    for (let c = 0; c < 5; c++)
+      for (let i = 0; i < 45; i++)
+        tokens.push((await challenge(u.username, `198.51.100.${150 + c}`)).result.token);
+    expect(await live()).toBe(200);
+    expect((await wsLogin(u.username, tokens[24]!, u.key, '198.51.100.150')).success).toBe(false);
+    expect((await wsLogin(u.username, tokens[25]!, u.key, '198.51.100.150')).success).toBe(true);
+    expect((await wsLogin(u.username, tokens[224]!, u.key, '198.51.100.154')).success).toBe(true);
+    h.clock.advance(WS_LIMITS.tokenMs + 61_000);
+    await challenge(u.username, '198.51.100.160');
+    expect(await live()).toBe(1);
+  });
+
   it('getchallenge is limited per client IP', async () => {
     const u = await apiUser();
     const answers = [];

@@ -40,31 +40,45 @@ export async function issueChallenge(
     .insertInto('ws_challenge_tokens')
     .values({ user_id: c.userId, token: c.token, ip: c.ip, created_at: c.now, expires_at: c.expiresAt })
     .execute();
+  // Each scope keeps its newest `limit` tokens: whatever is older than the limit-th newest goes (none while
+  // fewer are live: the subquery is then null). Older than it, not "not among the ones I saw": a token
+  // another login issues meanwhile is newer than all of them and must stay (deleting it failed that login
+  // as a wrong key). One statement each, with the user's expired tokens swept by the second.
   await db
     .deleteFrom('ws_challenge_tokens')
     .where('user_id', '=', c.userId)
-    .where('expires_at', '<', c.now)
+    .where('ip', '=', c.ip)
+    .where('id', '<', (eb) =>
+      eb
+        .selectFrom('ws_challenge_tokens')
+        .select('id')
+        .where('user_id', '=', c.userId)
+        .where('ip', '=', c.ip)
+        .orderBy('id', 'desc')
+        .limit(1)
+        .offset(c.perClient - 1),
+    )
     .execute();
-  for (const [limit, sameClient] of [
-    [c.perClient, true],
-    [c.perUser, false],
-  ] as const) {
-    let keep = db
-      .selectFrom('ws_challenge_tokens')
-      .select('id')
-      .where('user_id', '=', c.userId)
-      .orderBy('id', 'desc')
-      .limit(limit);
-    let drop = db.deleteFrom('ws_challenge_tokens').where('user_id', '=', c.userId);
-    if (sameClient) {
-      keep = keep.where('ip', '=', c.ip);
-      drop = drop.where('ip', '=', c.ip);
-    }
-    const kept = (await keep.execute()).map((r) => r.id);
-    // older than the limit-th newest, not "not among the ones I saw": a token another login issued after my
-    // read is newer than all of them and must stay (deleting it failed that login as a wrong key)
-    if (kept.length === limit) await drop.where('id', '<', kept[kept.length - 1]!).execute();
-  }
+  await db
+    .deleteFrom('ws_challenge_tokens')
+    .where('user_id', '=', c.userId)
+    .where((eb) =>
+      eb.or([
+        eb('expires_at', '<', c.now),
+        eb(
+          'id',
+          '<',
+          eb
+            .selectFrom('ws_challenge_tokens')
+            .select('id')
+            .where('user_id', '=', c.userId)
+            .orderBy('id', 'desc')
+            .limit(1)
+            .offset(c.perUser - 1),
+        ),
+      ]),
+    )
+    .execute();
 }
 
 /**
