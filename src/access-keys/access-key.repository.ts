@@ -27,6 +27,20 @@ export function findKeyByUserId(db: Q, userId: number): Promise<AccessKeyRow | u
   return db.selectFrom('access_keys').selectAll().where('user_id', '=', userId).executeTakeFirst();
 }
 
+/** The user's key with their API access switch, in one statement (a web-service login reads both). */
+export function findKeyWithApiAccess(
+  db: Q,
+  userId: number,
+): Promise<(AccessKeyRow & { api_access: number | boolean }) | undefined> {
+  return db
+    .selectFrom('access_keys')
+    .innerJoin('users', 'users.id', 'access_keys.user_id')
+    .selectAll('access_keys')
+    .select('users.api_access')
+    .where('access_keys.user_id', '=', userId)
+    .executeTakeFirst();
+}
+
 export async function replaceKey(
   trx: Q,
   userId: number,

@@ -8,6 +8,7 @@ import { checkAccessKey, generateAccessKey, keyHint } from './access-key.format.
 import {
   deleteKeyOfUser,
   findKeyByUserId,
+  findKeyWithApiAccess,
   findKeyWithUserByDigest,
   replaceKey,
   setApiAccess,
@@ -44,18 +45,13 @@ export async function loadKeyForUser(
   lastUsedAt: number | null;
   lastUsedIp: string | null;
 } | null> {
-  const row = await findKeyByUserId(ctx.db.kysely, userId);
+  const row = await findKeyWithApiAccess(ctx.db.kysely, userId);
   if (!row) return null;
-  const user = await ctx.db.kysely
-    .selectFrom('users')
-    .select('api_access')
-    .where('id', '=', userId)
-    .executeTakeFirst();
   const pending = ctx.keyUsage.peek(row.id);
   return {
     keyId: row.id,
     plaintext: ctx.secrets.decrypt(row.ciphertext),
-    apiAccess: Boolean(user?.api_access),
+    apiAccess: Boolean(row.api_access),
     createdAt: row.created_at,
     lastUsedAt: pending?.lastUsedAt ?? row.last_used_at,
     lastUsedIp: pending?.lastUsedIp ?? row.last_used_ip,

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { Database } from '../db/schema.js';
 import { upkeepDue } from '../platform/upkeep.js';
@@ -259,18 +259,28 @@ export async function beginLoginAttempt(
     }
     const since = now - windowMs;
     for (const [scope, key] of limits) inFlight.beginCount(`${scope}|${key}`);
-    const counted = Promise.all(
-      scopes.map(async ([scope, key]) => {
-        const r = await db
-          .selectFrom('auth_failures')
-          .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('at').as('oldest')])
-          .where('scope', '=', scope)
-          .where('key', '=', key)
-          .where('at', '>', since)
-          .executeTakeFirstOrThrow();
-        return { n: Number(r.n), oldest: Number(r.oldest ?? now) };
-      }),
+    // the three counts in one statement (one round trip on PostgreSQL), each branch tagged with its scope's place
+    const [first, ...others] = scopes.map(([scope, key], i) =>
+      db
+        .selectFrom('auth_failures')
+        .select((eb) => [
+          sql.lit(i).as('i'),
+          eb.fn.countAll<number | string>().as('n'),
+          eb.fn.min('at').as('oldest'),
+        ])
+        .where('scope', '=', scope)
+        .where('key', '=', key)
+        .where('at', '>', since),
     );
+    const counted = others
+      .reduce((q, branch) => q.unionAll(branch), first!)
+      .execute()
+      .then((rows) =>
+        scopes.map((_, i) => {
+          const r = rows.find((row) => Number(row.i) === i);
+          return { n: Number(r?.n ?? 0), oldest: Number(r?.oldest ?? now) };
+        }),
+      );
     // the count's end is recorded whatever it ends with, or settled attempts would stay listed
     const waiting = () =>
       limits.map(([scope, key]) => inFlight.endCount(`${scope}|${key}`, attempt, Date.now()));
