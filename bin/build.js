@@ -5,9 +5,11 @@
 // --check only says (exit 0 current, 1 stale); --stamp-only writes the stamp; --root DIR works on DIR;
 // --server builds only the server (no web UI, no stamp): the built-server test uses it on a stale checkout.
 //
-// The server is then bundled: esbuild joins Rapport's own ~240 compiled modules into dist/server/rapport.js
-// (packages stay in node_modules, loaded as they are), which bin/rapport.js runs. Loading one file instead
-// of hundreds through the ESM loader takes ~200 ms off start-up (docs/performance.md). The bundle sits two
+// The server is then bundled: esbuild joins Rapport's own ~240 compiled modules, Kysely, zod and
+// fastify-type-provider-zod (the one other package importing zod, so there is one copy) into
+// dist/server/rapport.js, which bin/rapport.js runs; every other package stays in node_modules, loaded as it
+// is. Loading one file instead of hundreds through the ESM loader took start-up from ~1.0 s to ~0.77 s on
+// the 2-core machine (docs/performance.md). The bundle sits two
 // levels under the root, as every compiled module does, so their paths relative to the module
 // (package.json, assets/, web/dist) resolve the same.
 import { spawnSync } from 'node:child_process';
