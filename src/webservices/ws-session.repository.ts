@@ -85,8 +85,9 @@ export async function issueChallenge(
  * Notes one getchallenge from `ip` and answers how many it made since `since`, this one included, on
  * every replica. Calls are counted per second (`rate_counts`), so the answer costs at most the window's
  * seconds however many calls there were; the second holding `since` counts whole, so the window is up to
- * a second longer than asked, never shorter. Count first, read second, in one statement for this
- * second: parallel calls each get their own number and cannot all see a count under the limit.
+ * a second longer than asked, never shorter. Count first, read second: the upsert answers this second's
+ * count with this call in it, so parallel calls each get their own number and cannot all see a count
+ * under the limit; the earlier seconds are summed after.
  */
 export async function noteChallengeFromIp(
   db: Q,
