@@ -24,7 +24,8 @@ interface Entry<T> {
  * process after commit; other replicas on PostgreSQL clear theirs when the change's NOTIFY arrives
  * (auth-events.ts), and at the latest when their entries expire (`ttlMs`, under 1 s).
  * It also holds web-service sessions (by session hash), sharing defaults and module metadata (a custom
- * field added clears it too): everything a read needs before it touches the record itself. And the
+ * field added clears it too): everything a read needs before it touches the record itself; users by
+ * username for web-service sign-in (a rename, a deletion, any user change clears it). And the
  * webhooks that may send (on, owner active with API access and a key), which every record write reads:
  * webhook changes clear the cache like auth changes do, and owners' changes are auth changes.
  */
@@ -34,6 +35,7 @@ export class AuthCache {
   private wsSessions = new Map<string, Entry<CachedWsSession>>();
   private sharing = new Map<string, Entry<SharingAccess>>();
   private modules = new Map<string, Entry<ModuleMeta>>();
+  private usersByName = new Map<string, Entry<User>>();
   private subscriptions: Entry<readonly WebhookSubscription[]> | undefined;
   /**
    * Bumped by every clear(). A reader takes it before its database read and passes it to set*(): a
@@ -92,6 +94,15 @@ export class AuthCache {
     if (generation === this.generation) this.write(this.modules, name, value);
   }
 
+  /** A user found by their lower-cased username (web-service getchallenge and login look them up). */
+  getUserByName(usernameKey: string) {
+    return this.read(this.usersByName, usernameKey);
+  }
+
+  setUserByName(usernameKey: string, value: User, generation: number): void {
+    if (generation === this.generation) this.write(this.usersByName, usernameKey, value);
+  }
+
   getSubscriptions(): readonly WebhookSubscription[] | undefined {
     const e = this.subscriptions;
     if (!e || this.ttlMs <= 0) return undefined;
@@ -115,6 +126,7 @@ export class AuthCache {
     this.wsSessions.clear();
     this.sharing.clear();
     this.modules.clear();
+    this.usersByName.clear();
   }
 
   private read<K, T>(map: Map<K, Entry<T>>, k: K): T | undefined {

@@ -176,6 +176,32 @@ describeEachDialect('web services: challenge, login and sessions', (h) => {
     expect(err(login)).toEqual({ message: 'Invalid username or password', code: 'INVALID_USER_CREDENTIALS' });
   });
 
+  it('knows a renamed user only by the new name at once (users found by name are cached)', async () => {
+    const u = await h.createUser();
+    await ws.challenge(u.username);
+    const renamed = `${u.username}-new`;
+    expectStatus(
+      await h.request({
+        method: 'PATCH',
+        url: `/api/v1/users/${u.id}`,
+        as: h.admin,
+        payload: { username: renamed },
+      }),
+      200,
+    );
+    expect(err(await ws.get({ operation: 'getchallenge', username: u.username }))).toEqual({
+      message: 'username does not exists',
+      code: 'ACCESS_DENIED',
+    });
+    const token = await ws.challenge(renamed);
+    const login = await ws.post({
+      operation: 'login',
+      username: renamed,
+      accessKey: md5(token + ws.keys.key(u.id)),
+    });
+    expect(login.json.success).toBe(true);
+  });
+
   it('refuses a user whose key was cleared with ACCESSKEY_UNDEFINED and with API access off as bad credentials', async () => {
     const u = await h.createUser();
     ws.keys.setApiAccess(u.id, false);

@@ -25,9 +25,19 @@ import {
 } from '../ws-session.repository.js';
 import { openWsSession, sweepWsSessions } from '../ws-session.service.js';
 
-/** MariaDB's PAD SPACE collation ignores trailing spaces and case: `admin ` and `ADMIN` find `admin`. */
+/**
+ * MariaDB's PAD SPACE collation ignores trailing spaces and case: `admin ` and `ADMIN` find `admin`. Found
+ * users are cached with auth (getchallenge and login both look the user up; every user change clears it).
+ */
 async function findWsUser(call: WsCall, username: string): Promise<User | undefined> {
-  const user = await findUserByUsername(call.ctx.db.kysely, username.replace(/ +$/, ''));
+  const { authCache, db } = call.ctx;
+  const key = username.replace(/ +$/, '').toLowerCase();
+  let user = authCache.getUserByName(key);
+  if (!user) {
+    const generation = authCache.generation;
+    user = await findUserByUsername(db.kysely, key);
+    if (user) authCache.setUserByName(key, user, generation);
+  }
   return user && user.deletedAt === null ? user : undefined;
 }
 
