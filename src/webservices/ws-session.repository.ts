@@ -85,9 +85,9 @@ export async function issueChallenge(
  * Notes one getchallenge from `ip` and answers how many it made since `since`, this one included, on
  * every replica. Calls are counted per second (`rate_counts`), so the answer costs at most the window's
  * seconds however many calls there were; the second holding `since` counts whole, so the window is up to
- * a second longer than asked, never shorter. Count first, read second: the upsert answers this second's
- * count with this call in it, so parallel calls each get their own number and cannot all see a count
- * under the limit; the earlier seconds are summed after.
+ * a second longer than asked, never shorter. The upsert answers this second's count with this call in it,
+ * so parallel calls each get their own number and cannot all see a count under the limit; the earlier
+ * seconds are summed in the same statement.
  */
 export async function noteChallengeFromIp(
   db: Q,
@@ -105,24 +105,27 @@ export async function noteChallengeFromIp(
       .where('scope', '=', 'ws-challenge-ip')
       .where('second', '<', first)
       .execute();
-  // refused calls are counted too: an address that floods stays refused
-  const mine = await db
+  // refused calls are counted too: an address that floods stays refused. One statement: the upsert answers
+  // this second's count and, in a subquery, the earlier seconds' sum
+  const r = await db
     .insertInto('rate_counts')
     .values({ scope: 'ws-challenge-ip', key: ip, second, n: 1 })
     .onConflict((oc) =>
       oc.columns(['scope', 'key', 'second']).doUpdateSet((eb) => ({ n: eb('rate_counts.n', '+', 1) })),
     )
-    .returning('n')
+    .returning((eb) => [
+      'n',
+      eb
+        .selectFrom('rate_counts as r')
+        .select((e) => e.fn.sum<number | string | null>('r.n').as('s'))
+        .where('r.scope', '=', 'ws-challenge-ip')
+        .where('r.key', '=', ip)
+        .where('r.second', '>=', first)
+        .where('r.second', '<', second)
+        .as('before'),
+    ])
     .executeTakeFirstOrThrow();
-  const before = await db
-    .selectFrom('rate_counts')
-    .select((eb) => eb.fn.sum<number | string | null>('n').as('n'))
-    .where('scope', '=', 'ws-challenge-ip')
-    .where('key', '=', ip)
-    .where('second', '>=', first)
-    .where('second', '<', second)
-    .executeTakeFirstOrThrow();
-  return Number(mine.n) + Number(before.n ?? 0);
+  return Number(r.n) + Number(r.before ?? 0);
 }
 
 /** The user's live tokens, newest first; each is reusable until it expires, as in Vtiger. */
