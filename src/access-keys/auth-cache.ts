@@ -36,7 +36,8 @@ export class AuthCache {
   private sharing = new Map<string, Entry<SharingAccess>>();
   private modules = new Map<string, Entry<ModuleMeta>>();
   private usersByName = new Map<string, Entry<User>>();
-  private subscriptions: Entry<readonly WebhookSubscription[]> | undefined;
+  /** one entry (`all`): every webhook that may send */
+  private subscriptions = new Map<'all', Entry<readonly WebhookSubscription[]>>();
   /**
    * Bumped by every clear(). A reader takes it before its database read and passes it to set*(): a
    * result read before a concurrent change committed is then never cached after that change.
@@ -103,24 +104,17 @@ export class AuthCache {
     if (generation === this.generation) this.write(this.usersByName, usernameKey, value);
   }
 
-  getSubscriptions(): readonly WebhookSubscription[] | undefined {
-    const e = this.subscriptions;
-    if (!e || this.ttlMs <= 0) return undefined;
-    if (this.clock.now() >= e.expiresAt) {
-      this.subscriptions = undefined;
-      return undefined;
-    }
-    return e.value;
+  getSubscriptions() {
+    return this.read(this.subscriptions, 'all');
   }
 
   setSubscriptions(value: readonly WebhookSubscription[], generation: number): void {
-    if (generation === this.generation && this.ttlMs > 0)
-      this.subscriptions = { value, expiresAt: this.clock.now() + this.ttlMs };
+    if (generation === this.generation) this.write(this.subscriptions, 'all', value);
   }
 
   clear(): void {
     this.generation++;
-    this.subscriptions = undefined;
+    this.subscriptions.clear();
     this.keys.clear();
     this.principals.clear();
     this.wsSessions.clear();

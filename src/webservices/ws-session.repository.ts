@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { toUser, type User } from '../users/user.model.js';
 import type { WsSessionRow } from './ws-session.table.js';
@@ -44,40 +44,29 @@ export async function issueChallenge(
   // fewer are live: the subquery is then null). Older than it, not "not among the ones I saw": a token
   // another login issues meanwhile is newer than all of them and must stay (deleting it failed that login
   // as a wrong key). One statement each, with the user's expired tokens swept by the second.
+  const limitthNewest = (
+    eb: ExpressionBuilder<Database, 'ws_challenge_tokens'>,
+    limit: number,
+    ip?: string,
+  ) =>
+    eb
+      .selectFrom('ws_challenge_tokens')
+      .select('id')
+      .where('user_id', '=', c.userId)
+      .$if(ip !== undefined, (q) => q.where('ip', '=', ip!))
+      .orderBy('id', 'desc')
+      .limit(1)
+      .offset(limit - 1);
   await db
     .deleteFrom('ws_challenge_tokens')
     .where('user_id', '=', c.userId)
     .where('ip', '=', c.ip)
-    .where('id', '<', (eb) =>
-      eb
-        .selectFrom('ws_challenge_tokens')
-        .select('id')
-        .where('user_id', '=', c.userId)
-        .where('ip', '=', c.ip)
-        .orderBy('id', 'desc')
-        .limit(1)
-        .offset(c.perClient - 1),
-    )
+    .where((eb) => eb('id', '<', limitthNewest(eb, c.perClient, c.ip)))
     .execute();
   await db
     .deleteFrom('ws_challenge_tokens')
     .where('user_id', '=', c.userId)
-    .where((eb) =>
-      eb.or([
-        eb('expires_at', '<', c.now),
-        eb(
-          'id',
-          '<',
-          eb
-            .selectFrom('ws_challenge_tokens')
-            .select('id')
-            .where('user_id', '=', c.userId)
-            .orderBy('id', 'desc')
-            .limit(1)
-            .offset(c.perUser - 1),
-        ),
-      ]),
-    )
+    .where((eb) => eb.or([eb('expires_at', '<', c.now), eb('id', '<', limitthNewest(eb, c.perUser))]))
     .execute();
 }
 
