@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type pg from 'pg';
 import { markConnectFailure } from './db-errors.js';
+import { GroupCommit } from './group-commit.js';
 import { PgStatementNames } from './pg-statements.js';
 import type { Database } from './schema.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
@@ -45,6 +46,8 @@ export interface Db {
    * cannot open (tests): those reads run on the serving connection.
    */
   readPool?: SqliteReadPool;
+  /** SQLite: units of work that queue while one runs commit together (see `GroupCommit`) */
+  groupCommit?: GroupCommit;
   /**
    * PostgreSQL: another process may have changed the schema (a custom field): prepared statements are
    * prepared afresh (see `PgStatementNames`). This process's own DDL is noticed without it.
@@ -86,6 +89,7 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
       kysely,
       dialect: 'sqlite',
       readPool,
+      groupCommit: new GroupCommit(kysely, () => sqlite.inTransaction),
       onConnectionError: () => {},
       startBackgroundWork() {
         if (checkpointer || walWatch || target.file === ':memory:') return;

@@ -73,6 +73,46 @@ describeEachDialect('unit of work', (h) => {
     expect(events).toEqual([]);
   });
 
+  it('parallel units of work stand alone: a failing one takes nothing of the others with it', async () => {
+    // on SQLite these share transactions (group commit), each in a savepoint; on PostgreSQL each has its own
+    const hooks: number[] = [];
+    const settled = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) =>
+        withUnitOfWork(h.ctx, CLI_ACTOR, async (uow) => {
+          await uow.audit({ action: 'test.parallel', details: { i } });
+          uow.emit({ type: 'test.parallel', payload: { i } });
+          uow.onCommit(() => {
+            hooks.push(i);
+          });
+          if (i % 5 === 0) throw new Error(`unit ${i} fails`);
+          return i;
+        }),
+      ),
+    );
+    const kept = [1, 2, 3, 4, 6, 7, 8, 9, 11];
+    expect(settled.filter((s) => s.status === 'fulfilled').map((s) => s.value)).toEqual(kept);
+    expect(settled.filter((s) => s.status === 'rejected').map((s) => String(s.reason))).toEqual([
+      'Error: unit 0 fails',
+      'Error: unit 5 fails',
+      'Error: unit 10 fails',
+    ]);
+    expect(hooks.sort((a, b) => a - b)).toEqual(kept);
+    const audited = await h.ctx.db.kysely
+      .selectFrom('audit_log')
+      .select('details')
+      .where('action', '=', 'test.parallel')
+      .execute();
+    expect(audited.map((r) => JSON.parse(String(r.details)).i).sort((a: number, b: number) => a - b)).toEqual(
+      kept,
+    );
+    const events = await h.ctx.db.kysely
+      .selectFrom('domain_events')
+      .select('payload')
+      .where('type', '=', 'test.parallel')
+      .execute();
+    expect(events.map((r) => JSON.parse(r.payload).i).sort((a: number, b: number) => a - b)).toEqual(kept);
+  });
+
   it('joins an outer unit of work: one transaction, the outer one runs the hooks', async () => {
     const order: string[] = [];
     await expect(

@@ -92,14 +92,20 @@ export async function withUnitOfWork<T>(
 ): Promise<T> {
   if (within) return fn(within);
   let work: Work | undefined;
-  const result = await ctx.db.kysely.transaction().execute(async (trx) => {
+  const unit = async (trx: Transaction<Database>) => {
     work = new Work(ctx, trx, actor, ctx.clock.now());
     const out = await fn(work);
     await work.flushEvents();
     // delivered to the other replicas when (and only if) this transaction commits
     if (work.authTouched) await ctx.authEvents.publish(trx, { kind: 'clear' });
     return out;
-  });
+  };
+  // SQLite commits the units queued meanwhile together; one that changes who may do what commits before
+  // the next starts, so none of them reads permissions it is about to change
+  const group = ctx.db.groupCommit;
+  const result = group
+    ? await group.run(unit, () => work?.authTouched ?? false)
+    : await ctx.db.kysely.transaction().execute(unit);
   for (const hook of work!.hooks) {
     try {
       await hook();

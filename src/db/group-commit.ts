@@ -1,0 +1,121 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Database } from './schema.js';
+
+type Work<T> = (trx: Transaction<Database>) => Promise<T>;
+
+interface Entry {
+  work: Work<unknown>;
+  /** asked after the work succeeded: true ends the batch there (its change must commit before the next) */
+  endsBatch: () => boolean;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * SQLite group commit: units of work that queue while one runs share its transaction, each in a savepoint
+ * of its own, and one COMMIT ends them all. SQLite has one writer, so they would have run one after the
+ * other anyway; what they no longer repeat is the commit itself — writing every page they touched to the
+ * log — and most of those pages are the same for all of them (the tables' and indexes' last leaves, the
+ * search index's new segment). A unit that fails rolls back to its savepoint and fails alone; the others
+ * in its batch still commit. Each caller's promise settles only after the commit (or its failure), so
+ * nobody sees a change as done before it is durable. A batch stops taking work after `maxUnits` units or
+ * `maxMs`, so the first unit's answer is not held for long. PostgreSQL does not need it: its transactions
+ * run side by side on their own connections.
+ */
+export class GroupCommit {
+  private readonly queue: Entry[] = [];
+  private draining = false;
+  /** transactions committed or rolled back, and the units they carried (their ratio is the batching) */
+  readonly stats = { batches: 0, units: 0 };
+
+  constructor(
+    private readonly kysely: Kysely<Database>,
+    /** whether the connection still has a transaction open (SQLite ends one by itself on some errors) */
+    private readonly inTransaction: () => boolean,
+    private readonly opts: { maxUnits?: number; maxMs?: number } = {},
+  ) {}
+
+  run<T>(work: Work<T>, endsBatch: () => boolean = () => false): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, endsBatch, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) await this.batch();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async batch(): Promise<void> {
+    const maxUnits = this.opts.maxUnits ?? 32;
+    const maxMs = this.opts.maxMs ?? 8;
+    const done: Array<{ entry: Entry; value: unknown }> = [];
+    const failed: Array<{ entry: Entry; err: unknown }> = [];
+    const started = performance.now();
+    let aborted: unknown;
+    let waited = false;
+    try {
+      await this.kysely.transaction().execute(async (trx) => {
+        while (this.queue.length > 0 && done.length + failed.length < maxUnits) {
+          if (done.length > 0 && performance.now() - started >= maxMs) break;
+          const entry = this.queue.shift()!;
+          if (done.length === 0) {
+            // nothing to keep yet: the unit runs in the transaction itself and, if it fails, takes it down
+            // alone (as without batching); the next unit starts a new one
+            try {
+              done.push({ entry, value: await entry.work(trx) });
+            } catch (err) {
+              failed.push({ entry, err });
+              throw new FirstUnitFailed();
+            }
+          } else {
+            await sql`savepoint rapport_unit`.execute(trx);
+            try {
+              const value = await entry.work(trx);
+              await sql`release rapport_unit`.execute(trx);
+              done.push({ entry, value });
+            } catch (err) {
+              failed.push({ entry, err });
+              // SQLite ends the whole transaction by itself on some errors (disk full, I/O): then the
+              // units before this one are lost too, and fail with its error (below)
+              if (!this.inTransaction()) {
+                aborted = err;
+                throw err;
+              }
+              await sql`rollback to rapport_unit`.execute(trx);
+              await sql`release rapport_unit`.execute(trx);
+            }
+          }
+          if (entry.endsBatch()) break;
+          // requests that arrived meanwhile have not run yet (better-sqlite3 never yields): let this turn's
+          // come in, once per batch, so their units join
+          if (this.queue.length === 0 && !waited) {
+            waited = true;
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          }
+        }
+      });
+    } catch (err) {
+      this.count(done.length + failed.length);
+      for (const f of failed) f.entry.reject(f.err);
+      if (!(err instanceof FirstUnitFailed)) for (const d of done) d.entry.reject(aborted ?? err);
+      return;
+    }
+    this.count(done.length + failed.length);
+    for (const f of failed) f.entry.reject(f.err);
+    for (const d of done) d.entry.resolve(d.value);
+  }
+
+  private count(units: number): void {
+    this.stats.batches++;
+    this.stats.units += units;
+  }
+}
+
+/** The batch's first unit failed: its transaction rolls back with nothing else in it. */
+class FirstUnitFailed extends Error {}
