@@ -48,7 +48,9 @@ export async function startNode(
   pollMs = 100,
 ): Promise<Proc> {
   const port = await freePort();
-  const child = spawn(process.execPath, args, {
+  // BENCH_NODE_ARGS: options for the measured processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
