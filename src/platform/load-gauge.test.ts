@@ -29,6 +29,31 @@ describe('LoadGauge', () => {
     expect(g.busy).toBe(false);
   });
 
+  it('is busy when requests queue on a loop that is busy too (waiting on PostgreSQL, say)', async () => {
+    // thresholds far apart, so the timers' imprecision cannot decide: the loop about half busy
+    const g = new LoadGauge({
+      recentWindows: 1,
+      saturatedWindows: 1,
+      utilization: 0.99,
+      queueUtilization: 0.3,
+      queueConcurrency: 4,
+    });
+    const window = async (inFlight: number, busyMs: number) => {
+      g.sample();
+      spin(busyMs);
+      await idle(40 - busyMs);
+      g.requestDone(inFlight * 40);
+      g.sample();
+      return g.busy;
+    };
+    // many requests in flight while the loop works half the time: they wait for each other
+    expect(await window(8, 20)).toBe(true);
+    // the same loop with few requests: a moderate rate, not load
+    expect(await window(1, 20)).toBe(false);
+    // many requests but an idle loop: the database is slow, this process has room
+    expect(await window(8, 0)).toBe(false);
+  });
+
   it('is busy when two of the last three windows were saturated', () => {
     const g = new LoadGauge();
     g.sample();

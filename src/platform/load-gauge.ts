@@ -7,9 +7,12 @@ import { performance } from 'node:perf_hooks';
  * was in flight (the sum of finished requests' durations over the window, Little's law; a saturated
  * process measured 0.8–0.9 under 8 concurrent clients, since parsing and writing a request fall outside
  * its measured time). The second condition keeps background work from throttling itself: a sender
- * working off a backlog alone keeps the loop busy but no request waits. (Requests queueing for
- * PostgreSQL while this loop idles are not counted: at 200 paced writes a second they kept 4 in flight,
- * and throttling the sender then made its backlog grow without end.)
+ * working off a backlog alone keeps the loop busy but no request waits. Also saturated: at least 4
+ * requests in flight on average while the loop is at least 75 % busy — on PostgreSQL a flood keeps the
+ * loop only 80–95 % busy (it waits for the database), with 5–7 requests in flight under 8 clients, and the
+ * first rule alone let the sender run at full speed through it. Requests queueing for PostgreSQL while
+ * this loop idles are not counted: 200 paced writes a second kept 1–3.5 in flight (4 on a slower day),
+ * and throttling the sender then made its backlog grow without end.
  */
 export class LoadGauge {
   private lastElu = performance.eventLoopUtilization();
@@ -25,6 +28,9 @@ export class LoadGauge {
       windowMs?: number;
       utilization?: number;
       concurrency?: number;
+      /** also saturated: requests queueing (`queueConcurrency` in flight) on a loop this busy (a database's wait) */
+      queueUtilization?: number;
+      queueConcurrency?: number;
       /** busy when at least `saturatedWindows` (default 2) of the last `recentWindows` (default 3) were */
       recentWindows?: number;
       saturatedWindows?: number;
@@ -64,7 +70,9 @@ export class LoadGauge {
     const elu = performance.eventLoopUtilization(this.lastElu);
     const concurrency = this.requestMs / Math.max(1, now - this.lastAt);
     const saturated =
-      elu.utilization >= (this.opts.utilization ?? 0.9) && concurrency >= (this.opts.concurrency ?? 0.5);
+      (elu.utilization >= (this.opts.utilization ?? 0.9) && concurrency >= (this.opts.concurrency ?? 0.5)) ||
+      (elu.utilization >= (this.opts.queueUtilization ?? 0.75) &&
+        concurrency >= (this.opts.queueConcurrency ?? 4));
     // busy when most recent windows were saturated: under a steady flood one window in ten or twenty
     // measures just under (a client late with its next request, a collection), and the burst of deliveries
     // it let in cost a fifth of the requests; at a moderate rate single windows go over now and then, and
