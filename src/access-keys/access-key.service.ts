@@ -104,7 +104,9 @@ export async function verifyAccessKey(
   if (!found) {
     await beforeLookup?.();
     const generation = ctx.authCache.generation;
-    found = await findKeyWithUserByDigest(ctx.db.kysely, digest);
+    found = await ctx.authCache.once(`key:${digest}`, ctx.db.kysely, () =>
+      findKeyWithUserByDigest(ctx.db.kysely, digest),
+    );
     if (found) ctx.authCache.setKey(digest, found, generation);
   }
   if (!found || found.user.deletedAt !== null) return { ok: false, failure: 'ACCESS_KEY_INVALID' };

@@ -39,6 +39,52 @@ describe('AuthCache', () => {
   });
 });
 
+describe('AuthCache.once', () => {
+  const outside = { isTransaction: false };
+  it('shares one load between concurrent misses, and loads afresh once it settled', async () => {
+    const cache = new AuthCache(new ManualClock(), 500);
+    let loads = 0;
+    const load = async () => {
+      const n = ++loads;
+      await new Promise((r) => setTimeout(r, 5));
+      return n;
+    };
+    expect(await Promise.all([1, 2, 3].map(() => cache.once('principal:1', outside, load)))).toEqual([
+      1, 1, 1,
+    ]);
+    // another entry has its own load
+    expect(await cache.once('principal:2', outside, load)).toBe(2);
+    expect(await cache.once('principal:1', outside, load)).toBe(3);
+  });
+
+  it('never shares a load across a clear, nor one read inside a transaction', async () => {
+    const cache = new AuthCache(new ManualClock(), 500);
+    let loads = 0;
+    const load = async () => {
+      const n = ++loads;
+      await new Promise((r) => setTimeout(r, 5));
+      return n;
+    };
+    const before = cache.once('key:x', outside, load);
+    cache.clear();
+    const after = cache.once('key:x', outside, load);
+    expect(await Promise.all([before, after])).toEqual([1, 2]);
+    const inTransaction = { isTransaction: true };
+    expect(
+      await Promise.all([cache.once('key:y', inTransaction, load), cache.once('key:y', inTransaction, load)]),
+    ).toEqual([3, 4]);
+  });
+
+  it('a failed load fails its waiters and is not kept', async () => {
+    const cache = new AuthCache(new ManualClock(), 500);
+    const failing = cache.once('module:Contacts', outside, async () => {
+      throw new Error('database unavailable');
+    });
+    await expect(failing).rejects.toThrow('database unavailable');
+    expect(await cache.once('module:Contacts', outside, async () => 'loaded')).toBe('loaded');
+  });
+});
+
 describe('AuthCache (sessions, sharing, modules)', () => {
   const session = {
     session: { id: 1, session_hash: 'h', user_id: 1, key_id: 7, created_at: 0, last_seen_at: 0, ip: '' },

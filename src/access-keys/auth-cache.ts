@@ -43,6 +43,7 @@ export class AuthCache {
    * result read before a concurrent change committed is then never cached after that change.
    */
   generation = 0;
+  private readonly loading = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly clock: Clock,
@@ -110,6 +111,23 @@ export class AuthCache {
 
   setSubscriptions(value: readonly WebhookSubscription[], generation: number): void {
     if (generation === this.generation) this.write(this.subscriptions, 'all', value);
+  }
+
+  /**
+   * Concurrent misses of one entry share one load, started in this generation: when an entry expired
+   * under load every request in flight read it again (~0.2 queries per REST read on PostgreSQL). A load
+   * started before a clear() is never shared after it, and one read inside a transaction (which may see
+   * its uncommitted rows) never at all.
+   */
+  once<T>(slot: string, db: { readonly isTransaction: boolean }, load: () => Promise<T>): Promise<T> {
+    if (db.isTransaction) return load();
+    const key = `${this.generation}:${slot}`;
+    let p = this.loading.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = load().finally(() => this.loading.delete(key));
+      this.loading.set(key, p);
+    }
+    return p;
   }
 
   clear(): void {

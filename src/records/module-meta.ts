@@ -67,7 +67,9 @@ export async function moduleMetaFor(ctx: AppContext, name: string): Promise<Modu
   const cached = ctx.authCache.getModule(name);
   if (cached) return cached;
   const generation = ctx.authCache.generation;
-  const meta = await loadModuleMeta(ctx.db.kysely, name);
+  const meta = await ctx.authCache.once(`module:${name}`, ctx.db.kysely, () =>
+    loadModuleMeta(ctx.db.kysely, name),
+  );
   ctx.authCache.setModule(name, meta, generation);
   return meta;
 }

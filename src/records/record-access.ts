@@ -47,7 +47,9 @@ export async function cachedModuleSharing(ctx: AppContext, module: string): Prom
   const cached = ctx.authCache.getSharing(module);
   if (cached) return cached;
   const generation = ctx.authCache.generation;
-  const access = await moduleSharing(ctx.db.kysely, module);
+  const access = await ctx.authCache.once(`sharing:${module}`, ctx.db.kysely, () =>
+    moduleSharing(ctx.db.kysely, module),
+  );
   ctx.authCache.setSharing(module, access, generation);
   return access;
 }

@@ -8,7 +8,9 @@ export async function principalFor(ctx: AppContext, user: User): Promise<Princip
   const cached = ctx.authCache.getPrincipal(user.id);
   if (cached) return cached;
   const generation = ctx.authCache.generation;
-  const principal = await loadPrincipal(ctx.db.kysely, user);
+  const principal = await ctx.authCache.once(`principal:${user.id}`, ctx.db.kysely, () =>
+    loadPrincipal(ctx.db.kysely, user),
+  );
   ctx.authCache.setPrincipal(user.id, principal, generation);
   return principal;
 }
