@@ -103,11 +103,9 @@ export async function verifyAccessKey(
   let found = ctx.authCache.getKey(digest);
   if (!found) {
     await beforeLookup?.();
-    const generation = ctx.authCache.generation;
-    found = await ctx.authCache.once(`key:${digest}`, ctx.db.kysely, () =>
+    found = await ctx.authCache.keyThrough(digest, ctx.db.kysely, () =>
       findKeyWithUserByDigest(ctx.db.kysely, digest),
     );
-    if (found) ctx.authCache.setKey(digest, found, generation);
   }
   if (!found || found.user.deletedAt !== null) return { ok: false, failure: 'ACCESS_KEY_INVALID' };
   if (username !== undefined && username.toLowerCase() !== found.user.username.toLowerCase()) {

@@ -1,15 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../platform/clock.js';
+import type { Principal } from '../roles/permissions.js';
 import type { User } from '../users/user.model.js';
 import { AuthCache } from './auth-cache.js';
 
 const entry = { user: { id: 1 } as User, keyId: 7 };
+const outside = { isTransaction: false };
+const found = async () => entry;
+
+/** A load whose answer comes when `release` is called: a database read in progress. */
+function pending<T>() {
+  let release!: (value: T) => void;
+  const load = () => new Promise<T>((r) => (release = r));
+  return { load, release: (value: T) => release(value) };
+}
+
+/** A load that counts its calls and answers the count a moment later. */
+function counting() {
+  let calls = 0;
+  return async () => {
+    const n = ++calls;
+    await new Promise((r) => setTimeout(r, 5));
+    return n as unknown as Principal;
+  };
+}
 
 describe('AuthCache', () => {
-  it('serves an entry until its time-to-live passes', () => {
+  it('serves an entry until its time-to-live passes', async () => {
     const clock = new ManualClock();
     const cache = new AuthCache(clock, 500);
-    cache.setKey('d', entry, cache.generation);
+    await cache.keyThrough('d', outside, found);
     expect(cache.getKey('d')).toBe(entry);
     clock.advance(499);
     expect(cache.getKey('d')).toBe(entry);
@@ -17,71 +37,72 @@ describe('AuthCache', () => {
     expect(cache.getKey('d')).toBeUndefined();
   });
 
-  it('clear() drops everything', () => {
+  it('clear() drops everything', async () => {
     const cache = new AuthCache(new ManualClock(), 500);
-    cache.setKey('d', entry, cache.generation);
+    await cache.keyThrough('d', outside, found);
     cache.clear();
     expect(cache.getKey('d')).toBeUndefined();
   });
 
-  it('never caches a result read before a change that cleared the cache', () => {
+  it('never caches a result read before a change that cleared the cache', async () => {
     const cache = new AuthCache(new ManualClock(), 500);
-    const before = cache.generation; // a reader starts its database read …
+    const read = pending<typeof entry>();
+    const reading = cache.keyThrough('d', outside, read.load); // a reader starts its database read …
     cache.clear(); // … a regenerate commits and clears …
-    cache.setKey('d', entry, before); // … the reader's stale result arrives
+    read.release(entry); // … the reader's stale result arrives: answered, not kept
+    expect(await reading).toBe(entry);
     expect(cache.getKey('d')).toBeUndefined();
   });
 
-  it('a time-to-live of 0 turns caching off', () => {
+  it('keeps a key only when it was found', async () => {
+    const cache = new AuthCache(new ManualClock(), 500);
+    expect(await cache.keyThrough('d', outside, async () => undefined)).toBeUndefined();
+    expect(await cache.keyThrough('d', outside, found)).toBe(entry);
+  });
+
+  it('a time-to-live of 0 turns caching off', async () => {
     const cache = new AuthCache(new ManualClock(), 0);
-    cache.setKey('d', entry, cache.generation);
+    await cache.keyThrough('d', outside, found);
     expect(cache.getKey('d')).toBeUndefined();
   });
 });
 
-describe('AuthCache.once', () => {
-  const outside = { isTransaction: false };
-  it('shares one load between concurrent misses, and loads afresh once it settled', async () => {
-    const cache = new AuthCache(new ManualClock(), 500);
-    let loads = 0;
-    const load = async () => {
-      const n = ++loads;
-      await new Promise((r) => setTimeout(r, 5));
-      return n;
-    };
-    expect(await Promise.all([1, 2, 3].map(() => cache.once('principal:1', outside, load)))).toEqual([
-      1, 1, 1,
-    ]);
-    // another entry has its own load
-    expect(await cache.once('principal:2', outside, load)).toBe(2);
-    expect(await cache.once('principal:1', outside, load)).toBe(3);
+describe('AuthCache: concurrent misses', () => {
+  it('share one load, whose answer is then cached; another entry has its own', async () => {
+    const clock = new ManualClock();
+    const cache = new AuthCache(clock, 500);
+    const load = counting();
+    const answers = await Promise.all([1, 2, 3].map(() => cache.principalThrough(1, outside, load)));
+    expect(answers).toEqual([1, 1, 1]);
+    expect(await cache.principalThrough(1, outside, load)).toBe(1);
+    expect(await cache.principalThrough(2, outside, load)).toBe(2);
+    clock.advance(500);
+    expect(await cache.principalThrough(1, outside, load)).toBe(3);
   });
 
-  it('never shares a load across a clear, nor one read inside a transaction', async () => {
+  it('never share a load across a clear, nor one read inside a transaction', async () => {
     const cache = new AuthCache(new ManualClock(), 500);
-    let loads = 0;
-    const load = async () => {
-      const n = ++loads;
-      await new Promise((r) => setTimeout(r, 5));
-      return n;
-    };
-    const before = cache.once('key:x', outside, load);
+    const load = counting();
+    const before = cache.principalThrough(1, outside, load);
     cache.clear();
-    const after = cache.once('key:x', outside, load);
+    const after = cache.principalThrough(1, outside, load);
     expect(await Promise.all([before, after])).toEqual([1, 2]);
     const inTransaction = { isTransaction: true };
     expect(
-      await Promise.all([cache.once('key:y', inTransaction, load), cache.once('key:y', inTransaction, load)]),
+      await Promise.all([
+        cache.principalThrough(5, inTransaction, load),
+        cache.principalThrough(5, inTransaction, load),
+      ]),
     ).toEqual([3, 4]);
   });
 
   it('a failed load fails its waiters and is not kept', async () => {
     const cache = new AuthCache(new ManualClock(), 500);
-    const failing = cache.once('module:Contacts', outside, async () => {
+    const failing = cache.moduleThrough('Contacts', outside, async () => {
       throw new Error('database unavailable');
     });
     await expect(failing).rejects.toThrow('database unavailable');
-    expect(await cache.once('module:Contacts', outside, async () => 'loaded')).toBe('loaded');
+    expect(await cache.moduleThrough('Contacts', outside, async () => ({}) as never)).toEqual({});
   });
 });
 
@@ -92,24 +113,32 @@ describe('AuthCache (sessions, sharing, modules)', () => {
     currentKeyId: 7,
   };
 
-  it('clear() drops web-service sessions, sharing defaults and module metadata too', () => {
+  it('clear() drops web-service sessions, sharing defaults and module metadata too', async () => {
     const cache = new AuthCache(new ManualClock(), 500);
     cache.setWsSession('h', session, cache.generation);
-    cache.setSharing('Leads', 'public_read', cache.generation);
-    cache.setModule('Leads', {} as never, cache.generation);
+    await cache.sharingThrough('Leads', outside, async () => 'public_read');
+    await cache.moduleThrough('Leads', outside, async () => ({}) as never);
+    expect(cache.getSharing('Leads')).toBe('public_read');
     cache.clear();
     expect(cache.getWsSession('h')).toBeUndefined();
     expect(cache.getSharing('Leads')).toBeUndefined();
     expect(cache.getModule('Leads')).toBeUndefined();
   });
 
-  it('never caches a session, sharing default or module read before a clear()', () => {
+  it('never caches a session, sharing default or module read before a clear()', async () => {
     const cache = new AuthCache(new ManualClock(), 500);
     const before = cache.generation;
+    const sharing = pending<'public_read'>();
+    const module = pending<never>();
+    const reads = [
+      cache.sharingThrough('Leads', outside, sharing.load),
+      cache.moduleThrough('Leads', outside, module.load),
+    ];
     cache.clear();
     cache.setWsSession('h', session, before);
-    cache.setSharing('Leads', 'public_read', before);
-    cache.setModule('Leads', {} as never, before);
+    sharing.release('public_read');
+    module.release({} as never);
+    await Promise.all(reads);
     expect(cache.getWsSession('h')).toBeUndefined();
     expect(cache.getSharing('Leads')).toBeUndefined();
     expect(cache.getModule('Leads')).toBeUndefined();

@@ -12,6 +12,9 @@ export interface CachedWsSession {
   currentKeyId: number | null;
 }
 
+/** where a load reads: the pool, or a transaction (whose reads are never shared) */
+type Reader = { readonly isTransaction: boolean };
+
 interface Entry<T> {
   value: T;
   expiresAt: number;
@@ -55,16 +58,8 @@ export class AuthCache {
     return this.read(this.keys, digest);
   }
 
-  setKey(digest: string, value: { user: User; keyId: number }, generation: number): void {
-    if (generation === this.generation) this.write(this.keys, digest, value);
-  }
-
   getPrincipal(userId: number) {
     return this.read(this.principals, userId);
-  }
-
-  setPrincipal(userId: number, value: Principal, generation: number): void {
-    if (generation === this.generation) this.write(this.principals, userId, value);
   }
 
   getWsSession(sessionHash: string) {
@@ -72,7 +67,7 @@ export class AuthCache {
   }
 
   setWsSession(sessionHash: string, value: CachedWsSession, generation: number): void {
-    if (generation === this.generation) this.write(this.wsSessions, sessionHash, value);
+    this.put(this.wsSessions, sessionHash, value, generation);
   }
 
   /** Forgets one cached session that is no longer live (expired, idle, key changed): the database decides next. */
@@ -84,33 +79,34 @@ export class AuthCache {
     return this.read(this.sharing, module);
   }
 
-  setSharing(module: string, value: SharingAccess, generation: number): void {
-    if (generation === this.generation) this.write(this.sharing, module, value);
-  }
-
   getModule(name: string) {
     return this.read(this.modules, name);
   }
 
-  setModule(name: string, value: ModuleMeta, generation: number): void {
-    if (generation === this.generation) this.write(this.modules, name, value);
+  /** The key's user from the cache while fresh, else from `load` (kept only when found). */
+  keyThrough(digest: string, db: Reader, load: () => Promise<{ user: User; keyId: number } | undefined>) {
+    return this.through(this.keys, digest, `key:${digest}`, db, load);
   }
 
-  /** A user found by their lower-cased username (web-service getchallenge and login look them up). */
-  getUserByName(usernameKey: string) {
-    return this.read(this.usersByName, usernameKey);
+  principalThrough(userId: number, db: Reader, load: () => Promise<Principal>) {
+    return this.through(this.principals, userId, `principal:${userId}`, db, load);
   }
 
-  setUserByName(usernameKey: string, value: User, generation: number): void {
-    if (generation === this.generation) this.write(this.usersByName, usernameKey, value);
+  sharingThrough(module: string, db: Reader, load: () => Promise<SharingAccess>) {
+    return this.through(this.sharing, module, `sharing:${module}`, db, load);
   }
 
-  getSubscriptions() {
-    return this.read(this.subscriptions, 'all');
+  moduleThrough(name: string, db: Reader, load: () => Promise<ModuleMeta>) {
+    return this.through(this.modules, name, `module:${name}`, db, load);
   }
 
-  setSubscriptions(value: readonly WebhookSubscription[], generation: number): void {
-    if (generation === this.generation) this.write(this.subscriptions, 'all', value);
+  /** A user by lower-cased username (kept only when found). */
+  userByNameThrough(usernameKey: string, db: Reader, load: () => Promise<User | undefined>) {
+    return this.through(this.usersByName, usernameKey, `user:${usernameKey}`, db, load);
+  }
+
+  subscriptionsThrough(db: Reader, load: () => Promise<readonly WebhookSubscription[]>) {
+    return this.through(this.subscriptions, 'all', 'subscriptions', db, load);
   }
 
   /**
@@ -119,7 +115,7 @@ export class AuthCache {
    * started before a clear() is never shared after it, and one read inside a transaction (which may see
    * its uncommitted rows) never at all.
    */
-  once<T>(slot: string, db: { readonly isTransaction: boolean }, load: () => Promise<T>): Promise<T> {
+  private once<T>(slot: string, db: Reader, load: () => Promise<T>): Promise<T> {
     if (db.isTransaction) return load();
     const key = `${this.generation}:${slot}`;
     let p = this.loading.get(key) as Promise<T> | undefined;
@@ -128,6 +124,29 @@ export class AuthCache {
       this.loading.set(key, p);
     }
     return p;
+  }
+
+  /**
+   * The entry while fresh; else `load`'s answer (shared with concurrent misses), cached unless it is
+   * undefined or a clear() came while it was read.
+   */
+  private async through<K, T, L extends T | undefined>(
+    map: Map<K, Entry<T>>,
+    k: K,
+    slot: string,
+    db: Reader,
+    load: () => Promise<L>,
+  ): Promise<T | L> {
+    const hit = this.read(map, k);
+    if (hit !== undefined) return hit;
+    const generation = this.generation;
+    const value = await this.once(slot, db, load);
+    if (value !== undefined) this.put(map, k, value as T, generation);
+    return value;
+  }
+
+  private put<K, T>(map: Map<K, Entry<T>>, k: K, value: T, generation: number): void {
+    if (generation === this.generation) this.write(map, k, value);
   }
 
   clear(): void {

@@ -58,6 +58,7 @@ export class GroupCommit {
     const failed: Array<{ entry: Entry; err: unknown }> = [];
     const started = performance.now();
     let aborted: unknown;
+    let lost: { err: unknown } | undefined;
     let waited = false;
     try {
       await this.kysely.transaction().execute(async (trx) => {
@@ -101,19 +102,13 @@ export class GroupCommit {
         }
       });
     } catch (err) {
-      this.count(done.length + failed.length);
-      for (const f of failed) f.entry.reject(f.err);
-      if (!(err instanceof FirstUnitFailed)) for (const d of done) d.entry.reject(aborted ?? err);
-      return;
+      // the units that had succeeded are lost with the transaction (none when the first unit failed)
+      if (!(err instanceof FirstUnitFailed)) lost = { err: aborted ?? err };
     }
-    this.count(done.length + failed.length);
-    for (const f of failed) f.entry.reject(f.err);
-    for (const d of done) d.entry.resolve(d.value);
-  }
-
-  private count(units: number): void {
     this.stats.batches++;
-    this.stats.units += units;
+    this.stats.units += done.length + failed.length;
+    for (const f of failed) f.entry.reject(f.err);
+    for (const d of done) lost ? d.entry.reject(lost.err) : d.entry.resolve(d.value);
   }
 }
 

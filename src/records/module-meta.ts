@@ -64,14 +64,7 @@ export async function loadModuleMeta(db: Q, name: string): Promise<ModuleMeta> {
  * clears the cache on this process; other replicas see the field when their entry expires.
  */
 export async function moduleMetaFor(ctx: AppContext, name: string): Promise<ModuleMeta> {
-  const cached = ctx.authCache.getModule(name);
-  if (cached) return cached;
-  const generation = ctx.authCache.generation;
-  const meta = await ctx.authCache.once(`module:${name}`, ctx.db.kysely, () =>
-    loadModuleMeta(ctx.db.kysely, name),
-  );
-  ctx.authCache.setModule(name, meta, generation);
-  return meta;
+  return ctx.authCache.moduleThrough(name, ctx.db.kysely, () => loadModuleMeta(ctx.db.kysely, name));
 }
 
 export async function listModuleMetas(db: Q): Promise<ModuleMeta[]> {

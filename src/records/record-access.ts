@@ -44,14 +44,7 @@ export function requireModule(p: Principal, meta: ModuleMeta, action: ModuleActi
 
 /** `moduleSharing` served from the auth cache while fresh (sharing changes clear it after commit: `uow.invalidatesAuth()`). */
 export async function cachedModuleSharing(ctx: AppContext, module: string): Promise<SharingAccess> {
-  const cached = ctx.authCache.getSharing(module);
-  if (cached) return cached;
-  const generation = ctx.authCache.generation;
-  const access = await ctx.authCache.once(`sharing:${module}`, ctx.db.kysely, () =>
-    moduleSharing(ctx.db.kysely, module),
-  );
-  ctx.authCache.setSharing(module, access, generation);
-  return access;
+  return ctx.authCache.sharingThrough(module, ctx.db.kysely, () => moduleSharing(ctx.db.kysely, module));
 }
 
 /** Which records of `module` the caller may `action`: evaluated on every call, from cached inputs. */

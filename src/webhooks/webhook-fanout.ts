@@ -37,12 +37,7 @@ export function operationsOf(w: Pick<WebhookRow, 'operations'>): string[] {
  */
 async function subscriptions(ctx: AppContext, uow: UnitOfWork): Promise<readonly WebhookSubscription[]> {
   if (uow.authTouched) return sendingSubscriptions(uow.trx);
-  const cached = ctx.authCache.getSubscriptions();
-  if (cached) return cached;
-  const generation = ctx.authCache.generation;
-  const rows = await sendingSubscriptions(uow.trx);
-  ctx.authCache.setSubscriptions(rows, generation);
-  return rows;
+  return ctx.authCache.subscriptionsThrough(uow.trx, () => sendingSubscriptions(uow.trx));
 }
 
 /**

@@ -32,12 +32,7 @@ import { openWsSession, sweepWsSessions } from '../ws-session.service.js';
 async function findWsUser(call: WsCall, username: string): Promise<User | undefined> {
   const { authCache, db } = call.ctx;
   const key = username.replace(/ +$/, '').toLowerCase();
-  let user = authCache.getUserByName(key);
-  if (!user) {
-    const generation = authCache.generation;
-    user = await findUserByUsername(db.kysely, key);
-    if (user) authCache.setUserByName(key, user, generation);
-  }
+  const user = await authCache.userByNameThrough(key, db.kysely, () => findUserByUsername(db.kysely, key));
   return user && user.deletedAt === null ? user : undefined;
 }
 
