@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { type AuditActor, type AuditEntry, recordAudit } from '../audit/audit.repository.js';
 import type { AppContext } from '../context.js';
 import type { DomainEventInput, StoredEvent } from '../events/event.model.js';
@@ -114,6 +114,17 @@ export async function withUnitOfWork<T>(
     }
   }
   return result;
+}
+
+/**
+ * Statements that need not commit together and are not a change anyone audits: counters, token trims.
+ * SQLite runs them in the group commit (one commit with the other writes queued meanwhile, instead of one
+ * per statement); PostgreSQL runs each on its own, so no row lock (a per-address counter every request of
+ * that address updates) is held past its statement. The caller sees them done only once they are durable.
+ */
+export function withWrites<T>(ctx: AppContext, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+  const group = ctx.db.groupCommit;
+  return group ? group.run(fn) : fn(ctx.db.kysely);
 }
 
 /**

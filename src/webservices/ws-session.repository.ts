@@ -43,7 +43,7 @@ export async function issueChallenge(
   // Each scope keeps its newest `limit` tokens: whatever is older than the limit-th newest goes (none while
   // fewer are live: the subquery is then null). Older than it, not "not among the ones I saw": a token
   // another login issues meanwhile is newer than all of them and must stay (deleting it failed that login
-  // as a wrong key). One statement each, with the user's expired tokens swept by the second.
+  // as a wrong key). One statement for both scopes and the user's expired tokens.
   const limitthNewest = (
     eb: ExpressionBuilder<Database, 'ws_challenge_tokens'>,
     limit: number,
@@ -60,13 +60,13 @@ export async function issueChallenge(
   await db
     .deleteFrom('ws_challenge_tokens')
     .where('user_id', '=', c.userId)
-    .where('ip', '=', c.ip)
-    .where((eb) => eb('id', '<', limitthNewest(eb, c.perClient, c.ip)))
-    .execute();
-  await db
-    .deleteFrom('ws_challenge_tokens')
-    .where('user_id', '=', c.userId)
-    .where((eb) => eb.or([eb('expires_at', '<', c.now), eb('id', '<', limitthNewest(eb, c.perUser))]))
+    .where((eb) =>
+      eb.or([
+        eb('expires_at', '<', c.now),
+        eb('id', '<', limitthNewest(eb, c.perUser)),
+        eb.and([eb('ip', '=', c.ip), eb('id', '<', limitthNewest(eb, c.perClient, c.ip))]),
+      ]),
+    )
     .execute();
 }
 

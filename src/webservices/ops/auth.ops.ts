@@ -8,7 +8,7 @@ import {
   settleLoginAttempt,
 } from '../../auth/login-throttle.js';
 import { resolveSession, SESSION_COOKIE } from '../../auth/session.service.js';
-import { withUnitOfWork } from '../../db/unit-of-work.js';
+import { withUnitOfWork, withWrites } from '../../db/unit-of-work.js';
 import { AppError } from '../../http/errors.js';
 import { safeEqual } from '../../platform/crypto.js';
 import { upkeepDue } from '../../platform/upkeep.js';
@@ -50,22 +50,27 @@ export const getChallenge: WsOperation = {
     // each address leaves a row per second; the ones past the minute are deleted every 10 s
     const sweep = upkeepDue(ctx, 'getchallenge counts past the minute', now, 10_000);
     const limit = ctx.config.wsChallengesPerIpPerMinute;
-    const calls = await noteChallengeFromIp(ctx.db.kysely, req.ip, now, now - 60_000, sweep);
-    if (calls > limit)
+    const token = randomBytes(16).toString('hex');
+    // a refused call is counted too, so an address that floods stays refused
+    const allowed = await withWrites(ctx, async (db) => {
+      const calls = await noteChallengeFromIp(db, req.ip, now, now - 60_000, sweep);
+      if (calls > limit) return false;
+      await issueChallenge(db, {
+        userId: user.id,
+        token,
+        ip: req.ip,
+        now,
+        expiresAt: now + WS_LIMITS.tokenMs,
+        perClient: WS_LIMITS.challengesPerClient,
+        perUser: WS_LIMITS.challengesPerUser,
+      });
+      return true;
+    });
+    if (!allowed)
       throw new WsError(
         'TOO_MANY_ATTEMPTS',
         'Too many getchallenge requests from this address. Try again in a minute.',
       );
-    const token = randomBytes(16).toString('hex');
-    await issueChallenge(ctx.db.kysely, {
-      userId: user.id,
-      token,
-      ip: req.ip,
-      now,
-      expiresAt: now + WS_LIMITS.tokenMs,
-      perClient: WS_LIMITS.challengesPerClient,
-      perUser: WS_LIMITS.challengesPerUser,
-    });
     const serverTime = Math.floor(now / 1000);
     return { token, serverTime, expireTime: serverTime + WS_LIMITS.tokenMs / 1000 };
   },
@@ -92,11 +97,11 @@ export const login: WsOperation = {
     const username = call.params.string('username');
     const digest = call.params.string('accessKey');
     // the tokens live when the login arrived: waiting below for the same client's other logins in flight
-    // must not let their newer getchallenges push this one's token out of the ones a client keeps
+    // must not let their newer getchallenges push this one's token out of the ones a client keeps. So the
+    // digest is checked now; what it found is acted on only once the attempt is counted
     const user = await findWsUser(call, username);
-    const tokens = user
-      ? await findLiveChallenges(ctx.db.kysely, user.id, ctx.clock.now(), WS_LIMITS.challengesPerUser)
-      : [];
+    const key = user ? await call.deps.keys.loadKeyForUser(ctx, user.id) : null;
+    const challenge = user ? await matchChallenge(call, user.id, digest, key?.plaintext) : NO_CHALLENGE;
     let attempt: LoginAttempt;
     try {
       attempt = await beginLoginAttempt(ctx, username.replace(/ +$/, ''), req.ip);
@@ -105,54 +110,76 @@ export const login: WsOperation = {
       throw err;
     }
     try {
-      return await checkedLogin(call, user, tokens, digest, attempt);
+      return await checkedLogin(call, user, key, challenge, attempt);
     } finally {
       settleLoginAttempt(ctx, attempt);
     }
   },
 };
 
+/** The newest live tokens a login's digest is checked against first: a client logs in with a recent one. */
+const NEWEST_CHALLENGES = 8;
+const NO_CHALLENGE = { live: false, matched: false } as const;
+
+/**
+ * Whether the user has a live token and whether `digest` is md5(token + key) of any of them — exact
+ * comparison, as Vtiger's strcmp (an uppercase digest is refused). Newest first, stopping at the match:
+ * the newest few are read first, and all of them only when none of those matches.
+ */
+async function matchChallenge(
+  call: WsCall,
+  userId: number,
+  digest: string,
+  keyPlaintext: string | undefined,
+): Promise<{ live: boolean; matched: boolean }> {
+  const { db, clock } = call.ctx;
+  const now = clock.now();
+  const newest = await findLiveChallenges(db.kysely, userId, now, NEWEST_CHALLENGES);
+  if (newest.length === 0) return NO_CHALLENGE;
+  if (keyPlaintext === undefined) return { live: true, matched: false };
+  const matches = (tokens: string[]) =>
+    tokens.some((token) =>
+      safeEqual(
+        createHash('md5')
+          .update(token + keyPlaintext)
+          .digest('hex'),
+        digest,
+      ),
+    );
+  if (matches(newest)) return { live: true, matched: true };
+  if (newest.length < NEWEST_CHALLENGES) return { live: true, matched: false };
+  const all = await findLiveChallenges(db.kysely, userId, now, WS_LIMITS.challengesPerUser);
+  return { live: true, matched: matches(all) };
+}
+
 /** The login's checks once its attempt is counted: token, key, digest, status, API access. */
 async function checkedLogin(
   call: WsCall,
   user: User | undefined,
-  tokens: string[],
-  digest: string,
+  key: Awaited<ReturnType<WsCall['deps']['keys']['loadKeyForUser']>>,
+  challenge: { live: boolean; matched: boolean },
   attempt: LoginAttempt,
 ) {
   const { ctx, req } = call;
-  if (!user || tokens.length === 0) {
+  if (!user || !challenge.live) {
     await releaseLoginAttempt(ctx, attempt);
     throw new WsError('INVALID_AUTH_TOKEN', WS_MESSAGES.INVALID_TOKEN);
   }
-  const key = await call.deps.keys.loadKeyForUser(ctx, user.id);
   if (!key) {
     await releaseLoginAttempt(ctx, attempt);
     throw new WsError('ACCESSKEY_UNDEFINED', WS_MESSAGES.ACCESSKEY_UNDEFINED);
   }
-  // any of the user's live tokens; exact comparison, as Vtiger's strcmp (an uppercase digest is refused)
-  let matched = false;
-  for (const token of tokens) {
-    const expected = createHash('md5')
-      .update(token + key.plaintext)
-      .digest('hex');
-    if (safeEqual(expected, digest)) matched = true;
-  }
-  if (!matched) return refuse(call, user, 'wrong digest');
+  if (!challenge.matched) return refuse(call, user, 'wrong digest');
   if (user.status !== 'Active') return refuse(call, user, 'inactive');
   if (!key.apiAccess) return refuse(call, user, 'api access off');
 
   await sweepWsSessions(ctx);
-  const now = ctx.clock.now();
-  const session = await ctx.db.kysely.transaction().execute(async (trx) => {
-    const opened = await openWsSession(ctx, user.id, key.keyId, req.ip, trx);
-    await loginAttemptSucceeded(trx, attempt);
-    await recordAudit(
-      trx,
-      { ...actorFromRequest(req), userId: user.id, username: user.username },
-      { action: 'webservice.login', details: { wsSessionId: opened.id } },
-      now,
-    );
+  const actor = { ...actorFromRequest(req), userId: user.id, username: user.username };
+  // SQLite commits it with the other writes queued meanwhile
+  const session = await withUnitOfWork(ctx, actor, async (uow) => {
+    const opened = await openWsSession(ctx, user.id, key.keyId, req.ip, uow.trx);
+    await loginAttemptSucceeded(uow.trx, attempt);
+    await uow.audit({ action: 'webservice.login', details: { wsSessionId: opened.id } });
     return opened;
   });
   call.deps.keys.noteKeyUse(ctx, key.keyId, req.ip);
