@@ -16,6 +16,12 @@ export interface ChangeAuthor {
 /** Who writes a record, from where: permissions come from `principal`, history and audit from the rest. */
 export interface RecordWriter extends ChangeAuthor {
   principal: Principal;
+  /**
+   * The principal is the user this request authenticated, so an active user who is not deleted (as the auth
+   * cache knows it): a record they assign to themselves needs no owner lookup. Unset for writers acting for
+   * someone (the mailroom, ownership transfers), whose user is looked up.
+   */
+  signedIn?: boolean;
 }
 
 export type RecordAction = 'created' | 'updated' | 'deleted';

@@ -55,6 +55,12 @@ function storedRecord(
   return { ...entity, module: meta.name, fields, ...(lineItems ? { lineItems } : {}) };
 }
 
+/** The owner must be an active user; a signed-in writer is one, so assigning to themselves needs no lookup. */
+async function checkOwnerFor(ctx: AppContext, w: RecordWriter, ownerId: number): Promise<void> {
+  if (w.signedIn && ownerId === w.principal.userId) return;
+  await checkOwner(ctx.db.kysely, ownerId);
+}
+
 export async function createRecord(
   appCtx: AppContext,
   w: RecordWriter,
@@ -74,7 +80,7 @@ export async function createRecord(
   assertNoMandatoryPlaceholder(meta, values, kept.dropped);
   assertMandatory(meta, values);
   const ownerId = values.get('assigned_user_id') as number;
-  await checkOwner(ctx.db.kysely, ownerId);
+  await checkOwnerFor(ctx, w, ownerId);
   await checkReferences(ctx.db.kysely, p, meta, values);
   const rawItems = lineItemsInput(input);
   const items = meta.hasLineItems && rawItems !== undefined ? await resolveLineItems(ctx, p, rawItems) : [];
@@ -175,7 +181,7 @@ export async function updateRecord(
   if (merged.get('assigned_user_id') == null) merged.set('assigned_user_id', existing.ownerId);
   assertMandatory(meta, merged);
   const ownerId = merged.get('assigned_user_id') as number;
-  if (ownerId !== existing.ownerId) await checkOwner(ctx.db.kysely, ownerId);
+  if (ownerId !== existing.ownerId) await checkOwnerFor(ctx, w, ownerId);
   await checkReferences(ctx.db.kysely, p, meta, changes);
   const rawItems = lineItemsInput(input);
   const items =

@@ -52,5 +52,6 @@ export function wsWriter(call: WsCall): RecordWriter {
     principal,
     actor: { ...actorFromRequest(call.req), userId: user.id, username: user.username },
     channel: 'webservice',
+    signedIn: true,
   };
 }

@@ -24,6 +24,7 @@ export async function writerOf(ctx: AppContext, req: FastifyRequest): Promise<Re
     principal: await principalOf(ctx, req),
     actor: actorFromRequest(req),
     channel: req.auth?.method === 'session' ? 'web' : 'api',
+    signedIn: true,
   };
 }
 
