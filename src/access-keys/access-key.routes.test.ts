@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { describeEachDialect, errorCode, expectStatus, type Harness } from '../../test/harness.js';
-import { KEY_PREFIX } from './access-key.format.js';
+import { generateAccessKey, KEY_PREFIX } from './access-key.format.js';
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const basic = (username: string, key: string) => ({
@@ -321,6 +321,50 @@ describeEachDialect('access keys', (h) => {
     expectStatus(res, 429);
     expect(errorCode(res)).toBe('TOO_MANY_KEY_FAILURES');
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('counts the failures other replicas wrote afresh at each lookup (PostgreSQL: the count is shared only while in flight)', async () => {
+    if (h.dialect !== 'postgres') return; // SQLite is one process: its failures are counted in memory
+    const remoteAddress = '198.51.100.202';
+    const u = await h.createUser();
+    const key = await h.accessKey(u.session);
+    const once = () => h.request({ method: 'GET', url: '/api/v1/me', remoteAddress, headers: bearer(key) });
+    expectStatus(await once(), 200);
+    const at = h.clock.now();
+    await h.ctx.db.kysely
+      .insertInto('auth_failures')
+      .values(
+        Array.from({ length: h.ctx.config.accessKeys.maxFailuresPerIp }, () => ({
+          scope: 'key-ip' as const,
+          key: remoteAddress,
+          at,
+        })),
+      )
+      .execute();
+    h.ctx.authCache.clear(); // the key is looked up again, so its address is checked again
+    const res = await once();
+    expectStatus(res, 429);
+    expect(errorCode(res)).toBe('TOO_MANY_KEY_FAILURES');
+  });
+
+  it('blocks an address whose wrong keys arrive all at once (they share a count, each failure still counts)', async () => {
+    const remoteAddress = '198.51.100.201';
+    const max = h.ctx.config.accessKeys.maxFailuresPerIp;
+    const burst = await Promise.all(
+      Array.from({ length: max * 2 }, () =>
+        h.request({ method: 'GET', url: '/api/v1/me', remoteAddress, headers: bearer(generateAccessKey()) }),
+      ),
+    );
+    for (const res of burst) expect([401, 429]).toContain(res.statusCode);
+    const u = await h.createUser();
+    const res = await h.request({
+      method: 'GET',
+      url: '/api/v1/me',
+      remoteAddress,
+      headers: bearer(await h.accessKey(u.session)),
+    });
+    expectStatus(res, 429);
+    expect(errorCode(res)).toBe('TOO_MANY_KEY_FAILURES');
   });
 
   it('keys never appear in the log, the audit log or the database in clear', async () => {

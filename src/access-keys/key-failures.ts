@@ -31,9 +31,23 @@ async function block(ctx: AppContext, ip: string, oldest: number, now: number): 
   return Math.max(1, Math.ceil((until - now) / 1000));
 }
 
-/** Before a key is looked up: seconds to wait when the address has used up its failures, else null. */
+const countsInFlight = new WeakMap<object, Map<string, Promise<{ n: number; oldest: number }>>>();
+
+/**
+ * Before a key is looked up: seconds to wait when the address has used up its failures, else null.
+ * Lookups from one address in flight together share one count: when a busy key's cache entry expires,
+ * every request of that moment misses it (and shares one lookup, see AuthCache). Failures are still each
+ * counted, and those past the limit refused, by noteKeyFailure, however many passed this check together.
+ */
 export async function keyAttemptsBlocked(ctx: AppContext, ip: string, now: number): Promise<number | null> {
-  const { n, oldest } = await failuresInWindow(ctx, ip, now);
+  const pending = countsInFlight.get(ctx.db) ?? new Map<string, Promise<{ n: number; oldest: number }>>();
+  countsInFlight.set(ctx.db, pending);
+  let counted = pending.get(ip);
+  if (!counted) {
+    counted = failuresInWindow(ctx, ip, now).finally(() => pending.delete(ip));
+    pending.set(ip, counted);
+  }
+  const { n, oldest } = await counted;
   return n >= ctx.config.accessKeys.maxFailuresPerIp ? block(ctx, ip, oldest, now) : null;
 }
 
