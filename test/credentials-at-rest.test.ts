@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { parseConfig } from '../src/config.js';
 import { lastTokenFor, outboxFor } from '../src/mail/mail.test-helpers.js';
 import { describeEachDialect, expectStatus } from './harness.js';
 
@@ -63,3 +64,45 @@ describeEachDialect('credentials at rest', (h) => {
     await h.login(u.username, 'reset through a sealed link');
   });
 });
+
+/** Issue 11: a webhook's signing secret, and the one before a rotation, are sealed in the database. */
+describeEachDialect(
+  'webhook secrets at rest',
+  (h) => {
+    it('stores the secret and the previous one only sealed; the owner still reads them back', async () => {
+      const created = await h.request({
+        method: 'POST',
+        url: '/api/v1/webhooks',
+        as: h.admin,
+        payload: { url: 'http://127.0.0.1:9/at-rest' },
+      });
+      expectStatus(created, 201);
+      const { id, secret: first } = created.json() as { id: number; secret: string };
+      const rotated = await h.request({
+        method: 'POST',
+        url: `/api/v1/webhooks/${id}/rotate-secret`,
+        as: h.admin,
+      });
+      expectStatus(rotated, 200);
+      const second = rotated.json().secret as string;
+      expect(first).toMatch(/^whsec_/);
+      expect(second).toMatch(/^whsec_/);
+      const row = await h.ctx.db.kysely
+        .selectFrom('webhooks')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      const stored = JSON.stringify(row);
+      for (const secret of [first, second]) {
+        expect(stored).not.toContain(secret);
+        expect(stored).not.toContain(secret.slice('whsec_'.length));
+      }
+      expect(stored).not.toContain('whsec_');
+      expect(h.ctx.secrets.decrypt(row.secret_sealed)).toBe(second);
+      expect(h.ctx.secrets.decrypt(row.previous_secret_sealed!)).toBe(first);
+      const read = await h.request({ method: 'GET', url: `/api/v1/webhooks/${id}/secret`, as: h.admin });
+      expect(read.json().secret).toBe(second);
+    });
+  },
+  { webhooks: { ...parseConfig({}).webhooks, allowedHosts: ['127.0.0.1/32'], sender: false } },
+);

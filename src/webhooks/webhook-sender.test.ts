@@ -315,6 +315,76 @@ describeEachDialect(
       expect(timedOut.every((r) => r.status === 'pending')).toBe(true);
     }, 60_000);
 
+    it('a 50 MB answer, a reset connection and a late answer each cost one attempt; others deliver meanwhile', async () => {
+      const huge = await receiver();
+      let hugeBytesSent = 0;
+      huge.respond = (_r, res) => {
+        // 50 MB in 1 MB writes, each after the previous drained: stops when the sender drops the connection
+        const chunk = Buffer.alloc(1 << 20, 'x');
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(50 << 20) });
+        res.on('error', () => {});
+        const more = () => {
+          while (hugeBytesSent < 50 << 20 && !res.destroyed) {
+            hugeBytesSent += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', more);
+          }
+          res.end();
+        };
+        more();
+      };
+      const reset = await receiver();
+      reset.respond = (_r, res) => res.socket?.destroy();
+      const late = await receiver();
+      const lateTimers: NodeJS.Timeout[] = [];
+      late.respond = (_r, res) => {
+        lateTimers.push(setTimeout(() => res.writeHead(200).end('too late'), 8_000));
+      };
+      const fine = await receiver();
+      const hooks = {
+        huge: await createHook(h, `${huge.url}/huge`),
+        reset: await createHook(h, `${reset.url}/reset`),
+        late: await createHook(h, `${late.url}/late`),
+        fine: await createHook(h, `${fine.url}/fine`),
+      };
+      for (const hook of [hooks.huge, hooks.reset, hooks.late]) await queue(h, hook.id, 1, () => null);
+      await queue(h, hooks.fine.id, 20, (i) => 6_000 + i);
+      const started = performance.now();
+      const s = sender(3_000);
+      const drained = s.drain();
+      await fine.waitFor(20, 10_000);
+      // the fine receiver did not wait for the late one's timeout
+      expect(performance.now() - started).toBeLessThan(3_000);
+      await within(20_000, 'drain', drained);
+      for (const t of lateTimers) clearTimeout(t);
+
+      const attempts = async (webhookId: number) =>
+        h.ctx.db.kysely
+          .selectFrom('webhook_attempts as a')
+          .innerJoin('webhook_deliveries as d', 'd.id', 'a.delivery_id')
+          .select(['a.status_code', 'a.error', 'a.response_body', 'a.next_attempt_at', 'd.status'])
+          .where('a.webhook_id', '=', webhookId)
+          .execute();
+      // the 50 MB answer: a success read no further than the first 64 KB, 4 KB of it kept
+      const [hugeAttempt, ...moreHuge] = await attempts(hooks.huge.id);
+      expect(moreHuge).toHaveLength(0);
+      expect(hugeAttempt).toMatchObject({ status_code: 200, error: null, status: 'delivered' });
+      expect(hugeAttempt!.response_body).toHaveLength(4096);
+      expect(hugeBytesSent).toBeLessThan(50 << 20);
+      // the reset and the late answer: one failed attempt each, retried later
+      for (const [id, error] of [
+        [hooks.reset.id, /ECONNRESET|socket hang up/],
+        [hooks.late.id, /timed out after 3000 ms/],
+      ] as const) {
+        const [attempt, ...more] = await attempts(id);
+        expect(more).toHaveLength(0);
+        expect(attempt).toMatchObject({ status_code: null, response_body: null, status: 'pending' });
+        expect(attempt!.error).toMatch(error);
+        expect(attempt!.next_attempt_at).toBeGreaterThan(h.clock.now());
+      }
+      expect(late.received).toHaveLength(1);
+      expect(reset.received).toHaveLength(1);
+    }, 60_000);
+
     it('deletes finished deliveries and their attempts after the retention period, in batches', async () => {
       const rx = await receiver();
       const hook = await createHook(h, `${rx.url}/retention`);
