@@ -131,6 +131,19 @@ describe.runIf(DIALECTS.includes('postgres'))('two processes on one PostgreSQL',
       expect(rx.received).toHaveLength(EVENTS);
       const ids = rx.received.map((r) => r.headers['webhook-id']);
       expect(new Set(ids).size).toBe(EVENTS);
+      // both processes took part: each counted its own successful requests
+      const sentBy = await Promise.all(
+        servers.map(async (s) => {
+          const { cookie } = await login(s.url, 'admin', ADMIN_PASSWORD);
+          const body = await (await fetch(`${s.url}/metrics`, { headers: { cookie } })).text();
+          return Number(/rapport_webhook_attempts_total\{result="succeeded"\} (\d+)/.exec(body)?.[1]);
+        }),
+      );
+      expect(
+        sentBy.every((n) => n > 0),
+        `sent by each process: ${sentBy.join(', ')}`,
+      ).toBe(true);
+      expect(sentBy[0]! + sentBy[1]!).toBe(EVENTS);
       const wh = new Webhook(hook.secret);
       const last = new Map<number, number>();
       for (const r of rx.received) {

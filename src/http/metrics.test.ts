@@ -1,5 +1,7 @@
 import { expect, it } from 'vitest';
 import { describeEachDialect, expectStatus } from '../../test/harness.js';
+import { WebhookReceiver } from '../../test/webhook-receiver.js';
+import { parseConfig } from '../config.js';
 
 const TOKEN = 'metrics-token-for-tests-0123456789abcdef';
 
@@ -34,6 +36,46 @@ describeEachDialect(
       expect(res.body).toContain('nodejs_eventloop_lag_p99_seconds');
     });
 
+    it('counts the webhook requests this process sent, by result', async () => {
+      const rx = await new WebhookReceiver().start();
+      rx.respond = (r, res) => res.writeHead(r.path === '/ok' ? 204 : 500).end();
+      try {
+        for (const path of ['/ok', '/fails'])
+          expectStatus(
+            await h.request({
+              method: 'POST',
+              url: '/api/v1/webhooks',
+              as: h.admin,
+              payload: { url: `${rx.url}${path}`, module: 'Contacts', operations: ['created'] },
+            }),
+            201,
+          );
+        const scrape = async () => (await h.request({ method: 'GET', url: '/metrics', as: h.admin })).body;
+        const count = (body: string, result: string) =>
+          Number(new RegExp(`rapport_webhook_attempts_total\\{result="${result}"\\} (\\d+)`).exec(body)?.[1]);
+        const before = await scrape();
+        expectStatus(
+          await h.request({
+            method: 'POST',
+            url: '/api/v1/records/Contacts',
+            as: h.admin,
+            payload: { lastname: 'Hooked' },
+          }),
+          201,
+        );
+        await h.ctx.webhookSender.drain();
+        const after = await scrape();
+        expect(count(after, 'succeeded') - count(before, 'succeeded')).toBe(1);
+        expect(count(after, 'failed') - count(before, 'failed')).toBe(1);
+        // a scrape takes what was counted since the last one: the totals do not grow by themselves
+        expect(await scrape()).toContain(
+          `rapport_webhook_attempts_total{result="succeeded"} ${count(after, 'succeeded')}`,
+        );
+      } finally {
+        await rx.stop();
+      }
+    });
+
     it('refuses everyone else, and takes the scraper token only as itself', async () => {
       const user = await h.createUser();
       expect((await h.request({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
@@ -60,5 +102,8 @@ describeEachDialect(
       expect(elsewhere.statusCode).toBe(401);
     });
   },
-  { metricsToken: TOKEN },
+  {
+    metricsToken: TOKEN,
+    webhooks: { ...parseConfig({}).webhooks, allowedHosts: ['127.0.0.1/32'], sender: false },
+  },
 );

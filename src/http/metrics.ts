@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { AppContext } from '../context.js';
 import { safeEqual } from '../platform/crypto.js';
 
@@ -10,8 +10,8 @@ const PROBE_MS = 20;
 
 /**
  * `GET /metrics` in Prometheus text format (prom-client): the request latency histogram by route and
- * status, the event-loop delay histogram, and prom-client's process metrics (CPU, memory, GC, handles,
- * event-loop lag percentiles). The tail users feel shows here in production, not only in `npm run bench`.
+ * status, the event-loop delay histogram, the webhook requests this process sent, and prom-client's process
+ * metrics (CPU, memory, GC, handles, event-loop lag percentiles). The tail users feel shows here in production, not only in `npm run bench`.
  * Admins may read it with their session or key; a scraper with `Authorization: Bearer METRICS_TOKEN`.
  */
 export async function metricsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -29,6 +29,21 @@ export async function metricsRoutes(app: FastifyInstance, ctx: AppContext): Prom
     help: `How late a timer asked for every ${PROBE_MS} ms ran: time every request in flight waited too.`,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
+  });
+  // the sender counts; the counter takes what it counted since the last scrape
+  const sent = { succeeded: 0, failed: 0 };
+  new Counter({
+    name: 'rapport_webhook_attempts_total',
+    help: 'Webhook requests this process sent, by result: succeeded (2xx) or failed (anything else, no answer).',
+    labelNames: ['result'],
+    registers: [registry],
+    collect() {
+      for (const result of ['succeeded', 'failed'] as const) {
+        const now = ctx.webhookSender.stats[result];
+        this.inc({ result }, now - sent[result]);
+        sent[result] = now;
+      }
+    },
   });
   let expected = performance.now() + PROBE_MS;
   const probe = setInterval(() => {

@@ -50,11 +50,14 @@ interface Judged {
   patch: DeliveryPatch;
 }
 
+/** An attempt succeeded when the receiver answered 2xx (3xx is a failure: redirects are not followed). */
+export const succeeded = (code: number | null): boolean => code !== null && code >= 200 && code < 300;
+
 /** What an attempt means: success, a retry (Svix schedule, Retry-After honoured) or the end of the road. */
 function judge(r: Extract<SendResult, { kind: 'attempt' }>): Judged {
   const { delivery: d, outcome: o, at } = r;
   const code = o.statusCode;
-  const ok = code !== null && code >= 200 && code < 300;
+  const ok = succeeded(code);
   const gone = code === 410;
   let next: number | null = null;
   if (!ok && !gone) {

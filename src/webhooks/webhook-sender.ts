@@ -15,7 +15,7 @@ import {
   type SendingWebhook,
   sendingWebhooks,
 } from './webhook-outbox.repository.js';
-import { recordOutcomes, type SendResult } from './webhook-outcomes.js';
+import { recordOutcomes, type SendResult, succeeded } from './webhook-outcomes.js';
 import { signedHeaders } from './webhook-signing.js';
 
 export { DISABLE_AFTER_MS, MAX_ATTEMPTS, RETRY_SCHEDULE_MS, retryDelay } from './webhook-outcomes.js';
@@ -53,6 +53,8 @@ export interface WebhookSender {
   /** poll for retries and for deliveries left by a crashed replica; housekeeping hourly */
   start(intervalMs?: number): void;
   stop(): Promise<void>;
+  /** what this process has sent since it started (for /metrics): attempts answered 2xx, and all others */
+  readonly stats: { readonly succeeded: number; readonly failed: number };
 }
 
 export interface SenderDeps {
@@ -107,6 +109,7 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
   let stopped = false;
   let failures = 0;
   let attempts = 0;
+  const stats = { succeeded: 0, failed: 0 };
   /** shrinks while claims bring more than their webhooks have room for, doubles back otherwise */
   let claimSize = CLAIM_BATCH;
   const busyRate = Math.max(1, deps.busyRate ?? 100);
@@ -162,6 +165,8 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     const p: Promise<void> = http
       .post(hook.url, signedHeaders(d.msg_id, d.payload, keys), d.payload)
       .then((outcome) => {
+        if (succeeded(outcome.statusCode)) stats.succeeded++;
+        else stats.failed++;
         results.push({ kind: 'attempt', delivery: d, at: clock.now(), outcome, random: random() });
       })
       .catch((err: unknown) => logger.error({ err, deliveryId: d.id }, 'webhook post failed'))
@@ -396,6 +401,7 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     void housekeep().catch((err: unknown) => dbFailure(err, 'webhook retention failed'));
 
   return {
+    stats,
     kick: () => {
       expandDue = true;
       if (deps.auto !== false && !stopped) void pump();
