@@ -1,7 +1,15 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { describeEachDialect, expectStatus, type Harness, type RequestOptions } from '../../test/harness.js';
+import {
+  ADMIN_PASSWORD,
+  describeEachDialect,
+  expectStatus,
+  type Harness,
+  type RequestOptions,
+} from '../../test/harness.js';
+import { addRule, emlWith, postMessage } from '../../test/mailroom-kit.js';
 import { WebhookReceiver } from '../../test/webhook-receiver.js';
+import { RealKeys, WsKit } from '../../test/ws-kit.js';
 import { parseConfig } from '../config.js';
 
 const webhookConfig = {
@@ -259,6 +267,59 @@ describeEachDialect(
       expect(later.headers['webhook-signature']!.split(' ')).toHaveLength(1);
       expect(() => new Webhook(fresh).verify(later.body, later.headers)).not.toThrow();
       expect(() => new Webhook(hook.secret).verify(later.body, later.headers)).toThrow();
+    });
+
+    it('changes made through /webservice.php and the mailroom are delivered like any other', async () => {
+      const hook = await createHook(api, {
+        url: `${rx.url}/channels`,
+        module: 'Leads',
+        operations: ['created', 'updated'],
+      });
+      // earlier tests moved the clock by days: the admin's session is long gone
+      h.admin = await h.login('admin', ADMIN_PASSWORD);
+      const ws = new WsKit(h, (hh) => new RealKeys(hh));
+      await ws.start();
+      const sessionName = await ws.login('admin', h.admin.userId);
+      const created = await ws.post({
+        operation: 'create',
+        sessionName,
+        elementType: 'Leads',
+        element: JSON.stringify({
+          lastname: 'Webservice',
+          company: 'WS Ltd',
+          assigned_user_id: `19x${h.admin.userId}`,
+        }),
+      });
+      expect(created.json.success, created.body).toBe(true);
+      const wsId = Number(String(created.json.result.id).split('x')[1]);
+      await rx.waitFor(1);
+      await addRule(h, {
+        name: 'Web leads to webhooks',
+        conditions: [{ field: 'from', op: 'contains', value: 'acme-web.example' }],
+        action: 'create',
+        module: 'Leads',
+        autofill: { delimiter: ':', mappings: [{ label: 'last name', field: 'lastname' }] },
+      });
+      const mailed = await postMessage(
+        h,
+        emlWith('web-form.eml', { 'Message-ID': '<hooked-1@acme-web.example>' }),
+      );
+      expect(mailed).toMatchObject({ status: 'processed' });
+      await rx.waitFor(2);
+      const wh = new Webhook(hook.secret);
+      const bodies = rx.received.map(
+        (r) =>
+          wh.verify(r.body, r.headers) as {
+            type: string;
+            data: { id: number; record: Record<string, unknown> };
+          },
+      );
+      expect(bodies.map((b) => [b.type, b.data.id])).toEqual([
+        ['leads.created', wsId],
+        ['leads.created', mailed.recordId],
+      ]);
+      expect(bodies[0]!.data.record.lastname).toBe('Webservice');
+      expect(bodies[1]!.data.record.lastname).toBe('Doe');
     });
 
     it('sends a test event, and resends a message and recovers failed ones with the same webhook-id', async () => {
