@@ -156,6 +156,79 @@ describeEachDialect(
       expect(h.allLogs()).not.toContain(hook.secret);
     });
 
+    it('the owner edits URL, entity, operations and description; bad edits change nothing; every change is audited', async () => {
+      const created = await create(owner.session, {
+        url: `${rx.url}/before`,
+        module: 'Contacts',
+        operations: ['created'],
+      });
+      expectStatus(created, 201);
+      const hook = created.json();
+      const base = `/api/v1/webhooks/${hook.id}`;
+      const patch = (payload: Record<string, unknown>) =>
+        h.request({ method: 'PATCH', url: base, as: owner.session, payload });
+      const edited = await patch({
+        url: `${rx.url}/after`,
+        module: 'Leads',
+        operations: ['created', 'updated'],
+        description: 'moved to leads',
+      });
+      expectStatus(edited, 200);
+      expect(edited.json()).toMatchObject({
+        url: `${rx.url}/after`,
+        module: 'Leads',
+        operations: ['created', 'updated'],
+        description: 'moved to leads',
+        status: 'Active',
+      });
+      // the save-time checks hold for edits too, and a refused edit changes nothing
+      const refused: Array<[Record<string, unknown>, string]> = [
+        [{ url: 'http://10.1.2.3/hook' }, 'WEBHOOK_URL_REFUSED'],
+        [{ url: 'http://169.254.169.254/' }, 'WEBHOOK_URL_REFUSED'],
+        [{ url: 'gopher://example.com/' }, 'WEBHOOK_URL_INVALID'],
+        [{ module: 'Nope' }, 'WEBHOOK_MODULE_INVALID'],
+        [{ operations: ['exploded'] }, 'VALIDATION_FAILED'],
+      ];
+      for (const [payload, code] of refused) {
+        const r = await patch(payload);
+        expect(r.statusCode, JSON.stringify(payload)).toBe(400);
+        expect(errorCode(r), JSON.stringify(payload)).toBe(code);
+      }
+      const now = await h.request({ method: 'GET', url: base, as: owner.session });
+      expect(now.json()).toMatchObject({ url: `${rx.url}/after`, module: 'Leads' });
+      // deliveries follow the edit: a lead goes to the new URL
+      const lead = await h.request({
+        method: 'POST',
+        url: '/api/v1/records/Leads',
+        as: owner.session,
+        payload: { lastname: 'Edited', company: 'Hooks Ltd' },
+      });
+      expectStatus(lead, 201);
+      await h.ctx.webhookSender.drain();
+      expect(rx.received.map((r, i) => [r.path, rx.json(i).type])).toEqual([['/after', 'leads.created']]);
+      expectStatus(await h.request({ method: 'POST', url: `${base}/rotate-secret`, as: owner.session }), 200);
+      expectStatus(await h.request({ method: 'DELETE', url: base, as: owner.session }), 204);
+      const audit = await h.ctx.db.kysely
+        .selectFrom('audit_log')
+        .select(['action', 'details', 'actor_user_id'])
+        .where('target_type', '=', 'webhook')
+        .where('target_id', '=', String(hook.id))
+        .orderBy('id')
+        .execute();
+      expect(audit.map((a) => a.action)).toEqual([
+        'webhook.created',
+        'webhook.updated',
+        'webhook.secret_rotated',
+        'webhook.deleted',
+      ]);
+      expect(audit.every((a) => a.actor_user_id === owner.id)).toBe(true);
+      expect(JSON.parse(String(audit[1]!.details))).toMatchObject({
+        fields: ['url', 'module', 'operations', 'description'],
+        url: `${rx.url}/after`,
+      });
+      expect(JSON.stringify(audit)).not.toContain('whsec_');
+    });
+
     it('off means off: nothing is sent or queued while the webhook or its owner API access is off', async () => {
       // the owner may see everyone's contacts, so only the webhook's and the owner's state decide
       expectStatus(
