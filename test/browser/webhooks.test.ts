@@ -72,6 +72,18 @@ describeInBrowser(
         .getByText(/HTTP 200 in \d+ ms/)
         .waitFor();
       await env.shot(page, 'webhook-attempts');
+      // a message that ran out of attempts is sent again by "Recover failed", with the same webhook-id
+      await h.ctx.db.kysely
+        .updateTable('webhook_deliveries')
+        .set({ status: 'failed', finished_at: h.clock.now() })
+        .where('msg_id', '=', got.headers['webhook-id']!)
+        .execute();
+      await log.getByLabel('Recover failed messages of').click();
+      await page.getByRole('option', { name: 'last hour' }).click();
+      await log.getByRole('button', { name: 'Recover failed' }).click();
+      await page.getByText('1 failed message(s) of the last hour are sent again.').waitFor();
+      await rx.waitFor(2);
+      expect(rx.received[1]!.headers['webhook-id']).toBe(got.headers['webhook-id']);
       await page.keyboard.press('Escape');
 
       // the admin: Settings → API Management → the user

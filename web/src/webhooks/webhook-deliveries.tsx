@@ -1,4 +1,4 @@
-import { Badge, Button, Code, Group, Modal, Stack, Table, Text } from '@mantine/core';
+import { Badge, Button, Code, Group, Modal, Select, Stack, Table, Text } from '@mantine/core';
 import { useState } from 'react';
 import { useApi } from '../api/use-api';
 import { useActions } from '../api/use-submit';
@@ -7,6 +7,14 @@ import { SectionLoader } from '../components/loading-state';
 import { formatTime } from '../format';
 import { useMe, useSession } from '../session/session-context';
 import type { Attempt, Delivery, Webhook } from './webhook-types';
+
+/** How far back "Recover failed" goes: every failed message since then is sent again. */
+const RECOVER_WINDOWS = [
+  { value: '1', label: 'last hour' },
+  { value: '24', label: 'last 24 hours' },
+  { value: '168', label: 'last 7 days' },
+  { value: '720', label: 'last 30 days' },
+];
 
 const STATUS_COLORS: Record<Delivery['status'], string> = {
   pending: 'yellow',
@@ -34,6 +42,7 @@ export function WebhookDeliveries({
   );
   const { run, error } = useActions();
   const tz = me.user;
+  const [recoverHours, setRecoverHours] = useState('168');
 
   const resend = (d: Delivery) =>
     run(async () => {
@@ -44,12 +53,13 @@ export function WebhookDeliveries({
 
   const recover = () =>
     run(async () => {
-      const since = new Date(Date.now() - 7 * 24 * 3_600_000).toISOString();
+      const since = new Date(Date.now() - Number(recoverHours) * 3_600_000).toISOString();
       const res = await api.post<{ messages: number }>(`webhooks/${hook.id}/recover`, { since });
       setTimeout(list.reload, 800);
+      const window = RECOVER_WINDOWS.find((w) => w.value === recoverHours)!.label;
       return {
         title: 'Failed messages queued',
-        message: `${res.messages} failed message(s) of the last 7 days are sent again.`,
+        message: `${res.messages} failed message(s) of the ${window} are sent again.`,
       };
     });
 
@@ -64,8 +74,17 @@ export function WebhookDeliveries({
             <Button size="xs" variant="default" onClick={list.reload}>
               Refresh
             </Button>
+            <Select
+              size="xs"
+              w={150}
+              aria-label="Recover failed messages of"
+              data={RECOVER_WINDOWS}
+              value={recoverHours}
+              onChange={(v) => v && setRecoverHours(v)}
+              allowDeselect={false}
+            />
             <Button size="xs" variant="light" onClick={() => void recover()}>
-              Recover failed (7 days)
+              Recover failed
             </Button>
           </Group>
         </Group>
