@@ -97,11 +97,12 @@ export const login: WsOperation = {
     const username = call.params.string('username');
     const digest = call.params.string('accessKey');
     // the tokens live when the login arrived: waiting below for the same client's other logins in flight
-    // must not let their newer getchallenges push this one's token out of the ones a client keeps. So the
-    // digest is checked now; what it found is acted on only once the attempt is counted
+    // must not let their newer getchallenges push this one's token out of the ones a client keeps. Nothing
+    // done before the attempt is counted depends on the digest, so its timing tells nothing about it
     const user = await findWsUser(call, username);
-    const key = user ? await call.deps.keys.loadKeyForUser(ctx, user.id) : null;
-    const challenge = user ? await matchChallenge(call, user.id, digest, key?.plaintext) : NO_CHALLENGE;
+    const tokens = user
+      ? await findLiveChallenges(ctx.db.kysely, user.id, ctx.clock.now(), WS_LIMITS.challengesPerUser)
+      : [];
     let attempt: LoginAttempt;
     try {
       attempt = await beginLoginAttempt(ctx, username.replace(/ +$/, ''), req.ip);
@@ -110,66 +111,42 @@ export const login: WsOperation = {
       throw err;
     }
     try {
-      return await checkedLogin(call, user, key, challenge, attempt);
+      return await checkedLogin(call, user, tokens, digest, attempt);
     } finally {
       settleLoginAttempt(ctx, attempt);
     }
   },
 };
 
-/** The newest live tokens a login's digest is checked against first: a client logs in with a recent one. */
-const NEWEST_CHALLENGES = 8;
-const NO_CHALLENGE = { live: false, matched: false } as const;
-
-/**
- * Whether the user has a live token and whether `digest` is md5(token + key) of any of them — exact
- * comparison, as Vtiger's strcmp (an uppercase digest is refused). Newest first, stopping at the match:
- * the newest few are read first, and all of them only when none of those matches.
- */
-async function matchChallenge(
-  call: WsCall,
-  userId: number,
-  digest: string,
-  keyPlaintext: string | undefined,
-): Promise<{ live: boolean; matched: boolean }> {
-  const { db, clock } = call.ctx;
-  const now = clock.now();
-  const newest = await findLiveChallenges(db.kysely, userId, now, NEWEST_CHALLENGES);
-  if (newest.length === 0) return NO_CHALLENGE;
-  if (keyPlaintext === undefined) return { live: true, matched: false };
-  const matches = (tokens: string[]) =>
-    tokens.some((token) =>
-      safeEqual(
-        createHash('md5')
-          .update(token + keyPlaintext)
-          .digest('hex'),
-        digest,
-      ),
-    );
-  if (matches(newest)) return { live: true, matched: true };
-  if (newest.length < NEWEST_CHALLENGES) return { live: true, matched: false };
-  const all = await findLiveChallenges(db.kysely, userId, now, WS_LIMITS.challengesPerUser);
-  return { live: true, matched: matches(all) };
-}
-
 /** The login's checks once its attempt is counted: token, key, digest, status, API access. */
 async function checkedLogin(
   call: WsCall,
   user: User | undefined,
-  key: Awaited<ReturnType<WsCall['deps']['keys']['loadKeyForUser']>>,
-  challenge: { live: boolean; matched: boolean },
+  tokens: string[],
+  digest: string,
   attempt: LoginAttempt,
 ) {
   const { ctx, req } = call;
-  if (!user || !challenge.live) {
+  if (!user || tokens.length === 0) {
     await releaseLoginAttempt(ctx, attempt);
     throw new WsError('INVALID_AUTH_TOKEN', WS_MESSAGES.INVALID_TOKEN);
   }
+  const key = await call.deps.keys.loadKeyForUser(ctx, user.id);
   if (!key) {
     await releaseLoginAttempt(ctx, attempt);
     throw new WsError('ACCESSKEY_UNDEFINED', WS_MESSAGES.ACCESSKEY_UNDEFINED);
   }
-  if (!challenge.matched) return refuse(call, user, 'wrong digest');
+  // any of the user's live tokens, newest first (a client logs in with a recent one), up to the match;
+  // exact comparison, as Vtiger's strcmp (an uppercase digest is refused)
+  const matched = tokens.some((token) =>
+    safeEqual(
+      createHash('md5')
+        .update(token + key.plaintext)
+        .digest('hex'),
+      digest,
+    ),
+  );
+  if (!matched) return refuse(call, user, 'wrong digest');
   if (user.status !== 'Active') return refuse(call, user, 'inactive');
   if (!key.apiAccess) return refuse(call, user, 'api access off');
 
