@@ -6,8 +6,11 @@ const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const basic = (username: string, key: string) => ({
   authorization: `Basic ${Buffer.from(`${username}:${key}`).toString('base64')}`,
 });
-const me = (h: Harness, headers: Record<string, string>) =>
-  h.request({ method: 'GET', url: '/api/v1/me', headers });
+const me = (h: Harness, headers: Record<string, string>, remoteAddress?: string) =>
+  h.request({ method: 'GET', url: '/api/v1/me', headers, remoteAddress });
+/** A new user's valid key, presented from `remoteAddress`. */
+const validKeyFrom = async (h: Harness, remoteAddress: string) =>
+  me(h, bearer(await h.accessKey((await h.createUser()).session)), remoteAddress);
 
 describeEachDialect('access keys', (h) => {
   it('every new user has a key from creation, and it works at once (Bearer and Basic)', async () => {
@@ -309,60 +312,48 @@ describeEachDialect('access keys', (h) => {
   it('throttles failed key attempts per IP with 429 and Retry-After', async () => {
     const remoteAddress = '198.51.100.200';
     const max = h.ctx.config.accessKeys.maxFailuresPerIp;
-    for (let i = 0; i < max; i++)
-      await h.request({ method: 'GET', url: '/api/v1/me', remoteAddress, headers: bearer('nonsense') });
-    const u = await h.createUser();
-    const res = await h.request({
-      method: 'GET',
-      url: '/api/v1/me',
-      remoteAddress,
-      headers: bearer(await h.accessKey(u.session)),
-    });
+    for (let i = 0; i < max; i++) await me(h, bearer('nonsense'), remoteAddress);
+    const res = await validKeyFrom(h, remoteAddress);
     expectStatus(res, 429);
     expect(errorCode(res)).toBe('TOO_MANY_KEY_FAILURES');
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
   });
 
-  it('counts the failures other replicas wrote afresh at each lookup (PostgreSQL: the count is shared only while in flight)', async () => {
-    if (h.dialect !== 'postgres') return; // SQLite is one process: its failures are counted in memory
-    const remoteAddress = '198.51.100.202';
-    const u = await h.createUser();
-    const key = await h.accessKey(u.session);
-    const once = () => h.request({ method: 'GET', url: '/api/v1/me', remoteAddress, headers: bearer(key) });
-    expectStatus(await once(), 200);
-    const at = h.clock.now();
-    await h.ctx.db.kysely
-      .insertInto('auth_failures')
-      .values(
-        Array.from({ length: h.ctx.config.accessKeys.maxFailuresPerIp }, () => ({
-          scope: 'key-ip' as const,
-          key: remoteAddress,
-          at,
-        })),
-      )
-      .execute();
-    h.ctx.authCache.clear(); // the key is looked up again, so its address is checked again
-    const res = await once();
-    expectStatus(res, 429);
-    expect(errorCode(res)).toBe('TOO_MANY_KEY_FAILURES');
-  });
+  // SQLite is one process: its failures are counted in memory, never by other replicas
+  it.skipIf(h.dialect !== 'postgres')(
+    'counts the failures other replicas wrote afresh at each lookup (the count is shared only while in flight)',
+    async () => {
+      const remoteAddress = '198.51.100.202';
+      const u = await h.createUser();
+      const key = await h.accessKey(u.session);
+      const once = () => me(h, bearer(key), remoteAddress);
+      expectStatus(await once(), 200);
+      const at = h.clock.now();
+      await h.ctx.db.kysely
+        .insertInto('auth_failures')
+        .values(
+          Array.from({ length: h.ctx.config.accessKeys.maxFailuresPerIp }, () => ({
+            scope: 'key-ip' as const,
+            key: remoteAddress,
+            at,
+          })),
+        )
+        .execute();
+      h.ctx.authCache.clear(); // the key is looked up again, so its address is checked again
+      const res = await once();
+      expectStatus(res, 429);
+      expect(errorCode(res)).toBe('TOO_MANY_KEY_FAILURES');
+    },
+  );
 
   it('blocks an address whose wrong keys arrive all at once (they share a count, each failure still counts)', async () => {
     const remoteAddress = '198.51.100.201';
     const max = h.ctx.config.accessKeys.maxFailuresPerIp;
     const burst = await Promise.all(
-      Array.from({ length: max * 2 }, () =>
-        h.request({ method: 'GET', url: '/api/v1/me', remoteAddress, headers: bearer(generateAccessKey()) }),
-      ),
+      Array.from({ length: max * 2 }, () => me(h, bearer(generateAccessKey()), remoteAddress)),
     );
     for (const res of burst) expect([401, 429]).toContain(res.statusCode);
-    const u = await h.createUser();
-    const res = await h.request({
-      method: 'GET',
-      url: '/api/v1/me',
-      remoteAddress,
-      headers: bearer(await h.accessKey(u.session)),
-    });
+    const res = await validKeyFrom(h, remoteAddress);
     expectStatus(res, 429);
     expect(errorCode(res)).toBe('TOO_MANY_KEY_FAILURES');
   });

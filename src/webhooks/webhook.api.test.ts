@@ -42,6 +42,15 @@ describeEachDialect(
 
     const create = (as: TestUser['session'], payload: Record<string, unknown>) =>
       h.request({ method: 'POST', url: '/api/v1/webhooks', as, payload });
+    /** The audit entries about one webhook, oldest first. */
+    const auditOf = (webhookId: number) =>
+      h.ctx.db.kysely
+        .selectFrom('audit_log')
+        .select(['action', 'details', 'actor_user_id', 'actor_username'])
+        .where('target_type', '=', 'webhook')
+        .where('target_id', '=', String(webhookId))
+        .orderBy('id')
+        .execute();
 
     it('answers bad input with a 4xx naming the field, and changes nothing', async () => {
       const before = await h.ctx.db.kysely.selectFrom('webhooks').select('id').execute();
@@ -140,13 +149,7 @@ describeEachDialect(
       const off = await h.request({ method: 'PATCH', url: base, as: h.admin, payload: { enabled: false } });
       expectStatus(off, 200);
       expect(off.json().status).toBe('Inactive');
-      const audit = await h.ctx.db.kysely
-        .selectFrom('audit_log')
-        .select(['action', 'details', 'actor_username'])
-        .where('target_type', '=', 'webhook')
-        .where('target_id', '=', String(hook.id))
-        .orderBy('id')
-        .execute();
+      const audit = await auditOf(hook.id);
       expect(audit.map((a) => a.action)).toEqual([
         'webhook.created',
         'webhook.secret_viewed',
@@ -208,13 +211,7 @@ describeEachDialect(
       expect(rx.received.map((r, i) => [r.path, rx.json(i).type])).toEqual([['/after', 'leads.created']]);
       expectStatus(await h.request({ method: 'POST', url: `${base}/rotate-secret`, as: owner.session }), 200);
       expectStatus(await h.request({ method: 'DELETE', url: base, as: owner.session }), 204);
-      const audit = await h.ctx.db.kysely
-        .selectFrom('audit_log')
-        .select(['action', 'details', 'actor_user_id'])
-        .where('target_type', '=', 'webhook')
-        .where('target_id', '=', String(hook.id))
-        .orderBy('id')
-        .execute();
+      const audit = await auditOf(hook.id);
       expect(audit.map((a) => a.action)).toEqual([
         'webhook.created',
         'webhook.updated',
