@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type pg from 'pg';
 import { markConnectFailure } from './db-errors.js';
+import { deferInserts } from './deferred-inserts.js';
 import { GroupCommit } from './group-commit.js';
 import { PgStatementNames } from './pg-statements.js';
 import type { Database } from './schema.js';
@@ -164,7 +165,13 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
       : connect().catch((err: unknown) => {
           throw markConnectFailure(err);
         })) as typeof pool.connect;
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<Database>({
+    // a transaction's INSERTs go to the server together (see deferInserts)
+    dialect: new PostgresDialect({
+      pool,
+      onCreateConnection: async (connection) => deferInserts(connection),
+    }),
+  });
   return {
     kysely,
     dialect: 'postgres',

@@ -1,4 +1,5 @@
 import { type Compilable, CompiledQuery, type Kysely, type QueryResult, type Transaction } from 'kysely';
+import { carrier, deferrable } from './deferred-inserts.js';
 import type { Database } from './schema.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
@@ -23,6 +24,8 @@ interface Compiled {
  */
 export function prepared<A extends unknown[], R>(
   build: (db: Q, ...args: A) => Compilable<R>,
+  /** marks each query before it runs (`deferrable`, `carrier`) */
+  mark: (q: CompiledQuery) => CompiledQuery = (q) => q,
 ): (db: Q, ...args: A) => Promise<QueryResult<R>> {
   const cache = new Map<string, Compiled>();
   return async (db, ...args) => {
@@ -43,7 +46,7 @@ export function prepared<A extends unknown[], R>(
       cache.set(key, c);
     }
     const parameters = c.params.map((p) => (typeof p === 'number' ? (args[p] ?? null) : p.value));
-    return db.executeQuery(CompiledQuery.raw(c.sql, parameters)) as Promise<QueryResult<R>>;
+    return db.executeQuery(mark(CompiledQuery.raw(c.sql, parameters))) as Promise<QueryResult<R>>;
   };
 }
 
@@ -54,6 +57,7 @@ const ROWS_PER_INSERT = 500;
  * A multi-row INSERT of the given columns, prepared per row count (see `prepared`), in batches of
  * ROWS_PER_INSERT. Answers the `id` of every row when `returningId` is set, in the order of `rows`:
  * ids are assigned in VALUES order, but RETURNING's own order is not promised, so they are sorted.
+ * In a PostgreSQL transaction the INSERT goes to the server with the next statement (`deferInserts`).
  */
 export function preparedInsert<T extends keyof Database & string, C extends string & keyof Database[T]>(
   table: T,
@@ -61,16 +65,19 @@ export function preparedInsert<T extends keyof Database & string, C extends stri
   opts: { returningId?: boolean } = {},
 ): (db: Q, rows: ReadonlyArray<Record<C, unknown>>) => Promise<number[]> {
   const width = columns.length;
-  const insert = prepared((db: Q, ...flat: unknown[]) => {
-    const values: Record<string, unknown>[] = [];
-    for (let i = 0; i < flat.length; i += width) {
-      const row: Record<string, unknown> = {};
-      for (let j = 0; j < width; j++) row[columns[j]!] = flat[i + j];
-      values.push(row);
-    }
-    const q = db.insertInto(table).values(values as never);
-    return opts.returningId ? q.returning('id' as never) : q;
-  });
+  const insert = prepared(
+    (db: Q, ...flat: unknown[]) => {
+      const values: Record<string, unknown>[] = [];
+      for (let i = 0; i < flat.length; i += width) {
+        const row: Record<string, unknown> = {};
+        for (let j = 0; j < width; j++) row[columns[j]!] = flat[i + j];
+        values.push(row);
+      }
+      const q = db.insertInto(table).values(values as never);
+      return opts.returningId ? q.returning('id' as never) : q;
+    },
+    (q) => (opts.returningId ? carrier(q, table) : deferrable(q, table)),
+  );
   return async (db, rows) => {
     const ids: number[] = [];
     for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {

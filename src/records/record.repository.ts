@@ -1,4 +1,5 @@
 import type { Expression, Kysely, SqlBool, Transaction } from 'kysely';
+import { deferrable } from '../db/deferred-inserts.js';
 import { prepared, preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import type { FieldDef } from './field.types.js';
@@ -199,10 +200,16 @@ export async function insertRecord(
     },
   ]);
   if (id === undefined) throw new Error('inserting a record returned no id');
-  await untyped(trx)
-    .insertInto(meta.table)
-    .values({ ...columns, id })
-    .execute();
+  // nothing reads this row back in the transaction before its next statement: it may go along with that
+  await trx.executeQuery(
+    deferrable(
+      untyped(trx)
+        .insertInto(meta.table)
+        .values({ ...columns, id })
+        .compile(),
+      meta.table,
+    ),
+  );
   return id;
 }
 

@@ -1,5 +1,5 @@
 import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely';
-import { prepared } from '../db/prepared.js';
+import { prepared, preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import type {
   WebhookAttemptRow,
@@ -99,14 +99,14 @@ export async function insertDeliveries(db: Q, rows: NewDelivery[]): Promise<numb
 
 export type NewWebhookEvent = Omit<WebhookEventTable, 'id'>;
 
-export async function insertWebhookEvents(db: Q, rows: readonly NewWebhookEvent[]): Promise<void> {
-  // 6 columns a row: well inside both databases' parameter limits
-  for (let i = 0; i < rows.length; i += 1000)
-    await db
-      .insertInto('webhook_events')
-      .values(rows.slice(i, i + 1000))
-      .execute();
-}
+export const insertWebhookEvents = preparedInsert('webhook_events', [
+  'user_id',
+  'webhook_ids',
+  'event_type',
+  'record_id',
+  'payload',
+  'created_at',
+]);
 
 export interface DeliveryQuery {
   webhookId: number;

@@ -1,0 +1,184 @@
+import { CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { describeEachDialect } from '../../test/harness.js';
+import { classifyDatabaseError } from './db-errors.js';
+import { carrier, deferInserts, deferrable } from './deferred-inserts.js';
+import { preparedInsert } from './prepared.js';
+
+/** A connection that records what reaches the server and answers one row per statement. */
+function recordingConnection() {
+  const sent: Array<{ sql: string; parameters: readonly unknown[] }> = [];
+  const connection: DatabaseConnection = {
+    async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
+      sent.push({ sql: q.sql, parameters: q.parameters });
+      return { rows: [{ id: sent.length } as R] };
+    },
+    async *streamQuery<R>(q: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+      sent.push({ sql: q.sql, parameters: q.parameters });
+      yield { rows: [] };
+    },
+  };
+  deferInserts(connection);
+  return { connection, sent };
+}
+
+const insertA = (v: number) => deferrable(CompiledQuery.raw('insert into "a" ("v") values ($1)', [v]), 'a');
+const insertB = (v: number, w: number) =>
+  deferrable(CompiledQuery.raw('insert into "b" ("v", "w") values ($1, $2)', [v, w]), 'b');
+const raw = (sql: string, parameters: unknown[] = []) => CompiledQuery.raw(sql, parameters);
+
+describe('deferInserts (what reaches the server)', () => {
+  it('sends the inserts of a transaction with its next statement, placeholders renumbered', async () => {
+    const { connection: c, sent } = recordingConnection();
+    await c.executeQuery(raw('begin'));
+    expect(await c.executeQuery(insertA(1))).toEqual({ rows: [] });
+    await c.executeQuery(insertB(2, 3));
+    expect(sent).toHaveLength(1);
+    await c.executeQuery(carrier(raw('insert into "c" ("v") values ($1) returning "id"', [4]), 'c'));
+    await c.executeQuery(insertA(5));
+    await c.executeQuery(raw('commit'));
+    expect(sent).toEqual([
+      { sql: 'begin', parameters: [] },
+      {
+        sql: 'with "deferred_0" as (insert into "a" ("v") values ($1)), "deferred_1" as (insert into "b" ("v", "w") values ($2, $3)) insert into "c" ("v") values ($4) returning "id"',
+        parameters: [1, 2, 3, 4],
+      },
+      // what waits at COMMIT goes first, alone
+      { sql: 'insert into "a" ("v") values ($1)', parameters: [5] },
+      { sql: 'commit', parameters: [] },
+    ]);
+  });
+
+  it('sends what waits before any statement that may read it, and before a stream', async () => {
+    const { connection: c, sent } = recordingConnection();
+    await c.executeQuery(raw('begin'));
+    await c.executeQuery(insertA(1));
+    await c.executeQuery(raw('select * from "a"'));
+    await c.executeQuery(insertB(1, 2));
+    for await (const _ of c.streamQuery(raw('select * from "b"'))) void _;
+    expect(sent.map((s) => s.sql)).toEqual([
+      'begin',
+      'insert into "a" ("v") values ($1)',
+      'select * from "a"',
+      'insert into "b" ("v", "w") values ($1, $2)',
+      'select * from "b"',
+    ]);
+  });
+
+  it('never puts two inserts into one table in one statement (their ids keep the order written)', async () => {
+    const { connection: c, sent } = recordingConnection();
+    await c.executeQuery(raw('begin'));
+    await c.executeQuery(insertA(1));
+    await c.executeQuery(insertA(2));
+    await c.executeQuery(carrier(raw('insert into "a" ("v") values ($1) returning "id"', [3]), 'a'));
+    await c.executeQuery(raw('commit'));
+    expect(sent.map((s) => s.parameters)).toEqual([[], [1], [2], [3], []]);
+  });
+
+  it('drops what waits at ROLLBACK, not at ROLLBACK TO a savepoint', async () => {
+    const { connection: c, sent } = recordingConnection();
+    await c.executeQuery(raw('begin'));
+    await c.executeQuery(insertA(1));
+    await c.executeQuery(raw('rollback'));
+    await c.executeQuery(raw('begin'));
+    await c.executeQuery(insertA(2));
+    await c.executeQuery(raw('rollback to savepoint "s"'));
+    await c.executeQuery(raw('rollback'));
+    expect(sent.map((s) => s.sql + s.parameters.join())).toEqual([
+      'begin',
+      'rollback',
+      'begin',
+      'insert into "a" ("v") values ($1)2',
+      'rollback to savepoint "s"',
+      'rollback',
+    ]);
+  });
+
+  it('runs every statement at once outside a transaction', async () => {
+    const { connection: c, sent } = recordingConnection();
+    await c.executeQuery(insertA(1));
+    await c.executeQuery(raw('begin'));
+    await c.executeQuery(raw('commit'));
+    await c.executeQuery(insertA(2));
+    expect(sent.map((s) => s.sql)).toEqual([
+      'insert into "a" ("v") values ($1)',
+      'begin',
+      'commit',
+      'insert into "a" ("v") values ($1)',
+    ]);
+  });
+});
+
+describeEachDialect('deferred inserts (the same behaviour on both databases)', (h) => {
+  const insertSettings = preparedInsert('settings', ['key', 'value', 'updated_at']);
+  const insertEvents = preparedInsert('domain_events', ['type', 'payload', 'created_at']);
+  const insertEventsReturning = preparedInsert('domain_events', ['type', 'payload', 'created_at'], {
+    returningId: true,
+  });
+  const setting = (key: string) =>
+    h.ctx.db.kysely.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
+
+  it('a transaction reads its own inserts, and they commit with it, ids in the order written', async () => {
+    const [first, second, carried] = await h.ctx.db.kysely.transaction().execute(async (trx) => {
+      await insertSettings(trx, [{ key: 'deferred.a', value: 'one', updated_at: 1 }]);
+      await insertEvents(trx, [{ type: 'deferred.1', payload: '{}', created_at: 1 }]);
+      const seen = await trx.selectFrom('settings').select('value').where('key', '=', 'deferred.a').execute();
+      expect(seen).toEqual([{ value: 'one' }]);
+      await insertEvents(trx, [{ type: 'deferred.2', payload: '{}', created_at: 2 }]);
+      await insertSettings(trx, [{ key: 'deferred.b', value: 'two', updated_at: 1 }]);
+      const ids = await insertEventsReturning(trx, [{ type: 'deferred.3', payload: '{}', created_at: 3 }]);
+      const rows = await trx
+        .selectFrom('domain_events')
+        .select(['id', 'type'])
+        .where('type', 'like', 'deferred.%')
+        .orderBy('id')
+        .execute();
+      expect(rows.map((r) => r.type)).toEqual(['deferred.1', 'deferred.2', 'deferred.3']);
+      expect(Number(rows[2]!.id)).toBe(ids[0]);
+      return rows.map((r) => Number(r.id));
+    });
+    expect(first! < second! && second! < carried!).toBe(true);
+    expect(await setting('deferred.b')).toEqual({ value: 'two' });
+  });
+
+  it('an insert that fails fails its transaction, and nothing of it commits', async () => {
+    await insertSettings(h.ctx.db.kysely, [{ key: 'deferred.taken', value: 'first', updated_at: 1 }]);
+    const err = await h.ctx.db.kysely
+      .transaction()
+      .execute(async (trx) => {
+        await insertSettings(trx, [{ key: 'deferred.c', value: 'kept?', updated_at: 1 }]);
+        // the key exists: a unique violation, whenever the server sees it
+        await insertSettings(trx, [{ key: 'deferred.taken', value: 'second', updated_at: 1 }]);
+        await insertEvents(trx, [{ type: 'deferred.after', payload: '{}', created_at: 1 }]);
+      })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(classifyDatabaseError(err)?.kind).toBe('conflict');
+    expect(await setting('deferred.c')).toBeUndefined();
+    expect(await setting('deferred.taken')).toEqual({ value: 'first' });
+    const after = await h.ctx.db.kysely
+      .selectFrom('domain_events')
+      .select('id')
+      .where('type', '=', 'deferred.after')
+      .execute();
+    expect(after).toEqual([]);
+  });
+
+  it('a transaction that rolls back leaves none of its waiting inserts', async () => {
+    await expect(
+      h.ctx.db.kysely.transaction().execute(async (trx) => {
+        await insertSettings(trx, [{ key: 'deferred.d', value: 'gone', updated_at: 1 }]);
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    expect(await setting('deferred.d')).toBeUndefined();
+    // the connection carries nothing over into its next transaction
+    await h.ctx.db.kysely.transaction().execute(async (trx) => {
+      await insertSettings(trx, [{ key: 'deferred.e', value: 'next', updated_at: 1 }]);
+    });
+    expect(await setting('deferred.d')).toBeUndefined();
+    expect(await setting('deferred.e')).toEqual({ value: 'next' });
+  });
+});

@@ -1,0 +1,109 @@
+import { CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely';
+
+/** INSERTs nobody reads a result of, by the table they write (`deferrable`). */
+const deferrables = new WeakMap<CompiledQuery, string>();
+/** INSERTs whose result is read (RETURNING) but that read no table: deferred ones may ride along (`carrier`). */
+const carriers = new WeakMap<CompiledQuery, string>();
+
+/** PostgreSQL binds at most 65,535 parameters in one statement. */
+const MAX_PARAMETERS = 65_535;
+const TRANSACTION_START = /^\s*(begin|start\s+transaction)\b/i;
+const TRANSACTION_END = /^\s*(commit|end|rollback)\b(?!\s+to\b)/i;
+const ROLLBACK = /^\s*rollback\b(?!\s+to\b)/i;
+const NOTHING: QueryResult<never> = { rows: [] };
+
+/**
+ * Marks an INSERT into `table` whose result nobody reads (no RETURNING, no row count): inside a PostgreSQL
+ * transaction it waits and goes to the server with the transaction's next statement (`deferInserts`).
+ */
+export function deferrable<Q extends CompiledQuery>(query: Q, table: string): Q {
+  deferrables.set(query, table);
+  return query;
+}
+
+/** Marks an INSERT into `table` that reads nothing but returns rows: the inserts waiting may go with it. */
+export function carrier<Q extends CompiledQuery>(query: Q, table: string): Q {
+  carriers.set(query, table);
+  return query;
+}
+
+/**
+ * Lets a PostgreSQL connection send a transaction's INSERTs together. A record write inserts into half a
+ * dozen tables (the module's row, its history, the audit log, the search terms, the webhook outbox) and
+ * reads none of them back: each was a round trip of its own, most of a write's time on PostgreSQL. Now an
+ * INSERT marked `deferrable` waits on the connection; the transaction's next statement takes everything
+ * waiting along as data-modifying CTEs (`WITH "deferred_0" AS (INSERT …) INSERT …` when that statement is a
+ * `carrier`), or sends it first as one such statement (any other statement, and COMMIT), so every statement
+ * still sees every row written before it. ROLLBACK drops what waits.
+ *
+ * A statement holds at most one INSERT per table: the CTEs of one statement run in no promised order,
+ * and ids must ascend in the order the rows were written (an outbox is read in id order). An error in a
+ * deferred INSERT (a constraint, an invalid byte) surfaces at the statement that carried it; the
+ * transaction fails and rolls back as it would have. Outside a transaction every statement runs at once.
+ */
+export function deferInserts(connection: DatabaseConnection): void {
+  const execute = connection.executeQuery.bind(connection) as (
+    q: CompiledQuery,
+  ) => Promise<QueryResult<unknown>>;
+  const stream = connection.streamQuery.bind(connection);
+  let inTransaction = false;
+  let waiting: CompiledQuery[] = [];
+  const tables = new Set<string>();
+  let parameters = 0;
+
+  const take = (): CompiledQuery[] => {
+    const out = waiting;
+    waiting = [];
+    tables.clear();
+    parameters = 0;
+    return out;
+  };
+  const flush = async (): Promise<void> => {
+    if (waiting.length > 0) await execute(combine(take()));
+  };
+  const fits = (q: CompiledQuery, table: string) =>
+    !tables.has(table) && parameters + q.parameters.length <= MAX_PARAMETERS;
+
+  connection.executeQuery = (async (q: CompiledQuery) => {
+    if (inTransaction) {
+      const table = deferrables.get(q);
+      if (table !== undefined) {
+        if (!fits(q, table)) await flush();
+        waiting.push(q);
+        tables.add(table);
+        parameters += q.parameters.length;
+        return NOTHING;
+      }
+      const carried = carriers.get(q);
+      if (carried !== undefined && waiting.length > 0 && fits(q, carried))
+        return execute(combine([...take(), q]));
+    }
+    if (ROLLBACK.test(q.sql)) take();
+    else await flush();
+    if (TRANSACTION_START.test(q.sql)) inTransaction = true;
+    else if (TRANSACTION_END.test(q.sql)) inTransaction = false;
+    return execute(q);
+  }) as DatabaseConnection['executeQuery'];
+
+  connection.streamQuery = async function* (q: CompiledQuery, chunkSize?: number) {
+    await flush();
+    yield* stream(q, chunkSize);
+  } as DatabaseConnection['streamQuery'];
+}
+
+/** One statement of several INSERTs: all but the last as CTEs, their `$n` placeholders renumbered. */
+function combine(queries: readonly CompiledQuery[]): CompiledQuery {
+  if (queries.length === 1) return queries[0]!;
+  const parameters: unknown[] = [];
+  const texts = queries.map((q) => {
+    const offset = parameters.length;
+    parameters.push(...q.parameters);
+    // the marked INSERTs come from Kysely with every value bound: a `$n` is always a placeholder
+    return offset === 0 ? q.sql : q.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+  });
+  const last = texts.pop()!;
+  return CompiledQuery.raw(
+    `with ${texts.map((t, i) => `"deferred_${i}" as (${t})`).join(', ')} ${last}`,
+    parameters,
+  );
+}
