@@ -1,10 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import Sqlite from 'better-sqlite3';
 import pg from 'pg';
 import { type Scenario, signIn, startRapport } from '../lib.js';
 
 /** seconds per measured phase (creates with and without webhooks: this many one-second slices each): WEBHOOKS_BENCH_SECONDS, default 8 (a 2 s smoke run works too) */
 const SECONDS = Number(process.env.WEBHOOKS_BENCH_SECONDS ?? 8);
+/** seconds per slice of creates (WEBHOOKS_BENCH_SLICE_SECONDS, default 2): the phases alternate in slices this long */
+const SLICE_SECONDS = Number(process.env.WEBHOOKS_BENCH_SLICE_SECONDS ?? 2);
 const PG_URL = process.env.RAPPORT_BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
 const CONCURRENCY = 8;
 const HOOKS = 10;
@@ -48,7 +52,13 @@ async function receiver() {
 }
 
 async function fetchOk(url: string, init: RequestInit): Promise<void> {
-  const res = await fetch(url, init);
+  let res: Response;
+  try {
+    res = await fetch(url, init);
+  } catch {
+    // a keep-alive connection the server closed while idle ("other side closed"): once more, on a new one
+    res = await fetch(url, init);
+  }
   if (!res.ok) throw new Error(`${init.method} ${url}: ${res.status} ${await res.text()}`);
   await res.arrayBuffer();
 }
@@ -79,6 +89,7 @@ async function measure(dialect: 'sqlite' | 'postgres') {
   }
   const rx = await receiver();
   const rapport = await startRapport(env);
+  let closeReader = async () => {};
   try {
     const session = await signIn(rapport.url, 'admin', rapport.adminPassword);
     const keyRes = await fetch(`${rapport.url}/api/v1/users/me/access-key`, {
@@ -106,19 +117,49 @@ async function measure(dialect: 'sqlite' | 'postgres') {
       }
     };
     /** REST creates from CONCURRENCY workers for `seconds`: how many, over how long (ms) */
-    const flood = async (seconds: number) => {
+    const flood = async (seconds: number, label = '') => {
       let done = 0;
       const started = Date.now();
+      const trace = process.env.WEBHOOKS_BENCH_TRACE ? new Array<number>(seconds * 10).fill(0) : undefined;
       const until = started + seconds * 1000;
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
           while (Date.now() < until) {
             await create();
             done++;
+            const at = Math.floor((Date.now() - started) / 100);
+            if (trace && at < trace.length) trace[at] = (trace[at] ?? 0) + 1;
           }
         }),
       );
+      if (trace) process.stderr.write(`${dialect} ${label} ${trace.join(' ')}\n`);
       return { done, ms: Date.now() - started };
+    };
+    /**
+     * Waits until the server is at rest: no webhook event waits to be expanded, no delivery is unfinished
+     * (its result is written), and the load gauge has seen a few idle windows since.
+     */
+    const unfinished = `select (select count(*) from webhook_events) + (select count(*) from webhook_deliveries where finished_at is null) as n`;
+    let readPending: () => Promise<number>;
+    if (dialect === 'postgres') {
+      const client = new pg.Client({ connectionString: env.DATABASE_URL });
+      await client.connect();
+      readPending = async () => Number((await client.query<{ n: string }>(unfinished)).rows[0]!.n);
+      closeReader = () => client.end();
+    } else {
+      const file = new Sqlite(path.join(rapport.dataDir, 'rapport.db'), { readonly: true });
+      const stmt = file.prepare<[], { n: number }>(unfinished);
+      readPending = async () => stmt.get()!.n;
+      closeReader = async () => void file.close();
+    }
+    const settled = async () => {
+      const until = Date.now() + 300_000;
+      while ((await readPending()) > 0) {
+        if (Date.now() > until)
+          throw new Error('the webhook sender did not finish its work within 5 minutes');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await new Promise((r) => setTimeout(r, 500));
     };
     const setHooks = async (ids: number[], enabled: boolean) => {
       for (const id of ids)
@@ -143,37 +184,53 @@ async function measure(dialect: 'sqlite' | 'postgres') {
       hookIds.push(((await res.json()) as { id: number }).id);
     }
     await setHooks(hookIds, false);
-    // Creates without webhooks and with 10, in alternating one-second slices: run one after the other, the
-    // second run meets a larger database and measured ~5 % slower for that alone (two runs without
-    // webhooks: 1,049 then 1,002/s). After each slice with webhooks every delivery it queued arrives
-    // before the webhooks go off again (off would cancel them), so a slice without webhooks carries none
-    // of their sending; a slice with them carries what the sender does meanwhile (it gives way to requests).
+    // Creates without webhooks and with 10, in slices of SLICE_SECONDS in the order off, on, on, off, off,
+    // on, … (a drift over the run — the database grows, ~5 % slower per run for that alone — weighs on both
+    // sides alike). Every slice starts from the same rest: the previous slice's deliveries have arrived,
+    // their results are written, the outbox is empty and the load gauge has had time to read idle. So a
+    // slice with webhooks carries the fan-out of its writes and whatever the sender does meanwhile (it gives
+    // way to requests once it notices them), and a slice without carries none of the other's work.
     const off = { done: 0, ms: 0 };
     const on = { done: 0, ms: 0 };
+    const pairRatios: number[] = [];
     let delivered = 0;
     let drainMs = 0;
     let allArrived = true;
-    for (let slice = 0; slice < SECONDS; slice++) {
-      const a = await flood(1);
-      off.done += a.done;
-      off.ms += a.ms;
-      await setHooks(hookIds, true);
-      const before = rx.arrivals.length;
-      const createdBefore = created;
-      const b = await flood(1);
-      on.done += b.done;
-      on.ms += b.ms;
-      const floodEnded = Date.now();
-      // with 10 active webhooks every create queues 10 deliveries in its transaction
-      const expected = before + (created - createdBefore) * HOOKS;
-      allArrived = (await rx.waitFor(expected, 120_000)) && allArrived;
-      // the sender's own rate: what arrived after the writes stopped, while it worked off the backlog
-      const backlog = rx.arrivals.slice(before).filter((t) => t > floodEnded);
-      if (backlog.length > 1) {
-        delivered += backlog.length;
-        drainMs += backlog.at(-1)! - floodEnded;
+    const slices = Math.max(1, Math.round(SECONDS / SLICE_SECONDS));
+    for (let pair = 0; pair < slices; pair++) {
+      const order: boolean[] = pair % 2 === 0 ? [false, true] : [true, false];
+      const rate: Record<string, number> = {};
+      for (const withHooks of order) {
+        await settled();
+        if (!withHooks) {
+          const a = await flood(SLICE_SECONDS, 'off');
+          off.done += a.done;
+          off.ms += a.ms;
+          rate.off = a.done / a.ms;
+          continue;
+        }
+        await setHooks(hookIds, true);
+        const before = rx.arrivals.length;
+        const createdBefore = created;
+        const b = await flood(SLICE_SECONDS, 'on ');
+        on.done += b.done;
+        on.ms += b.ms;
+        rate.on = b.done / b.ms;
+        const floodEnded = Date.now();
+        // with 10 active webhooks every create queues 10 deliveries in its transaction
+        const expected = before + (created - createdBefore) * HOOKS;
+        allArrived = (await rx.waitFor(expected, 300_000)) && allArrived;
+        // the sender's own rate: what arrived after the writes stopped, while it worked off the backlog
+        const backlog = rx.arrivals.slice(before).filter((t) => t > floodEnded);
+        if (backlog.length > 1) {
+          delivered += backlog.length;
+          drainMs += backlog.at(-1)! - floodEnded;
+        }
+        // the results are written before the webhooks go off (off would cancel what is left)
+        await settled();
+        await setHooks(hookIds, false);
       }
-      await setHooks(hookIds, false);
+      pairRatios.push(rate.on! / rate.off!);
     }
     const baselinePerSecond = Math.round((off.done * 1000) / off.ms);
     const withHooksPerSecond = Math.round((on.done * 1000) / on.ms);
@@ -210,6 +267,7 @@ async function measure(dialect: 'sqlite' | 'postgres') {
         baselineNoWebhooks: baselinePerSecond,
         with10Webhooks: withHooksPerSecond,
         ratio,
+        pairRatios: pairRatios.map((r) => Math.round(r * 100) / 100),
       },
       deliveriesPerSecond,
       deliveriesMeasured: delivered,
@@ -219,6 +277,7 @@ async function measure(dialect: 'sqlite' | 'postgres') {
       result: Object.values(checks).every(Boolean) ? 'PASS' : 'FAIL',
     };
   } finally {
+    await closeReader();
     await rapport.stop();
     await rx.close();
     await dropDb?.();

@@ -54,7 +54,7 @@ describe('LoadGauge', () => {
     expect(await window(8, 0)).toBe(false);
   });
 
-  it('is busy when two of the last three windows were saturated', () => {
+  it('notices a flood from three windows in a row, and holds it until most recent windows were quiet', () => {
     const g = new LoadGauge();
     g.sample();
     // each call closes one window
@@ -66,18 +66,19 @@ describe('LoadGauge', () => {
       g.sample();
       return g.busy;
     };
-    // one window over, between quiet ones, is not load (a moderate rate going over for a moment)
-    expect([window(false), window(true), window(false), window(false)]).toEqual([false, false, false, false]);
-    // a flood: busy from its second window on, and a single window under does not end it
-    expect([window(true), window(true), window(false), window(true), window(true)]).toEqual([
+    const windows = (...saturated: boolean[]) => saturated.map(window);
+    // one or two windows over, between quiet ones, are not load (a moderate rate going over for a moment)
+    expect(windows(false, true, false, true, true, false, false)).toEqual(Array(7).fill(false));
+    // a flood: busy from its third window on, and a few windows under do not end it
+    expect(windows(true, true, true, false, true, false, false, true, true, true)).toEqual([
       false,
-      true,
-      true,
-      true,
-      true,
+      false,
+      ...Array(8).fill(true),
     ]);
-    // it ends when most recent windows are quiet
-    expect([window(false), window(false)]).toEqual([true, false]);
+    // three in a row count as a flood again; it ends when five of the last twelve windows were quiet
+    expect(windows(false, false, false, false, false)).toEqual([true, true, true, true, false]);
+    // and a single window over after it is not a new flood
+    expect(window(true)).toBe(false);
   });
 
   it('is not busy when stopped', () => {
