@@ -23,6 +23,8 @@ interface Entry {
   generation: number;
   expiresAt: number;
   snapshot: Promise<Snapshot>;
+  /** the snapshot once read: what a transaction may use */
+  value?: Snapshot;
 }
 
 const entries = new WeakMap<AuthCache, Entry>();
@@ -42,20 +44,36 @@ async function load(ctx: AppContext): Promise<Snapshot> {
   return { rules: byModule, unmaskRoles: new Set(unmask), views: new Map() };
 }
 
+/**
+ * The rules while fresh, else read (concurrent readers share the read). Inside a transaction (a webhook's
+ * payload presented in the writer's transaction) only a finished snapshot is used; otherwise the rules
+ * are read through the transaction and kept for nobody: that read may see the transaction's own rule
+ * changes, and on SQLite a read started outside the transaction waits for its one connection, so a
+ * transaction waiting for that read waited for itself (a writer's bench stalled for good, every request
+ * behind it).
+ */
 function snapshot(ctx: AppContext): Promise<Snapshot> {
   const cache = ctx.authCache;
   const ttl = ctx.config.authCacheTtlMs;
   const now = ctx.clock.now();
   const e = entries.get(cache);
-  if (ttl > 0 && e && e.generation === cache.generation && now < e.expiresAt) return e.snapshot;
+  const fresh = ttl > 0 && e !== undefined && e.generation === cache.generation && now < e.expiresAt;
+  if (ctx.db.kysely.isTransaction) return fresh && e.value ? Promise.resolve(e.value) : load(ctx);
+  if (fresh) return e.snapshot;
   const generation = cache.generation;
   const p = load(ctx);
   if (ttl > 0) {
-    entries.set(cache, { generation, expiresAt: now + ttl, snapshot: p });
-    // a failed read is not kept
-    p.catch(() => {
-      if (entries.get(cache)?.snapshot === p) entries.delete(cache);
-    });
+    const entry: Entry = { generation, expiresAt: now + ttl, snapshot: p };
+    entries.set(cache, entry);
+    p.then(
+      (value) => {
+        entry.value = value;
+      },
+      // a failed read is not kept
+      () => {
+        if (entries.get(cache) === entry) entries.delete(cache);
+      },
+    );
   }
   return p;
 }
