@@ -1,4 +1,5 @@
 import { CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely';
+import { TRANSACTION_END, TRANSACTION_START } from './pg-statements.js';
 
 /** INSERTs nobody reads a result of, by the table they write (`deferrable`). */
 const deferrables = new WeakMap<CompiledQuery, string>();
@@ -7,10 +8,7 @@ const carriers = new WeakMap<CompiledQuery, string>();
 
 /** PostgreSQL binds at most 65,535 parameters in one statement. */
 const MAX_PARAMETERS = 65_535;
-const TRANSACTION_START = /^\s*(begin|start\s+transaction)\b/i;
-const TRANSACTION_END = /^\s*(commit|end|rollback)\b(?!\s+to\b)/i;
 const ROLLBACK = /^\s*rollback\b(?!\s+to\b)/i;
-const NOTHING: QueryResult<never> = { rows: [] };
 
 /**
  * Marks an INSERT into `table` whose result nobody reads (no RETURNING, no row count): inside a PostgreSQL
@@ -72,7 +70,7 @@ export function deferInserts(connection: DatabaseConnection): void {
         waiting.push(q);
         tables.add(table);
         parameters += q.parameters.length;
-        return NOTHING;
+        return { rows: [] };
       }
       const carried = carriers.get(q);
       if (carried !== undefined && waiting.length > 0 && fits(q, carried))

@@ -2,8 +2,8 @@ import type pg from 'pg';
 import { isStalePlan } from './db-errors.js';
 
 /** Statements that only steer a transaction or change the schema: nothing to plan, or a plan to drop. */
-const TRANSACTION_START = /^\s*(begin|start\s+transaction)\b/i;
-const TRANSACTION_END = /^\s*(commit|end|rollback)\b(?!\s+to\b)/i;
+export const TRANSACTION_START = /^\s*(begin|start\s+transaction)\b/i;
+export const TRANSACTION_END = /^\s*(commit|end|rollback)\b(?!\s+to\b)/i;
 const TRANSACTION_OTHER = /^\s*(savepoint|release|rollback\s+to|set|show|listen|unlisten|notify)\b/i;
 const SCHEMA_CHANGE = /^\s*(alter|create|drop|truncate|comment|grant|revoke)\b/i;
 
