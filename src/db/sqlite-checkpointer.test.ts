@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, expect, it } from 'vitest';
-import { openDatabase } from './database.js';
+import { openDatabase, WAL_SIZE_LIMIT } from './database.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -40,6 +40,35 @@ it('copies the write-ahead log into the database file off the serving connection
     // no longer checkpoints by itself, yet the rows reach the database file through the worker
     expect(await until(() => statSync(file).size > before + 200 * 2000)).toBe(true);
     expect(await autocheckpoint()).toBe(0);
+  } finally {
+    await db.close();
+  }
+});
+
+it('gives the log file back once writes pause, down to the limit', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rapport-ckpt-'));
+  dirs.push(dir);
+  const file = path.join(dir, 'rapport.db');
+  const db = openDatabase({ kind: 'sqlite', file });
+  db.startBackgroundWork?.();
+  const wal = () => statSync(`${file}-wal`).size;
+  try {
+    await sql`create table t (id integer primary key, body text)`.execute(db.kysely);
+    // a log past the limit, written in one transaction (no checkpoint can finish in between)
+    const chunk = 'x'.repeat(100_000);
+    await db.kysely.transaction().execute(async (trx) => {
+      for (let i = 0; i * chunk.length < WAL_SIZE_LIMIT * 1.2; i++)
+        await sql`insert into t (body) values (${chunk})`.execute(trx);
+    });
+    expect(wal()).toBeGreaterThan(WAL_SIZE_LIMIT);
+    // the writes pause: the worker copies the log back; the next write starts it over and truncates it
+    let small = false;
+    for (let i = 0; i < 100 && !small; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      await sql`insert into t (body) values ('after')`.execute(db.kysely);
+      small = wal() <= WAL_SIZE_LIMIT;
+    }
+    expect(small).toBe(true);
   } finally {
     await db.close();
   }
