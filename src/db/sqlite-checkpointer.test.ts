@@ -19,12 +19,18 @@ async function until(check: () => boolean, ms = 10_000) {
   return true;
 }
 
-it('copies the write-ahead log into the database file off the serving connection', async () => {
+/** A serving database in a new directory, its checkpoint worker started as `serve` starts it. */
+function openServing() {
   const dir = mkdtempSync(path.join(tmpdir(), 'rapport-ckpt-'));
   dirs.push(dir);
   const file = path.join(dir, 'rapport.db');
   const db = openDatabase({ kind: 'sqlite', file });
   db.startBackgroundWork?.();
+  return { file, db };
+}
+
+it('copies the write-ahead log into the database file off the serving connection', async () => {
+  const { file, db } = openServing();
   const autocheckpoint = async () =>
     (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(db.kysely)).rows[0]
       ?.wal_autocheckpoint;
@@ -46,11 +52,7 @@ it('copies the write-ahead log into the database file off the serving connection
 });
 
 it('gives the log file back once writes pause, down to the limit', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'rapport-ckpt-'));
-  dirs.push(dir);
-  const file = path.join(dir, 'rapport.db');
-  const db = openDatabase({ kind: 'sqlite', file });
-  db.startBackgroundWork?.();
+  const { file, db } = openServing();
   const wal = () => statSync(`${file}-wal`).size;
   try {
     await sql`create table t (id integer primary key, body text)`.execute(db.kysely);

@@ -41,7 +41,7 @@ describeEachDialect('masking rules cache', (h) => {
     );
     expect([...inside.keys()]).toEqual(['mobile']);
     expect([...((await outside) as ReadonlyMap<string, unknown>).keys()]).toEqual(['mobile']);
-    // the read outside is the one kept: a transaction then uses it as it is
+    // once the read outside has finished, a transaction gets the same rules from the cache
     const later = await withUnitOfWork(h.ctx, CLI_ACTOR, async (uow) =>
       masksFor(contextWithin(h.ctx, uow), admin, meta),
     );

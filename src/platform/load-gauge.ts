@@ -45,7 +45,7 @@ export class LoadGauge {
     this.requestMs += ms;
   }
 
-  /** True while the last window was saturated by requests. */
+  /** True while requests saturate the process: a flood noticed and not yet over (see `sample`). */
   get busy(): boolean {
     return this.saturated;
   }
