@@ -77,7 +77,8 @@ describe.runIf(DIALECTS.includes('postgres'))('named prepared statements on Post
       ]);
     });
     expect((await byId(a, 2)).rows).toEqual([{ id: 2, name: 'two', colour: null }]);
-    // the earlier generation's statements are gone from the server
+    expect((await byId(a, 1)).rows).toEqual([{ id: 1, name: 'one', colour: null }]);
+    // the earlier generation's statements are gone from the server; the new one's is there
     expect(await prepared(a)).toEqual(['select * from things where id = $1']);
   });
 
@@ -91,6 +92,21 @@ describe.runIf(DIALECTS.includes('postgres'))('named prepared statements on Post
     await sql`alter table things add column weight integer`.execute(b.kysely);
     a.schemaChanged?.();
     expect((await byId(a, 2)).rows).toEqual([{ id: 2, name: 'two', colour: null, size: null, weight: null }]);
+  });
+
+  it('a notice that arrives inside a transaction: nothing prepared there is lost to the deallocation after it', async () => {
+    const byName = (q: Db['kysely'], name: string) =>
+      sql<{ id: number }>`select id from things where name = ${name}`.execute(q);
+    await a.kysely.transaction().execute(async (trx) => {
+      a.schemaChanged?.(); // another replica's custom field, heard mid-transaction
+      // seen twice: named in the new generation, which this connection has not caught up with yet
+      expect((await byName(trx, 'one')).rows).toEqual([{ id: 1 }]);
+      expect((await byName(trx, 'two')).rows).toEqual([{ id: 2 }]);
+    });
+    // the connection frees the older generation's statements now; the text must still run (and be named)
+    expect((await byName(a.kysely, 'one')).rows).toEqual([{ id: 1 }]);
+    expect((await byName(a.kysely, 'two')).rows).toEqual([{ id: 2 }]);
+    expect(await prepared(a)).toContain('select id from things where name = $1');
   });
 
   it('inside a transaction a stale statement fails that statement only; the next transaction answers', async () => {

@@ -71,8 +71,11 @@ export class PgStatementNames {
         await query('deallocate all');
         generation = this.gen;
       }
-      // without parameters pg sends the simple protocol, which also takes several statements in one text
-      const name = values?.length ? this.nameFor(text) : undefined;
+      // without parameters pg sends the simple protocol, which also takes several statements in one text;
+      // and a connection still in an older generation (inside a transaction) prepares nothing: names it
+      // prepared now would be freed by its `deallocate all` after the commit, while pg still believes
+      // them prepared on this connection ("prepared statement … does not exist")
+      const name = values?.length && generation === this.gen ? this.nameFor(text) : undefined;
       if (name === undefined) return query(text, values);
       try {
         return await query({ name, text, values });
