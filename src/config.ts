@@ -54,6 +54,7 @@ const envSchema = z.object({
   KEY_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(1000).default(500),
   AUTH_CACHE_LISTEN: z.enum(['true', 'false']).default('true'),
+  AUTH_VERSION_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(125),
   KEY_USAGE_FLUSH_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
   SMTP_URL: z
     .string()
@@ -126,6 +127,11 @@ export interface Config {
   authCacheTtlMs: number;
   /** PostgreSQL: LISTEN for other replicas' auth changes (off behind a pooler in transaction mode) */
   authCacheListen: boolean;
+  /**
+   * how often each process reads the auth version: a change made by another process shows within this
+   * without LISTEN, and while it is shorter than the TTL cached entries stay fresh instead of expiring
+   */
+  authVersionPollMs: number;
   /** Outgoing mail: SMTP when `smtpUrl` is set, else the outbox table; `from` is the system sender. */
   mail: { smtpUrl: string | undefined; from: string };
   /**
@@ -234,6 +240,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     wsChallengesPerIpPerMinute: e.WS_CHALLENGES_PER_IP_PER_MINUTE,
     authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
     authCacheListen: e.AUTH_CACHE_LISTEN === 'true',
+    authVersionPollMs: e.AUTH_VERSION_POLL_MS,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
     reports: { timeoutMs: Math.round(e.REPORT_TIMEOUT_SECONDS * 1000) },
     webhooks: {

@@ -132,6 +132,9 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       } else keyLimits.block(event.ip, event.until, clock.now());
     },
     config.authCacheListen,
+    config.authCacheTtlMs > 0
+      ? { everyMs: config.authVersionPollMs, clock, confirmed: (at) => authCache.confirm(at) }
+      : undefined,
   );
   await authEvents.start();
   const webhookSender = createWebhookSender({

@@ -22,6 +22,8 @@ import {
 const ADMIN_PASSWORD = 'scale-out-admin-password';
 const KEY_MAX_FAILURES = 6;
 const TTL_MS = 500;
+/** longer than any test here: each replica reads the auth version when it starts and not again */
+const POLL_OFF_MS = 60_000;
 
 /**
  * The scale-out promise end to end (issue 14): nginx as a loopback load balancer in front of three Rapport
@@ -51,6 +53,8 @@ describe.runIf(DIALECTS.includes('postgres') && HAVE_NGINX)(
         TRUST_PROXY: '127.0.0.1',
         KEY_MAX_FAILURES_PER_IP: String(KEY_MAX_FAILURES),
         AUTH_CACHE_TTL_MS: String(TTL_MS),
+        // polls of the auth version would also explain a quick refusal: here only NOTIFY (and the TTL) may
+        AUTH_VERSION_POLL_MS: String(POLL_OFF_MS),
         LOG_REQUESTS: 'false',
       });
       r = await replicas.start(3);
@@ -282,7 +286,30 @@ describe.runIf(DIALECTS.includes('postgres') && HAVE_NGINX)(
       expect(Math.max(...clearSeen.map((w) => w.sent))).toBeLessThan(TTL_MS / 4);
     }, 90_000);
 
-    it('without LISTEN a replica drops a revoked key when its cache entry expires (the TTL fallback)', async () => {
+    it('without LISTEN a replica drops a revoked key at its next poll of the auth version', async () => {
+      const pollMs = 125;
+      const [d] = await replicas.start(1, {
+        AUTH_CACHE_LISTEN: 'false',
+        AUTH_VERSION_POLL_MS: String(pollMs),
+      });
+      try {
+        const user = await createUser(lb.url, admin, true);
+        let key = await keyOf(lb.url, admin, user.id);
+        const lags: number[] = [];
+        for (let i = 0; i < 8; i++) {
+          const t = await revocationTrial(user.id, key, [d!]);
+          lags.push(t.lag);
+          key = t.newKey;
+        }
+        measured.pollFallback = { trials: lags.length, ...summary(lags) };
+        expect(Math.max(...lags)).toBeLessThan(pollMs + 250);
+      } finally {
+        await d!.stop();
+        replicas.servers.pop();
+      }
+    }, 60_000);
+
+    it('without LISTEN or polls a replica drops a revoked key when its cache entry expires (the TTL)', async () => {
       const [d] = await replicas.start(1, { AUTH_CACHE_LISTEN: 'false' });
       try {
         const user = await createUser(lb.url, admin, true);

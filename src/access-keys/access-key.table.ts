@@ -23,3 +23,9 @@ export interface AccessKeyUsageTable {
 }
 
 export type AccessKeyRow = Selectable<AccessKeyTable>;
+
+/** One row (id 1): bumped by every change to who may do what; processes poll it to keep their caches true. */
+export interface AuthVersionTable {
+  id: number;
+  version: number;
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../platform/clock.js';
 import type { Principal } from '../roles/permissions.js';
 import type { User } from '../users/user.model.js';
-import { AuthCache } from './auth-cache.js';
+import { AuthCache, MAX_ENTRY_AGE_MS } from './auth-cache.js';
 
 const entry = { user: { id: 1 } as User, keyId: 7 };
 const outside = { isTransaction: false };
@@ -34,6 +34,43 @@ describe('AuthCache', () => {
     clock.advance(499);
     expect(cache.getKey('d')).toBe(entry);
     clock.advance(1);
+    expect(cache.getKey('d')).toBeUndefined();
+  });
+
+  it('a poll that found the auth version unchanged keeps entries fresh for another TTL from its start', async () => {
+    const clock = new ManualClock();
+    const cache = new AuthCache(clock, 500);
+    await cache.keyThrough('d', outside, found);
+    clock.advance(400);
+    cache.confirm(clock.now()); // started at 400: every change committed before it is reflected
+    clock.advance(499);
+    expect(cache.getKey('d')).toBe(entry);
+    clock.advance(1);
+    expect(cache.getKey('d')).toBeUndefined();
+  });
+
+  it('a confirmation older than the entry changes nothing; an older poll is not taken back', async () => {
+    const clock = new ManualClock();
+    const cache = new AuthCache(clock, 500);
+    cache.confirm(clock.now());
+    clock.advance(100);
+    await cache.keyThrough('d', outside, found);
+    cache.confirm(50); // a slow poll that started before a faster one finished
+    clock.advance(500);
+    expect(cache.getKey('d')).toBeUndefined();
+  });
+
+  it('no entry outlives MAX_ENTRY_AGE_MS however often the version is confirmed', async () => {
+    const clock = new ManualClock();
+    const cache = new AuthCache(clock, 500);
+    await cache.keyThrough('d', outside, found);
+    for (let t = 250; t < MAX_ENTRY_AGE_MS; t += 250) {
+      clock.advance(250);
+      cache.confirm(clock.now());
+      expect(cache.getKey('d')).toBe(entry);
+    }
+    clock.advance(250);
+    cache.confirm(clock.now());
     expect(cache.getKey('d')).toBeUndefined();
   });
 

@@ -17,15 +17,28 @@ type Reader = { readonly isTransaction: boolean };
 
 interface Entry<T> {
   value: T;
-  expiresAt: number;
+  /** when it was cached */
+  at: number;
 }
 
 /**
- * A short-lived cache of successful key lookups (by keyed digest) and of users' permissions, so the
- * hot path of an authenticated read touches no database. Every write that can change the outcome
- * (key regenerated or cleared, API access, user status/role, profiles, sharing) clears it on this
- * process after commit; other replicas on PostgreSQL clear theirs when the change's NOTIFY arrives
- * (auth-events.ts), and at the latest when their entries expire (`ttlMs`, under 1 s).
+ * The longest an entry lives however often the auth version is confirmed unchanged: a change made by SQL by
+ * hand, without bumping `auth_version`, shows within this.
+ */
+export const MAX_ENTRY_AGE_MS = 60_000;
+
+/**
+ * A cache of successful key lookups (by keyed digest) and of users' permissions, so the hot path of an
+ * authenticated read touches no database. Every write that can change the outcome (key regenerated or
+ * cleared, API access, user status/role, profiles, sharing) clears it on this process after commit and
+ * bumps the auth version in its transaction; other replicas on PostgreSQL clear theirs when the change's
+ * NOTIFY arrives, and every process when its poll of the version sees it move (auth-events.ts).
+ *
+ * Freshness: an entry is served until `ttlMs` (under 1 s) after the later of its caching and the start of
+ * the last poll that found the version unchanged (`confirm`): every change committed before that poll
+ * started is reflected in what is cached. So while polls succeed an entry lives on (up to
+ * MAX_ENTRY_AGE_MS), a change elsewhere shows within one poll, and if polls stop (a database outage) an
+ * entry still ends `ttlMs` after it was cached, as before.
  * It also holds web-service sessions (by session hash), sharing defaults and module metadata (a custom
  * field added clears it too): everything a read needs before it touches the record itself; users by
  * username for web-service sign-in (a rename, a deletion, any user change clears it). And the
@@ -46,6 +59,8 @@ export class AuthCache {
    * result read before a concurrent change committed is then never cached after that change.
    */
   generation = 0;
+  /** the start of the last poll that found the auth version unchanged (see `confirm`) */
+  private confirmedAt = Number.NEGATIVE_INFINITY;
   private readonly loading = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -149,6 +164,21 @@ export class AuthCache {
     if (generation === this.generation) this.write(map, k, value);
   }
 
+  /**
+   * A poll that started at `at` (this cache's clock, read before the query was sent) found the auth version
+   * unchanged since the previous poll: whatever is cached reflects every change committed before `at`.
+   */
+  confirm(at: number): void {
+    if (at > this.confirmedAt) this.confirmedAt = at;
+  }
+
+  /** Whether something cached at `at` may still be served (for caches kept beside this one). */
+  isFresh(at: number): boolean {
+    if (this.ttlMs <= 0) return false;
+    const now = this.clock.now();
+    return now < Math.max(at, this.confirmedAt) + this.ttlMs && now < at + MAX_ENTRY_AGE_MS;
+  }
+
   clear(): void {
     this.generation++;
     this.subscriptions.clear();
@@ -164,7 +194,7 @@ export class AuthCache {
     if (this.ttlMs <= 0) return undefined;
     const e = map.get(k);
     if (!e) return undefined;
-    if (this.clock.now() >= e.expiresAt) {
+    if (!this.isFresh(e.at)) {
       map.delete(k);
       return undefined;
     }
@@ -174,6 +204,6 @@ export class AuthCache {
   private write<K, T>(map: Map<K, Entry<T>>, k: K, value: T): void {
     if (this.ttlMs <= 0) return;
     if (map.size >= this.maxEntries) map.clear();
-    map.set(k, { value, expiresAt: this.clock.now() + this.ttlMs });
+    map.set(k, { value, at: this.clock.now() });
   }
 }

@@ -3,6 +3,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type pg from 'pg';
 import type { Db } from '../db/database.js';
 import type { Database } from '../db/schema.js';
+import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 
 export const AUTH_CHANNEL = 'rapport_auth';
@@ -10,17 +11,28 @@ export const AUTH_CHANNEL = 'rapport_auth';
 /** What one process tells the others: drop cached auth (a key, user, role… changed), or refuse an address. */
 export type AuthEvent = { kind: 'clear' } | { kind: 'key-block'; ip: string; until: number };
 
+/** What goes on the wire: a `clear` carries the auth version its transaction bumped to. */
+type WireEvent = AuthEvent | { kind: 'clear'; version: number };
+
 interface Wire {
   /** the schema the sender works in (processes on other schemas of the database ignore it) */
   s: string;
   /** the sending process: it acted on the change itself already */
   o: string;
-  e: AuthEvent;
+  e: WireEvent;
 }
 
 const PING_EVERY_MS = 15_000;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5_000;
+
+/** How a process learns of changes it did not make itself, without LISTEN: it reads the auth version. */
+export interface VersionPoll {
+  everyMs: number;
+  clock: Clock;
+  /** the version was unchanged since the previous poll, which started at `at` (see AuthCache.confirm) */
+  confirmed(at: number): void;
+}
 
 /**
  * PostgreSQL LISTEN/NOTIFY between replicas. A unit of work that changed who may do what publishes
@@ -28,7 +40,12 @@ const RETRY_MAX_MS = 5_000;
  * every other process drops its auth cache when it arrives, within milliseconds instead of
  * AUTH_CACHE_TTL_MS. Each process holds one connection outside the pool for LISTEN; when it drops, the
  * process reconnects with backoff and clears its cache (it may have missed notifications meanwhile); the
- * TTL bounds staleness while it is away. SQLite (one process) publishes and listens to nothing.
+ * TTL bounds staleness while it is away. SQLite (one process) has nothing to listen to.
+ *
+ * Besides, a `clear` bumps the `auth_version` row in the same transaction, on both databases, and every
+ * process reads that row every `poll.everyMs`: when it moved, the process clears its cache (a change by
+ * another process whose notification it missed, or by the command-line tool); when it did not, its cached
+ * entries are confirmed current and stay (AuthCache.confirm) instead of all being read again every TTL.
  */
 export class AuthEvents {
   readonly origin = randomBytes(8).toString('hex');
@@ -39,24 +56,47 @@ export class AuthEvents {
   private retryMs = RETRY_FIRST_MS;
   private retryTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling = false;
+  /** the auth version the last poll read (none yet: the first poll clears) */
+  private version: number | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
     private readonly onEvent: (event: AuthEvent) => void,
     private readonly listen: boolean,
+    private readonly poll?: VersionPoll,
   ) {}
 
-  /** Sends `event` to the other processes; inside a transaction, only once it commits. */
+  /**
+   * Sends `event` to the other processes; inside a transaction, only once it commits. A `clear` also bumps
+   * the auth version: call it last in the transaction, as the row stays locked until the commit.
+   */
   async publish(q: Kysely<Database> | Transaction<Database>, event: AuthEvent): Promise<void> {
+    let e: WireEvent = event;
+    if (event.kind === 'clear') {
+      const row = await q
+        .updateTable('auth_version')
+        .set((eb) => ({ version: eb('version', '+', 1) }))
+        .where('id', '=', 1)
+        .returning('version')
+        .executeTakeFirst();
+      if (row) e = { kind: 'clear', version: Number(row.version) };
+    }
     const target = this.db.listener;
     if (!target) return;
-    const wire: Wire = { s: target.scope, o: this.origin, e: event };
+    const wire: Wire = { s: target.scope, o: this.origin, e };
     await sql`select pg_notify(${AUTH_CHANNEL}, ${JSON.stringify(wire)})`.execute(q);
   }
 
-  /** Opens the LISTEN connection (one attempt; on failure it keeps retrying in the background). */
+  /** Starts polling the auth version and opens the LISTEN connection (one attempt; on failure it keeps retrying in the background). */
   async start(): Promise<void> {
+    if (this.poll && this.poll.everyMs > 0) {
+      await this.readVersion();
+      this.pollTimer = setInterval(() => void this.readVersion(), this.poll.everyMs);
+      this.pollTimer.unref();
+    }
     if (!this.listen || !this.db.listener) return;
     await this.attempt();
     this.pingTimer = setInterval(() => void this.ping(), PING_EVERY_MS);
@@ -65,6 +105,7 @@ export class AuthEvents {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.pollTimer);
     clearTimeout(this.retryTimer);
     clearInterval(this.pingTimer);
     const c = this.client;
@@ -123,6 +164,38 @@ export class AuthEvents {
     this.onEvent({ kind: 'clear' });
   }
 
+  /**
+   * One poll of the auth version. Its start time is taken before the query is sent, so a version read as
+   * unchanged covers every change committed before that time. A failed poll confirms nothing: cached
+   * entries then end `AUTH_CACHE_TTL_MS` after they were read.
+   */
+  private async readVersion(): Promise<void> {
+    const poll = this.poll!;
+    if (this.polling || this.stopped) return;
+    this.polling = true;
+    const startedAt = poll.clock.now();
+    try {
+      const row = await this.db.kysely
+        .selectFrom('auth_version')
+        .select('version')
+        .where('id', '=', 1)
+        .executeTakeFirst();
+      const version = Number(row?.version ?? 0);
+      if (version !== this.version) {
+        this.version = version;
+        this.onEvent({ kind: 'clear' });
+      }
+      poll.confirmed(startedAt);
+    } catch (err) {
+      this.logger.debug(
+        { err },
+        'auth version poll failed; cached permissions expire by their TTL meanwhile',
+      );
+    } finally {
+      this.polling = false;
+    }
+  }
+
   /** A connection cut without a FIN (network loss) shows only when something is sent on it. */
   private async ping(): Promise<void> {
     const c = this.client;
@@ -142,6 +215,13 @@ export class AuthEvents {
       return;
     }
     if (wire.s !== scope || wire.o === this.origin || !wire.e) return;
-    this.onEvent(wire.e);
+    const e = wire.e;
+    if (e.kind === 'clear' && 'version' in e && this.version !== undefined) {
+      // a poll read this version (or a later one) already, and cleared then
+      if (e.version <= this.version) return;
+      // nothing in between was missed: the poll need not clear for it again
+      if (e.version === this.version + 1) this.version = e.version;
+    }
+    this.onEvent(e.kind === 'clear' ? { kind: 'clear' } : e);
   }
 }

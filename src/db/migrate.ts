@@ -20,6 +20,7 @@ import * as m0021 from './migrations/0021-webhook-msg-id-index.js';
 import * as m0022 from './migrations/0022-webhook-events.js';
 import * as m0023 from './migrations/0023-domain-events-by-id.js';
 import * as m0024 from './migrations/0024-rate-counts.js';
+import * as m0025 from './migrations/0025-auth-version.js';
 
 export interface DialectMigration {
   // biome-ignore lint/suspicious/noExplicitAny: migrations are typed against no schema
@@ -48,6 +49,7 @@ export const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0022-webhook-events': m0022,
   '0023-domain-events-by-id': m0023,
   '0024-rate-counts': m0024,
+  '0025-auth-version': m0025,
 };
 
 /** Names of the migrations this build knows that the database has not applied (empty when current). */

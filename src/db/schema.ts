@@ -1,4 +1,8 @@
-import type { AccessKeyTable, AccessKeyUsageTable } from '../access-keys/access-key.table.js';
+import type {
+  AccessKeyTable,
+  AccessKeyUsageTable,
+  AuthVersionTable,
+} from '../access-keys/access-key.table.js';
 import type { AuditLogTable } from '../audit/audit.table.js';
 import type { ImpersonationConsentTable } from '../auth/impersonation.table.js';
 import type { AuthFailureTable, RateCountTable, SessionTable } from '../auth/session.table.js';
@@ -56,6 +60,7 @@ export interface Database {
   sessions: SessionTable;
   auth_failures: AuthFailureTable;
   rate_counts: RateCountTable;
+  auth_version: AuthVersionTable;
   audit_log: AuditLogTable;
   crm_entities: CrmEntityTable;
   record_sequences: RecordSequenceTable;

@@ -8,9 +8,9 @@ import { listRules, type MaskingRule, rolePaths, unmaskRoleIds } from './masking
 
 /**
  * Every masking rule and the roles allowed to unmask, read in one go and held with the permissions: the same
- * generation counter and TTL as the auth cache (`AUTH_CACHE_TTL_MS`), so every change that clears cached
- * permissions (a rule, the Unmask permission, a role moved or given other profiles) clears this too, on this
- * process at once and on other replicas within the TTL.
+ * generation counter and freshness as the auth cache, so every change that clears cached permissions (a
+ * rule, the Unmask permission, a role moved or given other profiles) clears this too, on this process at
+ * once and on other replicas when they hear of it (NOTIFY, or their next poll of the auth version).
  */
 interface Snapshot {
   rules: Map<string, Array<MaskingRule & { paths: string[] }>>;
@@ -21,7 +21,8 @@ interface Snapshot {
 
 interface Entry {
   generation: number;
-  expiresAt: number;
+  /** when it was read: fresh as long as the auth cache's entries of that time (`AuthCache.isFresh`) */
+  at: number;
   snapshot: Promise<Snapshot>;
   /** the snapshot once read: what a transaction may use */
   value?: Snapshot;
@@ -57,13 +58,13 @@ function snapshot(ctx: AppContext): Promise<Snapshot> {
   const ttl = ctx.config.authCacheTtlMs;
   const now = ctx.clock.now();
   const e = entries.get(cache);
-  const fresh = ttl > 0 && e !== undefined && e.generation === cache.generation && now < e.expiresAt;
+  const fresh = e !== undefined && e.generation === cache.generation && cache.isFresh(e.at);
   if (ctx.db.kysely.isTransaction) return fresh && e.value ? Promise.resolve(e.value) : load(ctx);
   if (fresh) return e.snapshot;
   const generation = cache.generation;
   const p = load(ctx);
   if (ttl > 0) {
-    const entry: Entry = { generation, expiresAt: now + ttl, snapshot: p };
+    const entry: Entry = { generation, at: now, snapshot: p };
     entries.set(cache, entry);
     p.then(
       (value) => {

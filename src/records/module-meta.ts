@@ -60,8 +60,8 @@ export async function loadModuleMeta(db: Q, name: string): Promise<ModuleMeta> {
 }
 
 /**
- * `loadModuleMeta` served from the auth cache while fresh (≤ AUTH_CACHE_TTL_MS). Adding a custom field
- * clears the cache on this process; other replicas see the field when their entry expires.
+ * `loadModuleMeta` served from the auth cache while fresh. Adding a custom field clears the cache on this
+ * process; other replicas see the field when they hear of it (NOTIFY, or their next poll of the auth version).
  */
 export async function moduleMetaFor(ctx: AppContext, name: string): Promise<ModuleMeta> {
   return ctx.authCache.moduleThrough(name, ctx.db.kysely, () => loadModuleMeta(ctx.db.kysely, name));

@@ -103,7 +103,7 @@ export interface OutcomeDeps {
   mailFrom: string;
   /** runs after the commit when an auto-disable emailed an owner */
   onMailQueued: () => void;
-  /** an auto-disable switched a webhook off: tell the other replicas, in the transaction */
+  /** an auto-disable switched webhooks off: tell the other replicas, in the transaction (once, at its end) */
   announceSwitchedOff?: (trx: Transaction<Database>) => Promise<void>;
 }
 
@@ -160,6 +160,8 @@ export async function recordOutcomes(
       .where('id', 'in', healthy)
       .where('failing_since', 'is not', null)
       .execute();
+  // last: telling the others bumps the one auth-version row, which stays locked until commit
+  if (switchedOff > 0) await deps.announceSwitchedOff?.(trx);
   return { switchedOff };
 }
 
@@ -201,7 +203,6 @@ async function updateFailing(
     .where('enabled', '=', 1)
     .executeTakeFirst();
   if (Number(switched.numUpdatedRows) === 0) return false;
-  await deps.announceSwitchedOff?.(trx);
   await recordAudit(
     trx,
     SYSTEM_ACTOR,

@@ -59,9 +59,9 @@ export async function openWsSession(
 }
 
 /**
- * Resolves `sessionName` to the caller, from the auth cache while fresh (≤ AUTH_CACHE_TTL_MS; key, user
- * and API-access changes clear it, so an ended session is refused at once here and within the TTL on
- * other replicas). Past its life span or idle limit a session answers
+ * Resolves `sessionName` to the caller, from the auth cache while fresh (key, user and API-access changes
+ * clear it, so an ended session is refused at once here and within a poll of the auth version on other
+ * replicas). Past its life span or idle limit a session answers
  * SESSION_EXPIRED / SESSION_LEFT_IDLE once and is gone (then INVALID_SESSIONID), as in Vtiger. Unlike
  * Vtiger, a session also ends when its key is no longer the user's current key (regenerated, cleared,
  * API access off) or the user is inactive or deleted.
