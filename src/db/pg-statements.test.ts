@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DIALECTS, PG_URL } from '../../test/harness.js';
 import { type Db, openDatabase } from './database.js';
 import { classifyDatabaseError } from './db-errors.js';
@@ -127,5 +127,29 @@ describe.runIf(DIALECTS.includes('postgres'))('named prepared statements on Post
       .transaction()
       .execute(async (trx) => (await sql`select * from things where id = ${1}`.execute(trx)).rows);
     expect(rows).toEqual([{ id: 1, name: 'one', colour: null, size: null, weight: null, height: null }]);
+  });
+
+  it('a prepared statement is described once: later runs reuse its rows’ shape, and a changed table is described again', async () => {
+    const describe = vi.spyOn(pg.Connection.prototype, 'describe');
+    try {
+      const byIdOf = (id: number) => sql`select id, name from things where id = ${id}`.execute(a.kysely);
+      await byIdOf(1); // seen once: unnamed
+      await byIdOf(1); // named, prepared and described
+      const described = describe.mock.calls.length;
+      expect((await byIdOf(2)).rows).toEqual([{ id: 2, name: 'two' }]);
+      expect((await byIdOf(1)).rows).toEqual([{ id: 1, name: 'one' }]);
+      expect((await byIdOf(3)).rows).toEqual([]);
+      expect(describe.mock.calls.length).toBe(described);
+      // another process changes the table: the prepared statement's result type changed, the server refuses
+      // it, and it is prepared and described afresh
+      await sql`alter table things add column shade text`.execute(b.kysely);
+      const all = () => sql`select * from things where id = ${1}`.execute(a.kysely);
+      await all();
+      const [row] = (await all()).rows as Array<Record<string, unknown>>;
+      expect(row).toMatchObject({ id: 1, name: 'one', shade: null });
+      expect(Object.keys(row!).at(-1)).toBe('shade');
+    } finally {
+      describe.mockRestore();
+    }
   });
 });
