@@ -133,7 +133,12 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     },
     config.authCacheListen,
     config.authCacheTtlMs > 0
-      ? { everyMs: config.authVersionPollMs, clock, confirmed: (at) => authCache.confirm(at) }
+      ? {
+          everyMs: config.authVersionPollMs,
+          clock,
+          changed: () => authCache.clear(),
+          confirmed: (at) => authCache.confirm(at),
+        }
       : undefined,
   );
   await authEvents.start();

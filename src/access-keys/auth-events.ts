@@ -30,6 +30,8 @@ const RETRY_MAX_MS = 5_000;
 export interface VersionPoll {
   everyMs: number;
   clock: Clock;
+  /** the version moved: drop what is cached (only that: a schema change shows as a stale plan, db/pg-statements) */
+  changed(): void;
   /** the version was unchanged since the previous poll, which started at `at` (see AuthCache.confirm) */
   confirmed(at: number): void;
 }
@@ -183,7 +185,7 @@ export class AuthEvents {
       const version = Number(row?.version ?? 0);
       if (version !== this.version) {
         this.version = version;
-        this.onEvent({ kind: 'clear' });
+        poll.changed();
       }
       poll.confirmed(startedAt);
     } catch (err) {

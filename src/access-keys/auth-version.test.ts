@@ -59,6 +59,27 @@ describeEachDialect('auth version between processes', (h) => {
     expect(b.authCache.generation).toBe(after);
   });
 
+  it('a change seen by a poll drops cached permissions only: prepared statements stay', async () => {
+    const db = h.ctx.db;
+    if (!db.schemaChanged) return; // SQLite: statements follow DDL by themselves
+    const original = db.schemaChanged;
+    let schemaChanges = 0;
+    db.schemaChanged = () => {
+      schemaChanges++;
+      original.call(db);
+    };
+    try {
+      await nextPoll();
+      const before = b.authCache.generation;
+      await withUnitOfWork(h.ctx, actor, async (uow) => uow.invalidatesAuth());
+      expect(await until(() => b.authCache.generation > before)).toBe(true);
+      await nextPoll();
+      expect(schemaChanges).toBe(0);
+    } finally {
+      db.schemaChanged = original;
+    }
+  });
+
   it('while polls find no change, a cached entry outlives the TTL; without them it ends at the TTL', async () => {
     const ttl = h.ctx.config.authCacheTtlMs;
     const user = { id: 424242 } as never;
