@@ -302,7 +302,9 @@ describe.runIf(DIALECTS.includes('postgres') && HAVE_NGINX)(
           key = t.newKey;
         }
         measured.pollFallback = { trials: lags.length, ...summary(lags) };
-        expect(Math.max(...lags)).toBeLessThan(pollMs + 250);
+        // about one poll; the TTL alone takes ~TTL_MS (the next test), which these stay well under
+        expect(percentile(lags, 50)).toBeLessThan(pollMs + 100);
+        expect(Math.max(...lags)).toBeLessThan(TTL_MS);
       } finally {
         await d!.stop();
         replicas.servers.pop();

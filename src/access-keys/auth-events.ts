@@ -39,10 +39,10 @@ export interface VersionPoll {
 /**
  * PostgreSQL LISTEN/NOTIFY between replicas. A unit of work that changed who may do what publishes
  * `clear` inside its transaction — PostgreSQL delivers a notification only when (and if) that commits — and
- * every other process drops its auth cache when it arrives, within milliseconds instead of
- * AUTH_CACHE_TTL_MS. Each process holds one connection outside the pool for LISTEN; when it drops, the
- * process reconnects with backoff and clears its cache (it may have missed notifications meanwhile); the
- * TTL bounds staleness while it is away. SQLite (one process) has nothing to listen to.
+ * every other process drops its auth cache when it arrives, within milliseconds. Each process holds one
+ * connection outside the pool for LISTEN; when it drops, the process reconnects with backoff and clears its
+ * cache (it may have missed notifications meanwhile); the version poll below bounds staleness while it is
+ * away. SQLite (one process) has nothing to listen to.
  *
  * Besides, a `clear` bumps the `auth_version` row in the same transaction, on both databases, and every
  * process reads that row every `poll.everyMs`: when it moved, the process clears its cache (a change by

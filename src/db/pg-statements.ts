@@ -41,7 +41,7 @@ class DescribedOnce extends (pg.Query as unknown as new (config: pg.QueryConfig)
   }
 
   prepare(connection: { describe: unknown }): void {
-    const self = this as unknown as QueryInternals & { prepare(c: unknown): void };
+    const self = this as unknown as QueryInternals;
     const shape = self.hasBeenParsed(connection) ? this.shapes.get(self.name!) : undefined;
     const prepare = (pg.Query.prototype as unknown as { prepare(c: unknown): void }).prepare;
     if (!shape) {

@@ -32,8 +32,8 @@ export function operationsOf(w: Pick<WebhookRow, 'operations'>): string[] {
 /**
  * The webhooks that may send, from the auth cache while fresh (every record write needs them; a webhook's
  * change and its owner's clear the cache after commit, on other replicas by NOTIFY, at the latest at their
- * next poll of the auth version). A change that alters users itself (a deletion moving records to another owner) reads
- * them in its own transaction, as it leaves them, and caches nothing: it may still roll back.
+ * next poll of the auth version). A change that alters users itself (a deletion moving records to another
+ * owner) reads them in its own transaction, as it leaves them, and caches nothing: it may still roll back.
  */
 async function subscriptions(ctx: AppContext, uow: UnitOfWork): Promise<readonly WebhookSubscription[]> {
   if (uow.authTouched) return sendingSubscriptions(uow.trx);
