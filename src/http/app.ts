@@ -102,7 +102,8 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   });
   app.addHook('onSend', auditImpersonatedRequest(ctx));
   app.addHook('onResponse', async (_req, reply) => ctx.load.requestDone(reply.elapsedTime));
-  if (ctx.config.logRequests) {
+  // only when the lines are written: at LOG_LEVEL=warn building their text was ~1.5 % of a read's CPU
+  if (ctx.config.logRequests && ctx.logger.isLevelEnabled('info')) {
     app.addHook('onResponse', async (req, reply) => {
       const ms = Math.round(reply.elapsedTime);
       req.log.info(
