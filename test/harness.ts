@@ -226,6 +226,13 @@ export function describeEachDialect(
   });
 }
 
+/** Polls `cond` every 5 ms until it holds or `ms` pass; answers whether it held (something another process does). */
+export async function eventually(cond: () => boolean, ms = 3000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+  return cond();
+}
+
 /** Fails with the response body in the message, so a failing test shows what the server said. */
 export function expectStatus(res: LightMyRequestResponse, status: number): void {
   if (res.statusCode !== status) {

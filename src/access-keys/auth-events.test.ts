@@ -1,16 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, Harness, PG_URL } from '../../test/harness.js';
+import { DIALECTS, eventually, Harness, PG_URL } from '../../test/harness.js';
 import { type AppContext, createContext } from '../context.js';
 import { withUnitOfWork } from '../db/unit-of-work.js';
 import { createLogger } from '../platform/logger.js';
 import { noteKeyFailure } from './key-failures.js';
-
-const until = async (cond: () => boolean, ms = 2000) => {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
-  return cond();
-};
 
 /** Two processes' contexts on one PostgreSQL schema: what one commits, the other hears (LISTEN/NOTIFY). */
 describe.runIf(DIALECTS.includes('postgres'))('auth events between replicas (PostgreSQL)', () => {
@@ -32,7 +26,7 @@ describe.runIf(DIALECTS.includes('postgres'))('auth events between replicas (Pos
     expect(b.authEvents.listening).toBe(true);
     const before = b.authCache.generation;
     await withUnitOfWork(h.ctx, actor, async (uow) => uow.invalidatesAuth());
-    expect(await until(() => b.authCache.generation > before)).toBe(true);
+    expect(await eventually(() => b.authCache.generation > before)).toBe(true);
 
     const after = b.authCache.generation;
     await expect(
@@ -53,7 +47,7 @@ describe.runIf(DIALECTS.includes('postgres'))('auth events between replicas (Pos
     expect(b.keyLimits.failureBlocked(ip, now)).toBeNull();
     expect(await noteKeyFailure(h.ctx, ip, now)).toBeNull(); // the last one allowed: 401, then blocked
     expect(h.ctx.keyLimits.failureBlocked(ip, now)).not.toBeNull();
-    expect(await until(() => b.keyLimits.failureBlocked(ip, now) !== null)).toBe(true);
+    expect(await eventually(() => b.keyLimits.failureBlocked(ip, now) !== null)).toBe(true);
     // one more from anywhere is over the limit
     expect(await noteKeyFailure(b, ip, now)).toBeGreaterThan(0);
   });
@@ -64,10 +58,10 @@ describe.runIf(DIALECTS.includes('postgres'))('auth events between replicas (Pos
     try {
       const connections = b.authEvents.connections;
       await admin.query('select pg_terminate_backend($1)', [b.authEvents.backendPid]);
-      expect(await until(() => b.authEvents.connections > connections, 5000)).toBe(true);
+      expect(await eventually(() => b.authEvents.connections > connections, 5000)).toBe(true);
       const before = b.authCache.generation;
       await withUnitOfWork(h.ctx, actor, async (uow) => uow.invalidatesAuth());
-      expect(await until(() => b.authCache.generation > before)).toBe(true);
+      expect(await eventually(() => b.authCache.generation > before)).toBe(true);
     } finally {
       await admin.end();
     }
