@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { markConnectFailure } from './db-errors.js';
 import { deferInserts } from './deferred-inserts.js';
 import { GroupCommit } from './group-commit.js';
-import { PgStatementNames } from './pg-statements.js';
+import { coalesceWrites, PgStatementNames } from './pg-statements.js';
 import type { Database } from './schema.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
 import { SqliteReadPool } from './sqlite-read-pool.js';
@@ -138,6 +138,9 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
     // a server that stops answering (network cut, not a closed socket) must not hold requests forever
     query_timeout: statementTimeout + 5000,
     keepAlive: true,
+    // statements sent together (a transaction's BEGIN with its first statement, its last inserts with the
+    // COMMIT: see deferInserts) go without waiting for each other's answers, in one write (coalesceWrites)
+    pipeline: true,
     options: [
       `-c statement_timeout=${statementTimeout}`,
       target.schema ? `-c search_path=${target.schema}` : '',
@@ -163,6 +166,7 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
     // (it is no longer queryable); this listener only keeps the event from being unhandled.
     client.on('error', () => {});
     statements.attach(client);
+    coalesceWrites(client);
   });
   // errors while connecting mean "unreachable", whatever SQLSTATE they carry (e.g. REVOKE CONNECT → 42501)
   const connect = pool.connect.bind(pool);

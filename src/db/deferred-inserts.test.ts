@@ -5,21 +5,39 @@ import { classifyDatabaseError } from './db-errors.js';
 import { carrier, deferInserts, deferrable } from './deferred-inserts.js';
 import { preparedInsert } from './prepared.js';
 
-/** A connection that records what reaches the server and answers one row per statement. */
+/**
+ * A connection that records what reaches the server, in trips: statements sent while others are still
+ * unanswered travel with them (the pool pipelines them). Answers one row per statement, on a later turn.
+ */
 function recordingConnection() {
   const sent: Array<{ sql: string; parameters: readonly unknown[] }> = [];
+  const trips: string[][] = [];
+  let inFlight = 0;
+  const send = (q: CompiledQuery) => {
+    if (inFlight === 0) trips.push([]);
+    trips.at(-1)!.push(q.sql + (q.parameters.length ? ` ${q.parameters.join()}` : ''));
+    sent.push({ sql: q.sql, parameters: q.parameters });
+    inFlight++;
+  };
+  const answered = async () => {
+    await new Promise((r) => setImmediate(r));
+    inFlight--;
+  };
   const connection: DatabaseConnection = {
     async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
-      sent.push({ sql: q.sql, parameters: q.parameters });
-      return { rows: [{ id: sent.length } as R] };
+      send(q);
+      const n = sent.length;
+      await answered();
+      return { rows: [{ id: n } as R] };
     },
     async *streamQuery<R>(q: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
-      sent.push({ sql: q.sql, parameters: q.parameters });
+      send(q);
+      await answered();
       yield { rows: [] };
     },
   };
   deferInserts(connection);
-  return { connection, sent };
+  return { connection, sent, trips };
 }
 
 const insertA = (v: number) => deferrable(CompiledQuery.raw('insert into "a" ("v") values ($1)', [v]), 'a');
@@ -29,11 +47,11 @@ const raw = (sql: string, parameters: unknown[] = []) => CompiledQuery.raw(sql, 
 
 describe('deferInserts (what reaches the server)', () => {
   it('sends the inserts of a transaction with its next statement, placeholders renumbered', async () => {
-    const { connection: c, sent } = recordingConnection();
+    const { connection: c, sent, trips } = recordingConnection();
     await c.executeQuery(raw('begin'));
     expect(await c.executeQuery(insertA(1))).toEqual({ rows: [] });
     await c.executeQuery(insertB(2, 3));
-    expect(sent).toHaveLength(1);
+    expect(sent).toHaveLength(0);
     await c.executeQuery(carrier(raw('insert into "c" ("v") values ($1) returning "id"', [4]), 'c'));
     await c.executeQuery(insertA(5));
     await c.executeQuery(raw('commit'));
@@ -43,25 +61,27 @@ describe('deferInserts (what reaches the server)', () => {
         sql: 'with "deferred_0" as (insert into "a" ("v") values ($1)), "deferred_1" as (insert into "b" ("v", "w") values ($2, $3)) insert into "c" ("v") values ($4) returning "id"',
         parameters: [1, 2, 3, 4],
       },
-      // what waits at COMMIT goes first, alone
+      // what waits at COMMIT goes with it
       { sql: 'insert into "a" ("v") values ($1)', parameters: [5] },
       { sql: 'commit', parameters: [] },
     ]);
+    // BEGIN travels with the first statement, the last insert with COMMIT: two round trips
+    expect(trips.map((t) => t.length)).toEqual([2, 2]);
   });
 
   it('sends what waits before any statement that may read it, and before a stream', async () => {
-    const { connection: c, sent } = recordingConnection();
+    const { connection: c, trips } = recordingConnection();
     await c.executeQuery(raw('begin'));
     await c.executeQuery(insertA(1));
     await c.executeQuery(raw('select * from "a"'));
     await c.executeQuery(insertB(1, 2));
     for await (const _ of c.streamQuery(raw('select * from "b"'))) void _;
-    expect(sent.map((s) => s.sql)).toEqual([
-      'begin',
-      'insert into "a" ("v") values ($1)',
-      'select * from "a"',
-      'insert into "b" ("v", "w") values ($1, $2)',
-      'select * from "b"',
+    await c.executeQuery(raw('commit'));
+    expect(trips).toEqual([
+      ['begin', 'insert into "a" ("v") values ($1) 1', 'select * from "a"'],
+      ['insert into "b" ("v", "w") values ($1, $2) 1,2'],
+      ['select * from "b"'],
+      ['commit'],
     ]);
   });
 
@@ -76,36 +96,77 @@ describe('deferInserts (what reaches the server)', () => {
   });
 
   it('drops what waits at ROLLBACK, not at ROLLBACK TO a savepoint', async () => {
-    const { connection: c, sent } = recordingConnection();
+    const { connection: c, trips } = recordingConnection();
     await c.executeQuery(raw('begin'));
+    await c.executeQuery(raw('select 1'));
     await c.executeQuery(insertA(1));
     await c.executeQuery(raw('rollback'));
     await c.executeQuery(raw('begin'));
+    await c.executeQuery(raw('savepoint "s"'));
     await c.executeQuery(insertA(2));
     await c.executeQuery(raw('rollback to savepoint "s"'));
     await c.executeQuery(raw('rollback'));
-    expect(sent.map((s) => s.sql + s.parameters.join())).toEqual([
-      'begin',
-      'rollback',
-      'begin',
-      'insert into "a" ("v") values ($1)2',
-      'rollback to savepoint "s"',
-      'rollback',
+    expect(trips).toEqual([
+      ['begin', 'select 1'],
+      ['rollback'],
+      ['begin', 'savepoint "s"'],
+      ['insert into "a" ("v") values ($1) 2', 'rollback to savepoint "s"'],
+      ['rollback'],
+    ]);
+  });
+
+  it('sends nothing for a transaction that sent nothing, and inserts alone as one statement', async () => {
+    const { connection: c, trips } = recordingConnection();
+    await c.executeQuery(raw('begin'));
+    await c.executeQuery(raw('commit'));
+    await c.executeQuery(raw('begin'));
+    await c.executeQuery(insertA(1));
+    await c.executeQuery(raw('rollback'));
+    expect(trips).toEqual([]);
+    // one statement commits on its own: no BEGIN and COMMIT around it
+    await c.executeQuery(raw('begin'));
+    await c.executeQuery(insertA(2));
+    await c.executeQuery(insertB(3, 4));
+    await c.executeQuery(raw('commit'));
+    expect(trips).toEqual([
+      [
+        'with "deferred_0" as (insert into "a" ("v") values ($1)) insert into "b" ("v", "w") values ($2, $3) 2,3,4',
+      ],
     ]);
   });
 
   it('runs every statement at once outside a transaction', async () => {
-    const { connection: c, sent } = recordingConnection();
+    const { connection: c, trips } = recordingConnection();
     await c.executeQuery(insertA(1));
-    await c.executeQuery(raw('begin'));
-    await c.executeQuery(raw('commit'));
+    await c.executeQuery(raw('select 1'));
     await c.executeQuery(insertA(2));
-    expect(sent.map((s) => s.sql)).toEqual([
-      'insert into "a" ("v") values ($1)',
-      'begin',
-      'commit',
-      'insert into "a" ("v") values ($1)',
+    expect(trips).toEqual([
+      ['insert into "a" ("v") values ($1) 1'],
+      ['select 1'],
+      ['insert into "a" ("v") values ($1) 2'],
     ]);
+  });
+
+  it('answers with the first failure of statements sent together, having heard every answer', async () => {
+    const answered: string[] = [];
+    // what the server says: the carried insert fails, and the COMMIT behind it only ends the transaction
+    const failing: DatabaseConnection = {
+      executeQuery: async <R>(q: CompiledQuery): Promise<QueryResult<R>> => {
+        await new Promise((r) => setImmediate(r));
+        answered.push(q.sql);
+        if (q.sql.startsWith('insert')) throw new Error('duplicate key');
+        return { rows: [] };
+      },
+      streamQuery: () => {
+        throw new Error('not used');
+      },
+    };
+    deferInserts(failing);
+    await failing.executeQuery(raw('begin'));
+    await failing.executeQuery(raw('select 1'));
+    await failing.executeQuery(insertA(1));
+    await expect(failing.executeQuery(raw('commit'))).rejects.toThrow('duplicate key');
+    expect(answered).toEqual(['begin', 'select 1', 'insert into "a" ("v") values ($1)', 'commit']);
   });
 });
 

@@ -26,13 +26,20 @@ export function carrier<Q extends CompiledQuery>(query: Q, table: string): Q {
 }
 
 /**
- * Lets a PostgreSQL connection send a transaction's INSERTs together. A record write inserts into half a
- * dozen tables (the module's row, its history, the audit log, the search terms, the webhook outbox) and
- * reads none of them back: each was a round trip of its own, most of a write's time on PostgreSQL. Now an
- * INSERT marked `deferrable` waits on the connection; the transaction's next statement takes everything
- * waiting along as data-modifying CTEs (`WITH "deferred_0" AS (INSERT …) INSERT …` when that statement is a
- * `carrier`), or sends it first as one such statement (any other statement, and COMMIT), so every statement
- * still sees every row written before it. ROLLBACK drops what waits.
+ * Lets a PostgreSQL connection send a transaction's statements in fewer round trips. A record write inserts
+ * into half a dozen tables (the module's row, its history, the audit log, the search terms, the webhook
+ * outbox) and reads none of them back: each was a round trip of its own, most of a write's time on
+ * PostgreSQL. Now an INSERT marked `deferrable` waits on the connection; the transaction's next statement
+ * takes everything waiting along as data-modifying CTEs (`WITH "deferred_0" AS (INSERT …) INSERT …` when that
+ * statement is a `carrier`), or sends it first as one such statement (any other statement), so every
+ * statement still sees every row written before it. ROLLBACK drops what waits.
+ *
+ * BEGIN and COMMIT ride along too (the pool's connections pipeline: statements sent together go in one
+ * write and come back in one round trip, see `openDatabase`). BEGIN waits for the transaction's first
+ * statement and goes with it; what waits at COMMIT goes with the COMMIT. A transaction that sent nothing
+ * sends nothing at COMMIT or ROLLBACK. Each statement is its own pipeline step: one that fails leaves the
+ * transaction failed, so the COMMIT behind it only ends it (the server answers ROLLBACK), and the failure
+ * is what the caller sees.
  *
  * A statement holds at most one INSERT per table: the CTEs of one statement run in no promised order,
  * and ids must ascend in the order the rows were written (an outbox is read in id order). An error in a
@@ -45,6 +52,8 @@ export function deferInserts(connection: DatabaseConnection): void {
   ) => Promise<QueryResult<unknown>>;
   const stream = connection.streamQuery.bind(connection);
   let inTransaction = false;
+  /** the transaction's BEGIN, not sent yet: it goes with the transaction's first statement */
+  let begin: CompiledQuery | null = null;
   let waiting: CompiledQuery[] = [];
   const tables = new Set<string>();
   let parameters = 0;
@@ -56,8 +65,22 @@ export function deferInserts(connection: DatabaseConnection): void {
     parameters = 0;
     return out;
   };
-  const flush = async (): Promise<void> => {
-    if (waiting.length > 0) await execute(combine(take()));
+  /**
+   * Sends the BEGIN if it waits, then what waits combined, then `last`, without waiting in between; answers
+   * `last`'s result, or the first failure among them.
+   */
+  const send = async (last?: CompiledQuery): Promise<QueryResult<unknown>> => {
+    const queries: CompiledQuery[] = [];
+    if (begin) queries.push(begin);
+    begin = null;
+    if (waiting.length > 0) queries.push(combine(take()));
+    if (last) queries.push(last);
+    if (queries.length === 0) return { rows: [] };
+    // every answer is heard (none rejects unheard); the first failure is the cause of any after it
+    const results = await Promise.allSettled(queries.map((q) => execute(q)));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return (results.at(-1) as PromiseFulfilledResult<QueryResult<unknown>>).value;
   };
   const fits = (q: CompiledQuery, table: string) =>
     !tables.has(table) && parameters + q.parameters.length <= MAX_PARAMETERS;
@@ -66,25 +89,42 @@ export function deferInserts(connection: DatabaseConnection): void {
     if (inTransaction) {
       const table = deferrables.get(q);
       if (table !== undefined) {
-        if (!fits(q, table)) await flush();
+        if (!fits(q, table)) await send();
         waiting.push(q);
         tables.add(table);
         parameters += q.parameters.length;
         return { rows: [] };
       }
       const carried = carriers.get(q);
-      if (carried !== undefined && waiting.length > 0 && fits(q, carried))
-        return execute(combine([...take(), q]));
+      if (carried !== undefined && waiting.length > 0 && fits(q, carried)) {
+        const together = combine([...take(), q]);
+        return send(together);
+      }
     }
-    if (ROLLBACK.test(q.sql)) take();
-    else await flush();
-    if (TRANSACTION_START.test(q.sql)) inTransaction = true;
-    else if (TRANSACTION_END.test(q.sql)) inTransaction = false;
-    return execute(q);
+    if (TRANSACTION_START.test(q.sql)) {
+      // a BEGIN inside a transaction would only warn: send it as it comes, like any other statement
+      if (!inTransaction) {
+        inTransaction = true;
+        begin = q;
+        return { rows: [] };
+      }
+    } else if (TRANSACTION_END.test(q.sql)) {
+      const rollback = ROLLBACK.test(q.sql);
+      if (rollback) take();
+      inTransaction = false;
+      if (begin) {
+        // the server never saw this transaction: a COMMIT sends what waits as one statement, which commits
+        // all of it or nothing, as the transaction would have; a ROLLBACK sends nothing
+        begin = null;
+        if (rollback || waiting.length === 0) return { rows: [] };
+        return send(combine(take()));
+      }
+    }
+    return send(q);
   }) as DatabaseConnection['executeQuery'];
 
   connection.streamQuery = async function* (q: CompiledQuery, chunkSize?: number) {
-    await flush();
+    if (begin || waiting.length > 0) await send();
     yield* stream(q, chunkSize);
   } as DatabaseConnection['streamQuery'];
 }

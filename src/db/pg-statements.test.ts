@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DIALECTS, PG_URL } from '../../test/harness.js';
 import { type Db, openDatabase } from './database.js';
 import { classifyDatabaseError } from './db-errors.js';
+import { deferrable } from './deferred-inserts.js';
 import { PgStatementNames } from './pg-statements.js';
 
 describe('PgStatementNames', () => {
@@ -151,5 +153,48 @@ describe.runIf(DIALECTS.includes('postgres'))('named prepared statements on Post
     } finally {
       describe.mockRestore();
     }
+  });
+
+  it('a transaction goes in few writes: BEGIN with its first statement, its last inserts with COMMIT', async () => {
+    const port = Number(new URL(PG_URL).port || 5432);
+    let writes = 0;
+    const count = (original: (...args: never[]) => unknown) =>
+      function (this: net.Socket, ...args: never[]) {
+        if (this.remotePort === port) writes++;
+        return original.apply(this, args);
+      };
+    const proto = net.Socket.prototype as unknown as Record<
+      '_write' | '_writev',
+      (...args: never[]) => unknown
+    >;
+    const { _write, _writev } = proto;
+    proto._write = count(_write);
+    proto._writev = count(_writev);
+    try {
+      await a.kysely.transaction().execute(async (trx) => {
+        expect((await sql`select name from things where id = ${1}`.execute(trx)).rows).toEqual([
+          { name: 'one' },
+        ]);
+        await trx.executeQuery(
+          deferrable(sql`insert into things (id, name) values (${10}, ${'ten'})`.compile(trx), 'things'),
+        );
+      });
+      expect(writes).toBe(2);
+      // inserts alone: one statement, no BEGIN or COMMIT
+      writes = 0;
+      await a.kysely.transaction().execute(async (trx) => {
+        await trx.executeQuery(
+          deferrable(sql`insert into things (id, name) values (${11}, ${'eleven'})`.compile(trx), 'things'),
+        );
+      });
+      expect(writes).toBe(1);
+    } finally {
+      proto._write = _write;
+      proto._writev = _writev;
+    }
+    expect((await sql`select id from things where id >= 10 order by id`.execute(a.kysely)).rows).toEqual([
+      { id: 10 },
+      { id: 11 },
+    ]);
   });
 });

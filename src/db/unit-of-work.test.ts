@@ -40,7 +40,6 @@ describeEachDialect('unit of work', (h) => {
     expect(await auditCount('test.committed')).toBe(1);
     expect(await auditCount('test.subscriber')).toBe(1);
     expect(inTx.map((e) => e.payload)).toEqual([{ a: 1 }, { a: 2 }]);
-    expect(inTx[0]!.id).toBeLessThan(inTx[1]!.id);
     expect(afterCommit).toEqual(inTx);
     const rows = await h.ctx.db.kysely
       .selectFrom('domain_events')
@@ -48,7 +47,8 @@ describeEachDialect('unit of work', (h) => {
       .where('type', '=', 'test.happened')
       .orderBy('id')
       .execute();
-    expect(rows.map((r) => [r.id, JSON.parse(r.payload)])).toEqual(inTx.map((e) => [e.id, e.payload]));
+    // stored in the order emitted
+    expect(rows.map((r) => JSON.parse(r.payload))).toEqual(inTx.map((e) => e.payload));
   });
 
   it('rolls back audit entries and events together and runs no hook when the work fails', async () => {

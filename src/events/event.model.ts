@@ -9,6 +9,5 @@ export interface DomainEventInput {
 }
 
 export interface StoredEvent extends DomainEventInput {
-  id: number;
   createdAt: number;
 }

@@ -3,19 +3,26 @@ import { preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import type { DomainEventInput, StoredEvent } from './event.model.js';
 
-const insertEventRows = preparedInsert(
-  'domain_events',
-  ['type', 'module', 'record_id', 'actor_user_id', 'payload', 'created_at'],
-  { returningId: true },
-);
+/**
+ * Nothing reads an event's id back (subscribers get the event itself): on PostgreSQL the INSERT waits and
+ * goes with the transaction's next statement (`deferInserts`), often its COMMIT.
+ */
+const insertEventRows = preparedInsert('domain_events', [
+  'type',
+  'module',
+  'record_id',
+  'actor_user_id',
+  'payload',
+  'created_at',
+]);
 
-/** Appends events in the caller's transaction; returns them with their ids, in order. */
+/** Appends events in the caller's transaction; returns them with their time, in order. */
 export async function insertEvents(
   trx: Transaction<Database>,
   events: DomainEventInput[],
   now: number,
 ): Promise<StoredEvent[]> {
-  const ids = await insertEventRows(
+  await insertEventRows(
     trx,
     events.map((e) => ({
       type: e.type,
@@ -26,7 +33,7 @@ export async function insertEvents(
       created_at: now,
     })),
   );
-  return events.map((e, j) => ({ ...e, id: ids[j]!, createdAt: now }));
+  return events.map((e) => ({ ...e, createdAt: now }));
 }
 
 /**
