@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
+import { deferrableWrite } from '../db/deferred-inserts.js';
 import type { Database } from '../db/schema.js';
 import { upkeepDue } from '../platform/upkeep.js';
 import { authError } from './auth.errors.js';
@@ -351,7 +352,8 @@ export async function releaseLoginAttempt(ctx: AppContext, attempt: LoginAttempt
  * scan order and cannot deadlock each other on PostgreSQL, as two statements per transaction did.
  */
 export async function loginAttemptSucceeded(db: Q, attempt: LoginAttempt): Promise<void> {
-  await db
+  // nothing reads what it deleted: in a PostgreSQL transaction it goes with the next statement
+  const forgive = db
     .deleteFrom('auth_failures')
     .where((eb) =>
       eb.or([
@@ -360,5 +362,6 @@ export async function loginAttemptSucceeded(db: Q, attempt: LoginAttempt): Promi
         eb.and([eb('scope', '=', 'user-ip'), eb('key', '=', `${attempt.ip}|${attempt.username}`)]),
       ]),
     )
-    .execute();
+    .compile();
+  await db.executeQuery(deferrableWrite(forgive));
 }

@@ -2,7 +2,7 @@ import { CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely
 import { describe, expect, it } from 'vitest';
 import { describeEachDialect } from '../../test/harness.js';
 import { classifyDatabaseError } from './db-errors.js';
-import { carrier, deferInserts, deferrable } from './deferred-inserts.js';
+import { carrier, deferInserts, deferrable, deferrableWrite } from './deferred-inserts.js';
 import { preparedInsert } from './prepared.js';
 
 /**
@@ -135,6 +135,53 @@ describe('deferInserts (what reaches the server)', () => {
     ]);
   });
 
+  it('other writes nobody reads wait too, as statements of their own, in the order written', async () => {
+    const { connection: c, trips } = recordingConnection();
+    const del = (v: number) => deferrableWrite(raw('delete from "a" where "v" = $1', [v]));
+    await c.executeQuery(raw('begin'));
+    await c.executeQuery(insertA(1));
+    await c.executeQuery(del(1));
+    await c.executeQuery(insertA(2));
+    await c.executeQuery(insertB(3, 4));
+    await c.executeQuery(raw('commit'));
+    // nothing was sent before COMMIT: BEGIN and COMMIT around them, all in one round trip
+    expect(trips).toEqual([
+      [
+        'begin',
+        'insert into "a" ("v") values ($1) 1',
+        'delete from "a" where "v" = $1 1',
+        'with "deferred_0" as (insert into "a" ("v") values ($1)) insert into "b" ("v", "w") values ($2, $3) 2,3,4',
+        'commit',
+      ],
+    ]);
+    // a carrier takes only the inserts written after the last other write along
+    trips.length = 0;
+    await c.executeQuery(raw('begin'));
+    await c.executeQuery(insertB(1, 1));
+    await c.executeQuery(del(2));
+    await c.executeQuery(insertA(3));
+    await c.executeQuery(carrier(raw('insert into "c" ("v") values ($1) returning "id"', [5]), 'c'));
+    await c.executeQuery(raw('commit'));
+    expect(trips).toEqual([
+      [
+        'begin',
+        'insert into "b" ("v", "w") values ($1, $2) 1,1',
+        'delete from "a" where "v" = $1 2',
+        'with "deferred_0" as (insert into "a" ("v") values ($1)) insert into "c" ("v") values ($2) returning "id" 3,5',
+      ],
+      ['commit'],
+    ]);
+  });
+
+  it('a long transaction sends what waits once 32 statements wait', async () => {
+    const { connection: c, trips } = recordingConnection();
+    await c.executeQuery(raw('begin'));
+    for (let v = 0; v < 40; v++) await c.executeQuery(insertA(v));
+    expect(trips.map((t) => t.length)).toEqual([33]);
+    await c.executeQuery(raw('commit'));
+    expect(trips.map((t) => t.length)).toEqual([33, 9]);
+  });
+
   it('runs every statement at once outside a transaction', async () => {
     const { connection: c, trips } = recordingConnection();
     await c.executeQuery(insertA(1));
@@ -241,5 +288,50 @@ describeEachDialect('deferred inserts (the same behaviour on both databases)', (
     });
     expect(await setting('deferred.d')).toBeUndefined();
     expect(await setting('deferred.e')).toEqual({ value: 'next' });
+  });
+
+  it('a waiting update or delete is seen by the statements after it, commits with them, and fails them', async () => {
+    const db = h.ctx.db.kysely;
+    await insertSettings(db, [
+      { key: 'waiting.u', value: 'before', updated_at: 1 },
+      { key: 'waiting.x', value: 'x', updated_at: 1 },
+    ]);
+    const set = (trx: typeof db, key: string, value: string) =>
+      trx.executeQuery(
+        deferrableWrite(trx.updateTable('settings').set({ value }).where('key', '=', key).compile()),
+      );
+    await db.transaction().execute(async (trx) => {
+      await set(trx, 'waiting.u', 'after');
+      await trx.executeQuery(
+        deferrableWrite(trx.deleteFrom('settings').where('key', '=', 'waiting.x').compile()),
+      );
+      const seen = await trx
+        .selectFrom('settings')
+        .select(['key', 'value'])
+        .where('key', 'like', 'waiting.%')
+        .execute();
+      expect(seen).toEqual([{ key: 'waiting.u', value: 'after' }]);
+      await set(trx, 'waiting.u', 'last');
+    });
+    expect(await setting('waiting.u')).toEqual({ value: 'last' });
+    expect(await setting('waiting.x')).toBeUndefined();
+    // a key taken: the unique violation fails the transaction, and the insert before it does not commit
+    const err = await db
+      .transaction()
+      .execute(async (trx) => {
+        await insertSettings(trx, [{ key: 'waiting.y', value: 'y', updated_at: 1 }]);
+        await trx.executeQuery(
+          deferrableWrite(
+            trx.updateTable('settings').set({ key: 'waiting.u' }).where('key', '=', 'waiting.y').compile(),
+          ),
+        );
+      })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(classifyDatabaseError(err)?.kind).toBe('conflict');
+    expect(await setting('waiting.y')).toBeUndefined();
+    expect(await setting('waiting.u')).toEqual({ value: 'last' });
   });
 });

@@ -3,11 +3,15 @@ import { TRANSACTION_END, TRANSACTION_START } from './pg-statements.js';
 
 /** INSERTs nobody reads a result of, by the table they write (`deferrable`). */
 const deferrables = new WeakMap<CompiledQuery, string>();
+/** Other writes nobody reads a result of (`deferrableWrite`). */
+const deferrableWrites = new WeakSet<CompiledQuery>();
 /** INSERTs whose result is read (RETURNING) but that read no table: deferred ones may ride along (`carrier`). */
 const carriers = new WeakMap<CompiledQuery, string>();
 
 /** PostgreSQL binds at most 65,535 parameters in one statement. */
 const MAX_PARAMETERS = 65_535;
+/** statements waiting on one connection at most: a longer transaction sends them and goes on */
+const MAX_WAITING = 32;
 const ROLLBACK = /^\s*rollback\b(?!\s+to\b)/i;
 
 /**
@@ -19,32 +23,50 @@ export function deferrable<Q extends CompiledQuery>(query: Q, table: string): Q 
   return query;
 }
 
+/**
+ * Marks an UPDATE or DELETE whose result nobody reads (no RETURNING; the caller gets no row count): inside a
+ * PostgreSQL transaction it waits like a deferred INSERT and goes, as a statement of its own, with the
+ * transaction's next statement.
+ */
+export function deferrableWrite<Q extends CompiledQuery>(query: Q): Q {
+  deferrableWrites.add(query);
+  return query;
+}
+
 /** Marks an INSERT into `table` that reads nothing but returns rows: the inserts waiting may go with it. */
 export function carrier<Q extends CompiledQuery>(query: Q, table: string): Q {
   carriers.set(query, table);
   return query;
 }
 
+/** What waits on a connection, in the order written: INSERTs sent as one statement, or a write of its own. */
+type Waiting =
+  | { kind: 'inserts'; queries: CompiledQuery[]; tables: Set<string>; parameters: number }
+  | { kind: 'write'; query: CompiledQuery };
+
 /**
  * Lets a PostgreSQL connection send a transaction's statements in fewer round trips. A record write inserts
  * into half a dozen tables (the module's row, its history, the audit log, the search terms, the webhook
  * outbox) and reads none of them back: each was a round trip of its own, most of a write's time on
- * PostgreSQL. Now an INSERT marked `deferrable` waits on the connection; the transaction's next statement
- * takes everything waiting along as data-modifying CTEs (`WITH "deferred_0" AS (INSERT …) INSERT …` when that
- * statement is a `carrier`), or sends it first as one such statement (any other statement), so every
- * statement still sees every row written before it. ROLLBACK drops what waits.
+ * PostgreSQL. Now a write marked `deferrable` (an INSERT) or `deferrableWrite` (an UPDATE or DELETE) waits
+ * on the connection, and goes with the transaction's next statement that is not one, so every statement
+ * still sees every row written before it. Waiting INSERTs into different tables become one statement of
+ * data-modifying CTEs (`WITH "deferred_0" AS (INSERT …) INSERT …`), carried by the next statement itself when
+ * that is a `carrier`; other waiting writes go as statements of their own, in the order written. ROLLBACK
+ * drops what waits.
  *
- * BEGIN and COMMIT ride along too (the pool's connections pipeline: statements sent together go in one
- * write and come back in one round trip, see `openDatabase`). BEGIN waits for the transaction's first
- * statement and goes with it; what waits at COMMIT goes with the COMMIT. A transaction that sent nothing
- * sends nothing at COMMIT or ROLLBACK. Each statement is its own pipeline step: one that fails leaves the
- * transaction failed, so the COMMIT behind it only ends it (the server answers ROLLBACK), and the failure
- * is what the caller sees.
+ * The pool's connections pipeline (see `openDatabase`): statements sent together leave in one write and are
+ * answered in one round trip. BEGIN waits for the transaction's first statement and goes with it; what
+ * waits at COMMIT goes with the COMMIT. A transaction that sent nothing sends nothing at COMMIT or ROLLBACK,
+ * and one whose only write is one waiting statement sends that statement alone (it commits all or nothing
+ * by itself). Each statement is its own pipeline step: one that fails leaves the transaction failed, so
+ * the COMMIT behind it only ends it (the server answers ROLLBACK), and the first failure is what the
+ * caller sees.
  *
  * A statement holds at most one INSERT per table: the CTEs of one statement run in no promised order,
  * and ids must ascend in the order the rows were written (an outbox is read in id order). An error in a
- * deferred INSERT (a constraint, an invalid byte) surfaces at the statement that carried it; the
- * transaction fails and rolls back as it would have. Outside a transaction every statement runs at once.
+ * waiting write (a constraint, an invalid byte) surfaces at the statement it went with; the transaction
+ * fails and rolls back as it would have. Outside a transaction every statement runs at once.
  */
 export function deferInserts(connection: DatabaseConnection): void {
   const execute = connection.executeQuery.bind(connection) as (
@@ -54,26 +76,28 @@ export function deferInserts(connection: DatabaseConnection): void {
   let inTransaction = false;
   /** the transaction's BEGIN, not sent yet: it goes with the transaction's first statement */
   let begin: CompiledQuery | null = null;
-  let waiting: CompiledQuery[] = [];
-  const tables = new Set<string>();
-  let parameters = 0;
+  let waiting: Waiting[] = [];
 
-  const take = (): CompiledQuery[] => {
-    const out = waiting;
-    waiting = [];
-    tables.clear();
-    parameters = 0;
-    return out;
+  /** the INSERTs waiting last, when `q` into `table` may join them */
+  const joinable = (q: CompiledQuery, table: string) => {
+    const last = waiting.at(-1);
+    return last?.kind === 'inserts' &&
+      !last.tables.has(table) &&
+      last.parameters + q.parameters.length <= MAX_PARAMETERS
+      ? last
+      : undefined;
   };
+  const statementOf = (w: Waiting) => (w.kind === 'inserts' ? combine(w.queries) : w.query);
   /**
-   * Sends the BEGIN if it waits, then what waits combined, then `last`, without waiting in between; answers
-   * `last`'s result, or the first failure among them.
+   * Sends the BEGIN if it waits, then what waits, then `last`, without waiting for answers in between;
+   * answers `last`'s result, or the first failure among them.
    */
   const send = async (last?: CompiledQuery): Promise<QueryResult<unknown>> => {
     const queries: CompiledQuery[] = [];
     if (begin) queries.push(begin);
     begin = null;
-    if (waiting.length > 0) queries.push(combine(take()));
+    for (const w of waiting) queries.push(statementOf(w));
+    waiting = [];
     if (last) queries.push(last);
     if (queries.length === 0) return { rows: [] };
     // every answer is heard (none rejects unheard); the first failure is the cause of any after it
@@ -82,23 +106,35 @@ export function deferInserts(connection: DatabaseConnection): void {
     if (failed) throw failed.reason;
     return (results.at(-1) as PromiseFulfilledResult<QueryResult<unknown>>).value;
   };
-  const fits = (q: CompiledQuery, table: string) =>
-    !tables.has(table) && parameters + q.parameters.length <= MAX_PARAMETERS;
+  const wait = async (w: Waiting): Promise<QueryResult<unknown>> => {
+    if (waiting.length >= MAX_WAITING) await send();
+    waiting.push(w);
+    return { rows: [] };
+  };
 
   connection.executeQuery = (async (q: CompiledQuery) => {
     if (inTransaction) {
       const table = deferrables.get(q);
       if (table !== undefined) {
-        if (!fits(q, table)) await send();
-        waiting.push(q);
-        tables.add(table);
-        parameters += q.parameters.length;
+        const group = joinable(q, table);
+        if (!group)
+          return wait({
+            kind: 'inserts',
+            queries: [q],
+            tables: new Set([table]),
+            parameters: q.parameters.length,
+          });
+        group.queries.push(q);
+        group.tables.add(table);
+        group.parameters += q.parameters.length;
         return { rows: [] };
       }
+      if (deferrableWrites.has(q)) return wait({ kind: 'write', query: q });
       const carried = carriers.get(q);
-      if (carried !== undefined && waiting.length > 0 && fits(q, carried)) {
-        const together = combine([...take(), q]);
-        return send(together);
+      const group = carried === undefined ? undefined : joinable(q, carried);
+      if (group) {
+        waiting.pop();
+        return send(combine([...group.queries, q]));
       }
     }
     if (TRANSACTION_START.test(q.sql)) {
@@ -109,15 +145,14 @@ export function deferInserts(connection: DatabaseConnection): void {
         return { rows: [] };
       }
     } else if (TRANSACTION_END.test(q.sql)) {
-      const rollback = ROLLBACK.test(q.sql);
-      if (rollback) take();
       inTransaction = false;
-      if (begin) {
-        // the server never saw this transaction: a COMMIT sends what waits as one statement, which commits
-        // all of it or nothing, as the transaction would have; a ROLLBACK sends nothing
+      if (ROLLBACK.test(q.sql)) waiting = [];
+      if (begin && waiting.length <= 1) {
+        // the server never saw this transaction: a COMMIT sends its one waiting statement alone, which
+        // commits all of it or nothing, as the transaction would have; a ROLLBACK sends nothing
         begin = null;
-        if (rollback || waiting.length === 0) return { rows: [] };
-        return send(combine(take()));
+        const only = waiting.pop();
+        return only ? execute(statementOf(only)) : { rows: [] };
       }
     }
     return send(q);

@@ -1,5 +1,6 @@
 import { type CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
 import type { DialectName } from '../db/database.js';
+import { deferrable, deferrableWrite } from '../db/deferred-inserts.js';
 import type { Database } from '../db/schema.js';
 import { insertDeliveries, type NewDelivery, ownerMaySend } from './webhook.repository.js';
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookDeliveryTable } from './webhook.table.js';
@@ -79,10 +80,14 @@ export async function expandWebhookEvents(
     // by id, not by range: an event that commits meanwhile with an id inside the range is not taken yet
     const ids = events.map((e) => e.id);
     for (let i = 0; i < ids.length; i += 500)
-      await trx
-        .deleteFrom('webhook_events')
-        .where('id', 'in', ids.slice(i, i + 500))
-        .execute();
+      await trx.executeQuery(
+        deferrableWrite(
+          trx
+            .deleteFrom('webhook_events')
+            .where('id', 'in', ids.slice(i, i + 500))
+            .compile(),
+        ),
+      );
     return events.length;
   });
 }
@@ -225,11 +230,17 @@ export async function sendingWebhooks(db: Q, ids: readonly number[]): Promise<Ma
 
 export async function insertAttempts(db: Q, rows: readonly Omit<WebhookAttemptRow, 'id'>[]): Promise<void> {
   // a statement binds at most 32,766 (SQLite) or 65,535 (PostgreSQL) parameters; attempts have 8 columns
+  // in a PostgreSQL transaction the writes below go with its next statement (nothing reads their results)
   for (let i = 0; i < rows.length; i += 500)
-    await db
-      .insertInto('webhook_attempts')
-      .values(rows.slice(i, i + 500))
-      .execute();
+    await db.executeQuery(
+      deferrable(
+        db
+          .insertInto('webhook_attempts')
+          .values(rows.slice(i, i + 500))
+          .compile(),
+        'webhook_attempts',
+      ),
+    );
 }
 
 export type DeliveryPatch = Pick<
@@ -239,11 +250,15 @@ export type DeliveryPatch = Pick<
 
 /** Finishes (or reschedules) one claimed delivery and releases the claim. */
 export async function finishDelivery(db: Q, id: number, patch: DeliveryPatch): Promise<void> {
-  await db
-    .updateTable('webhook_deliveries')
-    .set({ ...patch, claimed_until: null })
-    .where('id', '=', id)
-    .execute();
+  await db.executeQuery(
+    deferrableWrite(
+      db
+        .updateTable('webhook_deliveries')
+        .set({ ...patch, claimed_until: null })
+        .where('id', '=', id)
+        .compile(),
+    ),
+  );
 }
 
 /** Applies the same patch to many claimed deliveries and releases their claims, 500 ids a statement. */
@@ -253,11 +268,15 @@ export async function finishDeliveries(
   patch: Omit<DeliveryPatch, 'next_attempt_at'>,
 ): Promise<void> {
   for (let i = 0; i < ids.length; i += 500)
-    await db
-      .updateTable('webhook_deliveries')
-      .set({ ...patch, claimed_until: null })
-      .where('id', 'in', ids.slice(i, i + 500))
-      .execute();
+    await db.executeQuery(
+      deferrableWrite(
+        db
+          .updateTable('webhook_deliveries')
+          .set({ ...patch, claimed_until: null })
+          .where('id', 'in', ids.slice(i, i + 500))
+          .compile(),
+      ),
+    );
 }
 
 /**
