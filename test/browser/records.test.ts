@@ -57,6 +57,9 @@ describeInBrowser('records in the browser', (env) => {
 
     await page.goto('/records/Contacts');
     await page.getByLabel('Search contacts').fill('Lovel');
+    // the search applies once typing pauses (it writes the URL): the link found before that is the
+    // unfiltered list's
+    await page.waitForURL(/[?&]q=Lovel/);
     await page.getByRole('link', { name: 'Ada Lovelace' }).waitFor();
     await env.shot(page, 'contact-list');
     await page.getByRole('link', { name: 'Ada Lovelace' }).click();
@@ -66,6 +69,31 @@ describeInBrowser('records in the browser', (env) => {
     const gone = await h.request({ method: 'GET', url: `/api/v1/records/Contacts/${id}`, as: h.admin });
     expectStatus(gone, 404);
   }, 60_000);
+
+  it('a record opened while the search box is still settling stays open', async (t) => {
+    needRecords(h, t);
+    const made = await h.request({
+      method: 'POST',
+      url: '/api/v1/records/Contacts',
+      as: h.admin,
+      payload: { firstname: 'Grace', lastname: 'Hopper', email: 'grace@example.com' },
+    });
+    expectStatus(made, 201);
+    const id = (made.json() as { id: number }).id;
+    const page = await env.open();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.goto('/records/Contacts');
+    await page.getByRole('link', { name: 'Grace Hopper' }).waitFor();
+    // a slow machine: the list is still on screen when the search settles (300 ms after the last key)
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 20 });
+    await page.getByLabel('Search contacts').fill('Hop');
+    await page.getByRole('link', { name: 'Grace Hopper' }).click();
+    await page.waitForTimeout(1_500);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+    await page.getByRole('heading', { name: 'Grace Hopper', level: 1 }).waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/records/Contacts/${id}`);
+  });
 
   it('says in words why a record was not saved', async (t) => {
     needRecords(h, t);

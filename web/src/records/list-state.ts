@@ -1,5 +1,5 @@
 import { useCallback, useMemo } from 'react';
-import { useSearchParams } from 'react-router';
+import { useLocation, useSearchParams } from 'react-router';
 
 /** One filter of a list: `field op value`, kept in the URL as `f=field:op:value`. */
 export interface ListFilter {
@@ -48,9 +48,13 @@ export function useListState(): [
   (change: Partial<ListState>, opts?: { replace?: boolean }) => void,
 ] {
   const [params, setParams] = useSearchParams();
+  const { pathname } = useLocation();
   const state = useMemo(() => stateOf(params), [params]);
   const update = useCallback(
     (change: Partial<ListState>, opts: { replace?: boolean } = {}) => {
+      // The list's own URL only: a change that comes late (the search box's, once typing pauses) after the
+      // user opened a record would otherwise navigate back to the list, over the record they opened.
+      if (window.location.pathname !== pathname) return;
       // built from the URL as it is now (never from a render's stale copy); any change but paging starts
       // again at the first page
       setParams(
@@ -69,7 +73,7 @@ export function useListState(): [
         { replace: opts.replace ?? false },
       );
     },
-    [setParams],
+    [setParams, pathname],
   );
   return [state, update];
 }
