@@ -1,6 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
-import { deferrableWrite } from '../db/deferred-inserts.js';
+import { writeDeferred } from '../db/deferred-inserts.js';
 import type { Database } from '../db/schema.js';
 import { upkeepDue } from '../platform/upkeep.js';
 import { authError } from './auth.errors.js';
@@ -353,15 +353,16 @@ export async function releaseLoginAttempt(ctx: AppContext, attempt: LoginAttempt
  */
 export async function loginAttemptSucceeded(db: Q, attempt: LoginAttempt): Promise<void> {
   // nothing reads what it deleted: in a PostgreSQL transaction it goes with the next statement
-  const forgive = db
-    .deleteFrom('auth_failures')
-    .where((eb) =>
-      eb.or([
-        eb('id', 'in', attempt.rowIds),
-        eb.and([eb('scope', '=', 'user'), eb('key', '=', attempt.username)]),
-        eb.and([eb('scope', '=', 'user-ip'), eb('key', '=', `${attempt.ip}|${attempt.username}`)]),
-      ]),
-    )
-    .compile();
-  await db.executeQuery(deferrableWrite(forgive));
+  await writeDeferred(
+    db,
+    db
+      .deleteFrom('auth_failures')
+      .where((eb) =>
+        eb.or([
+          eb('id', 'in', attempt.rowIds),
+          eb.and([eb('scope', '=', 'user'), eb('key', '=', attempt.username)]),
+          eb.and([eb('scope', '=', 'user-ip'), eb('key', '=', `${attempt.ip}|${attempt.username}`)]),
+        ]),
+      ),
+  );
 }

@@ -1,4 +1,4 @@
-import { CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely';
+import { type Compilable, CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely';
 import { TRANSACTION_END, TRANSACTION_START } from './pg-statements.js';
 
 /** INSERTs nobody reads a result of, by the table they write (`deferrable`). */
@@ -31,6 +31,17 @@ export function deferrable<Q extends CompiledQuery>(query: Q, table: string): Q 
 export function deferrableWrite<Q extends CompiledQuery>(query: Q): Q {
   deferrableWrites.add(query);
   return query;
+}
+
+/**
+ * Runs an UPDATE or DELETE whose result nobody reads, marked `deferrableWrite`: in a PostgreSQL transaction
+ * it waits and goes with the next statement; elsewhere it runs at once.
+ */
+export async function writeDeferred(
+  db: { executeQuery(query: CompiledQuery): Promise<unknown> },
+  query: Compilable,
+): Promise<void> {
+  await db.executeQuery(deferrableWrite(query.compile()));
 }
 
 /** Marks an INSERT into `table` that reads nothing but returns rows: the inserts waiting may go with it. */

@@ -1,7 +1,7 @@
 import { CompiledQuery, type Expression, type Kysely, type SqlBool, sql, type Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { Db, DialectName } from '../db/database.js';
-import { deferrableWrite } from '../db/deferred-inserts.js';
+import { writeDeferred } from '../db/deferred-inserts.js';
 import { preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import { contextInTransaction } from '../db/unit-of-work.js';
@@ -166,14 +166,7 @@ async function replaceTerms(
   }
   // in a PostgreSQL transaction these go with the next statement (nothing reads their result)
   for (let i = 0; i < ids.length; i += 500)
-    await db.executeQuery(
-      deferrableWrite(
-        db
-          .deleteFrom('search_terms')
-          .where('record_id', 'in', ids.slice(i, i + 500))
-          .compile(),
-      ),
-    );
+    await writeDeferred(db, db.deleteFrom('search_terms').where('record_id', 'in', ids.slice(i, i + 500)));
   await insertTermRows(
     db,
     live.flatMap((r) => termsOf(metas.get(r.module)!, r)),

@@ -1,5 +1,5 @@
 import type { Expression, Kysely, SqlBool, Transaction } from 'kysely';
-import { deferrable, deferrableWrite } from '../db/deferred-inserts.js';
+import { deferrable, writeDeferred } from '../db/deferred-inserts.js';
 import { prepared, preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import type { FieldDef } from './field.types.js';
@@ -244,9 +244,7 @@ export async function updateModuleRow(
 ): Promise<void> {
   if (Object.keys(columns).length === 0) return;
   // the entity row's versioned update came first and answered for the change: nothing reads this one's result
-  await trx.executeQuery(
-    deferrableWrite(untyped(trx).updateTable(meta.table).set(columns).where('id', '=', id).compile()),
-  );
+  await writeDeferred(trx, untyped(trx).updateTable(meta.table).set(columns).where('id', '=', id));
 }
 
 /** Which of `ids` are live records of one of `modules` (for reference checks). */

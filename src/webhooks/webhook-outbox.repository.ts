@@ -1,6 +1,6 @@
 import { type CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
 import type { DialectName } from '../db/database.js';
-import { deferrable, deferrableWrite } from '../db/deferred-inserts.js';
+import { deferrable, writeDeferred } from '../db/deferred-inserts.js';
 import type { Database } from '../db/schema.js';
 import { insertDeliveries, type NewDelivery, ownerMaySend } from './webhook.repository.js';
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookDeliveryTable } from './webhook.table.js';
@@ -80,14 +80,7 @@ export async function expandWebhookEvents(
     // by id, not by range: an event that commits meanwhile with an id inside the range is not taken yet
     const ids = events.map((e) => e.id);
     for (let i = 0; i < ids.length; i += 500)
-      await trx.executeQuery(
-        deferrableWrite(
-          trx
-            .deleteFrom('webhook_events')
-            .where('id', 'in', ids.slice(i, i + 500))
-            .compile(),
-        ),
-      );
+      await writeDeferred(trx, trx.deleteFrom('webhook_events').where('id', 'in', ids.slice(i, i + 500)));
     return events.length;
   });
 }
@@ -250,14 +243,12 @@ export type DeliveryPatch = Pick<
 
 /** Finishes (or reschedules) one claimed delivery and releases the claim. */
 export async function finishDelivery(db: Q, id: number, patch: DeliveryPatch): Promise<void> {
-  await db.executeQuery(
-    deferrableWrite(
-      db
-        .updateTable('webhook_deliveries')
-        .set({ ...patch, claimed_until: null })
-        .where('id', '=', id)
-        .compile(),
-    ),
+  await writeDeferred(
+    db,
+    db
+      .updateTable('webhook_deliveries')
+      .set({ ...patch, claimed_until: null })
+      .where('id', '=', id),
   );
 }
 
@@ -268,14 +259,12 @@ export async function finishDeliveries(
   patch: Omit<DeliveryPatch, 'next_attempt_at'>,
 ): Promise<void> {
   for (let i = 0; i < ids.length; i += 500)
-    await db.executeQuery(
-      deferrableWrite(
-        db
-          .updateTable('webhook_deliveries')
-          .set({ ...patch, claimed_until: null })
-          .where('id', 'in', ids.slice(i, i + 500))
-          .compile(),
-      ),
+    await writeDeferred(
+      db,
+      db
+        .updateTable('webhook_deliveries')
+        .set({ ...patch, claimed_until: null })
+        .where('id', 'in', ids.slice(i, i + 500)),
     );
 }
 

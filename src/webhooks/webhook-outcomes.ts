@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { AuditActor } from '../audit/audit.repository.js';
 import { recordAudit } from '../audit/audit.repository.js';
-import { deferrableWrite } from '../db/deferred-inserts.js';
+import { writeDeferred } from '../db/deferred-inserts.js';
 import type { Database } from '../db/schema.js';
 import { enqueueMail } from '../mail/mail-queue.repository.js';
 import type { Logger } from '../platform/logger.js';
@@ -155,15 +155,13 @@ export async function recordOutcomes(
   }
   // webhooks whose latest attempt succeeded are not failing: one statement for all of them
   if (healthy.length > 0)
-    await trx.executeQuery(
-      deferrableWrite(
-        trx
-          .updateTable('webhooks')
-          .set({ failing_since: null })
-          .where('id', 'in', healthy)
-          .where('failing_since', 'is not', null)
-          .compile(),
-      ),
+    await writeDeferred(
+      trx,
+      trx
+        .updateTable('webhooks')
+        .set({ failing_since: null })
+        .where('id', 'in', healthy)
+        .where('failing_since', 'is not', null),
     );
   // last: telling the others bumps the one auth-version row, which stays locked until commit
   if (switchedOff > 0) await deps.announceSwitchedOff?.(trx);
@@ -193,10 +191,9 @@ async function updateFailing(
   const firstFailure = failures[0]!.result.at;
   const since = lastOk >= 0 ? firstFailure : (hook.failing_since ?? firstFailure);
   if (hook.failing_since !== since)
-    await trx.executeQuery(
-      deferrableWrite(
-        trx.updateTable('webhooks').set({ failing_since: since }).where('id', '=', hook.id).compile(),
-      ),
+    await writeDeferred(
+      trx,
+      trx.updateTable('webhooks').set({ failing_since: since }).where('id', '=', hook.id),
     );
   const reason = failures.some((j) => j.gone)
     ? 'the receiver answered 410 Gone'
