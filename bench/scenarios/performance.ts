@@ -65,7 +65,7 @@ interface Seeded {
 }
 
 /** 50 users with keys, 1,000 contacts, 200 web-service sessions spread over the 50 users. */
-async function seed(url: string, adminPassword: string): Promise<Seeded> {
+export async function seed(url: string, adminPassword: string): Promise<Seeded> {
   const admin = await signIn(url, 'admin', adminPassword);
   const asAdmin = {
     cookie: admin.cookie,
@@ -236,7 +236,7 @@ async function measureDialect(dialect: 'sqlite' | 'postgres', env: Record<string
   }
 }
 
-async function postgresEnv(): Promise<{ env: Record<string, string>; drop(): Promise<void> } | null> {
+export async function postgresEnv(): Promise<{ env: Record<string, string>; drop(): Promise<void> } | null> {
   const name = `rapport_perf_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_URL });
   try {

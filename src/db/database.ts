@@ -139,7 +139,7 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
     query_timeout: statementTimeout + 5000,
     keepAlive: true,
     // statements sent together (a transaction's BEGIN with its first statement, its last inserts with the
-    // COMMIT: see deferInserts) go without waiting for each other's answers, in one write (coalesceWrites)
+    // COMMIT: see deferInserts) go without waiting for each other's answers, in one write (inOneWrite)
     pipeline: true,
     options: [
       `-c statement_timeout=${statementTimeout}`,

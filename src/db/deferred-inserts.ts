@@ -1,5 +1,5 @@
 import { type Compilable, CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely';
-import { TRANSACTION_END, TRANSACTION_START } from './pg-statements.js';
+import { inOneWrite, TRANSACTION_END, TRANSACTION_START } from './pg-statements.js';
 
 /** INSERTs nobody reads a result of, by the table they write (`deferrable`). */
 const deferrables = new WeakMap<CompiledQuery, string>();
@@ -112,7 +112,9 @@ export function deferInserts(connection: DatabaseConnection): void {
     if (last) queries.push(last);
     if (queries.length === 0) return { rows: [] };
     // every answer is heard (none rejects unheard); the first failure is the cause of any after it
-    const results = await Promise.allSettled(queries.map((q) => execute(q)));
+    const results = await Promise.allSettled(
+      queries.length === 1 ? [execute(queries[0]!)] : inOneWrite(() => queries.map((q) => execute(q))),
+    );
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     return (results.at(-1) as PromiseFulfilledResult<QueryResult<unknown>>).value;

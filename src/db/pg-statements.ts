@@ -184,28 +184,40 @@ export class PgStatementNames {
   }
 }
 
+/** the sockets corked by the `inOneWrite` running now, or null outside one */
+let oneWrite: Set<Corkable> | null = null;
+
 /**
- * Statements sent in the same turn of the event loop leave in one write. With the pool's pipelining, a
- * transaction's BEGIN and first statement, or its last inserts and COMMIT (see `deferInserts`), are sent
- * without waiting for each other's answer, but pg writes each on its own; on loopback every write costs
- * this process the kernel's whole trip to the server (`writev` was ~30 % of a PostgreSQL login's CPU
- * profile). The socket is corked at a turn's first statement and uncorked on the next tick.
+ * Runs `send`, which hands several statements to pooled connections without waiting (a transaction's BEGIN
+ * with its first statement, its waiting writes with the COMMIT: see `deferInserts`), so that what each
+ * connection is given leaves in one write. With the pool's pipelining pg writes every statement as it is
+ * given, each on its own; on loopback every write costs this process the kernel's whole trip to the server
+ * (`writev` was ~30 % of a PostgreSQL login's CPU profile). pg writes synchronously, so the sockets are
+ * corked while `send` runs and uncorked when it returns. A statement sent alone is written at once, with
+ * no cork at all.
  */
+export function inOneWrite<T>(send: () => T): T {
+  if (oneWrite) return send();
+  const corked = new Set<Corkable>();
+  oneWrite = corked;
+  try {
+    return send();
+  } finally {
+    oneWrite = null;
+    for (const stream of corked) stream.uncork();
+  }
+}
+
+/** Lets `inOneWrite` cork this client's socket. */
 export function coalesceWrites(client: pg.Client): void {
   const { stream } = (client as unknown as { connection: { stream: Partial<Corkable> } }).connection;
   if (typeof stream.cork !== 'function' || typeof stream.uncork !== 'function') return;
   const corkable = stream as Corkable;
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    corkable.uncork();
-  };
   (client as unknown as { query: unknown }).query = (...args: unknown[]) => {
-    if (!corked) {
-      corked = true;
+    if (oneWrite && !oneWrite.has(corkable)) {
       corkable.cork();
-      process.nextTick(uncork);
+      oneWrite.add(corkable);
     }
     return query(...args);
   };
