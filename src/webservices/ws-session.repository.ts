@@ -1,4 +1,5 @@
 import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
+import { deferrable, writeDeferred } from '../db/deferred-inserts.js';
 import type { Database } from '../db/schema.js';
 import { toUser, type User } from '../users/user.model.js';
 import type { WsSessionRow } from './ws-session.table.js';
@@ -36,10 +37,9 @@ export async function issueChallenge(
     perUser: number;
   },
 ): Promise<void> {
-  await db
+  const insert = db
     .insertInto('ws_challenge_tokens')
-    .values({ user_id: c.userId, token: c.token, ip: c.ip, created_at: c.now, expires_at: c.expiresAt })
-    .execute();
+    .values({ user_id: c.userId, token: c.token, ip: c.ip, created_at: c.now, expires_at: c.expiresAt });
   // Each scope keeps its newest `limit` tokens: whatever is older than the limit-th newest goes (none while
   // fewer are live: the subquery is then null). Older than it, not "not among the ones I saw": a token
   // another login issues meanwhile is newer than all of them and must stay (deleting it failed that login
@@ -57,7 +57,7 @@ export async function issueChallenge(
       .orderBy('id', 'desc')
       .limit(1)
       .offset(limit - 1);
-  await db
+  const trim = db
     .deleteFrom('ws_challenge_tokens')
     .where('user_id', '=', c.userId)
     .where((eb) =>
@@ -66,8 +66,16 @@ export async function issueChallenge(
         eb('id', '<', limitthNewest(eb, c.perUser)),
         eb.and([eb('ip', '=', c.ip), eb('id', '<', limitthNewest(eb, c.perClient, c.ip))]),
       ]),
-    )
-    .execute();
+    );
+  // Nobody reads either result: in a PostgreSQL transaction both wait and go with its COMMIT, one round trip
+  // for BEGIN, the insert, the trim and COMMIT (deferInserts); the trim still sees the new token. Inside a
+  // transaction already (SQLite's group commit) they join it.
+  const write = async (trx: Q) => {
+    await trx.executeQuery(deferrable(insert.compile(), 'ws_challenge_tokens'));
+    await writeDeferred(trx, trim);
+  };
+  if (db.isTransaction) await write(db);
+  else await db.transaction().execute(write);
 }
 
 /**
