@@ -7,6 +7,7 @@ import { performanceTargets } from './scenarios/performance.js';
 import { recordPaths } from './scenarios/record-paths.js';
 import { reports } from './scenarios/reports.js';
 import { restRecordRead } from './scenarios/rest-record-read.js';
+import { revocation } from './scenarios/revocation.js';
 import { search } from './scenarios/search.js';
 import { webhooks } from './scenarios/webhooks.js';
 import { webservices } from './scenarios/webservices.js';
@@ -23,6 +24,7 @@ const SCENARIOS = [
   reports,
   mailroom,
   webhooks,
+  revocation,
 ];
 
 const wanted = process.argv.slice(2);
