@@ -1,5 +1,6 @@
 import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
-import { deferrable, writeDeferred } from '../db/deferred-inserts.js';
+import { writeDeferred } from '../db/deferred-inserts.js';
+import { preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import { toUser, type User } from '../users/user.model.js';
 import type { WsSessionRow } from './ws-session.table.js';
@@ -20,6 +21,14 @@ export async function replaceChallenge(
     .execute();
 }
 
+const insertChallengeTokens = preparedInsert('ws_challenge_tokens', [
+  'user_id',
+  'token',
+  'ip',
+  'created_at',
+  'expires_at',
+]);
+
 /**
  * A new live token for (user, client IP) — issue 14, finding 4. Earlier tokens stay live, so a stranger's
  * getchallenge cannot void the victim's; only the same client's oldest beyond `perClient` go, and the
@@ -37,9 +46,6 @@ export async function issueChallenge(
     perUser: number;
   },
 ): Promise<void> {
-  const insert = db
-    .insertInto('ws_challenge_tokens')
-    .values({ user_id: c.userId, token: c.token, ip: c.ip, created_at: c.now, expires_at: c.expiresAt });
   // Each scope keeps its newest `limit` tokens: whatever is older than the limit-th newest goes (none while
   // fewer are live: the subquery is then null). Older than it, not "not among the ones I saw": a token
   // another login issues meanwhile is newer than all of them and must stay (deleting it failed that login
@@ -71,7 +77,9 @@ export async function issueChallenge(
   // for BEGIN, the insert, the trim and COMMIT (deferInserts); the trim still sees the new token. Inside a
   // transaction already (SQLite's group commit) they join it.
   const write = async (trx: Q) => {
-    await trx.executeQuery(deferrable(insert.compile(), 'ws_challenge_tokens'));
+    await insertChallengeTokens(trx, [
+      { user_id: c.userId, token: c.token, ip: c.ip, created_at: c.now, expires_at: c.expiresAt },
+    ]);
     await writeDeferred(trx, trim);
   };
   if (db.isTransaction) await write(db);
