@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
-import { type Scenario, signIn, startRapport } from '../lib.js';
+import { percentile, type Scenario, signIn, startRapport } from '../lib.js';
 
 /** seconds per measured phase (creates with and without webhooks: this many one-second slices each): WEBHOOKS_BENCH_SECONDS, default 8 (a 2 s smoke run works too) */
 const SECONDS = Number(process.env.WEBHOOKS_BENCH_SECONDS ?? 8);
@@ -61,11 +61,6 @@ async function fetchOk(url: string, init: RequestInit): Promise<void> {
   }
   if (!res.ok) throw new Error(`${init.method} ${url}: ${res.status} ${await res.text()}`);
   await res.arrayBuffer();
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function measure(dialect: 'sqlite' | 'postgres') {
