@@ -31,7 +31,7 @@ export class FakeKeys implements WsKeyFunctions {
     this.key(userId);
     this.keys.get(userId)!.apiAccess = on;
   }
-  async loadKeyForUser(_ctx: AppContext, userId: number) {
+  async loadKeyForSignIn(_ctx: AppContext, userId: number) {
     return this.keys.get(userId) ?? null;
   }
   async currentKeyId(_db: unknown, userId: number) {

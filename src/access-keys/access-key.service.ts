@@ -58,6 +58,26 @@ export async function loadKeyForUser(
   };
 }
 
+/**
+ * The user's key in clear with their API access, for web-service sign-in (`login`, `extendsession`). Read
+ * through the auth cache: a key regenerated or cleared, or API access switched, is an auth change that clears
+ * it (after commit here, by NOTIFY or poll on other processes), so a login waits on one fewer statement.
+ * What is cached stays encrypted; it is decrypted for each sign-in.
+ */
+export async function loadKeyForSignIn(
+  ctx: AppContext,
+  userId: number,
+): Promise<{ keyId: number; plaintext: string; apiAccess: boolean } | null> {
+  const db = ctx.db.kysely;
+  const key = await ctx.authCache.userKeyThrough(userId, db, async () => {
+    const row = await findKeyWithApiAccess(db, userId);
+    return row && { keyId: row.id, ciphertext: row.ciphertext, apiAccess: Boolean(row.api_access) };
+  });
+  return key
+    ? { keyId: key.keyId, plaintext: ctx.secrets.decrypt(key.ciphertext), apiAccess: key.apiAccess }
+    : null;
+}
+
 /** The id of the user's current key while API access is on; sessions opened with a key compare against it. */
 export async function currentKeyId(db: Q, userId: number): Promise<number | null> {
   const row = await db

@@ -77,8 +77,19 @@ describe('AuthCache', () => {
   it('clear() drops everything', async () => {
     const cache = new AuthCache(new ManualClock(), 500);
     await cache.keyThrough('d', outside, found);
+    const userKey = { keyId: 7, ciphertext: 'sealed', apiAccess: true };
+    let loads = 0;
+    const loadUserKey = async () => {
+      loads++;
+      return userKey;
+    };
+    expect(await cache.userKeyThrough(1, outside, loadUserKey)).toBe(userKey);
+    expect(await cache.userKeyThrough(1, outside, loadUserKey)).toBe(userKey);
+    expect(loads).toBe(1);
     cache.clear();
     expect(cache.getKey('d')).toBeUndefined();
+    await cache.userKeyThrough(1, outside, loadUserKey);
+    expect(loads).toBe(2);
   });
 
   it('never caches a result read before a change that cleared the cache', async () => {

@@ -12,6 +12,13 @@ export interface CachedWsSession {
   currentKeyId: number | null;
 }
 
+/** A user's current key as stored (still encrypted), with their API access at that time. */
+export interface CachedUserKey {
+  keyId: number;
+  ciphertext: string;
+  apiAccess: boolean;
+}
+
 /** where a load reads: the pool, or a transaction (whose reads are never shared) */
 type Reader = { readonly isTransaction: boolean };
 
@@ -41,7 +48,8 @@ export const MAX_ENTRY_AGE_MS = 60_000;
  * entry still ends `ttlMs` after it was cached, as before.
  * It also holds web-service sessions (by session hash), sharing defaults and module metadata (a custom
  * field added clears it too): everything a read needs before it touches the record itself; users by
- * username for web-service sign-in (a rename, a deletion, any user change clears it). And the
+ * username for web-service sign-in (a rename, a deletion, any user change clears it), and their keys, still
+ * encrypted, with their API access (a key or API-access change is an auth change). And the
  * webhooks that may send (on, owner active with API access and a key), which every record write reads:
  * webhook changes clear the cache like auth changes do, and owners' changes are auth changes.
  */
@@ -52,6 +60,7 @@ export class AuthCache {
   private sharing = new Map<string, Entry<SharingAccess>>();
   private modules = new Map<string, Entry<ModuleMeta>>();
   private usersByName = new Map<string, Entry<User>>();
+  private userKeys = new Map<number, Entry<CachedUserKey>>();
   /** one entry (`all`): every webhook that may send */
   private subscriptions = new Map<'all', Entry<readonly WebhookSubscription[]>>();
   /**
@@ -118,6 +127,11 @@ export class AuthCache {
   /** A user by lower-cased username (kept only when found). */
   userByNameThrough(usernameKey: string, db: Reader, load: () => Promise<User | undefined>) {
     return this.through(this.usersByName, usernameKey, `user:${usernameKey}`, db, load);
+  }
+
+  /** A user's current key, for web-service sign-in (kept only when the user has one). */
+  userKeyThrough(userId: number, db: Reader, load: () => Promise<CachedUserKey | undefined>) {
+    return this.through(this.userKeys, userId, `user-key:${userId}`, db, load);
   }
 
   subscriptionsThrough(db: Reader, load: () => Promise<readonly WebhookSubscription[]>) {
@@ -188,6 +202,7 @@ export class AuthCache {
     this.sharing.clear();
     this.modules.clear();
     this.usersByName.clear();
+    this.userKeys.clear();
   }
 
   private read<K, T>(map: Map<K, Entry<T>>, k: K): T | undefined {

@@ -10,7 +10,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { accessKeyRoutes } from '../access-keys/access-key.routes.js';
-import { currentKeyId, loadKeyForUser, noteKeyUse } from '../access-keys/access-key.service.js';
+import { currentKeyId, loadKeyForSignIn, noteKeyUse } from '../access-keys/access-key.service.js';
 import { auditRoutes } from '../audit/audit.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { authenticateRequest } from '../auth/authenticate.js';
@@ -174,7 +174,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     },
     { prefix: '/api/v1' },
   );
-  await webserviceRoutes(app, ctx, { keys: { loadKeyForUser, currentKeyId, noteKeyUse } }, wsOperations());
+  await webserviceRoutes(app, ctx, { keys: { loadKeyForSignIn, currentKeyId, noteKeyUse } }, wsOperations());
   await webUiRoutes(app);
 
   return Object.assign(app, { registeredRoutes }) as unknown as App;

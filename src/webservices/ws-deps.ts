@@ -7,7 +7,7 @@ import type { Database } from '../db/schema.js';
  * them. Passed in rather than imported so the protocol can be tested with an in-memory key store.
  */
 export interface WsKeyFunctions {
-  loadKeyForUser(
+  loadKeyForSignIn(
     ctx: AppContext,
     userId: number,
   ): Promise<{ keyId: number; plaintext: string; apiAccess: boolean } | null>;

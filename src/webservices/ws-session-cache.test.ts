@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { describeEachDialect, expectStatus, type Session } from '../../test/harness.js';
 import { md5 } from '../../test/ws-kit.js';
-import { currentKeyId, loadKeyForUser, noteKeyUse } from '../access-keys/access-key.service.js';
+import { currentKeyId, loadKeyForSignIn, noteKeyUse } from '../access-keys/access-key.service.js';
 import { AuthCache } from '../access-keys/auth-cache.js';
 import type { AppContext } from '../context.js';
 import { resolveWsSession } from './ws-session.service.js';
@@ -12,7 +12,7 @@ import { resolveWsSession } from './ws-session.service.js';
  * own cache, same database) within the cache's time-to-live.
  */
 describeEachDialect('cached web-service sessions', (h) => {
-  const deps = { keys: { loadKeyForUser, currentKeyId, noteKeyUse } };
+  const deps = { keys: { loadKeyForSignIn, currentKeyId, noteKeyUse } };
   const get = async (params: Record<string, string>) =>
     (await h.app.inject({ method: 'GET', url: `/webservice.php?${new URLSearchParams(params)}` })).json();
   const post = async (params: Record<string, string>) =>

@@ -131,7 +131,7 @@ async function checkedLogin(
     await releaseLoginAttempt(ctx, attempt);
     throw new WsError('INVALID_AUTH_TOKEN', WS_MESSAGES.INVALID_TOKEN);
   }
-  const key = await call.deps.keys.loadKeyForUser(ctx, user.id);
+  const key = await call.deps.keys.loadKeyForSignIn(ctx, user.id);
   if (!key) {
     await releaseLoginAttempt(ctx, attempt);
     throw new WsError('ACCESSKEY_UNDEFINED', WS_MESSAGES.ACCESSKEY_UNDEFINED);
@@ -208,7 +208,7 @@ export const extendSession: WsOperation = {
     if (typeof csrf !== 'string' || !safeEqual(csrf, found.session.csrfToken)) throw failure();
     const user = found.user;
     if (user.status !== 'Active') throw failure();
-    const key = await call.deps.keys.loadKeyForUser(ctx, user.id);
+    const key = await call.deps.keys.loadKeyForSignIn(ctx, user.id);
     if (!key) throw new WsError('ACCESSKEY_UNDEFINED', WS_MESSAGES.ACCESSKEY_UNDEFINED);
     if (!key.apiAccess) throw failure();
     const session = await openWsSession(ctx, user.id, key.keyId, req.ip);
