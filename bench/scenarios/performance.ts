@@ -163,6 +163,17 @@ async function measureDialect(dialect: 'sqlite' | 'postgres', env: Record<string
       headers: bearer,
       duration: DURATION,
     });
+    // SQLite: the same record from a bare Fastify reading Rapport's database file (read-floor.mjs), in turn
+    // with Rapport's read, so the floor and the read meet the same machine
+    let restReadFloor: LoadResult | null = null;
+    if (dialect === 'sqlite') {
+      const floor = await startNode([path.join(ROOT, 'bench/scenarios/read-floor.mjs')], {
+        DATA_DIR: dataDir,
+      });
+      restReadFloor = await wrk(`${floor.url}/contacts/${s.contactId}`, { duration: DURATION }).finally(() =>
+        floor.stop(),
+      );
+    }
     const restCreate = await wrk(`${rapport.url}/api/v1/records/Contacts`, {
       method: 'POST',
       headers: { ...bearer, 'content-type': 'application/json' },
@@ -223,6 +234,7 @@ async function measureDialect(dialect: 'sqlite' | 'postgres', env: Record<string
       retrieve: summary(retrieve),
       query: summary(query),
       restRead: summary(restRead),
+      restReadFloor: restReadFloor && summary(restReadFloor),
       restCreate: summary(restCreate),
       loginPairsOneUser: oneUser,
       loginPairsDistinctUsers: distinctUsers,
@@ -372,6 +384,26 @@ export const performanceTargets: Scenario = {
     }
     for (const [name, c] of Object.entries(checks))
       process.stdout.write(`${c.verdict.padEnd(7)} ${name}: ${c.measured} (target ${c.target})\n`);
-    return { loadGenerator: 'wrk -t2 -c50', helloWorld: summary(helloWorld), sqlite, postgres, checks };
+    // not a target: how far the REST read target is from what this machine allows at all
+    const floor = sqlite.restReadFloor;
+    const restReadFloor = floor && {
+      rps: floor.rps,
+      p99: floor.p99,
+      toHelloWorld: ratio(floor.rps, hw),
+      restReadToFloor: ratio(sqlite.restRead.rps, floor.rps),
+    };
+    if (restReadFloor)
+      process.stdout.write(
+        `INFO    sqlite: REST read floor (bare Fastify + one SQLite read of the record): ${restReadFloor.rps}/s, ` +
+          `${restReadFloor.toHelloWorld}× hello-world; Rapport's REST read is ${restReadFloor.restReadToFloor}× the floor\n`,
+      );
+    return {
+      loadGenerator: 'wrk -t2 -c50',
+      helloWorld: summary(helloWorld),
+      sqlite,
+      postgres,
+      checks,
+      restReadFloor,
+    };
   },
 };
