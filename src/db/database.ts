@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect } from 'kysely';
 import type pg from 'pg';
 import { markConnectFailure } from './db-errors.js';
 import { deferInserts } from './deferred-inserts.js';
 import { GroupCommit } from './group-commit.js';
+import { OneSchemaPostgresDialect } from './pg-introspector.js';
 import { coalesceWrites, PgStatementNames } from './pg-statements.js';
 import type { Database } from './schema.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
@@ -177,8 +178,9 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
           throw markConnectFailure(err);
         })) as typeof pool.connect;
   const kysely = new Kysely<Database>({
-    // a transaction's INSERTs go to the server together (see deferInserts)
-    dialect: new PostgresDialect({
+    // a transaction's INSERTs go to the server together (see deferInserts); introspection (the migrator's)
+    // sees this schema only, so other schemas' changes cannot fail it
+    dialect: new OneSchemaPostgresDialect({
       pool,
       onCreateConnection: async (connection) => deferInserts(connection),
     }),

@@ -77,8 +77,8 @@ export async function migrateToLatest(
   db: Db,
   migrations: Readonly<Record<string, DialectMigration>> = MIGRATIONS,
 ): Promise<string[]> {
-  // Kysely looks for its migration tables in every schema unless told which; with several schemas on one
-  // server (tests, or other apps) it would find another schema's tables and skip creating its own
+  // the migrator's own tables live in this schema, named with it (its listing of tables sees only this schema:
+  // see OneSchemaPostgresDialect)
   const schema =
     db.dialect === 'postgres'
       ? (await sql<{ s: string }>`select current_schema() as s`.execute(db.kysely)).rows[0]?.s
@@ -90,12 +90,7 @@ export async function migrateToLatest(
     // features land on parallel branches; a later-numbered migration may be applied before an earlier one
     allowUnorderedMigrations: true,
   });
-  for (let attempt = 1; ; attempt++) {
-    const { error, results } = await migrator.migrateToLatest();
-    // Kysely's migrator lists the tables of every schema on the server; a schema another client drops
-    // meanwhile (tests, other apps) fails that listing with invalid_schema_name. Nothing was applied: retry.
-    if (error && attempt < 5 && (error as { code?: string }).code === '3F000') continue;
-    if (error) throw error instanceof Error ? error : new Error(String(error));
-    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-  }
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
