@@ -1,6 +1,8 @@
 import fc from 'fast-check';
+import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDialect, errorCode, expectStatus, type Harness } from '../../test/harness.js';
+import { takeRecordNumber } from './record.repository.js';
 
 async function create(h: Harness, module: string, payload: Record<string, unknown>) {
   const res = await h.request({ method: 'POST', url: `/api/v1/records/${module}`, as: h.admin, payload });
@@ -15,6 +17,22 @@ describeEachDialect('records CRUD', (h) => {
     accountId = (await create(h, 'Accounts', { accountname: 'Acme', industry: 'Banking', employees: '42' }))
       .id;
     productId = (await create(h, 'Products', { productname: 'Widget', unit_price: 10 })).id;
+  });
+
+  it('takes record numbers one after another, in statements of their own that leave the connection as it was', async () => {
+    await h.ctx.db.kysely.connection().execute(async (conn) => {
+      const db = { ...h.ctx.db, kysely: conn };
+      const first = await takeRecordNumber(db, 'Contacts');
+      const second = await takeRecordNumber(db, 'Contacts');
+      expect(first).toMatch(/^CON\d+$/);
+      expect(Number(second!.slice(3))).toBe(Number(first!.slice(3)) + 1);
+      if (h.dialect === 'postgres') {
+        // synchronous_commit went off for each number's own commit only, never for the connection
+        const { rows } = await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(conn);
+        expect(rows[0]!.synchronous_commit).toBe('on');
+      }
+    });
+    expect(await takeRecordNumber(h.ctx.db, 'NoSuchModule')).toBeNull();
   });
 
   it('creates a contact with typed fields, a record number and the caller as owner', async () => {

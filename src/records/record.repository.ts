@@ -1,4 +1,5 @@
-import type { Expression, Kysely, SqlBool, Transaction } from 'kysely';
+import { type Expression, type Kysely, type SqlBool, sql, type Transaction } from 'kysely';
+import type { Db } from '../db/database.js';
 import { deferrable, writeDeferred } from '../db/deferred-inserts.js';
 import { prepared, preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
@@ -171,13 +172,40 @@ const takeNumber = prepared((db, module: string) =>
     .returning(['prefix', 'next_value']),
 );
 
-/** The module's next record number (`CON42`), or null for a module without numbers. */
-export async function nextRecordNumber(
-  db: Kysely<Database> | Transaction<Database>,
-  module: string,
-): Promise<string | null> {
-  const [row] = (await takeNumber(db, module)).rows;
-  return row ? `${row.prefix}${Number(row.next_value) - 1}` : null;
+/**
+ * The same, for a statement that is its own transaction on PostgreSQL: `set_config(…, true)` turns
+ * `synchronous_commit` off for that one implicit transaction (the connection's setting stays on). Every
+ * create of a module updates this one row, and its lock lasts until the statement commits: with a flushed
+ * commit that is a WAL flush, 270–540 µs on this machine against 75–115 µs without, and creates queued
+ * behind it one flush at a time. Not flushing it loses nothing that matters: a record using the number
+ * commits later with a flushed commit, and that flush writes out every WAL record before it, this increment
+ * included. A crash can only lose an increment whose number no committed record holds; it is handed out again.
+ */
+const takeNumberUnflushed = prepared((db, module: string) =>
+  db
+    .updateTable('record_sequences')
+    .set((eb) => ({ next_value: eb('next_value', '+', 1) }))
+    .where('module', '=', module)
+    .where(sql<boolean>`set_config('synchronous_commit', 'off', true) is not null`)
+    .returning(['prefix', 'next_value']),
+);
+
+const formatNumber = (row: { prefix: string; next_value: number | string } | undefined) =>
+  row ? `${row.prefix}${Number(row.next_value) - 1}` : null;
+
+/** The module's next record number (`CON42`) inside the caller's transaction, or null for a module without numbers. */
+export async function nextRecordNumber(trx: Transaction<Database>, module: string): Promise<string | null> {
+  return formatNumber((await takeNumber(trx, module)).rows[0]);
+}
+
+/**
+ * The module's next record number (`CON42`) in a statement of its own, before the write that uses it (the
+ * sequence row's lock then lasts one statement, not the write's transaction); null for a module without
+ * numbers.
+ */
+export async function takeRecordNumber(db: Db, module: string): Promise<string | null> {
+  const take = db.dialect === 'postgres' ? takeNumberUnflushed : takeNumber;
+  return formatNumber((await take(db.kysely, module)).rows[0]);
 }
 
 export async function insertRecord(

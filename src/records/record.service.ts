@@ -10,6 +10,7 @@ import {
   insertRecord,
   moduleColumns,
   nextRecordNumber,
+  takeRecordNumber,
   updateEntity,
   updateModuleRow,
 } from './record.repository.js';
@@ -88,7 +89,7 @@ export async function createRecord(
   // inside the write, it held the sequence row's lock until commit, so on PostgreSQL each create of a module
   // waited for the previous one's whole transaction. A create that fails after this leaves a gap in the
   // numbers (Vtiger's numbering has them too); two creates never share a number.
-  const number = meta.numberField && !opts.uow ? await nextRecordNumber(ctx.db.kysely, meta.name) : undefined;
+  const number = meta.numberField && !opts.uow ? await takeRecordNumber(ctx.db, meta.name) : undefined;
   const rec = await withUnitOfWork(
     ctx,
     w.actor,
