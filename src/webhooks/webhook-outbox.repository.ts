@@ -29,8 +29,11 @@ export async function expandWebhookEvents(
   /** stop after the event that reaches this many deliveries (the first event always goes) */
   maxDeliveries = Number.POSITIVE_INFINITY,
 ): Promise<number | null> {
-  // the common answer, nothing waiting, costs one read and no transaction
-  if (!(await db.selectFrom('webhook_events').select('id').limit(1).executeTakeFirst())) return 0;
+  // the common answer, nothing waiting, costs one read and no transaction. By the primary key: on PostgreSQL
+  // a scan of the table walked every row version the expansions deleted since the last vacuum (3.7 ms a
+  // call under a webhooks flood, 16 ms once, in pg_stat_statements)
+  if (!(await db.selectFrom('webhook_events').select('id').orderBy('id').limit(1).executeTakeFirst()))
+    return 0;
   return db.transaction().execute(async (trx) => {
     if (dialect === 'postgres') {
       // the lock before the read: two processes must never read the same events
@@ -39,7 +42,15 @@ export async function expandWebhookEvents(
       `.execute(trx);
       if (!got.rows[0]?.ok) return null;
     }
-    const read = await trx.selectFrom('webhook_events').selectAll().orderBy('id').limit(limit).execute();
+    // every event lists at least one webhook: no more events than deliveries allowed are read (while
+    // requests saturate the process that is a handful; reading 200 rows of ~1 KB bodies to expand one event
+    // cost more than the expansion)
+    const read = await trx
+      .selectFrom('webhook_events')
+      .selectAll()
+      .orderBy('id')
+      .limit(Math.min(limit, maxDeliveries))
+      .execute();
     if (read.length === 0) return 0;
     const listed: number[][] = [];
     let count = 0;
