@@ -41,23 +41,15 @@ describe.runIf(DIALECTS.includes('postgres'))('migrations while other schemas co
     stop = true;
     await churning.catch(() => {});
     for (let i = 0; i < 4; i++) await churner.query(`drop schema if exists ${prefix}_${i} cascade`);
+    for (const schema of made) await churner.query(`drop schema if exists ${schema} cascade`);
     await churner.end();
-    for (const schema of made) {
-      const admin = new pg.Client({ connectionString: PG_URL });
-      await admin.connect();
-      await admin.query(`drop schema if exists ${schema} cascade`);
-      await admin.end();
-    }
   });
 
   it('every migration applies, and only once, however often the listing meets a dropped table', async () => {
     for (let i = 0; i < 6; i++) {
       const schema = `t_mig_${randomBytes(5).toString('hex')}`;
       made.push(schema);
-      const admin = new pg.Client({ connectionString: PG_URL });
-      await admin.connect();
-      await admin.query(`create schema ${schema}`);
-      await admin.end();
+      await churner.query(`create schema ${schema}`);
       const db = openDatabase({ kind: 'postgres', url: PG_URL, schema, poolSize: 2 });
       try {
         expect(await migrateToLatest(db)).toEqual(Object.keys(MIGRATIONS));

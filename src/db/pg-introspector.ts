@@ -19,7 +19,7 @@ import {
  * caller is the migrator, and it only asks whether its own tables exist in this schema: a name per table of
  * this schema answers that, and no other schema's changes can fail it.
  */
-export class CurrentSchemaIntrospector implements DatabaseIntrospector {
+class CurrentSchemaIntrospector implements DatabaseIntrospector {
   // biome-ignore lint/suspicious/noExplicitAny: introspection runs against no typed schema
   constructor(private readonly db: Kysely<any>) {}
 

@@ -164,12 +164,15 @@ const insertEntityRows = preparedInsert(
   { returningId: true },
 );
 
-const takeNumber = prepared((db, module: string) =>
+/** Takes the module's next number: the sequence row's value goes up by one, and the row comes back. */
+const numberUpdate = (db: Kysely<Database> | Transaction<Database>, module: string) =>
   db
     .updateTable('record_sequences')
     .set((eb) => ({ next_value: eb('next_value', '+', 1) }))
-    .where('module', '=', module)
-    .returning(['prefix', 'next_value']),
+    .where('module', '=', module);
+
+const takeNumber = prepared((db, module: string) =>
+  numberUpdate(db, module).returning(['prefix', 'next_value']),
 );
 
 /**
@@ -182,10 +185,7 @@ const takeNumber = prepared((db, module: string) =>
  * included. A crash can only lose an increment whose number no committed record holds; it is handed out again.
  */
 const takeNumberUnflushed = prepared((db, module: string) =>
-  db
-    .updateTable('record_sequences')
-    .set((eb) => ({ next_value: eb('next_value', '+', 1) }))
-    .where('module', '=', module)
+  numberUpdate(db, module)
     .where(sql<boolean>`set_config('synchronous_commit', 'off', true) is not null`)
     .returning(['prefix', 'next_value']),
 );
