@@ -7,7 +7,12 @@ import { parseConfig } from '../config.js';
 import type { Db } from '../db/database.js';
 import { insertDeliveries } from './webhook.repository.js';
 import { WebhookHttp } from './webhook-http.js';
-import { createWebhookSender, MAX_IN_FLIGHT_PER_WEBHOOK, type WebhookSender } from './webhook-sender.js';
+import {
+  CLAIM_BATCH,
+  createWebhookSender,
+  MAX_IN_FLIGHT_PER_WEBHOOK,
+  type WebhookSender,
+} from './webhook-sender.js';
 import { newMessageId } from './webhook-signing.js';
 
 const DAY = 86_400_000;
@@ -257,6 +262,58 @@ describeEachDialect(
       }
       expect(new Set(rx.received.map((r) => r.headers['webhook-id'])).size).toBe(EVENTS);
       await within(10_000, 'a second drain with nothing due', s.drain());
+    }, 60_000);
+
+    it('a webhook switched off with a backlog: its deliveries are cancelled a claim at a time, the loop turning', async () => {
+      await h.ctx.db.kysely.updateTable('webhooks').set({ enabled: 0 }).execute();
+      const rx = await receiver();
+      const hook = await createHook(h, `${rx.url}/off-backlog`);
+      const BACKLOG = 1_000;
+      await queue(h, hook.id, BACKLOG, () => null);
+      expectStatus(
+        await h.request({
+          method: 'PATCH',
+          url: `/api/v1/webhooks/${hook.id}`,
+          as: h.admin,
+          payload: { enabled: false },
+        }),
+        200,
+      );
+      const pendingOf = (claimed: boolean) =>
+        h.ctx.db.kysely
+          .selectFrom('webhook_deliveries')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('webhook_id', '=', hook.id)
+          .where('status', '=', 'pending')
+          .$if(claimed, (q) => q.where('claimed_until', 'is not', null))
+          .executeTakeFirstOrThrow()
+          .then((r) => Number(r.n));
+      // Before the fix, on SQLite, the sender claimed every pending delivery (each claim an answer
+      // without I/O) before its first write could run, kept them all as unwritten results and claimed
+      // them again as their claims lapsed: the process stopped serving requests and grew until it ran out
+      // of memory. At every turn of the event loop now, at most one claim waits for its write.
+      const s = sender(5000);
+      s.kick();
+      let most = 0;
+      let turns = 0;
+      for (;;) {
+        await new Promise((r) => setImmediate(r));
+        turns++;
+        most = Math.max(most, await pendingOf(true));
+        if ((await pendingOf(false)) === 0) break;
+        if (turns > 5_000) throw new Error(`still pending after ${turns} turns`);
+      }
+      expect(most).toBeGreaterThan(0);
+      expect(most).toBeLessThanOrEqual(CLAIM_BATCH);
+      expect(rx.received).toHaveLength(0);
+      const cancelled = await h.ctx.db.kysely
+        .selectFrom('webhook_deliveries')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('webhook_id', '=', hook.id)
+        .where('status', '=', 'cancelled')
+        .executeTakeFirstOrThrow();
+      expect(Number(cancelled.n)).toBe(BACKLOG);
+      await within(10_000, 'settle', s.drain());
     }, 60_000);
 
     it('while requests saturate the process, deliveries start at the busy rate; they all go once it is not', async () => {

@@ -25,7 +25,7 @@ export const MAX_IN_FLIGHT = 128;
 /** one webhook's requests at once: a receiver that hangs holds at most this many slots */
 export const MAX_IN_FLIGHT_PER_WEBHOOK = 64;
 /** claim at most this many deliveries per query */
-const CLAIM_BATCH = 128;
+export const CLAIM_BATCH = 128;
 /** turn at most this many webhook events into deliveries per transaction */
 const EXPAND_BATCH = 200;
 /** while requests saturate the process, events are expanded at most this often (a few at a time) */
@@ -250,12 +250,15 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     await releaseClaims(db.kysely, excess);
     claimSize =
       excess.length > 0 ? Math.max(8, batch.length - excess.length) : Math.min(CLAIM_BATCH, claimSize * 2);
+    // Cancelled deliveries hold no slot, so nothing else bounds them: the next claim waits for their
+    // write, which pumps again when done. Claiming on meanwhile once piled up every pending delivery of
+    // webhooks switched off with a backlog as unwritten results, re-claiming them as their claims lapsed.
     if (cancelled) scheduleWrite();
     // a full batch, or one that gave some back, may leave more due deliveries (of other webhooks) behind;
     // one cut short while busy is continued by its timer
     return {
       claimed: batch.length - excess.length,
-      more: asked === room && (batch.length === asked || excess.length > 0),
+      more: !cancelled && asked === room && (batch.length === asked || excess.length > 0),
     };
   }
 
@@ -267,11 +270,15 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     }
     pumping = (async () => {
       try {
-        do {
+        for (let turn = 0; ; turn++) {
+          // a turn of the event loop between rounds: on SQLite every statement completes synchronously,
+          // so without it a long backlog would be worked off without serving a request (or a signal)
+          if (turn > 0) await new Promise((r) => setImmediate(r));
           pumpAgain = false;
           if (await expandOnce()) pumpAgain = true;
           if ((await claimOnce()).more) pumpAgain = true;
-        } while (pumpAgain && inFlight.size < MAX_IN_FLIGHT && !stopped);
+          if (!(pumpAgain && inFlight.size < MAX_IN_FLIGHT && !stopped)) break;
+        }
         if (failures > 0) logger.info({ afterFailures: failures }, 'webhook sender resumed');
         failures = 0;
       } catch (err) {
