@@ -366,6 +366,55 @@ describeEachDialect(
       expect(timedOut.every((r) => r.status === 'pending')).toBe(true);
     }, 60_000);
 
+    it('receivers that hang cannot take every slot, and one that timed out gets one request at a time', async () => {
+      const stuck = [await receiver(), await receiver()];
+      for (const rx of stuck) rx.respond = () => {}; // never answer
+      const fine = await receiver();
+      const hanging = [await createHook(h, `${stuck[0]!.url}/a`), await createHook(h, `${stuck[1]!.url}/b`)];
+      const ok = await createHook(h, `${fine.url}/ok`);
+      // two webhooks' worth of hanging deliveries (64 each could hold all 128 slots), queued first
+      for (const hook of hanging) await queue(h, hook.id, 150, () => null);
+      await queue(h, ok.id, 40, (i) => 7_000 + i);
+      const timeoutMs = 1_500;
+      const s = sender(timeoutMs);
+      const started = performance.now();
+      const drained = s.drain();
+      // the others go at once, not after the hanging requests' timeout
+      await fine.waitFor(40, timeoutMs - 300);
+      expect(performance.now() - started).toBeLessThan(timeoutMs);
+
+      const timedOut = async () => {
+        const rows = await h.ctx.db.kysely
+          .selectFrom('webhook_attempts')
+          .select(['webhook_id', (eb) => eb.fn.countAll().as('n')])
+          .where('error', 'like', 'timed out%')
+          .groupBy('webhook_id')
+          .execute();
+        return hanging.map((hook) => Number(rows.find((r) => r.webhook_id === hook.id)?.n ?? 0));
+      };
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      // the first requests time out (and the slots they free go to the other webhook's, up to its limit);
+      // from then on each hanging webhook has one request in flight per timeout, not another wave of 64
+      await sleep(timeoutMs * 3.5);
+      const settledWaves = await timedOut();
+      expect(Math.min(...settledWaves)).toBeGreaterThan(0);
+      await sleep(timeoutMs * 2);
+      const later = await timedOut();
+      for (const i of [0, 1]) expect(later[i]! - settledWaves[i]!).toBeLessThanOrEqual(3);
+
+      // the receivers recover: every message gets through (the timed-out ones when their retry is due)
+      for (const rx of stuck) rx.respond = (_r, res) => res.writeHead(200).end();
+      await within(60_000, 'drain', drained);
+      h.clock.advance(60_000);
+      await within(60_000, 'drain', s.drain());
+      const statuses = await h.ctx.db.kysely
+        .selectFrom('webhook_deliveries')
+        .select('status')
+        .where('webhook_id', 'in', [...hanging.map((x) => x.id), ok.id])
+        .execute();
+      expect(statuses.filter((d) => d.status === 'delivered')).toHaveLength(340);
+    }, 90_000);
+
     it('a 50 MB answer, a reset connection and a late answer each cost one attempt; others deliver meanwhile', async () => {
       const huge = await receiver();
       let hugeBytesSent = 0;

@@ -24,6 +24,9 @@ export { DISABLE_AFTER_MS, MAX_ATTEMPTS, RETRY_SCHEDULE_MS, retryDelay } from '.
 export const MAX_IN_FLIGHT = 128;
 /** one webhook's requests at once: a receiver that hangs holds at most this many slots */
 export const MAX_IN_FLIGHT_PER_WEBHOOK = 64;
+/** the last slots, kept for webhooks with fewer than RESERVED_SHARE requests in flight (see `mayStart`) */
+export const RESERVED_SLOTS = 32;
+const RESERVED_SHARE = 4;
 /** claim at most this many deliveries per query */
 export const CLAIM_BATCH = 128;
 /** turn at most this many webhook events into deliveries per transaction */
@@ -98,6 +101,13 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
   const claimMs = deps.timeoutMs + 15_000;
   const inFlight = new Set<Promise<void>>();
   const perWebhook = new Map<number, number>();
+  /**
+   * Webhooks whose receivers ran into the timeout, and how many requests each may now have in flight:
+   * halved by every attempt that took the whole timeout (a receiver that hangs), doubled back by every one
+   * that did not, and forgotten at MAX_IN_FLIGHT_PER_WEBHOOK. A receiver that hangs then ties up one slot
+   * per timeout instead of a wave of 64 after every timeout.
+   */
+  const limits = new Map<number, number>();
   const opened = new Map<string, string>();
   let results: SendResult[] = [];
   let pumping: Promise<void> | null = null;
@@ -156,6 +166,26 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     return plain;
   }
 
+  /**
+   * Whether one more request of this webhook may start now: below its own limit, and, once all but
+   * RESERVED_SLOTS slots are taken, only while it has fewer than RESERVED_SHARE in flight. So however many
+   * receivers hang (two could otherwise hold all 128 slots until their timeout, and again after it), the
+   * other webhooks keep slots to send on.
+   */
+  function mayStart(webhookId: number): boolean {
+    const n = perWebhook.get(webhookId) ?? 0;
+    if (n >= (limits.get(webhookId) ?? MAX_IN_FLIGHT_PER_WEBHOOK)) return false;
+    return inFlight.size < MAX_IN_FLIGHT - RESERVED_SLOTS || n < RESERVED_SHARE;
+  }
+
+  /** Adjusts a webhook's limit after an attempt (see `limits`). */
+  function adjustLimit(webhookId: number, latencyMs: number): void {
+    const limit = limits.get(webhookId) ?? MAX_IN_FLIGHT_PER_WEBHOOK;
+    if (latencyMs >= deps.timeoutMs) limits.set(webhookId, Math.max(1, Math.floor(limit / 2)));
+    else if (limit * 2 >= MAX_IN_FLIGHT_PER_WEBHOOK) limits.delete(webhookId);
+    else limits.set(webhookId, limit * 2);
+  }
+
   function send(d: WebhookDeliveryRow, hook: SendingWebhook): void {
     attempts++;
     perWebhook.set(d.webhook_id, (perWebhook.get(d.webhook_id) ?? 0) + 1);
@@ -165,6 +195,7 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     const p: Promise<void> = http
       .post(hook.url, signedHeaders(d.msg_id, d.payload, keys), d.payload)
       .then((outcome) => {
+        adjustLimit(d.webhook_id, outcome.latencyMs);
         if (succeeded(outcome.statusCode)) stats.succeeded++;
         else stats.failed++;
         results.push({ kind: 'attempt', delivery: d, at: clock.now(), outcome, random: random() });
@@ -226,7 +257,7 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     const charged = draining === 0 && (deps.busy?.() ?? false);
     const asked = charged ? takeTokens(room) : room;
     if (asked <= 0) return { claimed: 0, more: false };
-    const saturated = [...perWebhook].filter(([, n]) => n >= MAX_IN_FLIGHT_PER_WEBHOOK).map(([id]) => id);
+    const saturated = [...perWebhook.keys()].filter((id) => !mayStart(id));
     const batch = await claimDueDeliveries(db.kysely, db.dialect, clock.now(), claimMs, asked, saturated);
     // tokens of deliveries that were not there go back
     if (charged) bucket.tokens = Math.min(bucket.capacity, bucket.tokens + asked - batch.length);
@@ -243,10 +274,10 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
       if (!hook?.may_send) {
         results.push({ kind: 'cancelled', delivery: d });
         cancelled = true;
-      } else if ((perWebhook.get(d.webhook_id) ?? 0) >= MAX_IN_FLIGHT_PER_WEBHOOK) excess.push(d.id);
+      } else if (!mayStart(d.webhook_id)) excess.push(d.id);
       else send(d, hook);
     }
-    // one slow receiver must not hold every slot: what it cannot take now goes back for later claims
+    // slow receivers must not hold every slot: what they cannot take now goes back for later claims
     await releaseClaims(db.kysely, excess);
     claimSize =
       excess.length > 0 ? Math.max(8, batch.length - excess.length) : Math.min(CLAIM_BATCH, claimSize * 2);
