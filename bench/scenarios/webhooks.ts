@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
-import { percentile, type Scenario, signIn, startRapport } from '../lib.js';
+import { cpuMs, percentile, type Scenario, signIn, startRapport } from '../lib.js';
 
 /** seconds per measured phase (creates with and without webhooks: this many one-second slices each): WEBHOOKS_BENCH_SECONDS, default 8 (a 2 s smoke run works too) */
 const SECONDS = Number(process.env.WEBHOOKS_BENCH_SECONDS ?? 8);
@@ -113,9 +113,10 @@ async function measure(dialect: 'sqlite' | 'postgres') {
         failures.set(why, (failures.get(why) ?? 0) + 1);
       }
     };
-    /** REST creates from CONCURRENCY workers for `seconds`: how many, over how long (ms) */
+    /** REST creates from CONCURRENCY workers for `seconds`: how many, over how long (ms), and the server's CPU (ms) */
     const flood = async (seconds: number, label = '') => {
       let done = 0;
+      const cpu0 = cpuMs(rapport.child.pid!);
       const started = Date.now();
       // WEBHOOKS_BENCH_TRACE=1: each slice's creates per 100 ms on stderr (how fast the sender gives way)
       const trace = process.env.WEBHOOKS_BENCH_TRACE ? new Array<number>(seconds * 10).fill(0) : undefined;
@@ -131,7 +132,7 @@ async function measure(dialect: 'sqlite' | 'postgres') {
         }),
       );
       if (trace) process.stderr.write(`${dialect} ${label} ${trace.join(' ')}\n`);
-      return { done, ms: Date.now() - started };
+      return { done, ms: Date.now() - started, cpu: cpuMs(rapport.child.pid!) - cpu0 };
     };
     /**
      * Waits until the server is at rest: no webhook event waits to be expanded, no delivery is unfinished
@@ -187,8 +188,8 @@ async function measure(dialect: 'sqlite' | 'postgres') {
     // way to requests once it notices them), and a slice without carries none of the other's work. The
     // first pair warms up (JIT, caches, connections: a first slice ran at 0.6× the later ones) and is not
     // counted.
-    const off = { done: 0, ms: 0 };
-    const on = { done: 0, ms: 0 };
+    const off = { done: 0, ms: 0, cpu: 0 };
+    const on = { done: 0, ms: 0, cpu: 0 };
     const pairRatios: number[] = [];
     let delivered = 0;
     let drainMs = 0;
@@ -197,10 +198,11 @@ async function measure(dialect: 'sqlite' | 'postgres') {
     for (let pair = -1; pair < slices; pair++) {
       const order: boolean[] = pair % 2 === 0 ? [false, true] : [true, false];
       const measured = pair >= 0;
-      const count = (phase: { done: number; ms: number }, slice: { done: number; ms: number }) => {
+      const count = (phase: typeof off, slice: typeof off) => {
         if (!measured) return;
         phase.done += slice.done;
         phase.ms += slice.ms;
+        phase.cpu += slice.cpu;
       };
       const rate: Record<string, number> = {};
       for (const withHooks of order) {
@@ -269,6 +271,13 @@ async function measure(dialect: 'sqlite' | 'postgres') {
         with10Webhooks: withHooksPerSecond,
         ratio,
         pairRatios: pairRatios.map((r) => Math.round(r * 100) / 100),
+        // the server's own CPU per create in the same slices (µs): steadier than the rates, which move with
+        // everything else on the machine (the load generator and receiver share its two cores); what the
+        // webhooks cost the process whatever the machine does. Reported, not a target
+        serverCpuUsPerCreate: {
+          baselineNoWebhooks: Math.round((off.cpu * 1000) / off.done),
+          with10Webhooks: Math.round((on.cpu * 1000) / on.done),
+        },
       },
       deliveriesPerSecond,
       deliveriesMeasured: delivered,
