@@ -31,8 +31,11 @@ export class WebhookHttp {
     private readonly policy: TargetPolicy,
     private readonly timeoutMs: number,
   ) {
-    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: 32, timeout: timeoutMs });
-    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 32, timeout: timeoutMs });
+    // no cap per host here: the sender bounds the requests (128 a process, 64 a webhook), and a request
+    // queued in the agent for a connection spent its deadline waiting there (several webhooks on one host
+    // timed out behind each other, and the wait showed as the receiver's latency)
+    this.httpAgent = new http.Agent({ keepAlive: true, timeout: timeoutMs });
+    this.httpsAgent = new https.Agent({ keepAlive: true, timeout: timeoutMs });
   }
 
   post(rawUrl: string, headers: Record<string, string>, body: string): Promise<PostOutcome> {

@@ -415,6 +415,31 @@ describeEachDialect(
       expect(statuses.filter((d) => d.status === 'delivered')).toHaveLength(340);
     }, 90_000);
 
+    it('webhooks on one host do not time out waiting for each other’s connections', async () => {
+      const rx = await receiver();
+      const timers: NodeJS.Timeout[] = [];
+      rx.respond = (_r, res) => void timers.push(setTimeout(() => res.writeHead(200).end(), 400));
+      // two webhooks on one host: ~100 requests at once (64 and 32); each attempt is timed from its start
+      const hooks = [await createHook(h, `${rx.url}/one`), await createHook(h, `${rx.url}/two`)];
+      for (const hook of hooks) await queue(h, hook.id, 100, () => null);
+      const s = sender(1_000);
+      await within(30_000, 'drain', s.drain());
+      for (const t of timers) clearTimeout(t);
+      const attempts = await h.ctx.db.kysely
+        .selectFrom('webhook_attempts')
+        .select(['status_code', 'error', 'latency_ms'])
+        .where(
+          'webhook_id',
+          'in',
+          hooks.map((x) => x.id),
+        )
+        .execute();
+      // every message delivered at its first attempt, each attempt as long as the receiver took
+      expect(attempts).toHaveLength(200);
+      expect(attempts.filter((a) => a.status_code !== 200)).toEqual([]);
+      expect(Math.max(...attempts.map((a) => a.latency_ms))).toBeLessThan(1_000);
+    }, 60_000);
+
     it('a 50 MB answer, a reset connection and a late answer each cost one attempt; others deliver meanwhile', async () => {
       const huge = await receiver();
       let hugeBytesSent = 0;
