@@ -377,11 +377,9 @@ describeEachDialect(
       await queue(h, ok.id, 40, (i) => 7_000 + i);
       const timeoutMs = 1_500;
       const s = sender(timeoutMs);
-      const started = performance.now();
       const drained = s.drain();
       // the others go at once, not after the hanging requests' timeout
       await fine.waitFor(40, timeoutMs - 300);
-      expect(performance.now() - started).toBeLessThan(timeoutMs);
 
       const timedOut = async () => {
         const rows = await h.ctx.db.kysely

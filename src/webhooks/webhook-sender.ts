@@ -25,7 +25,7 @@ export const MAX_IN_FLIGHT = 128;
 /** one webhook's requests at once: a receiver that hangs holds at most this many slots */
 export const MAX_IN_FLIGHT_PER_WEBHOOK = 64;
 /** the last slots, kept for webhooks with fewer than RESERVED_SHARE requests in flight (see `mayStart`) */
-export const RESERVED_SLOTS = 32;
+const RESERVED_SLOTS = 32;
 const RESERVED_SHARE = 4;
 /** claim at most this many deliveries per query */
 export const CLAIM_BATCH = 128;
