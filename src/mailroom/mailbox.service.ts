@@ -662,6 +662,9 @@ export class MailboxWatcher {
   }
 }
 
+/** mailboxes polled at once by a round of `MailroomRunner` */
+const POLL_CONCURRENCY = 4;
+
 /** Polls due mailboxes and picks up stored-but-unprocessed messages, every few seconds, in each replica. */
 export class MailroomRunner {
   private timer: NodeJS.Timeout | null = null;
@@ -742,11 +745,18 @@ export class MailroomRunner {
       .select('id')
       .where('enabled', '=', 1)
       .where((eb) => eb.or([eb('next_poll_at', 'is', null), eb('next_poll_at', '<=', now)]))
+      .orderBy('id')
       .execute();
-    for (const { id } of due) {
-      if (this.stopped) return;
-      await pollMailbox(this.ctx, id).catch(() => {});
-    }
+    // a few at a time: a server that hangs holds up one of them until its timeout (up to a minute), not
+    // every mailbox after it in the round
+    const waiting = due.map((b) => b.id);
+    await Promise.all(
+      Array.from({ length: Math.min(POLL_CONCURRENCY, waiting.length) }, async () => {
+        for (let id = waiting.shift(); id !== undefined && !this.stopped; id = waiting.shift())
+          await pollMailbox(this.ctx, id).catch(() => {});
+      }),
+    );
+    if (this.stopped) return;
     await processBacklog(this.ctx);
   }
 

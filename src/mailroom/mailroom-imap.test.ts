@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dovecot, HAVE_DOVECOT } from '../../test/dovecot.js';
 import { describeEachDialect, expectStatus } from '../../test/harness.js';
@@ -305,6 +306,43 @@ d('mailroom over IMAP (a real Dovecot)', () => {
       expect(h.allLogs()).not.toContain(dovecot.password);
       await h.ctx.db.kysely.updateTable('mailroom_mailboxes').set({ enabled: 1 }).execute();
     }, 60_000);
+
+    it('a mailbox whose server hangs does not hold up the other mailboxes’ polls', async () => {
+      // a server that accepts and never greets, then drops the connection after a while
+      const sockets = new Set<net.Socket>();
+      const hanging = net.createServer((s) => {
+        sockets.add(s);
+        setTimeout(() => s.destroy(), 3_000).unref();
+      });
+      await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
+      try {
+        await h.ctx.db.kysely.updateTable('mailroom_mailboxes').set({ enabled: 0 }).execute();
+        // the hanging one first: the round takes due mailboxes in id order
+        const stuck = await createMailbox({
+          name: 'Hangs',
+          port: (hanging.address() as net.AddressInfo).port,
+        });
+        const fine = await createMailbox({ name: 'Fine' });
+        await dovecot.deliver('INBOX', [emlWith('no-message-id.eml', { 'Message-ID': '<beside-hang-1@x>' })]);
+        const runner = new MailroomRunner(h.ctx, 60_000, false);
+        const round = runner.tick();
+        await waitFor(
+          'the other mailbox’s message',
+          async () => (await logFor(fine)).some((m) => m.message_id?.includes('beside-hang-1@x')),
+          2_000,
+        );
+        await round;
+        expect(sockets.size).toBeGreaterThan(0);
+        const list = await h.request({ method: 'GET', url: '/api/v1/mailroom/mailboxes', as: h.admin });
+        const shown = (list.json() as { items: { id: number; lastError: string | null }[] }).items;
+        expect(shown.find((b) => b.id === stuck)?.lastError).toBeTruthy();
+        expect(shown.find((b) => b.id === fine)?.lastError).toBeNull();
+      } finally {
+        for (const s of sockets) s.destroy();
+        hanging.close();
+        await h.ctx.db.kysely.updateTable('mailroom_mailboxes').set({ enabled: 1 }).execute();
+      }
+    }, 30_000);
 
     it('a stored but unprocessed message (a crash mid-batch) is processed by the next round, once', async () => {
       const raw = emlWith('no-message-id.eml', { 'Message-ID': '<crash-1@x>' });
