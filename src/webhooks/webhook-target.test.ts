@@ -1,5 +1,6 @@
+import dns from 'node:dns';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WebhookHttp } from './webhook-http.js';
 import { retryDelay } from './webhook-outcomes.js';
 import { signedHeaders } from './webhook-signing.js';
@@ -32,6 +33,48 @@ describe('retry delays', () => {
 });
 
 describe('SSRF policy', () => {
+  it('connections to one host asking while its lookup is under way share it; nothing is kept after', async () => {
+    const policy = new TargetPolicy(['localhost', 'receiver.internal']);
+    const real = dns.lookup;
+    // a name server that answers only when told to: every lookup waits in `held`
+    const held: Array<() => void> = [];
+    const spy = vi.spyOn(dns, 'lookup').mockImplementation(((
+      host: string,
+      opts: dns.LookupAllOptions,
+      cb: (err: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]) => void,
+    ) => {
+      held.push(() =>
+        host === 'localhost'
+          ? real(host, opts, cb)
+          : cb(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }), []),
+      );
+    }) as unknown as typeof dns.lookup);
+    const ask = (host: string, all = false) =>
+      new Promise<{ err: Error | null; address: unknown }>((resolve) =>
+        policy.lookup(host, { all }, (err, address) => resolve({ err, address })),
+      );
+    try {
+      const local = Array.from({ length: 20 }, (_, i) => ask('localhost', i % 2 === 0));
+      const other = [ask('receiver.internal'), ask('receiver.internal')];
+      // one lookup per host however many connections ask
+      expect(spy).toHaveBeenCalledTimes(2);
+      for (const answer of held.splice(0)) answer();
+      for (const { err, address } of await Promise.all(local)) {
+        expect(err).toBeNull();
+        const first = Array.isArray(address) ? (address[0] as dns.LookupAddress).address : address;
+        expect(['127.0.0.1', '::1']).toContain(first);
+      }
+      for (const { err } of await Promise.all(other)) expect(err?.message).toMatch(/ENOTFOUND/);
+      // the answer is not kept: the next connection resolves again
+      const again = ask('localhost');
+      expect(spy).toHaveBeenCalledTimes(3);
+      for (const answer of held.splice(0)) answer();
+      expect((await again).err).toBeNull();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   const refused: Array<[string, RegExp]> = [
     ['127.0.0.1', /loopback/],
     ['127.8.9.10', /loopback/],

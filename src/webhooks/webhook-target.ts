@@ -102,9 +102,19 @@ export class TargetPolicy {
       );
   }
 
+  /** lookups under way, by host and options: the connections asking meanwhile wait for the same answer */
+  private readonly resolving = new Map<
+    string,
+    Array<(err: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]) => void>
+  >();
+
   /**
    * A `lookup` for http.request: resolves like dns.lookup, then refuses the connection when any address is
    * not allowed. Node calls it for every new connection, so the address checked is the address dialled.
+   * Connections to one host that ask while its lookup is under way share that lookup: `dns.lookup` runs
+   * `getaddrinfo` on libuv's four threads, which argon2, file reads and zlib need too, and a name server
+   * that does not answer holds a thread for seconds. So a webhook whose DNS hangs holds one, not one per
+   * request it has in flight. Nothing is kept after the answer (each later connection resolves afresh).
    */
   lookup = (
     hostname: string,
@@ -115,7 +125,7 @@ export class TargetPolicy {
       family?: number,
     ) => void,
   ): void => {
-    dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+    const answer = (err: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]) => {
       if (err) return callback(err, '', 0);
       try {
         if (addresses.length === 0) throw new TargetRefused(`${hostname} has no address`);
@@ -126,6 +136,18 @@ export class TargetPolicy {
       if (options.all) return callback(null, addresses);
       const first = addresses[0]!;
       callback(null, first.address, first.family);
+    };
+    const key = `${hostname}\n${options.family ?? 0}\n${options.hints ?? 0}\n${options.order ?? options.verbatim ?? ''}`;
+    const waiting = this.resolving.get(key);
+    if (waiting) {
+      waiting.push(answer);
+      return;
+    }
+    const asked = [answer];
+    this.resolving.set(key, asked);
+    dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+      this.resolving.delete(key);
+      for (const a of asked) a(err, addresses);
     });
   };
 
