@@ -93,8 +93,14 @@ service imap-login {
     port = 0
   }
 }
+# a wrong password is answered at once: Dovecot's brute-force delays (2 s, then up to 15 s per address)
+# would only slow the tests of refused logins, which all come from 127.0.0.1
+auth_failure_delay = 0
 service anvil {
   chroot =
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
 }
 passdb {
   driver = passwd-file

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { ADMIN_PASSWORD } from '../harness.js';
-import { describeInBrowser, signIn } from './browser-harness.js';
+import { describePageInBrowser, signIn } from './browser-harness.js';
 
 const VERSION = (
   JSON.parse(readFileSync(path.join(import.meta.dirname, '../../package.json'), 'utf8')) as {
@@ -10,7 +10,7 @@ const VERSION = (
   }
 ).version;
 
-describeInBrowser('About in the browser', (env) => {
+describePageInBrowser('About in the browser', (env) => {
   it('shows the version from package.json under the user menu', async () => {
     const page = await env.open();
     await signIn(page, 'admin', ADMIN_PASSWORD);

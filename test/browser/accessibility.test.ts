@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { ADMIN_PASSWORD, expectStatus } from '../harness.js';
-import { describeInBrowser, expectAccessible, signInHome } from './browser-harness.js';
+import { describePageInBrowser, expectAccessible, signInHome } from './browser-harness.js';
 
 /** Waits for the page's h1, then runs axe on it. */
 async function check(page: Page, url: string, heading: string | RegExp, where: string) {
@@ -12,7 +12,7 @@ async function check(page: Page, url: string, heading: string | RegExp, where: s
   await expectAccessible(page, where);
 }
 
-describeInBrowser('accessibility (axe-core, WCAG 2.2 AA)', (env) => {
+describePageInBrowser('accessibility (axe-core, WCAG 2.2 AA)', (env) => {
   const { h } = env;
 
   it('the sign-in and forgot-password pages have no serious or critical violations', async () => {

@@ -4,11 +4,14 @@ import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
 import type { Config } from '../../src/config.js';
+import type { DialectName } from '../../src/db/database.js';
 import { ManualClock } from '../../src/platform/clock.js';
 import { DIALECTS, Harness } from '../harness.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+/** Screenshots for people to look at: on unless CI (which keeps none) runs the tests; RAPPORT_TEST_SCREENSHOTS=1 forces them. */
+const SCREENSHOTS = process.env.RAPPORT_TEST_SCREENSHOTS === '1' || !process.env.CI;
 const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
@@ -41,9 +44,15 @@ if (!executablePath) {
 export interface BrowserEnv {
   h: Harness;
   baseUrl: string;
-  /** A fresh browser context and page that fails the test on any script or console error. */
-  open(viewport?: { width: number; height: number }): Promise<Page>;
-  /** Saves test-artifacts/<dialect>-<name>.png. */
+  /**
+   * A page signed in as nobody, with no cookies or local storage, that fails the test on any script or
+   * console error. Its browser context may have served an earlier test of the file (cookies and storage
+   * cleared, its HTTP cache kept, as a returning visitor's browser keeps the UI's immutable assets); every
+   * page open at once in one test has a context of its own, so two users can be signed in side by side.
+   * `coldCache` gives a context that has loaded nothing yet (a first visit).
+   */
+  open(viewport?: { width: number; height: number }, options?: { coldCache?: boolean }): Promise<Page>;
+  /** Saves test-artifacts/<dialect>-<name>.png (not under CI, see SCREENSHOTS). */
   shot(page: Page, name: string): Promise<void>;
   /** Lets the current test see an HTTP error response the browser reports on the console (an expected refusal). */
   allowHttpError(urlPart: string): void;
@@ -55,21 +64,53 @@ export function describeInBrowser(
   fn: (env: BrowserEnv) => void,
   configOverrides: Partial<Config> = {},
 ): void {
-  const run = executablePath ? describe.each(DIALECTS) : describe.skip.each(DIALECTS);
+  describeOn(DIALECTS, name, fn, configOverrides);
+}
+
+/**
+ * For tests of the page itself — its markup's accessibility, its scripts' size, its headers — which say the
+ * same whatever the database: they run once, on SQLite. Every path that reads or writes data runs on both
+ * (`describeInBrowser`).
+ */
+export function describePageInBrowser(name: string, fn: (env: BrowserEnv) => void): void {
+  describeOn(DIALECTS.slice(0, 1), name, fn, {});
+}
+
+function describeOn(
+  dialects: DialectName[],
+  name: string,
+  fn: (env: BrowserEnv) => void,
+  configOverrides: Partial<Config>,
+): void {
+  const run = executablePath ? describe.each(dialects) : describe.skip.each(dialects);
   run(`${name} [%s]`, (dialect) => {
     const h = new Harness(dialect);
     let browser: Browser;
-    let context: BrowserContext | null = null;
+    /** contexts the file's earlier tests used, cleared, to reuse; the ones the current test has */
+    const idle: BrowserContext[] = [];
+    let inUse: BrowserContext[] = [];
     let page: Page | null = null;
     let problems: string[] = [];
     let allowed: string[] = [];
     const env: BrowserEnv = {
       h,
       baseUrl: '',
-      async open(viewport = { width: 1280, height: 860 }) {
-        context = await browser.newContext({ viewport, baseURL: env.baseUrl, reducedMotion: 'reduce' });
-        await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.baseUrl });
+      async open(viewport = DEFAULT_VIEWPORT, options = {}) {
+        // a new context cost 0.7–0.8 s and the first sign-in page in it 0.3 s more than one that has the
+        // UI's chunks cached (measured alone on this 2-core machine): most tests open one or two
+        let context = options.coldCache ? undefined : idle.pop();
+        if (!context) {
+          context = await browser.newContext({
+            viewport: DEFAULT_VIEWPORT,
+            baseURL: env.baseUrl,
+            reducedMotion: 'reduce',
+          });
+          await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.baseUrl });
+        }
+        inUse.push(context);
         page = await context.newPage();
+        if (viewport.width !== DEFAULT_VIEWPORT.width || viewport.height !== DEFAULT_VIEWPORT.height)
+          await page.setViewportSize(viewport);
         page.setDefaultTimeout(10_000);
         page.on('pageerror', (err) => problems.push(`uncaught error: ${err.message}`));
         page.on('console', (msg) => {
@@ -83,6 +124,8 @@ export function describeInBrowser(
         return page;
       },
       async shot(page, shotName) {
+        // CI keeps no artifacts: a full-page screenshot costs ~0.25 s, and the suite takes ~200
+        if (!SCREENSHOTS) return;
         fs.mkdirSync(ARTIFACTS, { recursive: true });
         await page.evaluate('window.scrollTo(0, 0)');
         await page.screenshot({ path: path.join(ARTIFACTS, `${dialect}-${shotName}.png`), fullPage: true });
@@ -111,9 +154,13 @@ export function describeInBrowser(
       const seen = problems;
       problems = [];
       allowed = [];
-      await context?.close();
-      context = null;
+      const used = inUse;
+      inUse = [];
       page = null;
+      for (const context of used) {
+        if (await cleared(context, env.baseUrl)) idle.push(context);
+        else await context.close();
+      }
       expect(seen, 'the page reported script or console errors').toEqual([]);
     });
     afterAll(async () => {
@@ -122,6 +169,26 @@ export function describeInBrowser(
     });
     fn(env);
   });
+}
+
+const DEFAULT_VIEWPORT = { width: 1280, height: 860 };
+
+/**
+ * Readies a context for the next test as a browser nobody has signed in to: its pages closed, no cookies,
+ * local and session storage emptied (the UI keeps list columns there). Answers false when it cannot tell that
+ * storage is empty (no page of it was on the server's origin): such a context is closed, not reused.
+ */
+async function cleared(context: BrowserContext, origin: string): Promise<boolean> {
+  try {
+    const pages = context.pages();
+    const onOrigin = pages.find((p) => p.url().startsWith(origin));
+    if (onOrigin) await onOrigin.evaluate('localStorage.clear(); sessionStorage.clear()');
+    for (const p of pages) await p.close();
+    await context.clearCookies();
+    return onOrigin !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /**

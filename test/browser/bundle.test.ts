@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { ADMIN_PASSWORD } from '../harness.js';
-import { describeInBrowser, signInHome } from './browser-harness.js';
+import { describePageInBrowser, signInHome } from './browser-harness.js';
 
 /** The budget for the sign-in page's first load: JavaScript bytes over the wire. */
 const SIGN_IN_JS_BUDGET = 250 * 1024;
@@ -12,9 +12,10 @@ interface Loaded {
   decodedBodySize: number;
 }
 
-describeInBrowser('bundle: compression, code splitting and boot indicator', (env) => {
+describePageInBrowser('bundle: compression, code splitting and boot indicator', (env) => {
   it('the sign-in page loads at most 250 KB of JavaScript over the wire, compressed, without the CRM pages', async () => {
-    const page = await env.open();
+    // a first visit: nothing in the browser's cache yet
+    const page = await env.open(undefined, { coldCache: true });
     const encodings = new Map<string, string>();
     page.on('response', (res) => {
       if (res.url().endsWith('.js'))

@@ -1,9 +1,9 @@
 import { expect, it } from 'vitest';
 import { ADMIN_PASSWORD } from '../harness.js';
-import { describeInBrowser, signIn } from './browser-harness.js';
+import { describePageInBrowser, signIn } from './browser-harness.js';
 
 // Any CSP violation is a console error, which fails the test (browser-harness).
-describeInBrowser('Security headers in the browser', (env) => {
+describePageInBrowser('Security headers in the browser', (env) => {
   it('the UI runs under its strict CSP (no inline scripts) and Swagger UI under its own', async () => {
     const page = await env.open();
     const shell = await page.goto('/');
