@@ -1,25 +1,14 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from './harness.js';
 import { BUILT_CLI, login, startServer } from './process.js';
 import { databaseEnv } from './process-databases.js';
 
-// Every other process test runs the sources through tsx; `npm start` runs the esbuild bundle that
-// `npm run build` writes (bin/build.js). This runs that bundle, so a module the bundle cannot carry
-// (a path relative to a module, a worker, a lazy import) fails here and not in production.
-const ROOT = path.resolve(import.meta.dirname, '..');
+// Every process test runs the esbuild bundle `npm start` runs (bin/build.js; the tests' global setup
+// rebuilds it when a server source is newer). This one checks the whole of it against each database, so a
+// module the bundle cannot carry (a path relative to a module, a worker, a lazy import) fails here and not
+// in production.
 const ADMIN_PASSWORD = 'built-server-admin-password';
-
-beforeAll(() => {
-  // CI builds before testing; a checkout whose sources changed since its last build gets the server rebuilt
-  // (not the web UI: the browser tests serve that meanwhile)
-  const build = path.join(ROOT, 'bin/build.js');
-  if (spawnSync(process.execPath, [build, '--check']).status === 0) return;
-  const r = spawnSync(process.execPath, [build, '--server'], { encoding: 'utf8', timeout: 180_000 });
-  if (r.status !== 0) throw new Error(`server build failed:\n${r.stdout}${r.stderr}`);
-}, 200_000);
 
 describe.each(DIALECTS)('the built server [%s]', (dialect) => {
   const cleanups: Array<() => Promise<void>> = [];

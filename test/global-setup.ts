@@ -1,6 +1,7 @@
-import { ensureWebBuild } from './web-build.js';
+import { ensureServerBuild, ensureWebBuild } from './web-build.js';
 
-/** Runs once before the test files: the browser tests need a current web/dist. */
+/** Runs once before the test files: the browser tests need a current web/dist, the process tests a current server bundle. */
 export default function setup(): void {
   ensureWebBuild();
+  ensureServerBuild();
 }

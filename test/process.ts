@@ -4,9 +4,12 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const CLI = ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')];
-/** What `npm start` runs: the bundle `npm run build` writes (test/built-server.test.ts). */
+/**
+ * What `npm start` runs: the bundle `npm run build` writes, which the tests' global setup rebuilds when a
+ * server source is newer (test/web-build.ts).
+ */
 export const BUILT_CLI = [path.join(ROOT, 'bin/rapport.js')];
+const CLI = BUILT_CLI;
 
 export async function freePort(): Promise<number> {
   const srv = createServer();
@@ -41,7 +44,7 @@ export async function startServer(env: Record<string, string>, cli = CLI): Promi
     out += String(d);
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000; // tsx compiles on start: slow on a busy machine
+  const deadline = Date.now() + 60_000; // a busy machine can take many times the usual ~0.7 s
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${out}`);
     try {
