@@ -374,12 +374,13 @@ describeEachDialect(
       const ok = await createHook(h, `${fine.url}/ok`);
       // two webhooks' worth of hanging deliveries (64 each could hold all 128 slots), queued first
       for (const hook of hanging) await queue(h, hook.id, 150, () => null);
-      await queue(h, ok.id, 40, (i) => 7_000 + i);
-      const timeoutMs = 1_500;
+      await queue(h, ok.id, 20, (i) => 7_000 + i);
+      const timeoutMs = 2_000;
       const s = sender(timeoutMs);
       const drained = s.drain();
-      // the others go at once, not after the hanging requests' timeout
-      await fine.waitFor(40, timeoutMs - 300);
+      // the others go at once, not after the hanging requests' timeout (four at a time in the reserved
+      // slots: with three test workers on two cores one run got 18 in 1.2 s, so 20 in 1.7 s)
+      await fine.waitFor(20, timeoutMs - 300);
 
       const timedOut = async () => {
         const rows = await h.ctx.db.kysely
@@ -410,17 +411,18 @@ describeEachDialect(
         .select('status')
         .where('webhook_id', 'in', [...hanging.map((x) => x.id), ok.id])
         .execute();
-      expect(statuses.filter((d) => d.status === 'delivered')).toHaveLength(340);
+      expect(statuses.filter((d) => d.status === 'delivered')).toHaveLength(320);
     }, 90_000);
 
     it('webhooks on one host do not time out waiting for each other’s connections', async () => {
       const rx = await receiver();
       const timers: NodeJS.Timeout[] = [];
-      rx.respond = (_r, res) => void timers.push(setTimeout(() => res.writeHead(200).end(), 400));
-      // two webhooks on one host: ~100 requests at once (64 and 32); each attempt is timed from its start
+      rx.respond = (_r, res) => void timers.push(setTimeout(() => res.writeHead(200).end(), 800));
+      // two webhooks on one host: ~100 requests at once (64 and 32); each attempt is timed from its start.
+      // Queued behind 32 connections per host they took four waves of 0.8 s; each has 2 s
       const hooks = [await createHook(h, `${rx.url}/one`), await createHook(h, `${rx.url}/two`)];
       for (const hook of hooks) await queue(h, hook.id, 100, () => null);
-      const s = sender(1_000);
+      const s = sender(2_000);
       await within(30_000, 'drain', s.drain());
       for (const t of timers) clearTimeout(t);
       const attempts = await h.ctx.db.kysely
@@ -435,7 +437,7 @@ describeEachDialect(
       // every message delivered at its first attempt, each attempt as long as the receiver took
       expect(attempts).toHaveLength(200);
       expect(attempts.filter((a) => a.status_code !== 200)).toEqual([]);
-      expect(Math.max(...attempts.map((a) => a.latency_ms))).toBeLessThan(1_000);
+      expect(Math.max(...attempts.map((a) => a.latency_ms))).toBeLessThan(2_000);
     }, 60_000);
 
     it('a 50 MB answer, a reset connection and a late answer each cost one attempt; others deliver meanwhile', async () => {

@@ -196,7 +196,9 @@ describeInBrowser('user administration in the browser', (env) => {
     await page.getByLabel(/^Username/).fill(user.username);
     await page.getByLabel(/^Email/).fill(`${user.username}@example.com`);
     await page.getByRole('button', { name: 'Send me a link' }).click();
-    await page.getByRole('status').waitFor();
+    // the answer itself, before the outbox is read (a run with three test workers once found no reset mail
+    // there; not explained, and not seen with two)
+    await page.getByRole('status').getByText('If an account matches').waitFor();
     await env.shot(page, 'forgot-password-sent');
 
     const token = await tokenFrom(`${user.username}@example.com`, /password/i);
