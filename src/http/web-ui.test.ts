@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { beforeAll, expect, it } from 'vitest';
+import { ensureWebBuild } from '../../test/builds.js';
 import { describeEachDialect, expectStatus } from '../../test/harness.js';
-import { ensureWebBuild } from '../../test/web-build.js';
 import { DEFAULT_WEB_ROOT } from './web-ui.js';
 
 const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
