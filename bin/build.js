@@ -3,7 +3,8 @@
 // of every input. With --if-changed (what `npm start` runs) nothing is rebuilt while the stamp matches, so
 // restarting a deployed checkout takes about a second; a fresh clone or changed sources build as before.
 // --check only says (exit 0 current, 1 stale); --stamp-only writes the stamp; --root DIR works on DIR;
-// --server builds only the server (no web UI, no stamp): the built-server test uses it on a stale checkout.
+// --server does all of that for the server alone (its inputs, dist/server/.build-stamp, no web UI): the
+// tests' global setup runs `--server --if-changed` before the process tests start the bundle.
 //
 // The server is then bundled: esbuild joins Rapport's own ~240 compiled modules, Kysely, zod and
 // fastify-type-provider-zod (the one other package importing zod, so there is one copy) into
@@ -19,17 +20,17 @@ import path from 'node:path';
 
 const rootArg = process.argv.indexOf('--root');
 const ROOT = rootArg > 0 ? path.resolve(process.argv[rootArg + 1]) : path.resolve(import.meta.dirname, '..');
-const STAMP = path.join(ROOT, 'dist', '.build-stamp');
-const INPUT_DIRS = ['src', 'web/src', 'web/public'];
-const INPUT_FILES = [
-  'web/index.html',
-  'web/vite.config.ts',
-  'web/tsconfig.json',
-  'tsconfig.json',
-  'tsconfig.build.json',
-  'package.json',
-  'package-lock.json',
-];
+const SERVER_ONLY = process.argv.includes('--server');
+const SERVER_INPUTS = {
+  dirs: ['src'],
+  files: ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'],
+};
+const ALL_INPUTS = {
+  dirs: [...SERVER_INPUTS.dirs, 'web/src', 'web/public'],
+  files: [...SERVER_INPUTS.files, 'web/index.html', 'web/vite.config.ts', 'web/tsconfig.json'],
+};
+const SERVER_STAMP = path.join(ROOT, 'dist', 'server', '.build-stamp');
+const STAMP = SERVER_ONLY ? SERVER_STAMP : path.join(ROOT, 'dist', '.build-stamp');
 
 function files(dir) {
   const abs = path.join(ROOT, dir);
@@ -39,9 +40,9 @@ function files(dir) {
     .map((e) => path.relative(ROOT, path.join(e.parentPath, e.name)));
 }
 
-function inputsHash() {
+function inputsHash({ dirs, files: named }) {
   const hash = createHash('sha256');
-  const all = [...INPUT_DIRS.flatMap(files), ...INPUT_FILES.filter((f) => existsSync(path.join(ROOT, f)))];
+  const all = [...dirs.flatMap(files), ...named.filter((f) => existsSync(path.join(ROOT, f)))];
   for (const f of all.sort())
     hash
       .update(`${f}\0`)
@@ -55,8 +56,10 @@ function run(args) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-const hash = inputsHash();
-const built = ['dist/server/rapport.js', 'web/dist/index.html'].every((f) => existsSync(path.join(ROOT, f)));
+const serverHash = inputsHash(SERVER_INPUTS);
+const hash = SERVER_ONLY ? serverHash : inputsHash(ALL_INPUTS);
+const outputs = SERVER_ONLY ? ['dist/server/rapport.js'] : ['dist/server/rapport.js', 'web/dist/index.html'];
+const built = outputs.every((f) => existsSync(path.join(ROOT, f)));
 const current = existsSync(STAMP) && built && readFileSync(STAMP, 'utf8').trim() === hash;
 if (process.argv.includes('--check')) process.exit(current ? 0 : 1);
 if (process.argv.includes('--stamp-only')) {
@@ -65,11 +68,7 @@ if (process.argv.includes('--stamp-only')) {
   process.exit(0);
 }
 if (process.argv.includes('--if-changed') && current) process.exit(0);
-console.log(
-  process.argv.includes('--server')
-    ? 'Building the Rapport server…'
-    : 'Building Rapport (server and web UI)…',
-);
+console.log(SERVER_ONLY ? 'Building the Rapport server…' : 'Building Rapport (server and web UI)…');
 run([path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
 const esbuild = await import('esbuild');
 const INLINED = ['kysely', 'zod', 'fastify-type-provider-zod'];
@@ -97,6 +96,8 @@ await esbuild.build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
-if (process.argv.includes('--server')) process.exit(0);
+// the server just built is current whichever build this is
+writeFileSync(SERVER_STAMP, `${serverHash}\n`);
+if (SERVER_ONLY) process.exit(0);
 run([path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', 'web', '--logLevel', 'warn']);
 writeFileSync(STAMP, `${hash}\n`);

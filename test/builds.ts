@@ -6,34 +6,24 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const WEB = path.join(ROOT, 'web');
 const INDEX = path.join(WEB, 'dist', 'index.html');
 
-function newestSourceMtime(dir: string, skip?: RegExp): number {
+function newestSourceMtime(dir: string): number {
   let newest = 0;
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(p, skip));
-    else if (!skip?.test(entry.name)) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(p));
+    else newest = Math.max(newest, fs.statSync(p).mtimeMs);
   }
   return newest;
 }
 
-const SERVER_BUNDLE = path.join(ROOT, 'dist', 'server', 'rapport.js');
-
 /**
- * Builds the server bundle `npm start` runs (bin/build.js --server) unless one newer than every server
- * source file is already there. The process tests run it: what users run, and it starts in ~0.7 s where
- * the sources through tsx took ~1.9 s and 2.4 s of CPU, at each of the suite's ~60 starts.
- * CI has built it before the tests.
+ * Builds the server bundle `npm start` runs unless its stamp says it is current (`bin/build.js --server
+ * --if-changed`: a hash of the server's sources and package files). The process tests run it: what users
+ * run, and it starts in ~0.7 s where the sources through tsx took ~1.9 s and 2.4 s of CPU, at each of the
+ * suite's ~60 starts. CI has built it before the tests.
  */
 export function ensureServerBuild(): void {
-  const sources = Math.max(
-    newestSourceMtime(path.join(ROOT, 'src'), /\.test(-helpers)?\.ts$/),
-    ...['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin/build.js'].map(
-      (f) => fs.statSync(path.join(ROOT, f)).mtimeMs,
-    ),
-  );
-  if (fs.existsSync(SERVER_BUNDLE) && fs.statSync(SERVER_BUNDLE).mtimeMs > sources) return;
-  console.log('[test] building the server (dist/server is missing or older than src)');
-  execFileSync(process.execPath, [path.join(ROOT, 'bin/build.js'), '--server'], {
+  execFileSync(process.execPath, [path.join(ROOT, 'bin/build.js'), '--server', '--if-changed'], {
     cwd: ROOT,
     stdio: 'inherit',
   });

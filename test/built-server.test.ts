@@ -5,7 +5,7 @@ import { BUILT_CLI, login, startServer } from './process.js';
 import { databaseEnv } from './process-databases.js';
 
 // Every process test runs the esbuild bundle `npm start` runs (bin/build.js; the tests' global setup
-// rebuilds it when a server source is newer). This one checks the whole of it against each database, so a
+// rebuilds it when a server input changed). This one checks the whole of it against each database, so a
 // module the bundle cannot carry (a path relative to a module, a worker, a lazy import) fails here and not
 // in production.
 const ADMIN_PASSWORD = 'built-server-admin-password';

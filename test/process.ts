@@ -6,7 +6,7 @@ import path from 'node:path';
 const ROOT = path.resolve(import.meta.dirname, '..');
 /**
  * What `npm start` runs: the bundle `npm run build` writes, which the tests' global setup rebuilds when a
- * server source is newer (test/builds.ts).
+ * server input changed (its own stamp: test/builds.ts).
  */
 export const BUILT_CLI = [path.join(ROOT, 'bin/rapport.js')];
 const CLI = BUILT_CLI;
