@@ -90,4 +90,22 @@ describe.each(DIALECTS)('the built server [%s]', (dialect) => {
     }
     expect(server.output()).toContain('"msg":"shutting down: finishing in-flight requests"');
   });
+
+  // Start-up time is mostly loading packages (docs/performance.md, "Start-up"): a package loaded for nothing
+  // shows here. Node's module debug log names every CommonJS file the process loads.
+  it('loads no package at start-up that it does not use', async () => {
+    const { env, cleanup } = await databaseEnv(dialect);
+    cleanups.push(cleanup);
+    const server = await startServer({ ...env, NODE_DEBUG: 'module' }, BUILT_CLI);
+    await server.stop('SIGTERM');
+    const loaded = (pkg: string) => server.output().includes(`/node_modules/${pkg}/`);
+    expect(loaded('fastify')).toBe(true); // the log is there
+    // zod validates and serialises: Fastify's default Ajv compilers are never built
+    expect(loaded('@fastify/ajv-compiler')).toBe(false);
+    expect(loaded('ajv')).toBe(false);
+    // the PostgreSQL driver only on PostgreSQL
+    expect(loaded('pg')).toBe(dialect === 'postgres');
+    // the SMTP intake's server only when SMTP_INTAKE_PORT is set
+    expect(loaded('smtp-server')).toBe(false);
+  });
 });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, PG_URL } from '../../test/harness.js';
+import { DIALECTS, Harness, PG_URL } from '../../test/harness.js';
 import { openDatabase } from './database.js';
 import { MIGRATIONS, migrateToLatest, pendingMigrations } from './migrate.js';
 
@@ -63,3 +64,32 @@ describe.runIf(DIALECTS.includes('postgres'))('migrations while other schemas co
     expect(await churning).toBeGreaterThan(0);
   }, 120_000);
 });
+
+/**
+ * A start on a current database reads the applied names once and leaves the migrator alone; anything else
+ * still goes through the migrator: a migration to apply, and one applied that this build does not know.
+ */
+for (const dialect of DIALECTS) {
+  describe(`migrating a database that is already current [${dialect}]`, () => {
+    const h = new Harness(dialect);
+    beforeAll(() => h.start(), 60_000);
+    afterAll(() => h.stop());
+
+    it('applies nothing, applies one more when the build adds it, and refuses one it does not know', async () => {
+      const db = h.ctx.db;
+      expect(await migrateToLatest(db)).toEqual([]);
+      const added = {
+        ...MIGRATIONS,
+        '9998-test-extra': {
+          up: async (k: import('kysely').Kysely<unknown>) => {
+            await sql`create table test_extra (id integer primary key)`.execute(k);
+          },
+        },
+      };
+      expect(await migrateToLatest(db, added)).toEqual(['9998-test-extra']);
+      expect(await migrateToLatest(db, added)).toEqual([]);
+      // the database is now ahead of the build that knows only MIGRATIONS: the migrator refuses it
+      await expect(migrateToLatest(db)).rejects.toThrow(/9998-test-extra/);
+    });
+  });
+}

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import { isStalePlan } from './db-errors.js';
 
 /** Statements that only steer a transaction or change the schema: nothing to plan, or a plan to drop. */
@@ -32,48 +33,62 @@ interface QueryInternals {
  * result type changed (`cached plan must not change result type`, handled below), so the shape holds. A
  * connection that prepares it afresh describes it again.
  */
-class DescribedOnce extends (pg.Query as unknown as new (config: pg.QueryConfig) => object) {
-  constructor(
-    config: pg.QueryConfig,
-    private readonly shapes: Map<string, RowShape>,
-  ) {
-    super(config);
-  }
-
-  prepare(connection: { describe: unknown }): void {
-    const self = this as unknown as QueryInternals;
-    const shape = self.hasBeenParsed(connection) ? this.shapes.get(self.name!) : undefined;
-    const prepare = (pg.Query.prototype as unknown as { prepare(c: unknown): void }).prepare;
-    if (!shape) {
-      prepare.call(this, connection);
-      return;
+function defineDescribedOnce(Query: typeof pg.Query) {
+  return class DescribedOnce extends (Query as unknown as new (config: pg.QueryConfig) => object) {
+    constructor(
+      config: pg.QueryConfig,
+      private readonly shapes: Map<string, RowShape>,
+    ) {
+      super(config);
     }
-    connection.describe = () => {};
-    try {
-      prepare.call(this, connection);
-    } finally {
-      delete (connection as { describe?: unknown }).describe;
-    }
-    const result = self._result;
-    result.fields = shape.fields;
-    result._parsers = shape.parsers;
-    result._prebuiltEmptyResultObject = shape.empty;
-    self._accumulateRows = true;
-  }
 
-  handleRowDescription(msg: unknown): void {
-    (pg.Query.prototype as unknown as { handleRowDescription(m: unknown): void }).handleRowDescription.call(
-      this,
-      msg,
-    );
-    const self = this as unknown as QueryInternals;
-    const r = self._result;
-    this.shapes.set(self.name!, {
-      fields: r.fields,
-      parsers: r._parsers,
-      empty: r._prebuiltEmptyResultObject as Record<string, unknown> | null,
-    });
-  }
+    prepare(connection: { describe: unknown }): void {
+      const self = this as unknown as QueryInternals;
+      const shape = self.hasBeenParsed(connection) ? this.shapes.get(self.name!) : undefined;
+      const prepare = (Query.prototype as unknown as { prepare(c: unknown): void }).prepare;
+      if (!shape) {
+        prepare.call(this, connection);
+        return;
+      }
+      connection.describe = () => {};
+      try {
+        prepare.call(this, connection);
+      } finally {
+        delete (connection as { describe?: unknown }).describe;
+      }
+      const result = self._result;
+      result.fields = shape.fields;
+      result._parsers = shape.parsers;
+      result._prebuiltEmptyResultObject = shape.empty;
+      self._accumulateRows = true;
+    }
+
+    handleRowDescription(msg: unknown): void {
+      (Query.prototype as unknown as { handleRowDescription(m: unknown): void }).handleRowDescription.call(
+        this,
+        msg,
+      );
+      const self = this as unknown as QueryInternals;
+      const r = self._result;
+      this.shapes.set(self.name!, {
+        fields: r.fields,
+        parsers: r._parsers,
+        empty: r._prebuiltEmptyResultObject as Record<string, unknown> | null,
+      });
+    }
+  };
+}
+
+type DescribedOnceClass = ReturnType<typeof defineDescribedOnce>;
+let describedOnce: DescribedOnceClass | undefined;
+
+/**
+ * The class, made on first use: pg is loaded only by a server on PostgreSQL (a server on SQLite never holds
+ * the driver; loading it costs ~45 ms of start-up and ~2 MB of heap).
+ */
+function describedOnceQuery(): DescribedOnceClass {
+  describedOnce ??= defineDescribedOnce((createRequire(import.meta.url)('pg') as typeof pg).Query);
+  return describedOnce;
 }
 
 /**
@@ -150,7 +165,7 @@ export class PgStatementNames {
       const name = values?.length && generation === this.gen ? this.nameFor(text) : undefined;
       if (name === undefined) return query(text, values);
       try {
-        const q = new DescribedOnce({ name, text, values }, this.shapes);
+        const q = new (describedOnceQuery())({ name, text, values }, this.shapes);
         return await new Promise<pg.QueryResult>((resolve, reject) => {
           (q as unknown as QueryInternals).callback = (err, res) => (err ? reject(err) : resolve(res));
           query(q);
