@@ -121,7 +121,7 @@ export function webhookFanOut(ctx: AppContext): EventSubscriber {
       }
       if (rows.length === 0) return;
       await insertWebhookEvents(uow.trx, rows);
-      uow.onCommit(() => ctx.webhookSender.kick());
+      uow.onCommit(() => ctx.webhookSender.kick(true));
     },
   };
 }

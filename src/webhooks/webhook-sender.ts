@@ -47,8 +47,11 @@ const CLAIM_MARGIN_MS = 2_000;
  * in the tables, so a crash only delays delivery.
  */
 export interface WebhookSender {
-  /** look for waiting events and due deliveries now (after a commit that wrote some) */
-  kick(): void;
+  /**
+   * Look for waiting events and due deliveries now. `eventCommitted`: this process has just committed a
+   * webhook event, so the expansion need not first ask whether one waits.
+   */
+  kick(eventCommitted?: boolean): void;
   /** deliver everything due now, including retries that fall due meanwhile; resolves with attempts made */
   drain(): Promise<number>;
   /** delete finished deliveries older than the retention period; resolves with how many went */
@@ -129,6 +132,8 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
   let draining = 0;
   /** webhook events may be waiting to become deliveries (a commit wrote some, a poll, or start-up) */
   let expandDue = true;
+  /** a commit here wrote an event since the last expansion began: it skips its "anything waiting?" read */
+  let eventWaits = false;
   let lastBusyExpand = -Infinity;
 
   /** Pumps again after `ms` (once): for work that may not go now but nobody will kick for. */
@@ -229,12 +234,15 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
       lastBusyExpand = now;
     }
     expandDue = false;
+    const probe = !eventWaits;
+    eventWaits = false;
     // while busy, no more deliveries than the busy rate can start meanwhile: the rest waits as events
     const n = await expandWebhookEvents(
       db.kysely,
       db.dialect,
       EXPAND_BATCH,
       busy ? bucket.capacity : Number.POSITIVE_INFINITY,
+      probe,
     );
     if (n === null) {
       // another process is expanding; it may stop before our events, so look again soon
@@ -440,8 +448,9 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
 
   return {
     stats,
-    kick: () => {
+    kick: (eventCommitted = false) => {
       expandDue = true;
+      if (eventCommitted) eventWaits = true;
       if (deps.auto !== false && !stopped) void pump();
     },
     drain,

@@ -1,4 +1,5 @@
 import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely';
+import { deferrable } from '../db/deferred-inserts.js';
 import { prepared, preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import type {
@@ -78,23 +79,41 @@ export type NewDelivery = Omit<
   'id' | 'claimed_until' | 'finished_at' | 'last_status_code' | 'last_error' | 'attempts'
 >;
 
+/** New deliveries in chunks: PostgreSQL binds at most 65,535 parameters per statement; SQLite 32,766. */
+function deliveryChunks(rows: readonly NewDelivery[]) {
+  const chunks = [];
+  for (let i = 0; i < rows.length; i += 500)
+    chunks.push(
+      rows.slice(i, i + 500).map((r) => ({
+        ...r,
+        attempts: 0,
+        claimed_until: null,
+        finished_at: null,
+        last_status_code: null,
+        last_error: null,
+      })),
+    );
+  return chunks;
+}
+
 export async function insertDeliveries(db: Q, rows: NewDelivery[]): Promise<number[]> {
-  if (rows.length === 0) return [];
   const ids: number[] = [];
-  // PostgreSQL binds at most 65,535 parameters per statement; SQLite 32,766
-  for (let i = 0; i < rows.length; i += 500) {
-    const chunk = rows.slice(i, i + 500).map((r) => ({
-      ...r,
-      attempts: 0,
-      claimed_until: null,
-      finished_at: null,
-      last_status_code: null,
-      last_error: null,
-    }));
+  for (const chunk of deliveryChunks(rows)) {
     const out = await db.insertInto('webhook_deliveries').values(chunk).returning('id').execute();
     ids.push(...out.map((r) => r.id));
   }
   return ids;
+}
+
+/**
+ * The same, for a caller that needs no ids back: in a PostgreSQL transaction the inserts wait and go with the
+ * transaction's next statement (`deferrable`), in the order given, so ids still ascend in that order.
+ */
+export async function insertDeliveriesDeferred(db: Q, rows: NewDelivery[]): Promise<void> {
+  for (const chunk of deliveryChunks(rows))
+    await db.executeQuery(
+      deferrable(db.insertInto('webhook_deliveries').values(chunk).compile(), 'webhook_deliveries'),
+    );
 }
 
 export type NewWebhookEvent = Omit<WebhookEventTable, 'id'>;
