@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { expect, it } from 'vitest';
+import { outboxFor } from '../../src/mail/mail.test-helpers.js';
 import { ADMIN_PASSWORD, expectStatus } from '../harness.js';
 import { describeInBrowser, signIn } from './browser-harness.js';
 
@@ -89,14 +90,7 @@ describeInBrowser('user lifecycle and admin screens in the browser', (env) => {
     await signIn(page, 'admin', ADMIN_PASSWORD);
     await page.goto(`/settings/users/${u.id}`);
     await page.getByText('Not verified').waitFor();
-    const outbox = async () =>
-      (
-        await h.request({
-          method: 'GET',
-          url: `/api/v1/mail/outbox?to=${encodeURIComponent(`${u.username}@example.com`)}`,
-          as: h.admin,
-        })
-      ).json().items.length as number;
+    const outbox = async () => (await outboxFor(h, `${u.username}@example.com`)).length;
     const before = await outbox();
     await page.getByRole('button', { name: 'Send verification email' }).click();
     await page.getByText('Verification email sent').waitFor();
@@ -125,12 +119,7 @@ describeInBrowser('user lifecycle and admin screens in the browser', (env) => {
     await panel.getByRole('button', { name: 'Send verification email' }).click();
     await page.getByText('Verification email sent').waitFor();
     await env.shot(page, 'my-email-verification-sent');
-    const mail = await h.request({
-      method: 'GET',
-      url: '/api/v1/mail/outbox?to=owner%40example.org',
-      as: h.admin,
-    });
-    expect(mail.json().items.length).toBeGreaterThanOrEqual(2);
+    expect((await outboxFor(h, 'owner@example.org')).length).toBeGreaterThanOrEqual(2);
     expectStatus(
       await h.request({
         method: 'PATCH',
