@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream } from 'smtp-server';
+import type { SMTPServer, SMTPServerAddress, SMTPServerDataStream } from 'smtp-server';
 import type { AppContext } from '../context.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, receiveMessage } from './mailroom.service.js';
 
@@ -75,6 +75,9 @@ export class SmtpIntake {
   /** Starts listening; rejects with a clear message when the port cannot be used (in use, no permission). */
   async start(): Promise<void> {
     const { ctx } = this;
+    // imported here, not at the top: the server bundle hoists a top-level import of this module's packages,
+    // so every start would load smtp-server (~30 ms) whether or not the intake is switched on
+    const { SMTPServer } = await import('smtp-server');
     const server = new SMTPServer({
       name: os.hostname(),
       banner: 'Rapport mailroom intake',
