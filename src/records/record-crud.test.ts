@@ -1,3 +1,4 @@
+import SQLite from 'better-sqlite3';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +34,33 @@ describeEachDialect('records CRUD', (h) => {
       }
     });
     expect(await takeRecordNumber(h.ctx.db, 'NoSuchModule')).toBeNull();
+  });
+
+  it("takes a create's number in the write itself on SQLite, ahead of it on PostgreSQL", async () => {
+    // every better-sqlite3 statement shares one prototype: note whether the sequence row's update ran
+    // inside a transaction (SQLite) — a statement of its own was one more write transaction per create
+    const proto = Object.getPrototypeOf(new SQLite(':memory:').prepare('select 1')) as {
+      run(...a: unknown[]): unknown;
+      all(...a: unknown[]): unknown;
+    };
+    const seen: boolean[] = [];
+    const spied = (['run', 'all'] as const).map((m) => {
+      const orig = proto[m];
+      proto[m] = function (this: { source: string; database: { inTransaction: boolean } }, ...a) {
+        if (this.source.includes('record_sequences')) seen.push(this.database.inTransaction);
+        return orig.apply(this, a);
+      };
+      return () => {
+        proto[m] = orig;
+      };
+    });
+    try {
+      const c = await create(h, 'Contacts', { lastname: 'Numbered' });
+      expect(c.contact_no).toMatch(/^CON\d+$/);
+    } finally {
+      for (const restore of spied) restore();
+    }
+    expect(seen).toEqual(h.dialect === 'sqlite' ? [true] : []);
   });
 
   it('creates a contact with typed fields, a record number and the caller as owner', async () => {

@@ -208,6 +208,18 @@ export async function takeRecordNumber(db: Db, module: string): Promise<string |
   return formatNumber((await take(db.kysely, module)).rows[0]);
 }
 
+/**
+ * The number a create takes before its write, or undefined when the write takes it in its own transaction
+ * (`nextRecordNumber`). PostgreSQL: before, in a statement of its own, so creates of a module do not queue
+ * behind each other's transactions for the sequence row. SQLite: in the write, since it has one writer and
+ * the group commit's batch holds the write lock anyway; a statement of its own was one more write
+ * transaction per create, which also had to wait for the batch in flight to commit before it could start
+ * (one connection), so the create joined the batch after next.
+ */
+export async function takeRecordNumberAhead(db: Db, module: string): Promise<string | null | undefined> {
+  return db.dialect === 'postgres' ? takeRecordNumber(db, module) : undefined;
+}
+
 export async function insertRecord(
   trx: Transaction<Database>,
   meta: ModuleMeta,

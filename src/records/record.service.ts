@@ -10,7 +10,7 @@ import {
   insertRecord,
   moduleColumns,
   nextRecordNumber,
-  takeRecordNumber,
+  takeRecordNumberAhead,
   updateEntity,
   updateModuleRow,
 } from './record.repository.js';
@@ -85,11 +85,11 @@ export async function createRecord(
   await checkReferences(ctx.db.kysely, p, meta, values);
   const rawItems = lineItemsInput(input);
   const items = meta.hasLineItems && rawItems !== undefined ? await resolveLineItems(ctx, p, rawItems) : [];
-  // The record number is taken in a statement of its own unless the caller's unit of work is open. Taken
-  // inside the write, it held the sequence row's lock until commit, so on PostgreSQL each create of a module
-  // waited for the previous one's whole transaction. A create that fails after this leaves a gap in the
-  // numbers (Vtiger's numbering has them too); two creates never share a number.
-  const number = meta.numberField && !opts.uow ? await takeRecordNumber(ctx.db, meta.name) : undefined;
+  // On PostgreSQL the record number is taken in a statement of its own unless the caller's unit of work is
+  // open (takeRecordNumberAhead). Taken inside the write, it held the sequence row's lock until commit, so
+  // each create of a module waited for the previous one's whole transaction. A create that fails after this
+  // leaves a gap in the numbers (Vtiger's numbering has them too); two creates never share a number.
+  const number = meta.numberField && !opts.uow ? await takeRecordNumberAhead(ctx.db, meta.name) : undefined;
   const rec = await withUnitOfWork(
     ctx,
     w.actor,
