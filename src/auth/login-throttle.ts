@@ -2,6 +2,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
 import { writeDeferred } from '../db/deferred-inserts.js';
 import type { Database } from '../db/schema.js';
+import { withWrites } from '../db/unit-of-work.js';
 import { upkeepDue } from '../platform/upkeep.js';
 import { authError } from './auth.errors.js';
 
@@ -236,23 +237,27 @@ export async function beginLoginAttempt(
     try {
       // rows past the window no longer count (the counts below look at the window only): deleting them is
       // upkeep, done at most every few seconds per process rather than as one more write per sign-in
-      if (upkeepDue(ctx, 'sign-in attempts past the window', now, 10_000)) {
-        // other scopes in the table (key failures, getchallenge calls) keep windows of their own
-        await db
-          .deleteFrom('auth_failures')
-          .where(
-            'scope',
-            'in',
-            scopes.map(([scope]) => scope),
-          )
-          .where('at', '<', now - windowMs)
+      const sweep = upkeepDue(ctx, 'sign-in attempts past the window', now, 10_000);
+      // SQLite: in the group commit, not a write transaction of its own that waits for the batch in
+      // flight; the counts below read after it has committed either way
+      const rows = await withWrites(ctx, async (w) => {
+        if (sweep)
+          // other scopes in the table (key failures, getchallenge calls) keep windows of their own
+          await w
+            .deleteFrom('auth_failures')
+            .where(
+              'scope',
+              'in',
+              scopes.map(([scope]) => scope),
+            )
+            .where('at', '<', now - windowMs)
+            .execute();
+        return w
+          .insertInto('auth_failures')
+          .values(scopes.map(([scope, key]) => ({ scope, key, at: now })))
+          .returning('id')
           .execute();
-      }
-      const rows = await db
-        .insertInto('auth_failures')
-        .values(scopes.map(([scope, key]) => ({ scope, key, at: now })))
-        .returning('id')
-        .execute();
+      });
       rowIds.push(...rows.map((r) => r.id));
     } catch (err) {
       settleLoginAttempt(ctx, attempt);
