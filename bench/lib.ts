@@ -85,10 +85,13 @@ export async function startNode(
   };
 }
 
-/** A fresh Rapport (built `dist/` of `root`, this checkout by default) on SQLite in a temporary directory. */
+/**
+ * A fresh Rapport (built `dist/` of `root`: this checkout by default, or `BENCH_RAPPORT_ROOT`, another
+ * built checkout to compare with in the same minutes) on SQLite in a temporary directory.
+ */
 export async function startRapport(
   extraEnv: Record<string, string> = {},
-  root = ROOT,
+  root = process.env.BENCH_RAPPORT_ROOT ?? ROOT,
   existingDataDir?: string,
   pollMs = 100,
 ): Promise<Proc & { adminPassword: string; dataDir: string }> {

@@ -114,3 +114,27 @@ export class GroupCommit {
 
 /** The batch's first unit failed: its transaction rolls back with nothing else in it. */
 class FirstUnitFailed extends Error {}
+
+/** What the helpers below need of a database (`Db`): its connection and, on SQLite, its group commit. */
+export interface Writable {
+  kysely: Kysely<Database>;
+  groupCommit?: GroupCommit;
+}
+
+/**
+ * A write transaction: on SQLite in the group commit, elsewhere a transaction of its own. On SQLite's one
+ * connection a transaction of its own would first wait for the batch in flight to commit, and the units
+ * queued behind it would then start a new batch: every such write splits the batches.
+ */
+export function inWriteTransaction<T>(db: Writable, work: Work<T>, endsBatch?: () => boolean): Promise<T> {
+  return db.groupCommit ? db.groupCommit.run(work, endsBatch) : db.kysely.transaction().execute(work);
+}
+
+/**
+ * Statements that need not commit together: on SQLite in the group commit, as above; on PostgreSQL each on
+ * its own, so no row lock (a per-address counter every request of that address updates) is held past its
+ * statement. The caller sees them done only once they are durable.
+ */
+export function writeStatements<T>(db: Writable, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+  return db.groupCommit ? db.groupCommit.run(fn) : fn(db.kysely);
+}

@@ -3,6 +3,7 @@ import { type AuditActor, type AuditEntry, recordAudit } from '../audit/audit.re
 import type { AppContext } from '../context.js';
 import type { DomainEventInput, StoredEvent } from '../events/event.model.js';
 import { insertEvents } from '../events/event.repository.js';
+import { inWriteTransaction, writeStatements } from './group-commit.js';
 import type { Database } from './schema.js';
 
 type CommitHook = () => void | Promise<void>;
@@ -102,10 +103,7 @@ export async function withUnitOfWork<T>(
   };
   // SQLite commits the units queued meanwhile together; one that changes who may do what commits before
   // the next starts, so none of them reads permissions it is about to change
-  const group = ctx.db.groupCommit;
-  const result = group
-    ? await group.run(unit, () => work?.authTouched ?? false)
-    : await ctx.db.kysely.transaction().execute(unit);
+  const result = await inWriteTransaction(ctx.db, unit, () => work?.authTouched ?? false);
   for (const hook of work!.hooks) {
     try {
       await hook();
@@ -117,14 +115,11 @@ export async function withUnitOfWork<T>(
 }
 
 /**
- * Statements that need not commit together and are not a change anyone audits: counters, token trims.
- * SQLite runs them in the group commit (one commit with the other writes queued meanwhile, instead of one
- * per statement); PostgreSQL runs each on its own, so no row lock (a per-address counter every request of
- * that address updates) is held past its statement. The caller sees them done only once they are durable.
+ * Statements that need not commit together and are not a change anyone audits: counters, token trims
+ * (`writeStatements`: SQLite's group commit, or each on its own on PostgreSQL).
  */
 export function withWrites<T>(ctx: AppContext, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-  const group = ctx.db.groupCommit;
-  return group ? group.run(fn) : fn(ctx.db.kysely);
+  return writeStatements(ctx.db, fn);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { type CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
 import type { DialectName } from '../db/database.js';
 import { deferrable, writeDeferred } from '../db/deferred-inserts.js';
+import { inWriteTransaction, type Writable } from '../db/group-commit.js';
 import type { Database } from '../db/schema.js';
 import { insertDeliveriesDeferred, type NewDelivery, ownerMaySend } from './webhook.repository.js';
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookDeliveryTable } from './webhook.table.js';
@@ -23,8 +24,7 @@ const EXPAND_LOCK = 0x5257_4845; // "RWHE"
  * inserts in event order: a later event's deliveries always get higher ids.
  */
 export async function expandWebhookEvents(
-  db: Kysely<Database>,
-  dialect: DialectName,
+  { kysely: db, dialect, groupCommit }: Writable & { dialect: DialectName },
   limit: number,
   /** stop after the event that reaches this many deliveries (the first event always goes) */
   maxDeliveries = Number.POSITIVE_INFINITY,
@@ -39,7 +39,8 @@ export async function expandWebhookEvents(
     !(await db.selectFrom('webhook_events').select('id').orderBy('id').limit(1).executeTakeFirst())
   )
     return 0;
-  return db.transaction().execute(async (trx) => {
+  // SQLite: in the group commit, so expanding does not split the batches of the writes that queue meanwhile
+  return inWriteTransaction({ kysely: db, groupCommit }, async (trx) => {
     if (dialect === 'postgres') {
       // the lock before the read: two processes must never read the same events
       const got = await sql<{ ok: boolean }>`

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Db } from '../db/database.js';
 import { classifyDatabaseError } from '../db/db-errors.js';
+import { inWriteTransaction, writeStatements } from '../db/group-commit.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
@@ -238,8 +239,7 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     eventWaits = false;
     // while busy, no more deliveries than the busy rate can start meanwhile: the rest waits as events
     const n = await expandWebhookEvents(
-      db.kysely,
-      db.dialect,
+      db,
       EXPAND_BATCH,
       busy ? bucket.capacity : Number.POSITIVE_INFINITY,
       probe,
@@ -266,7 +266,10 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     const asked = charged ? takeTokens(room) : room;
     if (asked <= 0) return { claimed: 0, more: false };
     const saturated = [...perWebhook.keys()].filter((id) => !mayStart(id));
-    const batch = await claimDueDeliveries(db.kysely, db.dialect, clock.now(), claimMs, asked, saturated);
+    // SQLite: in the group commit (a write of its own would split its batches); sent only once committed
+    const batch = await writeStatements(db, (w) =>
+      claimDueDeliveries(w, db.dialect, clock.now(), claimMs, asked, saturated),
+    );
     // tokens of deliveries that were not there go back
     if (charged) bucket.tokens = Math.min(bucket.capacity, bucket.tokens + asked - batch.length);
     // cut short by the busy rate with every token used: more may be due when the next tokens are. One that
@@ -286,7 +289,7 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
       else send(d, hook);
     }
     // slow receivers must not hold every slot: what they cannot take now goes back for later claims
-    await releaseClaims(db.kysely, excess);
+    if (excess.length > 0) await writeStatements(db, (w) => releaseClaims(w, excess));
     claimSize =
       excess.length > 0 ? Math.max(8, batch.length - excess.length) : Math.min(CLAIM_BATCH, claimSize * 2);
     // Cancelled deliveries hold no slot, so nothing else bounds them: the next claim waits for their
@@ -353,18 +356,26 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
           results = [];
           if (batch.length === 0) break;
           try {
-            const { switchedOff } = await db.kysely.transaction().execute((trx) =>
-              recordOutcomes(
-                trx,
-                {
-                  logger,
-                  mailFrom: deps.mailFrom,
-                  onMailQueued: () => setImmediate(deps.mailKick),
-                  ...(deps.webhooksChanged && { announceSwitchedOff: deps.webhooksChanged.announce }),
-                },
-                batch,
-                clock.now(),
-              ),
+            // SQLite: in the group commit; one that switches webhooks off commits before the next unit
+            let offNow = false;
+            const { switchedOff } = await inWriteTransaction(
+              db,
+              async (trx) => {
+                const written = await recordOutcomes(
+                  trx,
+                  {
+                    logger,
+                    mailFrom: deps.mailFrom,
+                    onMailQueued: () => setImmediate(deps.mailKick),
+                    ...(deps.webhooksChanged && { announceSwitchedOff: deps.webhooksChanged.announce }),
+                  },
+                  batch,
+                  clock.now(),
+                );
+                offNow = written.switchedOff > 0;
+                return written;
+              },
+              () => offNow,
             );
             if (switchedOff > 0) deps.webhooksChanged?.clear();
           } catch (err) {
