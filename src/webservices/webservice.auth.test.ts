@@ -1,6 +1,8 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, describeEachDialect, expectStatus } from '../../test/harness.js';
 import { md5, WsKit } from '../../test/ws-kit.js';
+import { noteChallengeFromIp } from './ws-session.repository.js';
 
 const err = (res: { json: { success: boolean; error?: { code: string; message: string } } }) => {
   expect(res.json.success).toBe(false);
@@ -40,6 +42,21 @@ describeEachDialect('web services: challenge, login and sessions', (h) => {
       results.push(r.json.success ? true : r.body);
     }
     expect(results).toEqual(Array(10).fill(true));
+  });
+
+  it('counts getchallenges per address in a statement that leaves the connection as it was', async () => {
+    await h.ctx.db.kysely.connection().execute(async (conn) => {
+      const unflushed = h.dialect === 'postgres';
+      const now = h.clock.now();
+      const first = await noteChallengeFromIp(conn, '198.51.100.7', now, now - 60_000, { unflushed });
+      const second = await noteChallengeFromIp(conn, '198.51.100.7', now, now - 60_000, { unflushed });
+      expect(second).toBe(first + 1);
+      if (unflushed) {
+        // synchronous_commit went off for each count's own commit only, never for the connection
+        const { rows } = await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(conn);
+        expect(rows[0]!.synchronous_commit).toBe('on');
+      }
+    });
   });
 
   it('forgets getchallenge counts once they no longer count (a minute), instead of keeping every one', async () => {

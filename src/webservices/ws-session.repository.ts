@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely';
 import { writeDeferred } from '../db/deferred-inserts.js';
 import { preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
@@ -99,9 +99,20 @@ export async function noteChallengeFromIp(
   ip: string,
   now: number,
   since: number,
-  /** also delete every address's counts from before `since` (upkeep: they no longer count) */
-  sweep = false,
+  opts: {
+    /** also delete every address's counts from before `since` (upkeep: they no longer count) */
+    sweep?: boolean;
+    /**
+     * PostgreSQL, a statement that is its own transaction only: its commit does not wait for the WAL flush
+     * (`set_config(…, true)` turns `synchronous_commit` off for that implicit transaction; the connection's
+     * setting stays on). Every getchallenge of an address updates this second's row, and its lock lasts
+     * until the commit: with a flushed commit, calls from one address (a NAT, a pool of workers) queued one
+     * flush at a time. A crash can only lose increments, letting an address make a few more calls.
+     */
+    unflushed?: boolean;
+  } = {},
 ): Promise<number> {
+  const { sweep = false, unflushed = false } = opts;
   const second = now - (now % 1000);
   const first = since - (since % 1000);
   if (sweep)
@@ -128,6 +139,9 @@ export async function noteChallengeFromIp(
         .where('r.second', '>=', first)
         .where('r.second', '<', second)
         .as('before'),
+      ...(unflushed
+        ? [sql<boolean>`set_config('synchronous_commit', 'off', true) is not null`.as('unflushed')]
+        : []),
     ])
     .executeTakeFirstOrThrow();
   return Number(r.n) + Number(r.before ?? 0);
