@@ -1,8 +1,8 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
 import { writeDeferred } from '../db/deferred-inserts.js';
+import { writeStatements } from '../db/group-commit.js';
 import type { Database } from '../db/schema.js';
-import { withWrites } from '../db/unit-of-work.js';
 import { upkeepDue } from '../platform/upkeep.js';
 import { authError } from './auth.errors.js';
 
@@ -240,7 +240,7 @@ export async function beginLoginAttempt(
       const sweep = upkeepDue(ctx, 'sign-in attempts past the window', now, 10_000);
       // SQLite: in the group commit, not a write transaction of its own that waits for the batch in
       // flight; the counts below read after it has committed either way
-      const rows = await withWrites(ctx, async (w) => {
+      const rows = await writeStatements(ctx.db, async (w) => {
         if (sweep)
           // other scopes in the table (key failures, getchallenge calls) keep windows of their own
           await w

@@ -131,9 +131,10 @@ export function inWriteTransaction<T>(db: Writable, work: Work<T>, endsBatch?: (
 }
 
 /**
- * Statements that need not commit together: on SQLite in the group commit, as above; on PostgreSQL each on
- * its own, so no row lock (a per-address counter every request of that address updates) is held past its
- * statement. The caller sees them done only once they are durable.
+ * Statements that need not commit together and are not a change anyone audits (counters, token trims, a
+ * sign-in attempt's reservation, the webhook sender's claims): on SQLite in the group commit, as above; on
+ * PostgreSQL each on its own, so no row lock (a per-address counter every request of that address updates)
+ * is held past its statement. The caller sees them done only once they are durable.
  */
 export function writeStatements<T>(db: Writable, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
   return db.groupCommit ? db.groupCommit.run(fn) : fn(db.kysely);

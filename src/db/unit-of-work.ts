@@ -1,9 +1,9 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { type AuditActor, type AuditEntry, recordAudit } from '../audit/audit.repository.js';
 import type { AppContext } from '../context.js';
 import type { DomainEventInput, StoredEvent } from '../events/event.model.js';
 import { insertEvents } from '../events/event.repository.js';
-import { inWriteTransaction, writeStatements } from './group-commit.js';
+import { inWriteTransaction } from './group-commit.js';
 import type { Database } from './schema.js';
 
 type CommitHook = () => void | Promise<void>;
@@ -112,14 +112,6 @@ export async function withUnitOfWork<T>(
     }
   }
   return result;
-}
-
-/**
- * Statements that need not commit together and are not a change anyone audits: counters, token trims
- * (`writeStatements`: SQLite's group commit, or each on its own on PostgreSQL).
- */
-export function withWrites<T>(ctx: AppContext, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-  return writeStatements(ctx.db, fn);
 }
 
 /**

@@ -36,7 +36,8 @@ describeEachDialect('records CRUD', (h) => {
     expect(await takeRecordNumber(h.ctx.db, 'NoSuchModule')).toBeNull();
   });
 
-  it("takes a create's number in the write itself on SQLite, ahead of it on PostgreSQL", async () => {
+  // PostgreSQL takes it ahead, in a statement of its own (takeRecordNumber, the test above)
+  it.skipIf(h.dialect !== 'sqlite')("takes a create's number in the write itself on SQLite", async () => {
     // every better-sqlite3 statement shares one prototype: note whether the sequence row's update ran
     // inside a transaction (SQLite) — a statement of its own was one more write transaction per create
     const proto = Object.getPrototypeOf(new SQLite(':memory:').prepare('select 1')) as {
@@ -60,7 +61,7 @@ describeEachDialect('records CRUD', (h) => {
     } finally {
       for (const restore of spied) restore();
     }
-    expect(seen).toEqual(h.dialect === 'sqlite' ? [true] : []);
+    expect(seen).toEqual([true]);
   });
 
   it('creates a contact with typed fields, a record number and the caller as owner', async () => {

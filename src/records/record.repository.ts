@@ -1,8 +1,9 @@
-import { type Expression, type Kysely, type SqlBool, sql, type Transaction } from 'kysely';
+import type { Expression, Kysely, SqlBool, Transaction } from 'kysely';
 import type { Db } from '../db/database.js';
 import { deferrable, writeDeferred } from '../db/deferred-inserts.js';
 import { prepared, preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
+import { unflushedCommit } from '../db/unflushed-commit.js';
 import type { FieldDef } from './field.types.js';
 import { type FieldValue, fromColumn, toColumn } from './field-coerce.js';
 import type { ModuleMeta } from './module-meta.js';
@@ -185,9 +186,7 @@ const takeNumber = prepared((db, module: string) =>
  * included. A crash can only lose an increment whose number no committed record holds; it is handed out again.
  */
 const takeNumberUnflushed = prepared((db, module: string) =>
-  numberUpdate(db, module)
-    .where(sql<boolean>`set_config('synchronous_commit', 'off', true) is not null`)
-    .returning(['prefix', 'next_value']),
+  numberUpdate(db, module).where(unflushedCommit).returning(['prefix', 'next_value']),
 );
 
 const formatNumber = (row: { prefix: string; next_value: number | string } | undefined) =>

@@ -1,7 +1,8 @@
-import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import { writeDeferred } from '../db/deferred-inserts.js';
 import { preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
+import { unflushedCommit } from '../db/unflushed-commit.js';
 import { toUser, type User } from '../users/user.model.js';
 import type { WsSessionRow } from './ws-session.table.js';
 
@@ -104,8 +105,7 @@ export async function noteChallengeFromIp(
     sweep?: boolean;
     /**
      * PostgreSQL, a statement that is its own transaction only: its commit does not wait for the WAL flush
-     * (`set_config(…, true)` turns `synchronous_commit` off for that implicit transaction; the connection's
-     * setting stays on). Every getchallenge of an address updates this second's row, and its lock lasts
+     * (`unflushedCommit`). Every getchallenge of an address updates this second's row, and its lock lasts
      * until the commit: with a flushed commit, calls from one address (a NAT, a pool of workers) queued one
      * flush at a time. A crash can only lose increments, letting an address make a few more calls.
      */
@@ -139,9 +139,7 @@ export async function noteChallengeFromIp(
         .where('r.second', '>=', first)
         .where('r.second', '<', second)
         .as('before'),
-      ...(unflushed
-        ? [sql<boolean>`set_config('synchronous_commit', 'off', true) is not null`.as('unflushed')]
-        : []),
+      ...(unflushed ? [unflushedCommit.as('unflushed')] : []),
     ])
     .executeTakeFirstOrThrow();
   return Number(r.n) + Number(r.before ?? 0);

@@ -8,7 +8,8 @@ import {
   settleLoginAttempt,
 } from '../../auth/login-throttle.js';
 import { resolveSession, SESSION_COOKIE } from '../../auth/session.service.js';
-import { withUnitOfWork, withWrites } from '../../db/unit-of-work.js';
+import { writeStatements } from '../../db/group-commit.js';
+import { withUnitOfWork } from '../../db/unit-of-work.js';
 import { AppError } from '../../http/errors.js';
 import { safeEqual } from '../../platform/crypto.js';
 import { upkeepDue } from '../../platform/upkeep.js';
@@ -52,10 +53,10 @@ export const getChallenge: WsOperation = {
     const limit = ctx.config.wsChallengesPerIpPerMinute;
     const token = randomBytes(16).toString('hex');
     // a refused call is counted too, so an address that floods stays refused
-    const allowed = await withWrites(ctx, async (db) => {
+    const allowed = await writeStatements(ctx.db, async (db) => {
       const calls = await noteChallengeFromIp(db, req.ip, now, now - 60_000, {
         sweep,
-        // PostgreSQL runs it as a statement of its own (withWrites): no need to wait for its flush
+        // PostgreSQL runs it as a statement of its own (writeStatements): no need to wait for its flush
         unflushed: ctx.db.dialect === 'postgres' && !db.isTransaction,
       });
       if (calls > limit) return false;
