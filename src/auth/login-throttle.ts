@@ -1,7 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
 import { writeDeferred } from '../db/deferred-inserts.js';
-import { writeStatements } from '../db/group-commit.js';
+import { writesThenRead } from '../db/group-commit.js';
 import type { Database } from '../db/schema.js';
 import { upkeepDue } from '../platform/upkeep.js';
 import { authError } from './auth.errors.js';
@@ -234,67 +234,67 @@ export async function beginLoginAttempt(
       waitUntil,
     );
     const now = ctx.clock.now();
+    // the count's end is recorded whatever it ends with, or settled attempts would stay listed
+    const waiting = () =>
+      limits.map(([scope, key]) => inFlight.endCount(`${scope}|${key}`, attempt, Date.now()));
+    // counted from before the reservation: a count that began earlier only compares with more in flight
+    for (const [scope, key] of limits) inFlight.beginCount(`${scope}|${key}`);
+    let counts: Array<{ n: number; oldest: number }>;
     try {
       // rows past the window no longer count (the counts below look at the window only): deleting them is
       // upkeep, done at most every few seconds per process rather than as one more write per sign-in
       const sweep = upkeepDue(ctx, 'sign-in attempts past the window', now, 10_000);
-      // SQLite: in the group commit, not a write transaction of its own that waits for the batch in
-      // flight; the counts below read after it has committed either way
-      const rows = await writeStatements(ctx.db, async (w) => {
-        if (sweep)
-          // other scopes in the table (key failures, getchallenge calls) keep windows of their own
-          await w
-            .deleteFrom('auth_failures')
-            .where(
-              'scope',
-              'in',
-              scopes.map(([scope]) => scope),
-            )
-            .where('at', '<', now - windowMs)
-            .execute();
-        return w
-          .insertInto('auth_failures')
-          .values(scopes.map(([scope, key]) => ({ scope, key, at: now })))
-          .returning('id')
-          .execute();
-      });
-      rowIds.push(...rows.map((r) => r.id));
-    } catch (err) {
-      settleLoginAttempt(ctx, attempt);
-      throw err;
-    }
-    const since = now - windowMs;
-    for (const [scope, key] of limits) inFlight.beginCount(`${scope}|${key}`);
-    // the three counts in one statement (one round trip on PostgreSQL), each branch tagged with its scope's place
-    const [first, ...others] = scopes.map(([scope, key], i) =>
-      db
-        .selectFrom('auth_failures')
-        .select((eb) => [
-          sql.lit(i).as('i'),
-          eb.fn.countAll<number | string>().as('n'),
-          eb.fn.min('at').as('oldest'),
-        ])
-        .where('scope', '=', scope)
-        .where('key', '=', key)
-        .where('at', '>', since),
-    );
-    const counted = others
-      .reduce((q, branch) => q.unionAll(branch), first!)
-      .execute()
-      .then((rows) =>
-        scopes.map((_, i) => {
-          const r = rows.find((row) => Number(row.i) === i);
-          return { n: Number(r?.n ?? 0), oldest: Number(r?.oldest ?? now) };
-        }),
+      const since = now - windowMs;
+      // the three counts in one statement, each branch tagged with its scope's place
+      const [first, ...others] = scopes.map(([scope, key], i) =>
+        db
+          .selectFrom('auth_failures')
+          .select((eb) => [
+            sql.lit(i).as('i'),
+            eb.fn.countAll<number | string>().as('n'),
+            eb.fn.min('at').as('oldest'),
+          ])
+          .where('scope', '=', scope)
+          .where('key', '=', key)
+          .where('at', '>', since),
       );
-    // the count's end is recorded whatever it ends with, or settled attempts would stay listed
-    const waiting = () =>
-      limits.map(([scope, key]) => inFlight.endCount(`${scope}|${key}`, attempt, Date.now()));
-    let counts: Awaited<typeof counted>;
-    try {
-      counts = await counted;
+      const count = others.reduce((q, branch) => q.unionAll(branch), first!);
+      // reserve, then count what committed: on SQLite the reservation in the group commit (not a write
+      // transaction of its own that waits for the batch in flight), on PostgreSQL the reservation and the
+      // count in one round trip (writesThenRead)
+      const rows = await writesThenRead(
+        ctx.db,
+        [
+          // other scopes in the table (key failures, getchallenge calls) keep windows of their own
+          ...(sweep
+            ? [
+                db
+                  .deleteFrom('auth_failures')
+                  .where(
+                    'scope',
+                    'in',
+                    scopes.map(([scope]) => scope),
+                  )
+                  .where('at', '<', since),
+              ]
+            : []),
+          db
+            .insertInto('auth_failures')
+            .values(scopes.map(([scope, key]) => ({ scope, key, at: now })))
+            .returning('id'),
+        ],
+        count,
+        // known as soon as they are written, so a count that fails still withdraws them below
+        (written) => rowIds.push(...((written.at(-1)?.rows ?? []) as Array<{ id: number }>).map((r) => r.id)),
+      );
+      counts = scopes.map((_, i) => {
+        const r = rows.find((row) => Number(row.i) === i);
+        return { n: Number(r?.n ?? 0), oldest: Number(r?.oldest ?? now) };
+      });
     } catch (err) {
       waiting();
+      // the reservation may have committed although the count failed: withdraw it (nothing to withdraw
+      // when it failed itself)
       await releaseLoginAttempt(ctx, attempt).catch(() => {});
       throw err;
     }

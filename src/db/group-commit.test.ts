@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from './database.js';
-import type { GroupCommit } from './group-commit.js';
+import { type GroupCommit, writesThenRead } from './group-commit.js';
 
 // SQLite only: PostgreSQL runs every unit of work in a transaction of its own (unit-of-work.test.ts checks
 // that both keep the same promises)
@@ -66,6 +66,42 @@ describe('SQLite group commit', () => {
     );
     expect((settled[4] as PromiseRejectedResult).reason).toEqual(new Error('unit 4 failed'));
     expect(await values()).toEqual([1, 2, 3, 5, 6, 7].flatMap((i) => [`w${i}`, `x${i}`]).sort());
+  });
+
+  it('writes then a read: the writes in the group commit, the read after their batch committed', async () => {
+    const before = { ...group.stats };
+    let wrote: unknown[] = [];
+    const read = k().selectFrom('t').select('v').orderBy('v');
+    const [rows] = await Promise.all([
+      writesThenRead(
+        db,
+        [k().insertInto('t').values({ v: 'r1' }).returning('v'), k().insertInto('t').values({ v: 'r2' })],
+        read,
+        (results) => {
+          wrote = results.map((r) => r?.rows);
+        },
+      ),
+      group.run(insert('alongside')),
+    ]);
+    expect(wrote).toEqual([[{ v: 'r1' }], []]);
+    expect(rows).toEqual([{ v: 'alongside' }, { v: 'r1' }, { v: 'r2' }]);
+    // one unit, in the same batch as the work queued alongside
+    expect(group.stats.units - before.units).toBe(2);
+    expect(group.stats.batches - before.batches).toBe(1);
+    // a write that fails fails the unit: its writes roll back together, and `wrote` is not called
+    wrote = [];
+    await expect(
+      writesThenRead(
+        db,
+        [k().insertInto('t').values({ v: 'r3' }), k().insertInto('t').values({ v: 'r1' })],
+        read,
+        (results) => {
+          wrote = results;
+        },
+      ),
+    ).rejects.toThrow(/UNIQUE/);
+    expect(wrote).toEqual([]);
+    expect(await values()).toEqual(['alongside', 'r1', 'r2']);
   });
 
   it('a constraint error in one unit leaves the others alone', async () => {

@@ -1,4 +1,5 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Compilable, CompiledQuery, type Kysely, type QueryResult, sql, type Transaction } from 'kysely';
+import { inOneWrite } from './pg-statements.js';
 import type { Database } from './schema.js';
 
 type Work<T> = (trx: Transaction<Database>) => Promise<T>;
@@ -138,4 +139,73 @@ export function inWriteTransaction<T>(db: Writable, work: Work<T>, endsBatch?: (
  */
 export function writeStatements<T>(db: Writable, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
   return db.groupCommit ? db.groupCommit.run(fn) : fn(db.kysely);
+}
+
+/**
+ * PostgreSQL: `steps` sent on one pooled connection in one write and answered in one round trip — each a
+ * statement, or several in a transaction of their own (BEGIN … COMMIT around them). The pool's connections
+ * pipeline, so every statement is its own pipeline step: a statement outside a transaction is its own
+ * transaction and commits before the next runs, and each sees what those before it committed. Answers each
+ * statement's outcome in order (BEGIN and COMMIT left out); one that fails does not stop the ones after it,
+ * except that the rest of its transaction fails with it and the transaction rolls back.
+ */
+export async function sendTogether(
+  kysely: Kysely<Database>,
+  steps: ReadonlyArray<Compilable<unknown> | readonly Compilable<unknown>[]>,
+): Promise<PromiseSettledResult<QueryResult<unknown>>[]> {
+  const queries: Array<{ query: CompiledQuery; control: boolean }> = [];
+  for (const step of steps) {
+    if (!Array.isArray(step))
+      queries.push({ query: (step as Compilable<unknown>).compile(), control: false });
+    else
+      queries.push(
+        { query: CompiledQuery.raw('begin'), control: true },
+        ...step.map((s) => ({ query: s.compile(), control: false })),
+        { query: CompiledQuery.raw('commit'), control: true },
+      );
+  }
+  const results = await kysely
+    .getExecutor()
+    .provideConnection((connection) =>
+      Promise.allSettled(inOneWrite(() => queries.map(({ query }) => connection.executeQuery(query)))),
+    );
+  return results.filter((_, i) => !queries[i]!.control);
+}
+
+/** The results of `sendTogether`'s statements, or the first failure among them. */
+export function allResults(settled: PromiseSettledResult<QueryResult<unknown>>[]): QueryResult<unknown>[] {
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<QueryResult<unknown>>).value);
+}
+
+/**
+ * Writes as `writeStatements` gives them (each a statement of its own, none needing the others' result),
+ * then a read that must see them committed, as a sign-in's reservation is counted: on SQLite the writes in
+ * the group commit and the read once their batch has committed; on PostgreSQL all of them in one round trip
+ * (`sendTogether`), each its own transaction, so the read sees them all. `wrote` hears what was written,
+ * whatever the read does: each write's result, nothing for one that failed. The answer is the read's rows,
+ * or the first failure. A write that fails undoes the writes before it on SQLite (they are one unit of the
+ * group commit) but not on PostgreSQL, where they committed, and the statements after it still run: give
+ * it writes that are each harmless alone.
+ */
+export async function writesThenRead<R>(
+  db: Writable,
+  writes: readonly Compilable<unknown>[],
+  read: Compilable<R>,
+  wrote: (results: Array<QueryResult<unknown> | undefined>) => void = () => {},
+): Promise<R[]> {
+  if (db.groupCommit) {
+    wrote(
+      await db.groupCommit.run(async (trx) => {
+        const results: QueryResult<unknown>[] = [];
+        for (const w of writes) results.push(await trx.executeQuery(w.compile()));
+        return results;
+      }),
+    );
+    return (await db.kysely.executeQuery(read.compile())).rows;
+  }
+  const settled = await sendTogether(db.kysely, [...writes, read]);
+  wrote(settled.slice(0, -1).map((r) => (r.status === 'fulfilled' ? r.value : undefined)));
+  return allResults(settled).at(-1)!.rows as R[];
 }

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DIALECTS, PG_URL } from '../../test/harness.js';
 import { type Db, openDatabase } from './database.js';
 import { classifyDatabaseError } from './db-errors.js';
 import { deferrable } from './deferred-inserts.js';
+import { allResults, sendTogether, writesThenRead } from './group-commit.js';
 import { PgStatementNames } from './pg-statements.js';
 
 describe('PgStatementNames', () => {
@@ -155,7 +156,8 @@ describe.runIf(DIALECTS.includes('postgres'))('named prepared statements on Post
     }
   });
 
-  it('a transaction goes in few writes: BEGIN with its first statement, its last inserts with COMMIT', async () => {
+  /** Counts this process's socket writes to PostgreSQL while `run` runs. */
+  const writesDuring = async (run: () => Promise<void>): Promise<number> => {
     const port = Number(new URL(PG_URL).port || 5432);
     let writes = 0;
     const count = (original: (...args: never[]) => unknown) =>
@@ -171,30 +173,136 @@ describe.runIf(DIALECTS.includes('postgres'))('named prepared statements on Post
     proto._write = count(_write);
     proto._writev = count(_writev);
     try {
-      await a.kysely.transaction().execute(async (trx) => {
-        expect((await sql`select name from things where id = ${1}`.execute(trx)).rows).toEqual([
-          { name: 'one' },
-        ]);
-        await trx.executeQuery(
-          deferrable(sql`insert into things (id, name) values (${10}, ${'ten'})`.compile(trx), 'things'),
-        );
-      });
-      expect(writes).toBe(2);
-      // inserts alone: one statement, no BEGIN or COMMIT
-      writes = 0;
-      await a.kysely.transaction().execute(async (trx) => {
-        await trx.executeQuery(
-          deferrable(sql`insert into things (id, name) values (${11}, ${'eleven'})`.compile(trx), 'things'),
-        );
-      });
-      expect(writes).toBe(1);
+      await run();
     } finally {
       proto._write = _write;
       proto._writev = _writev;
     }
+    return writes;
+  };
+
+  it('a transaction goes in few writes: BEGIN with its first statement, its last inserts with COMMIT', async () => {
+    expect(
+      await writesDuring(() =>
+        a.kysely.transaction().execute(async (trx) => {
+          expect((await sql`select name from things where id = ${1}`.execute(trx)).rows).toEqual([
+            { name: 'one' },
+          ]);
+          await trx.executeQuery(
+            deferrable(sql`insert into things (id, name) values (${10}, ${'ten'})`.compile(trx), 'things'),
+          );
+        }),
+      ),
+    ).toBe(2);
+    // inserts alone: one statement, no BEGIN or COMMIT
+    expect(
+      await writesDuring(() =>
+        a.kysely.transaction().execute(async (trx) => {
+          await trx.executeQuery(
+            deferrable(sql`insert into things (id, name) values (${11}, ${'eleven'})`.compile(trx), 'things'),
+          );
+        }),
+      ),
+    ).toBe(1);
     expect((await sql`select id from things where id >= 10 order by id`.execute(a.kysely)).rows).toEqual([
       { id: 10 },
       { id: 11 },
     ]);
+  });
+
+  it('writes then a read go in one write, each its own transaction: the read sees the writes committed', async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: a scratch table outside the schema
+    const k = a.kysely as unknown as Kysely<any>;
+    let wrote: unknown[] = [];
+    let rows: unknown[] = [];
+    const writes = await writesDuring(async () => {
+      rows = await writesThenRead(
+        a,
+        [
+          k.insertInto('things').values({ id: 20, name: 'twenty' }).returning('id'),
+          k.updateTable('things').set({ name: 'TWENTY' }).where('id', '=', 20),
+        ],
+        k.selectFrom('things').select(['id', 'name']).where('id', '>=', 20),
+        (results) => {
+          wrote = results.map((r) => r?.rows);
+        },
+      );
+    });
+    expect(writes).toBe(1);
+    expect(wrote).toEqual([[{ id: 20 }], []]);
+    expect(rows).toEqual([{ id: 20, name: 'TWENTY' }]);
+    // a write that fails is what the caller hears; the ones before it committed on their own, and `wrote`
+    // hears them
+    await expect(
+      writesThenRead(
+        a,
+        [
+          k.insertInto('things').values({ id: 21, name: 'twenty-one' }),
+          k.insertInto('things').values({ id: 20, name: 'again' }),
+        ],
+        k.selectFrom('things').select('id').where('id', '>=', 20),
+        (results) => {
+          wrote = results.map((r) => r?.rows);
+        },
+      ),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(wrote).toEqual([[], undefined]);
+    // a read that fails still tells what was written
+    await expect(
+      writesThenRead(
+        a,
+        [k.insertInto('things').values({ id: 22, name: 'twenty-two' }).returning('id')],
+        k.selectFrom('no_such_table').selectAll(),
+        (results) => {
+          wrote = results.map((r) => r?.rows);
+        },
+      ),
+    ).rejects.toMatchObject({ code: '42P01' });
+    expect(wrote).toEqual([[{ id: 22 }]]);
+    expect(
+      (await k.selectFrom('things').select('id').where('id', '>=', 20).orderBy('id').execute()).map(
+        (r) => r.id,
+      ),
+    ).toEqual([20, 21, 22]);
+  });
+
+  it('statements and a transaction go in one write; a failure in the transaction rolls back only it', async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: a scratch table outside the schema
+    const k = a.kysely as unknown as Kysely<any>;
+    let settled: Awaited<ReturnType<typeof sendTogether>> = [];
+    const writes = await writesDuring(async () => {
+      settled = await sendTogether(a.kysely, [
+        k.insertInto('things').values({ id: 30, name: 'thirty' }),
+        [
+          // the transaction sees what the statement before it committed
+          k.updateTable('things').set({ name: 'THIRTY' }).where('id', '=', 30).returning('name'),
+          k.insertInto('things').values({ id: 31, name: 'thirty-one' }).returning('id'),
+        ],
+      ]);
+    });
+    expect(writes).toBe(1);
+    expect(allResults(settled).map((r) => r.rows)).toEqual([[], [{ name: 'THIRTY' }], [{ id: 31 }]]);
+    settled = await sendTogether(a.kysely, [
+      k.insertInto('things').values({ id: 32, name: 'thirty-two' }),
+      [
+        k.insertInto('things').values({ id: 33, name: 'thirty-three' }),
+        k.insertInto('things').values({ id: 30, name: 'again' }),
+        k.insertInto('things').values({ id: 34, name: 'thirty-four' }),
+      ],
+      k.insertInto('things').values({ id: 35, name: 'thirty-five' }),
+    ]);
+    expect(settled.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect(() => allResults(settled)).toThrow(expect.objectContaining({ code: '23505' }));
+    expect(
+      (await k.selectFrom('things').select('id').where('id', '>=', 30).orderBy('id').execute()).map(
+        (r) => r.id,
+      ),
+    ).toEqual([30, 31, 32, 35]);
   });
 });

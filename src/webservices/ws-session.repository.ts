@@ -1,6 +1,7 @@
 import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
-import { writeDeferred } from '../db/deferred-inserts.js';
-import { preparedInsert } from '../db/prepared.js';
+import { columnTypes } from '../db/columns.js';
+import type { Db } from '../db/database.js';
+import { allResults, sendTogether, writeStatements } from '../db/group-commit.js';
 import type { Database } from '../db/schema.js';
 import { unflushedCommit } from '../db/unflushed-commit.js';
 import { toUser, type User } from '../users/user.model.js';
@@ -22,35 +23,80 @@ export async function replaceChallenge(
     .execute();
 }
 
-const insertChallengeTokens = preparedInsert('ws_challenge_tokens', [
-  'user_id',
-  'token',
-  'ip',
-  'created_at',
-  'expires_at',
-]);
-
 /**
- * A new live token for (user, client IP) — issue 14, finding 4. Earlier tokens stay live, so a stranger's
+ * One getchallenge (issue 14, finding 4): counts the call from `ip`, then issues a new live token for
+ * (user, client IP) if the address's calls this minute, this one included, are within `limit`. Answers
+ * whether it issued the token; a refused call is counted too, so an address that floods stays refused.
+ *
+ * Calls are counted per second (`rate_counts`), so a count costs at most the window's seconds however many
+ * calls there were; the second holding `since` counts whole, so the window is up to a second longer than
+ * asked, never shorter. The token is written only if the count, read when it is written, is within the
+ * limit: parallel calls cannot all see a count under it. Earlier tokens stay live, so a stranger's
  * getchallenge cannot void the victim's; only the same client's oldest beyond `perClient` go, and the
- * user's oldest beyond `perUser`. Expired tokens are swept on the way.
+ * user's oldest beyond `perUser`, with the user's expired tokens.
+ *
+ * SQLite: the statements one after another in the group commit. PostgreSQL: all of them in one round trip
+ * (`sendTogether`): the count as its own transaction, whose commit does not wait for the WAL flush
+ * (`unflushedCommit`) — every getchallenge of an address updates this second's row, and with a flushed
+ * commit its lock made calls from one address (a NAT, a pool of workers) queue one flush at a time; a crash
+ * can only lose increments, letting an address make a few more calls — then the token and the trim in a
+ * transaction that commits flushed, and sees the count committed. Parallel calls from one address that
+ * reach the limit together may each see the others' increments there and all be refused: at the limit,
+ * never more than it.
  */
-export async function issueChallenge(
-  db: Q,
+export async function issueChallengeWithin(
+  db: Db,
   c: {
     userId: number;
     token: string;
     ip: string;
     now: number;
     expiresAt: number;
+    /** calls counted from here (the minute) */
+    since: number;
+    limit: number;
     perClient: number;
     perUser: number;
+    /** also delete every address's counts from before `since` (upkeep: they no longer count) */
+    sweep?: boolean;
   },
-): Promise<void> {
+): Promise<boolean> {
+  const k = db.kysely;
+  const postgres = db.dialect === 'postgres';
+  const first = c.since - (c.since % 1000);
+  const sweep = k
+    .deleteFrom('rate_counts')
+    .where('scope', '=', 'ws-challenge-ip')
+    .where('second', '<', first);
+  const count = countChallengeCall(k, c.ip, c.now, postgres);
+  const calls = k
+    .selectFrom('rate_counts')
+    .select((e) => e.fn.coalesce(e.fn.sum<number | string>('n'), e.lit(0)).as('calls'))
+    .where('scope', '=', 'ws-challenge-ip')
+    .where('key', '=', c.ip)
+    .where('second', '>=', first);
+  const t = columnTypes(db.dialect);
+  // the token only while the address is within the limit (typed: PostgreSQL cannot tell a bare parameter's)
+  const issue = k
+    .insertInto('ws_challenge_tokens')
+    .columns(['user_id', 'token', 'ip', 'created_at', 'expires_at'])
+    .expression(
+      k
+        .selectNoFrom((eb) => [
+          eb.cast<number>(eb.val(c.userId), 'integer').as('user_id'),
+          eb.cast<string>(eb.val(c.token), 'text').as('token'),
+          eb.cast<string>(eb.val(c.ip), 'text').as('ip'),
+          eb.cast<number>(eb.val(c.now), t.timestamp).as('created_at'),
+          eb.cast<number>(eb.val(c.expiresAt), t.timestamp).as('expires_at'),
+        ])
+        .where(calls, '<=', c.limit),
+    )
+    .returning('id');
   // Each scope keeps its newest `limit` tokens: whatever is older than the limit-th newest goes (none while
   // fewer are live: the subquery is then null). Older than it, not "not among the ones I saw": a token
   // another login issues meanwhile is newer than all of them and must stay (deleting it failed that login
-  // as a wrong key). One statement for both scopes and the user's expired tokens.
+  // as a wrong key). One statement for both scopes and the user's expired tokens; after a refused call it
+  // finds nothing over the limits to delete.
   const limitthNewest = (
     eb: ExpressionBuilder<Database, 'ws_challenge_tokens'>,
     limit: number,
@@ -64,7 +110,7 @@ export async function issueChallenge(
       .orderBy('id', 'desc')
       .limit(1)
       .offset(limit - 1);
-  const trim = db
+  const trim = k
     .deleteFrom('ws_challenge_tokens')
     .where('user_id', '=', c.userId)
     .where((eb) =>
@@ -74,75 +120,32 @@ export async function issueChallenge(
         eb.and([eb('ip', '=', c.ip), eb('id', '<', limitthNewest(eb, c.perClient, c.ip))]),
       ]),
     );
-  // Nobody reads either result: in a PostgreSQL transaction both wait and go with its COMMIT, one round trip
-  // for BEGIN, the insert, the trim and COMMIT (deferInserts); the trim still sees the new token. Inside a
-  // transaction already (SQLite's group commit) they join it.
-  const write = async (trx: Q) => {
-    await insertChallengeTokens(trx, [
-      { user_id: c.userId, token: c.token, ip: c.ip, created_at: c.now, expires_at: c.expiresAt },
-    ]);
-    await writeDeferred(trx, trim);
-  };
-  if (db.isTransaction) await write(db);
-  else await db.transaction().execute(write);
+  if (!postgres)
+    return writeStatements(db, async (w) => {
+      if (c.sweep) await w.executeQuery(sweep.compile());
+      await w.executeQuery(count.compile());
+      const { rows } = await w.executeQuery(issue.compile());
+      await w.executeQuery(trim.compile());
+      return rows.length > 0;
+    });
+  const results = allResults(await sendTogether(k, [...(c.sweep ? [sweep] : []), count, [issue, trim]]));
+  // the outcomes in order: the sweep if any, the count, the token, the trim
+  return results.at(-2)!.rows.length > 0;
 }
 
 /**
- * Notes one getchallenge from `ip` and answers how many it made since `since`, this one included, on
- * every replica. Calls are counted per second (`rate_counts`), so the answer costs at most the window's
- * seconds however many calls there were; the second holding `since` counts whole, so the window is up to
- * a second longer than asked, never shorter. The upsert answers this second's count with this call in it,
- * so parallel calls each get their own number and cannot all see a count under the limit; the earlier
- * seconds are summed in the same statement.
+ * Counts one getchallenge from `ip` in this second's row. `unflushed` (PostgreSQL, as a statement of its
+ * own only): its commit does not wait for the WAL flush (`unflushedCommit`).
  */
-export async function noteChallengeFromIp(
-  db: Q,
-  ip: string,
-  now: number,
-  since: number,
-  opts: {
-    /** also delete every address's counts from before `since` (upkeep: they no longer count) */
-    sweep?: boolean;
-    /**
-     * PostgreSQL, a statement that is its own transaction only: its commit does not wait for the WAL flush
-     * (`unflushedCommit`). Every getchallenge of an address updates this second's row, and its lock lasts
-     * until the commit: with a flushed commit, calls from one address (a NAT, a pool of workers) queued one
-     * flush at a time. A crash can only lose increments, letting an address make a few more calls.
-     */
-    unflushed?: boolean;
-  } = {},
-): Promise<number> {
-  const { sweep = false, unflushed = false } = opts;
+export function countChallengeCall(db: Q, ip: string, now: number, unflushed: boolean) {
   const second = now - (now % 1000);
-  const first = since - (since % 1000);
-  if (sweep)
-    await db
-      .deleteFrom('rate_counts')
-      .where('scope', '=', 'ws-challenge-ip')
-      .where('second', '<', first)
-      .execute();
-  // refused calls are counted too: an address that floods stays refused. One statement: the upsert answers
-  // this second's count and, in a subquery, the earlier seconds' sum
-  const r = await db
+  return db
     .insertInto('rate_counts')
     .values({ scope: 'ws-challenge-ip', key: ip, second, n: 1 })
     .onConflict((oc) =>
       oc.columns(['scope', 'key', 'second']).doUpdateSet((eb) => ({ n: eb('rate_counts.n', '+', 1) })),
     )
-    .returning((eb) => [
-      'n',
-      eb
-        .selectFrom('rate_counts as r')
-        .select((e) => e.fn.sum<number | string | null>('r.n').as('s'))
-        .where('r.scope', '=', 'ws-challenge-ip')
-        .where('r.key', '=', ip)
-        .where('r.second', '>=', first)
-        .where('r.second', '<', second)
-        .as('before'),
-      ...(unflushed ? [unflushedCommit.as('unflushed')] : []),
-    ])
-    .executeTakeFirstOrThrow();
-  return Number(r.n) + Number(r.before ?? 0);
+    .$if(unflushed, (q) => q.returning(unflushedCommit.as('unflushed')));
 }
 
 /** The user's live tokens, newest first; each is reusable until it expires, as in Vtiger. */

@@ -8,7 +8,6 @@ import {
   settleLoginAttempt,
 } from '../../auth/login-throttle.js';
 import { resolveSession, SESSION_COOKIE } from '../../auth/session.service.js';
-import { writeStatements } from '../../db/group-commit.js';
 import { withUnitOfWork } from '../../db/unit-of-work.js';
 import { AppError } from '../../http/errors.js';
 import { safeEqual } from '../../platform/crypto.js';
@@ -18,12 +17,7 @@ import { findUserByUsername } from '../../users/user.repository.js';
 import { USERS_WS_PREFIX, WS_API_VERSION, WS_LIMITS, WS_VTIGER_VERSION } from '../ws-deps.js';
 import { WS_MESSAGES, WsError } from '../ws-errors.js';
 import type { WsCall, WsOperation } from '../ws-operation.js';
-import {
-  deleteWsSession,
-  findLiveChallenges,
-  issueChallenge,
-  noteChallengeFromIp,
-} from '../ws-session.repository.js';
+import { deleteWsSession, findLiveChallenges, issueChallengeWithin } from '../ws-session.repository.js';
 import { openWsSession, sweepWsSessions } from '../ws-session.service.js';
 
 /**
@@ -50,26 +44,18 @@ export const getChallenge: WsOperation = {
     const now = ctx.clock.now();
     // each address leaves a row per second; the ones past the minute are deleted every 10 s
     const sweep = upkeepDue(ctx, 'getchallenge counts past the minute', now, 10_000);
-    const limit = ctx.config.wsChallengesPerIpPerMinute;
     const token = randomBytes(16).toString('hex');
-    // a refused call is counted too, so an address that floods stays refused
-    const allowed = await writeStatements(ctx.db, async (db) => {
-      const calls = await noteChallengeFromIp(db, req.ip, now, now - 60_000, {
-        sweep,
-        // PostgreSQL runs it as a statement of its own (writeStatements): no need to wait for its flush
-        unflushed: ctx.db.dialect === 'postgres' && !db.isTransaction,
-      });
-      if (calls > limit) return false;
-      await issueChallenge(db, {
-        userId: user.id,
-        token,
-        ip: req.ip,
-        now,
-        expiresAt: now + WS_LIMITS.tokenMs,
-        perClient: WS_LIMITS.challengesPerClient,
-        perUser: WS_LIMITS.challengesPerUser,
-      });
-      return true;
+    const allowed = await issueChallengeWithin(ctx.db, {
+      userId: user.id,
+      token,
+      ip: req.ip,
+      now,
+      expiresAt: now + WS_LIMITS.tokenMs,
+      since: now - 60_000,
+      limit: ctx.config.wsChallengesPerIpPerMinute,
+      perClient: WS_LIMITS.challengesPerClient,
+      perUser: WS_LIMITS.challengesPerUser,
+      sweep,
     });
     if (!allowed)
       throw new WsError(
