@@ -130,16 +130,43 @@ describe('SQLite group commit', () => {
     expect(await values()).toEqual(['after']);
   });
 
-  it('a unit that says so ends its batch: the next ones commit after it', async () => {
+  it('a unit that says so, from its result, ends its batch: the next ones commit after it', async () => {
     const before = { ...group.stats };
+    const heard: string[] = [];
+    const ends = (v: string) => {
+      heard.push(v);
+      return v === 'p2';
+    };
     await Promise.all([
       group.run(insert('p1')),
-      group.run(insert('p2'), () => true),
-      group.run(insert('p3')),
+      group.run(insert('p2'), ends),
+      group.run(insert('p3'), ends),
       group.run(insert('p4')),
     ]);
+    expect(heard).toEqual(['p2', 'p3']);
     expect(group.stats.batches - before.batches).toBe(2);
     expect(await values()).toEqual(['p1', 'p2', 'p3', 'p4']);
+  });
+
+  it('a unit that fails is not asked whether it ends its batch: nothing of it committed', async () => {
+    const before = { ...group.stats };
+    let asked = 0;
+    const settled = await Promise.allSettled([
+      group.run(insert('q1')),
+      group.run(
+        async () => {
+          throw new Error('no');
+        },
+        () => {
+          asked++;
+          return true;
+        },
+      ),
+      group.run(insert('q2')),
+    ]);
+    expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(asked).toBe(0);
+    expect(group.stats.batches - before.batches).toBe(1);
   });
 
   it('stops taking units at maxUnits', async () => {

@@ -6,8 +6,9 @@ type Work<T> = (trx: Transaction<Database>) => Promise<T>;
 
 interface Entry {
   work: Work<unknown>;
-  /** asked after the work succeeded: true ends the batch there (its change must commit before the next) */
-  endsBatch: () => boolean;
+  /** asked with the work's result once it succeeded: true ends the batch there (its change must commit
+   * before the next unit runs) */
+  endsBatch: (value: unknown) => boolean;
   resolve(value: unknown): void;
   reject(err: unknown): void;
 }
@@ -36,9 +37,14 @@ export class GroupCommit {
     private readonly opts: { maxUnits?: number; maxMs?: number } = {},
   ) {}
 
-  run<T>(work: Work<T>, endsBatch: () => boolean = () => false): Promise<T> {
+  run<T>(work: Work<T>, endsBatch: (value: T) => boolean = () => false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, endsBatch, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({
+        work,
+        endsBatch: endsBatch as (value: unknown) => boolean,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
       if (!this.draining) void this.drain();
     });
   }
@@ -93,7 +99,8 @@ export class GroupCommit {
               await sql`release rapport_unit`.execute(trx);
             }
           }
-          if (entry.endsBatch()) break;
+          const last = done.at(-1);
+          if (last?.entry === entry && entry.endsBatch(last.value)) break;
           // requests that arrived meanwhile have not run yet (better-sqlite3 never yields): let this turn's
           // come in, once per batch, so their units join
           if (this.queue.length === 0 && !waited) {
@@ -127,7 +134,11 @@ export interface Writable {
  * connection a transaction of its own would first wait for the batch in flight to commit, and the units
  * queued behind it would then start a new batch: every such write splits the batches.
  */
-export function inWriteTransaction<T>(db: Writable, work: Work<T>, endsBatch?: () => boolean): Promise<T> {
+export function inWriteTransaction<T>(
+  db: Writable,
+  work: Work<T>,
+  endsBatch?: (value: T) => boolean,
+): Promise<T> {
   return db.groupCommit ? db.groupCommit.run(work, endsBatch) : db.kysely.transaction().execute(work);
 }
 

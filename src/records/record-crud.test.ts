@@ -40,10 +40,12 @@ describeEachDialect('records CRUD', (h) => {
   it.skipIf(h.dialect !== 'sqlite')("takes a create's number in the write itself on SQLite", async () => {
     // every better-sqlite3 statement shares one prototype: note whether the sequence row's update ran
     // inside a transaction (SQLite) — a statement of its own was one more write transaction per create
-    const proto = Object.getPrototypeOf(new SQLite(':memory:').prepare('select 1')) as {
+    const scratch = new SQLite(':memory:');
+    const proto = Object.getPrototypeOf(scratch.prepare('select 1')) as {
       run(...a: unknown[]): unknown;
       all(...a: unknown[]): unknown;
     };
+    scratch.close();
     const seen: boolean[] = [];
     const spied = (['run', 'all'] as const).map((m) => {
       const orig = proto[m];

@@ -24,13 +24,14 @@ const EXPAND_LOCK = 0x5257_4845; // "RWHE"
  * inserts in event order: a later event's deliveries always get higher ids.
  */
 export async function expandWebhookEvents(
-  { kysely: db, dialect, groupCommit }: Writable & { dialect: DialectName },
+  target: Writable & { dialect: DialectName },
   limit: number,
   /** stop after the event that reaches this many deliveries (the first event always goes) */
   maxDeliveries = Number.POSITIVE_INFINITY,
   /** false when an event is known to wait (this process just committed one): no probe first */
   probe = true,
 ): Promise<number | null> {
+  const { kysely: db, dialect } = target;
   // the common answer, nothing waiting, costs one read and no transaction. By the primary key: on PostgreSQL
   // a scan of the table walked every row version the expansions deleted since the last vacuum (3.7 ms a
   // call under a webhooks flood, 16 ms once, in pg_stat_statements)
@@ -40,7 +41,7 @@ export async function expandWebhookEvents(
   )
     return 0;
   // SQLite: in the group commit, so expanding does not split the batches of the writes that queue meanwhile
-  return inWriteTransaction({ kysely: db, groupCommit }, async (trx) => {
+  return inWriteTransaction(target, async (trx) => {
     if (dialect === 'postgres') {
       // the lock before the read: two processes must never read the same events
       const got = await sql<{ ok: boolean }>`

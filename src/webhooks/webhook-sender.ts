@@ -357,11 +357,10 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
           if (batch.length === 0) break;
           try {
             // SQLite: in the group commit; one that switches webhooks off commits before the next unit
-            let offNow = false;
             const { switchedOff } = await inWriteTransaction(
               db,
-              async (trx) => {
-                const written = await recordOutcomes(
+              (trx) =>
+                recordOutcomes(
                   trx,
                   {
                     logger,
@@ -371,11 +370,8 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
                   },
                   batch,
                   clock.now(),
-                );
-                offNow = written.switchedOff > 0;
-                return written;
-              },
-              () => offNow,
+                ),
+              (written) => written.switchedOff > 0,
             );
             if (switchedOff > 0) deps.webhooksChanged?.clear();
           } catch (err) {
