@@ -11,6 +11,7 @@ import { OneSchemaPostgresDialect } from './pg-introspector.js';
 import { coalesceWrites, PgStatementNames } from './pg-statements.js';
 import type { Database } from './schema.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
+import { LiteralLimits } from './sqlite-limits.js';
 import { SqliteReadPool } from './sqlite-read-pool.js';
 import { RawRowStatement } from './sqlite-rows.js';
 
@@ -87,6 +88,7 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
     sqlite.pragma(`busy_timeout = ${Math.round(target.busyTimeoutMs ?? 5000)}`);
     const kysely = new Kysely<Database>({
       dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+      plugins: [new LiteralLimits()],
     });
     let checkpointer: Checkpointer | null = null;
     let walWatch: NodeJS.Timeout | undefined;

@@ -1,5 +1,6 @@
 import { type SqlBool, sql } from 'kysely';
 import type { AppContext } from '../context.js';
+import { literalLimit } from '../db/sqlite-limits.js';
 import { canUseModule, type Principal } from '../roles/permissions.js';
 import type { FieldValue } from './field-coerce.js';
 import { listModuleMetas } from './module-meta.js';
@@ -149,7 +150,7 @@ async function ftsCandidates(
     join crm_entities e on e.id = search_fts.rowid
     where search_fts match ${ftsQuery(qWords, pairs)} and e.deleted_at is null
     order by search_fts.rowid desc
-    limit ${limit}`.execute(ctx.db.kysely);
+    limit ${literalLimit(limit)}`.execute(ctx.db.kysely);
   return res.rows;
 }
 

@@ -1,0 +1,41 @@
+import { expect, it } from 'vitest';
+import { describeEachDialect } from '../../test/harness.js';
+import { prepared } from './prepared.js';
+
+describeEachDialect('limits', (h) => {
+  const keys = (limit: number) =>
+    h.ctx.db.kysely
+      .selectFrom('settings')
+      .select('key')
+      .where('key', 'like', 'limits.%')
+      .orderBy('key')
+      .limit(limit);
+  const byPreparedLimit = prepared((db, prefix: string, limit: number) =>
+    db.selectFrom('settings').select('key').where('key', 'like', prefix).orderBy('key').limit(limit),
+  );
+
+  it('on SQLite writes a whole-number LIMIT into the SQL, which keeps the statement from being prepared on every run', () => {
+    const compiled = keys(7).offset(3).compile();
+    if (h.ctx.db.dialect === 'sqlite') {
+      expect(compiled.sql).toMatch(/ limit 7 offset \?$/);
+      expect(compiled.parameters).toEqual(['limits.%', 3]);
+    } else {
+      expect(compiled.sql).toMatch(/ limit \$2 offset \$3$/);
+      expect(compiled.parameters).toEqual(['limits.%', 7, 3]);
+    }
+  });
+
+  it('gives the same rows on both databases, for any limit, and leaves a prepared query bound', async () => {
+    await h.ctx.db.kysely
+      .insertInto('settings')
+      .values(['a', 'b', 'c', 'd'].map((k) => ({ key: `limits.${k}`, value: k, updated_at: 1 })))
+      .execute();
+    for (const n of [0, 1, 2, 4, 9]) {
+      expect((await keys(n).execute()).map((r) => r.key)).toEqual(
+        ['limits.a', 'limits.b', 'limits.c', 'limits.d'].slice(0, n),
+      );
+      const rows = (await byPreparedLimit(h.ctx.db.kysely, 'limits.%', n)).rows;
+      expect(rows).toHaveLength(Math.min(n, 4));
+    }
+  });
+});
