@@ -1,6 +1,8 @@
+import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../test/harness.js';
 import { prepared } from './prepared.js';
+import { literalLimit } from './sqlite-limits.js';
 
 describeEachDialect('limits', (h) => {
   const keys = (limit: number) =>
@@ -37,5 +39,13 @@ describeEachDialect('limits', (h) => {
       const rows = (await byPreparedLimit(h.ctx.db.kysely, 'limits.%', n)).rows;
       expect(rows).toHaveLength(Math.min(n, 4));
     }
+  });
+
+  it('writes a LIMIT into a sql template only when it is a whole number', async () => {
+    for (const bad of [1.5, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53])
+      expect(() => literalLimit(bad)).toThrow(/whole number/);
+    const { rows } = await sql<{ key: string }>`select key from settings where key like ${'limits.%'}
+      order by key limit ${literalLimit(2)}`.execute(h.ctx.db.kysely);
+    expect(rows.map((r) => r.key)).toEqual(['limits.a', 'limits.b']);
   });
 });
