@@ -109,6 +109,54 @@ export async function seed(url: string, adminPassword: string): Promise<Seeded> 
   return { adminKey, users, sessions, contactId: ids[500]! };
 }
 
+/**
+ * A Sales Manager with 200 contacts of their own among the seed's 1,000, Contacts private, signed in to web
+ * services: their reads carry the sharing condition (own and subordinates' records), which the admins of
+ * the other scenarios never meet (stop 41: on SQLite it made every such statement be prepared again).
+ */
+async function managerSession(url: string, adminPassword: string, adminKey: string): Promise<string> {
+  const admin = await signIn(url, 'admin', adminPassword);
+  const asAdmin = {
+    cookie: admin.cookie,
+    'x-csrf-token': admin.csrfToken,
+    'content-type': 'application/json',
+  };
+  const { items } = (await json(`${url}/api/v1/roles`, { headers: asAdmin })) as {
+    items: Array<{ id: number; name: string }>;
+  };
+  const role = items.find((r) => r.name === 'Sales Manager');
+  if (!role) throw new Error('no Sales Manager role');
+  await json(`${url}/api/v1/sharing-defaults`, {
+    method: 'PUT',
+    headers: asAdmin,
+    body: JSON.stringify({ Contacts: 'private' }),
+  });
+  const username = `manager_${randomBytes(3).toString('hex')}`;
+  const manager = await json(`${url}/api/v1/users`, {
+    method: 'POST',
+    headers: asAdmin,
+    body: JSON.stringify({
+      username,
+      password: 'bench-manager-password',
+      lastName: 'Manager',
+      email: `${username}@example.com`,
+      isAdmin: false,
+      roleId: role.id,
+    }),
+  });
+  const key = (await json(`${url}/api/v1/users/${manager.id}/access-key`, { headers: asAdmin }))
+    .accessKey as string;
+  const bearer = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
+  await inParallel(8, 200, (i) =>
+    json(`${url}/api/v1/records/Contacts`, {
+      method: 'POST',
+      headers: bearer,
+      body: JSON.stringify({ lastname: `Managed ${i}`, assigned_user_id: manager.id }),
+    }),
+  );
+  return wsLogin(url, username, key);
+}
+
 const rssMb = (pid: number) => {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
     .split('\n')
@@ -156,6 +204,16 @@ async function measureDialect(dialect: 'sqlite' | 'postgres', env: Record<string
     });
     const query = await wrk(`${rapport.url}/`, {
       paths: wsPaths({ operation: 'query', query: 'SELECT * FROM Contacts LIMIT 10;' }),
+      duration: DURATION,
+    });
+    const managerQuery = await wrk(`${rapport.url}/`, {
+      paths: [
+        `/webservice.php?${new URLSearchParams({
+          operation: 'query',
+          query: 'SELECT * FROM Contacts LIMIT 10;',
+          sessionName: await managerSession(rapport.url, rapport.adminPassword, s.adminKey),
+        })}`,
+      ],
       duration: DURATION,
     });
     const bearer = { authorization: `Bearer ${s.adminKey}` };
@@ -233,6 +291,7 @@ async function measureDialect(dialect: 'sqlite' | 'postgres', env: Record<string
     return {
       retrieve: summary(retrieve),
       query: summary(query),
+      queryAsManager: summary(managerQuery),
       restRead: summary(restRead),
       restReadFloor: restReadFloor && summary(restReadFloor),
       restCreate: summary(restCreate),
@@ -391,6 +450,17 @@ export const performanceTargets: Scenario = {
       toHelloWorld: ratio(floor.rps, hw),
       restReadToFloor: ratio(sqlite.restRead.rps, floor.rps),
     };
+    // not a target either: the issue's query target is measured as admins; this is the same query for a user
+    // whose reads carry the sharing condition, against the admins' rate in the same run
+    for (const [name, m] of [
+      ['sqlite', sqlite],
+      ['postgres', postgres],
+    ] as const)
+      if (m)
+        process.stdout.write(
+          `INFO    ${name}: ws query as a Sales Manager on private Contacts: ${m.queryAsManager.rps}/s ` +
+            `(${ratio(m.queryAsManager.rps, m.query.rps)}× the admins' query, p99 ${m.queryAsManager.p99} ms)\n`,
+        );
     if (floor && floorRatios)
       process.stdout.write(
         `INFO    sqlite: REST read floor (bare Fastify + one SQLite read of the record): ${floor.rps}/s, ` +
