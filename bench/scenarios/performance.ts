@@ -64,33 +64,43 @@ interface Seeded {
   contactId: number;
 }
 
+/** The admin's signed-in headers for the JSON API. */
+async function adminHeaders(url: string, adminPassword: string): Promise<Record<string, string>> {
+  const admin = await signIn(url, 'admin', adminPassword);
+  return { cookie: admin.cookie, 'x-csrf-token': admin.csrfToken, 'content-type': 'application/json' };
+}
+
+/** A new user (named `username`, `fields` on top) and their access key. */
+async function createUserWithKey(
+  url: string,
+  asAdmin: Record<string, string>,
+  username: string,
+  fields: Record<string, unknown>,
+): Promise<{ id: number; key: string }> {
+  const created = await json(`${url}/api/v1/users`, {
+    method: 'POST',
+    headers: asAdmin,
+    body: JSON.stringify({ username, email: `${username}@example.com`, ...fields }),
+  });
+  const key = (await json(`${url}/api/v1/users/${created.id}/access-key`, { headers: asAdmin }))
+    .accessKey as string;
+  return { id: created.id as number, key };
+}
+
 /** 50 users with keys, 1,000 contacts, 200 web-service sessions spread over the 50 users. */
 export async function seed(url: string, adminPassword: string): Promise<Seeded> {
-  const admin = await signIn(url, 'admin', adminPassword);
-  const asAdmin = {
-    cookie: admin.cookie,
-    'x-csrf-token': admin.csrfToken,
-    'content-type': 'application/json',
-  };
+  const asAdmin = await adminHeaders(url, adminPassword);
   const adminKey = (await json(`${url}/api/v1/users/me/access-key`, { headers: asAdmin }))
     .accessKey as string;
   const users = [{ username: 'admin', key: adminKey }];
   const suffix = randomBytes(3).toString('hex');
   for (let i = 1; i < USERS; i++) {
     const username = `bench${i}_${suffix}`;
-    const created = await json(`${url}/api/v1/users`, {
-      method: 'POST',
-      headers: asAdmin,
-      body: JSON.stringify({
-        username,
-        password: `bench-password-${i}-long`,
-        lastName: `Bench ${i}`,
-        email: `${username}@example.com`,
-        isAdmin: true,
-      }),
+    const { key } = await createUserWithKey(url, asAdmin, username, {
+      password: `bench-password-${i}-long`,
+      lastName: `Bench ${i}`,
+      isAdmin: true,
     });
-    const key = (await json(`${url}/api/v1/users/${created.id}/access-key`, { headers: asAdmin }))
-      .accessKey as string;
     users.push({ username, key });
   }
   const bearer = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
@@ -115,12 +125,7 @@ export async function seed(url: string, adminPassword: string): Promise<Seeded> 
  * the other scenarios never meet (stop 41: on SQLite it made every such statement be prepared again).
  */
 async function managerSession(url: string, adminPassword: string, adminKey: string): Promise<string> {
-  const admin = await signIn(url, 'admin', adminPassword);
-  const asAdmin = {
-    cookie: admin.cookie,
-    'x-csrf-token': admin.csrfToken,
-    'content-type': 'application/json',
-  };
+  const asAdmin = await adminHeaders(url, adminPassword);
   const { items } = (await json(`${url}/api/v1/roles`, { headers: asAdmin })) as {
     items: Array<{ id: number; name: string }>;
   };
@@ -132,20 +137,12 @@ async function managerSession(url: string, adminPassword: string, adminKey: stri
     body: JSON.stringify({ Contacts: 'private' }),
   });
   const username = `manager_${randomBytes(3).toString('hex')}`;
-  const manager = await json(`${url}/api/v1/users`, {
-    method: 'POST',
-    headers: asAdmin,
-    body: JSON.stringify({
-      username,
-      password: 'bench-manager-password',
-      lastName: 'Manager',
-      email: `${username}@example.com`,
-      isAdmin: false,
-      roleId: role.id,
-    }),
+  const manager = await createUserWithKey(url, asAdmin, username, {
+    password: 'bench-manager-password',
+    lastName: 'Manager',
+    isAdmin: false,
+    roleId: role.id,
   });
-  const key = (await json(`${url}/api/v1/users/${manager.id}/access-key`, { headers: asAdmin }))
-    .accessKey as string;
   const bearer = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
   await inParallel(8, 200, (i) =>
     json(`${url}/api/v1/records/Contacts`, {
@@ -154,7 +151,7 @@ async function managerSession(url: string, adminPassword: string, adminKey: stri
       body: JSON.stringify({ lastname: `Managed ${i}`, assigned_user_id: manager.id }),
     }),
   );
-  return wsLogin(url, username, key);
+  return wsLogin(url, username, manager.key);
 }
 
 const rssMb = (pid: number) => {

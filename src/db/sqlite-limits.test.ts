@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { describeEachDialect } from '../../test/harness.js';
 import { prepared } from './prepared.js';
 import { literalLimit } from './sqlite-limits.js';
@@ -16,6 +16,13 @@ describeEachDialect('limits', (h) => {
     db.selectFrom('settings').select('key').where('key', 'like', prefix).orderBy('key').limit(limit),
   );
 
+  beforeAll(async () => {
+    await h.ctx.db.kysely
+      .insertInto('settings')
+      .values(['a', 'b', 'c', 'd'].map((k) => ({ key: `limits.${k}`, value: k, updated_at: 1 })))
+      .execute();
+  });
+
   it('on SQLite writes a whole-number LIMIT into the SQL, which keeps the statement from being prepared on every run', () => {
     const compiled = keys(7).offset(3).compile();
     if (h.ctx.db.dialect === 'sqlite') {
@@ -28,10 +35,6 @@ describeEachDialect('limits', (h) => {
   });
 
   it('gives the same rows on both databases, for any limit, and leaves a prepared query bound', async () => {
-    await h.ctx.db.kysely
-      .insertInto('settings')
-      .values(['a', 'b', 'c', 'd'].map((k) => ({ key: `limits.${k}`, value: k, updated_at: 1 })))
-      .execute();
     for (const n of [0, 1, 2, 4, 9]) {
       expect((await keys(n).execute()).map((r) => r.key)).toEqual(
         ['limits.a', 'limits.b', 'limits.c', 'limits.d'].slice(0, n),
