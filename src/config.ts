@@ -27,6 +27,7 @@ const envSchema = z.object({
   IDLE_SOCKET_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(120),
   MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  DATABASE_SHARED_READ_CONNECTIONS: z.coerce.number().int().min(0).max(16).default(2),
   DATABASE_CONNECT_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
   DATABASE_STATEMENT_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
   REPORT_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(20),
@@ -198,6 +199,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
           kind: 'postgres',
           url: e.DATABASE_URL,
           poolSize: e.DATABASE_POOL_SIZE,
+          sharedReadConnections: e.DATABASE_SHARED_READ_CONNECTIONS,
           connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_SECONDS * 1000,
           statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_SECONDS * 1000,
         }

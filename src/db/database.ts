@@ -8,6 +8,7 @@ import { markConnectFailure } from './db-errors.js';
 import { deferInserts } from './deferred-inserts.js';
 import { GroupCommit } from './group-commit.js';
 import { OneSchemaPostgresDialect } from './pg-introspector.js';
+import { SharedReads, SharingPool } from './pg-shared-reads.js';
 import { coalesceWrites, PgStatementNames } from './pg-statements.js';
 import type { Database } from './schema.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
@@ -28,6 +29,8 @@ export type DatabaseTarget =
       connectTimeoutMs?: number;
       /** longest a statement may run (server side) or wait for an answer (client side) */
       statementTimeoutMs?: number;
+      /** connections besides the pool that single reads share (see SharedReads); 0 turns sharing off */
+      sharedReadConnections?: number;
     };
 
 export interface Db {
@@ -134,15 +137,15 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
   const statementTimeout = Math.round(target.statementTimeoutMs ?? 30_000);
   // loaded here, not at the top: a server on SQLite never holds the PostgreSQL driver (~2 MB of heap)
   const driver = createRequire(import.meta.url)('pg') as typeof pg;
-  const pool = new driver.Pool({
+  const clientConfig: pg.ClientConfig = {
     connectionString: target.url,
-    max: target.poolSize ?? 10,
     connectionTimeoutMillis: Math.round(target.connectTimeoutMs ?? 5000),
     // a server that stops answering (network cut, not a closed socket) must not hold requests forever
     query_timeout: statementTimeout + 5000,
     keepAlive: true,
     // statements sent together (a transaction's BEGIN with its first statement, its last inserts with the
-    // COMMIT: see deferInserts) go without waiting for each other's answers, in one write (inOneWrite)
+    // COMMIT: see deferInserts; the shared connection's reads) go without waiting for each other's answers,
+    // in one write (inOneWrite)
     pipeline: true,
     options: [
       `-c statement_timeout=${statementTimeout}`,
@@ -154,7 +157,8 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
           ? (v: string) => Number(v)
           : driver.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
     },
-  });
+  };
+  const pool = new driver.Pool({ ...clientConfig, max: target.poolSize ?? 10 });
   // Without a listener, an idle connection that the server ends (restart, pg_terminate_backend, failover)
   // is an unhandled 'error' event that kills the process. The pool drops that connection by itself.
   const listeners: ((err: Error) => void)[] = [];
@@ -179,11 +183,19 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
       : connect().catch((err: unknown) => {
           throw markConnectFailure(err);
         })) as typeof pool.connect;
+  // single reads share a few more connections, outside the pool (see SharedReads)
+  const sharedConnections = target.sharedReadConnections ?? 2;
+  const shared = new SharedReads(() => {
+    // named, so an operator tells them from the pool's in pg_stat_activity
+    const client = new driver.Client({ ...clientConfig, application_name: 'rapport-reads' });
+    statements.attach(client);
+    return client;
+  }, sharedConnections);
   const kysely = new Kysely<Database>({
     // a transaction's INSERTs go to the server together (see deferInserts); introspection (the migrator's)
     // sees this schema only, so other schemas' changes cannot fail it
     dialect: new OneSchemaPostgresDialect({
-      pool,
+      pool: sharedConnections > 0 ? new SharingPool(pool, shared) : pool,
       onCreateConnection: async (connection) => deferInserts(connection),
     }),
   });

@@ -38,6 +38,20 @@ const PG_CONNECTION_MESSAGES =
   /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Cannot use a pool after calling end|Query read timeout|terminating connection/i;
 
 /**
+ * The connection a statement went on is gone or going (the server ended it, the socket broke): nothing
+ * more can be sent on it, though its 'end' event may come later than the failure.
+ */
+export function isLostConnection(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (code.startsWith('08') || code.startsWith('57P') || NODE_NETWORK_CODES.has(code)) return true;
+  return (
+    !/^[0-9A-Z]{5}$/.test(code) &&
+    PG_CONNECTION_MESSAGES.test(typeof e?.message === 'string' ? e.message : '')
+  );
+}
+
+/**
  * PostgreSQL: a prepared statement met a table that gained or lost a column since it was planned (a custom
  * field added by another process). The statement cache prepares it afresh; run again, it answers.
  */

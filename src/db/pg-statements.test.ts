@@ -45,9 +45,9 @@ describe.runIf(DIALECTS.includes('postgres'))('named prepared statements on Post
     await admin.query(`create schema ${schema}`);
     await admin.query(`create table ${schema}.things (id integer primary key, name text)`);
     await admin.query(`insert into ${schema}.things values (1, 'one'), (2, 'two')`);
-    // one connection each, so what one statement prepared is there for the next
-    a = openDatabase({ kind: 'postgres', url: PG_URL, schema, poolSize: 1 });
-    b = openDatabase({ kind: 'postgres', url: PG_URL, schema, poolSize: 1 });
+    // one connection each, so what one statement prepared is there for the next (no shared read connection)
+    a = openDatabase({ kind: 'postgres', url: PG_URL, schema, poolSize: 1, sharedReadConnections: 0 });
+    b = openDatabase({ kind: 'postgres', url: PG_URL, schema, poolSize: 1, sharedReadConnections: 0 });
   });
   afterAll(async () => {
     await a?.close();

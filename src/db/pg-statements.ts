@@ -223,6 +223,11 @@ export function inOneWrite<T>(send: () => T): T {
   }
 }
 
+/** whether an `inOneWrite` is running now: its statements must go to the connections they were given */
+export function sendingTogether(): boolean {
+  return oneWrite !== null;
+}
+
 /** Lets `inOneWrite` cork this client's socket. */
 export function coalesceWrites(client: pg.Client): void {
   const { stream } = (client as unknown as { connection: { stream: Partial<Corkable> } }).connection;

@@ -1,0 +1,266 @@
+import type { PostgresPool, PostgresPoolClient } from 'kysely';
+import type pg from 'pg';
+import { isLostConnection } from './db-errors.js';
+import { inOneWrite, sendingTogether } from './pg-statements.js';
+
+/**
+ * A statement that only reads and leaves nothing behind on its connection: a SELECT that takes no row
+ * locks and calls none of the functions that write, notify, lock or change a setting. Anything else (and
+ * anything this cannot tell) is not one.
+ */
+const SELECT = /^\s*select\b/i;
+const NOT_ONLY_A_READ =
+  /\bfor\s+(update|share|no\s+key\s+update|key\s+share)\b|\b(set_config|pg_notify|nextval|setval|pg_sleep)\s*\(|advisory/i;
+
+export function isPlainRead(text: string): boolean {
+  return SELECT.test(text) && !NOT_ONLY_A_READ.test(text);
+}
+
+export interface SharedReadOptions {
+  /** a read is not queued behind one that has waited for its answer this long (ms): it takes a pooled connection */
+  stallMs: number;
+  /** nor behind this many unanswered reads */
+  maxInFlight: number;
+  /** after a failed connect, how long reads go to the pool before the next attempt (ms) */
+  retryMs: number;
+}
+
+const DEFAULTS: SharedReadOptions = { stallMs: 5, maxInFlight: 64, retryMs: 1000 };
+
+/** One open connection and what is in flight on it. */
+interface Line {
+  client: pg.Client;
+  stream: { cork(): void; uncork(): void };
+  /**
+   * when each unanswered statement was written, oldest first (a pipeline answers in order); Infinity
+   * while it waits in the corked socket for the turn to end
+   */
+  sent: number[];
+  /** how many statements at the end of `sent` wait in the corked socket */
+  unsent: number;
+}
+
+/**
+ * A few PostgreSQL connections, outside the pool, that single reads from every request share (see
+ * `SharingPool`); each read goes to the one with the fewest unanswered. Reads given to a connection in the
+ * same turn of the event loop leave in one write and come back in one answer; its backend wakes once for
+ * all of them, where each would otherwise take a pooled connection, wait for it, write, and wake a backend
+ * of its own.
+ *
+ * A slow read would hold up every read queued behind it, so a read goes to the pool instead while the
+ * oldest unanswered read here has waited `stallMs`, or `maxInFlight` are unanswered, or the connection is
+ * not open (a failed connect is retried after `retryMs`; meanwhile reads use the pool, which reports the
+ * outage as before). A lost connection fails the reads in flight on it with the driver's connection error,
+ * as a lost pooled connection fails its statement.
+ */
+export class SharedReads {
+  /** the open connections; a slot is null while its connection is not open */
+  private readonly lines: (Line | null)[];
+  private readonly connecting: boolean[];
+  private retryAt = 0;
+  private closed = false;
+  private readonly opts: SharedReadOptions;
+
+  constructor(
+    /** a new client, set up like a pooled one (named statements, type parsers), not connected yet */
+    private readonly create: () => pg.Client,
+    connections: number,
+    opts: Partial<SharedReadOptions> = {},
+  ) {
+    this.opts = { ...DEFAULTS, ...opts };
+    this.lines = new Array<Line | null>(connections).fill(null);
+    this.connecting = new Array<boolean>(connections).fill(false);
+  }
+
+  /** Sends the read here and answers its result; null when it should take a pooled connection instead. */
+  query(text: string, values: unknown[] | undefined): Promise<pg.QueryResult> | null {
+    const now = performance.now();
+    // the open connection with the fewest reads in flight, unless the oldest of them waits too long
+    let line: Line | null = null;
+    for (let i = 0; i < this.lines.length; i++) {
+      const l = this.lines[i];
+      if (!l) {
+        this.connect(i);
+        continue;
+      }
+      const waiting = l.sent.length;
+      if (waiting >= this.opts.maxInFlight || (waiting > 0 && now - l.sent[0]! > this.opts.stallMs)) continue;
+      if (!line || waiting < line.sent.length) line = l;
+      if (waiting === 0) break;
+    }
+    if (!line) return null;
+    const chosen = line;
+    const { sent } = chosen;
+    if (chosen.unsent === 0) {
+      chosen.stream.cork();
+      setImmediate(() => {
+        const at = performance.now();
+        for (let i = sent.length - chosen.unsent; i < sent.length; i++) sent[i] = at;
+        chosen.unsent = 0;
+        chosen.stream.uncork();
+      });
+    }
+    sent.push(Number.POSITIVE_INFINITY);
+    chosen.unsent++;
+    const result = chosen.client.query(text, values) as Promise<pg.QueryResult>;
+    result.then(
+      () => sent.shift(),
+      (err: unknown) => {
+        sent.shift();
+        // the server ended the connection: its 'end' may come after this answer, and a read sent on it
+        // meanwhile would fail too
+        if (isLostConnection(err)) this.drop(chosen.client);
+      },
+    );
+    return result;
+  }
+
+  private drop(client: pg.Client): void {
+    const slot = this.lines.findIndex((l) => l?.client === client);
+    if (slot < 0) return;
+    this.lines[slot] = null;
+    void client.end().catch(() => {});
+  }
+
+  private connect(slot: number): void {
+    if (this.connecting[slot] || this.closed || performance.now() < this.retryAt) return;
+    this.connecting[slot] = true;
+    const client = this.create();
+    const drop = () => this.drop(client);
+    // an error on an open connection (the server ended it) is heard here, or it would end the process;
+    // the reads in flight are rejected by pg itself
+    client.on('error', drop);
+    client.on('end', drop);
+    client.connect().then(
+      () => {
+        this.connecting[slot] = false;
+        if (this.closed) {
+          void client.end().catch(() => {});
+          return;
+        }
+        const { stream } = (client as unknown as { connection: { stream: Line['stream'] } }).connection;
+        this.lines[slot] = { client, stream, sent: [], unsent: 0 };
+      },
+      () => {
+        this.connecting[slot] = false;
+        this.retryAt = performance.now() + this.opts.retryMs;
+      },
+    );
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const open = this.lines.filter((l): l is Line => l !== null);
+    this.lines.fill(null);
+    await Promise.all(open.map((l) => l.client.end().catch(() => {})));
+  }
+}
+
+interface Waiting {
+  text: string;
+  values: unknown[] | undefined;
+  resolve(result: pg.QueryResult): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * What Kysely takes for a pool: it hands out a `LazyClient` at once, which holds no connection until a
+ * statement needs one. A single read outside a transaction goes to the shared connection; the first
+ * statement that is anything else takes a pooled connection, and everything after it on the same client
+ * uses that connection (a transaction, or statements that must follow each other on one session).
+ */
+export class SharingPool implements PostgresPool {
+  private readonly idle: LazyClient[] = [];
+
+  constructor(
+    readonly pool: pg.Pool,
+    readonly shared: SharedReads,
+  ) {}
+
+  async connect(): Promise<PostgresPoolClient> {
+    return (this.idle.pop() ?? new LazyClient(this)) as unknown as PostgresPoolClient;
+  }
+
+  /** a released client, ready for the next caller (Kysely keeps its own wrapper per client object) */
+  returned(client: LazyClient): void {
+    if (this.idle.length < 256) this.idle.push(client);
+  }
+
+  async end(): Promise<void> {
+    await this.shared.close();
+    await this.pool.end();
+  }
+}
+
+class LazyClient {
+  private pooled: pg.PoolClient | null = null;
+  private acquiring = false;
+  private releaseWhenSent = false;
+  /** statements given while the pooled connection is on its way, in order */
+  private waiting: Waiting[] = [];
+  /** the last read sent to the shared connection: a statement that needs the pool waits for it */
+  private lastShared: Promise<unknown> | null = null;
+
+  constructor(private readonly owner: SharingPool) {}
+
+  /** Kysely's form: a text and its parameters (Rapport configures no cursor, whose form this refuses) */
+  query(text: string, values: readonly unknown[]): Promise<pg.QueryResult> {
+    if (typeof text !== 'string') throw new TypeError('a shared-read pool takes statements as text');
+    if (this.pooled) return this.pooled.query(text, values as unknown[]);
+    if (!this.acquiring && !sendingTogether() && isPlainRead(text)) {
+      const shared = this.owner.shared.query(text, values as unknown[]);
+      if (shared) {
+        this.lastShared = shared;
+        return shared;
+      }
+    }
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ text, values: values as unknown[], resolve, reject });
+      if (!this.acquiring) void this.acquire();
+    });
+  }
+
+  /**
+   * Takes a pooled connection (once the shared read sent before has been answered, so statements keep
+   * their order), then sends what waits for it in one write, in the order given. A failure to connect fails
+   * every waiting statement with the pool's error.
+   */
+  private async acquire(): Promise<void> {
+    this.acquiring = true;
+    const before = this.lastShared;
+    this.lastShared = null;
+    if (before) await before.catch(() => {});
+    let client: pg.PoolClient;
+    try {
+      client = await this.owner.pool.connect();
+    } catch (err) {
+      this.acquiring = false;
+      const failed = this.waiting;
+      this.waiting = [];
+      for (const w of failed) w.reject(err);
+      if (this.releaseWhenSent) this.release();
+      return;
+    }
+    this.pooled = client;
+    this.acquiring = false;
+    const waiting = this.waiting;
+    this.waiting = [];
+    inOneWrite(() => {
+      for (const w of waiting) client.query(w.text, w.values).then(w.resolve, w.reject);
+    });
+    if (this.releaseWhenSent) this.release();
+  }
+
+  release(): void {
+    if (this.acquiring) {
+      // released before its statements were sent (a caller that did not wait): once they are
+      this.releaseWhenSent = true;
+      return;
+    }
+    this.releaseWhenSent = false;
+    this.pooled?.release();
+    this.pooled = null;
+    this.lastShared = null;
+    this.owner.returned(this);
+  }
+}
