@@ -105,6 +105,7 @@ describe.runIf(DIALECTS.includes('postgres'))('reads sharing a connection on Pos
 
   it('reads given in the same turn leave in one write, on the shared connection, and each gets its own rows', async () => {
     await sharedIsOpen();
+    await byId(1); // a statement text shares once a read of it was quick
     let answers: Array<Array<{ id: number; name: string }>> = [];
     let apps: string[] = [];
     const writes = await writesDuring(async () => {
@@ -166,16 +167,41 @@ describe.runIf(DIALECTS.includes('postgres'))('reads sharing a connection on Pos
     expect(results[3]).toMatchObject({ status: 'fulfilled', value: { app: 'rapport-reads' } });
   });
 
+  /**
+   * Counts to n on the server (slow for a large n) and says which connection answered; each `text` is a
+   * statement text of its own, whose speed is learnt apart.
+   */
+  const countTo = async (n: number, text = 'a') =>
+    (
+      await sql<{ n: number; app: string }>`
+        select count(*)::int as n, current_setting('application_name') as app
+        from generate_series(1, ${n}::int) as ${sql.raw(text)}`.execute(db.kysely)
+    ).rows[0]!;
+
+  it('a statement text shares once a read of it was quick, and stops when one is slow, until it is quick again on the pool', async () => {
+    await sharedIsOpen();
+    expect((await countTo(10)).app).not.toBe('rapport-reads'); // new: on the pool, timed
+    expect(await countTo(10)).toEqual({ n: 10, app: 'rapport-reads' });
+    expect(await countTo(3_000_000)).toMatchObject({ app: 'rapport-reads' }); // slow (≥ 50 ms)
+    const after = await countTo(10);
+    expect(after.app).not.toBe('rapport-reads');
+    // fifty quick reads on the pool, then it shares again
+    for (let i = 0; i < 50; i++) await countTo(10);
+    expect((await countTo(10)).app).toBe('rapport-reads');
+  });
+
   it('a read is not queued behind a slow one: it takes a pooled connection and is answered first', async () => {
     await sharedIsOpen();
+    await countTo(10, 'b'); // known quick, so the slow read below shares
     const order: string[] = [];
-    const slow = sql`select count(*) from generate_series(1, 3000000)`
-      .execute(db.kysely)
-      .then(() => order.push('slow'));
+    const slow = countTo(3_000_000, 'b').then((r) => {
+      order.push('slow');
+      return r;
+    });
     await new Promise((r) => setTimeout(r, 30));
     const quick = await served();
     order.push('quick');
-    await slow;
+    expect((await slow).app).toBe('rapport-reads');
     expect(order).toEqual(['quick', 'slow']);
     expect(quick.app).not.toBe('rapport-reads');
   });
@@ -191,7 +217,8 @@ describe.runIf(DIALECTS.includes('postgres'))('reads sharing a connection on Pos
 
   it('a lost shared connection fails the reads in flight as unavailable; reads go on, and it is opened again', async () => {
     const pid = await sharedIsOpen();
-    const inFlight = sql`select count(*) from generate_series(1, 3000000)`.execute(db.kysely).then(
+    await countTo(10, 'c');
+    const inFlight = countTo(3_000_000, 'c').then(
       () => null,
       (err: unknown) => err,
     );

@@ -19,13 +19,26 @@ export function isPlainRead(text: string): boolean {
 export interface SharedReadOptions {
   /** a read is not queued behind one that has waited for its answer this long (ms): it takes a pooled connection */
   stallMs: number;
+  /** a statement text whose read took this long (ms, from its write to its answer) stops sharing */
+  slowMs: number;
+  /** …until this many of its reads on the pool have been quick again */
+  slowPenalty: number;
   /** nor behind this many unanswered reads */
   maxInFlight: number;
   /** after a failed connect, how long reads go to the pool before the next attempt (ms) */
   retryMs: number;
 }
 
-const DEFAULTS: SharedReadOptions = { stallMs: 5, maxInFlight: 64, retryMs: 1000 };
+const DEFAULTS: SharedReadOptions = {
+  stallMs: 5,
+  slowMs: 50,
+  slowPenalty: 50,
+  maxInFlight: 64,
+  retryMs: 1000,
+};
+
+/** statement texts whose speed is remembered; past this the record starts over */
+const MAX_TEXTS = 2000;
 
 /** One open connection and what is in flight on it. */
 interface Line {
@@ -47,10 +60,12 @@ interface Line {
  * all of them, where each would otherwise take a pooled connection, wait for it, write, and wake a backend
  * of its own.
  *
- * A slow read would hold up every read queued behind it, so a read goes to the pool instead while the
- * oldest unanswered read here has waited `stallMs`, or `maxInFlight` are unanswered, or the connection is
- * not open (a failed connect is retried after `retryMs`; meanwhile reads use the pool, which reports the
- * outage as before). A lost connection fails the reads in flight on it with the driver's connection error,
+ * A slow read would hold up every read queued behind it. So only statement texts whose reads have been
+ * answered within `slowMs` share (a new text runs on the pool first; one that ran slow goes back to the
+ * pool until `slowPenalty` of its reads there were quick), and a read goes to the pool while the oldest
+ * unanswered read here has waited `stallMs`, or `maxInFlight` are unanswered, or the connection is not open
+ * (a failed connect is retried after `retryMs`; meanwhile reads use the pool, which reports the outage as
+ * before). A lost connection fails the reads in flight on it with the driver's connection error,
  * as a lost pooled connection fails its statement.
  */
 export class SharedReads {
@@ -60,6 +75,8 @@ export class SharedReads {
   private retryAt = 0;
   private closed = false;
   private readonly opts: SharedReadOptions;
+  /** per statement text: > 0 once its reads are known quick; ≤ 0 while unknown or slow (see `learn`) */
+  private readonly speed = new Map<string, number>();
 
   constructor(
     /** a new client, set up like a pooled one (named statements, type parsers), not connected yet */
@@ -88,14 +105,14 @@ export class SharedReads {
       if (!line || waiting < line.sent.length) line = l;
       if (waiting === 0) break;
     }
-    if (!line) return null;
+    if (!line || !((this.speed.get(text) ?? 0) > 0)) return null;
     const chosen = line;
     const { sent } = chosen;
     if (chosen.unsent === 0) {
       chosen.stream.cork();
       setImmediate(() => {
         const at = performance.now();
-        for (let i = sent.length - chosen.unsent; i < sent.length; i++) sent[i] = at;
+        for (let i = Math.max(0, sent.length - chosen.unsent); i < sent.length; i++) sent[i] = at;
         chosen.unsent = 0;
         chosen.stream.uncork();
       });
@@ -104,7 +121,7 @@ export class SharedReads {
     chosen.unsent++;
     const result = chosen.client.query(text, values) as Promise<pg.QueryResult>;
     result.then(
-      () => sent.shift(),
+      () => this.learn(text, performance.now() - sent.shift()!),
       (err: unknown) => {
         sent.shift();
         // the server ended the connection: its 'end' may come after this answer, and a read sent on it
@@ -113,6 +130,19 @@ export class SharedReads {
       },
     );
     return result;
+  }
+
+  /** Notes how long a read of `text` took (ms, from its write to its answer), here or on the pool. */
+  learn(text: string, ms: number): void {
+    const known = this.speed.get(text);
+    if (ms >= this.opts.slowMs) {
+      this.speed.set(text, -this.opts.slowPenalty);
+    } else if (known === undefined) {
+      if (this.speed.size >= MAX_TEXTS) this.speed.clear();
+      this.speed.set(text, 1);
+    } else if (known <= 0) {
+      this.speed.set(text, known + 1);
+    }
   }
 
   private drop(client: pg.Client): void {
@@ -159,6 +189,8 @@ export class SharedReads {
 interface Waiting {
   text: string;
   values: unknown[] | undefined;
+  /** a read that could have shared: how long it takes is noted */
+  read: boolean;
   resolve(result: pg.QueryResult): void;
   reject(err: unknown): void;
 }
@@ -207,7 +239,8 @@ class LazyClient {
   query(text: string, values: readonly unknown[]): Promise<pg.QueryResult> {
     if (typeof text !== 'string') throw new TypeError('a shared-read pool takes statements as text');
     if (this.pooled) return this.pooled.query(text, values as unknown[]);
-    if (!this.acquiring && !sendingTogether() && isPlainRead(text)) {
+    const read = !this.acquiring && !sendingTogether() && isPlainRead(text);
+    if (read) {
       const shared = this.owner.shared.query(text, values as unknown[]);
       if (shared) {
         this.lastShared = shared;
@@ -215,7 +248,7 @@ class LazyClient {
       }
     }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ text, values: values as unknown[], resolve, reject });
+      this.waiting.push({ text, values: values as unknown[], read, resolve, reject });
       if (!this.acquiring) void this.acquire();
     });
   }
@@ -245,8 +278,15 @@ class LazyClient {
     this.acquiring = false;
     const waiting = this.waiting;
     this.waiting = [];
+    const { shared } = this.owner;
     inOneWrite(() => {
-      for (const w of waiting) client.query(w.text, w.values).then(w.resolve, w.reject);
+      for (const w of waiting) {
+        const sent = w.read ? performance.now() : 0;
+        client.query(w.text, w.values).then((result) => {
+          if (w.read) shared.learn(w.text, performance.now() - sent);
+          w.resolve(result);
+        }, w.reject);
+      }
     });
     if (this.releaseWhenSent) this.release();
   }
