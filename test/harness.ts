@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -251,4 +252,29 @@ export function errorCode(res: LightMyRequestResponse): string | undefined {
 /** `describeEachDialect`, with SQLite once more on a file, where report reads run on the report workers. */
 export function describeReportDbs(name: string, fn: (h: Harness) => void): void {
   describeEachDialect(name, fn, {}, { alsoSqliteFile: true });
+}
+
+/** Counts this process's socket writes to PostgreSQL while `run` runs. */
+export async function pgWritesDuring(run: () => Promise<unknown>): Promise<number> {
+  const port = Number(new URL(PG_URL).port || 5432);
+  let writes = 0;
+  const count = (original: (...args: never[]) => unknown) =>
+    function (this: net.Socket, ...args: never[]) {
+      if (this.remotePort === port) writes++;
+      return original.apply(this, args);
+    };
+  const proto = net.Socket.prototype as unknown as Record<
+    '_write' | '_writev',
+    (...args: never[]) => unknown
+  >;
+  const { _write, _writev } = proto;
+  proto._write = count(_write);
+  proto._writev = count(_writev);
+  try {
+    await run();
+  } finally {
+    proto._write = _write;
+    proto._writev = _writev;
+  }
+  return writes;
 }

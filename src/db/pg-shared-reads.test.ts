@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, PG_URL } from '../../test/harness.js';
+import { DIALECTS, PG_URL, pgWritesDuring } from '../../test/harness.js';
 import { type Db, openDatabase } from './database.js';
 import { classifyDatabaseError } from './db-errors.js';
 import { isPlainRead } from './pg-shared-reads.js';
@@ -78,37 +77,12 @@ describe.runIf(DIALECTS.includes('postgres'))('reads sharing a connection on Pos
     throw new Error('the shared read connection did not open');
   }
 
-  /** Counts this process's socket writes to PostgreSQL while `run` runs. */
-  const writesDuring = async (run: () => Promise<unknown>): Promise<number> => {
-    const port = Number(new URL(PG_URL).port || 5432);
-    let writes = 0;
-    const count = (original: (...args: never[]) => unknown) =>
-      function (this: net.Socket, ...args: never[]) {
-        if (this.remotePort === port) writes++;
-        return original.apply(this, args);
-      };
-    const proto = net.Socket.prototype as unknown as Record<
-      '_write' | '_writev',
-      (...args: never[]) => unknown
-    >;
-    const { _write, _writev } = proto;
-    proto._write = count(_write);
-    proto._writev = count(_writev);
-    try {
-      await run();
-    } finally {
-      proto._write = _write;
-      proto._writev = _writev;
-    }
-    return writes;
-  };
-
   it('reads given in the same turn leave in one write, on the shared connection, and each gets its own rows', async () => {
     await sharedIsOpen();
     await byId(1); // a statement text shares once a read of it was quick
     let answers: Array<Array<{ id: number; name: string }>> = [];
     let apps: string[] = [];
-    const writes = await writesDuring(async () => {
+    const writes = await pgWritesDuring(async () => {
       const reads = Promise.all(Array.from({ length: 20 }, (_, i) => byId((i % 3) + 1)));
       const who = Promise.all(Array.from({ length: 5 }, () => served()));
       [answers, apps] = [await reads, (await who).map((s) => s.app)];

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DIALECTS, PG_URL } from '../../test/harness.js';
+import { DIALECTS, PG_URL, pgWritesDuring } from '../../test/harness.js';
 import { type Db, openDatabase } from './database.js';
 import { classifyDatabaseError } from './db-errors.js';
 import { deferrable } from './deferred-inserts.js';
@@ -156,34 +155,9 @@ describe.runIf(DIALECTS.includes('postgres'))('named prepared statements on Post
     }
   });
 
-  /** Counts this process's socket writes to PostgreSQL while `run` runs. */
-  const writesDuring = async (run: () => Promise<void>): Promise<number> => {
-    const port = Number(new URL(PG_URL).port || 5432);
-    let writes = 0;
-    const count = (original: (...args: never[]) => unknown) =>
-      function (this: net.Socket, ...args: never[]) {
-        if (this.remotePort === port) writes++;
-        return original.apply(this, args);
-      };
-    const proto = net.Socket.prototype as unknown as Record<
-      '_write' | '_writev',
-      (...args: never[]) => unknown
-    >;
-    const { _write, _writev } = proto;
-    proto._write = count(_write);
-    proto._writev = count(_writev);
-    try {
-      await run();
-    } finally {
-      proto._write = _write;
-      proto._writev = _writev;
-    }
-    return writes;
-  };
-
   it('a transaction goes in few writes: BEGIN with its first statement, its last inserts with COMMIT', async () => {
     expect(
-      await writesDuring(() =>
+      await pgWritesDuring(() =>
         a.kysely.transaction().execute(async (trx) => {
           expect((await sql`select name from things where id = ${1}`.execute(trx)).rows).toEqual([
             { name: 'one' },
@@ -196,7 +170,7 @@ describe.runIf(DIALECTS.includes('postgres'))('named prepared statements on Post
     ).toBe(2);
     // inserts alone: one statement, no BEGIN or COMMIT
     expect(
-      await writesDuring(() =>
+      await pgWritesDuring(() =>
         a.kysely.transaction().execute(async (trx) => {
           await trx.executeQuery(
             deferrable(sql`insert into things (id, name) values (${11}, ${'eleven'})`.compile(trx), 'things'),
@@ -215,7 +189,7 @@ describe.runIf(DIALECTS.includes('postgres'))('named prepared statements on Post
     const k = a.kysely as unknown as Kysely<any>;
     let wrote: unknown[] = [];
     let rows: unknown[] = [];
-    const writes = await writesDuring(async () => {
+    const writes = await pgWritesDuring(async () => {
       rows = await writesThenRead(
         a,
         [
@@ -270,7 +244,7 @@ describe.runIf(DIALECTS.includes('postgres'))('named prepared statements on Post
     // biome-ignore lint/suspicious/noExplicitAny: a scratch table outside the schema
     const k = a.kysely as unknown as Kysely<any>;
     let settled: Awaited<ReturnType<typeof sendTogether>> = [];
-    const writes = await writesDuring(async () => {
+    const writes = await pgWritesDuring(async () => {
       settled = await sendTogether(a.kysely, [
         k.insertInto('things').values({ id: 30, name: 'thirty' }),
         [
