@@ -159,9 +159,13 @@ describe.runIf(DIALECTS.includes('postgres'))('reads sharing a connection on Pos
     expect(await countTo(3_000_000)).toMatchObject({ app: 'rapport-reads' }); // slow (≥ 50 ms)
     const after = await countTo(10);
     expect(after.app).not.toBe('rapport-reads');
-    // fifty quick reads on the pool, then it shares again
-    for (let i = 0; i < 50; i++) await countTo(10);
-    expect((await countTo(10)).app).toBe('rapport-reads');
+    // it shares again after fifty quick reads on the pool (more if one of them was slow: a busy machine)
+    let onThePool = 1;
+    while ((await countTo(10)).app !== 'rapport-reads') {
+      onThePool++;
+      if (onThePool > 2000) throw new Error('the statement never shared again');
+    }
+    expect(onThePool).toBeGreaterThanOrEqual(50);
   });
 
   it('a read is not queued behind a slow one: it takes a pooled connection and is answered first', async () => {
