@@ -59,6 +59,8 @@ export interface Db {
    * prepared afresh (see `PgStatementNames`). This process's own DDL is noticed without it.
    */
   schemaChanged?(): void;
+  /** PostgreSQL with shared reads: single reads outside a transaction so far, by where they ran */
+  readStats?: { readonly shared: number; readonly pool: number };
   close(): Promise<void>;
 }
 
@@ -204,6 +206,7 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
     dialect: 'postgres',
     onConnectionError: (l) => listeners.push(l),
     schemaChanged: () => statements.schemaChanged(),
+    readStats: sharedConnections > 0 ? shared.stats : undefined,
     listener: {
       scope: target.schema ?? '',
       create: () =>

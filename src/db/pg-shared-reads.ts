@@ -75,6 +75,11 @@ export class SharedReads {
   private retryAt = 0;
   private closed = false;
   private readonly opts: SharedReadOptions;
+  /**
+   * single reads outside a transaction since start, by where they ran: a shared connection, or the pool
+   * (a text not known quick, every shared connection busy or not open)
+   */
+  readonly stats = { shared: 0, pool: 0 };
   /** per statement text: > 0 once its reads are known quick; ≤ 0 while unknown or slow (see `learn`) */
   private readonly speed = new Map<string, number>();
 
@@ -119,6 +124,7 @@ export class SharedReads {
     }
     sent.push(Number.POSITIVE_INFINITY);
     chosen.unsent++;
+    this.stats.shared++;
     const result = chosen.client.query(text, values) as Promise<pg.QueryResult>;
     result.then(
       () => this.learn(text, performance.now() - sent.shift()!),
@@ -246,6 +252,7 @@ class LazyClient {
         this.lastShared = shared;
         return shared;
       }
+      this.owner.shared.stats.pool++;
     }
     return new Promise((resolve, reject) => {
       this.waiting.push({ text, values: values as unknown[], read, resolve, reject });

@@ -76,6 +76,38 @@ describeEachDialect(
       }
     });
 
+    it('PostgreSQL: counts single reads by the connection that ran them', async () => {
+      const scrape = async () => (await h.request({ method: 'GET', url: '/metrics', as: h.admin })).body;
+      const count = (body: string, connection: string) =>
+        Number(
+          new RegExp(`rapport_db_reads_total\\{connection="${connection}"\\} (\\d+)`).exec(body)?.[1] ?? NaN,
+        );
+      const before = await scrape();
+      if (h.dialect === 'sqlite') {
+        expect(before).not.toContain('rapport_db_reads_total');
+        return;
+      }
+      const created = await h.request({
+        method: 'POST',
+        url: '/api/v1/records/Contacts',
+        as: h.admin,
+        payload: { lastname: 'Counted' },
+      });
+      expectStatus(created, 201);
+      const id = (created.json() as { id: number }).id;
+      for (let i = 0; i < 5; i++)
+        expectStatus(
+          await h.request({ method: 'GET', url: `/api/v1/records/Contacts/${id}`, as: h.admin }),
+          200,
+        );
+      const after = await scrape();
+      // every read is counted once, where it ran; a text runs on the pool until a read of it was quick,
+      // then shares
+      const total = (body: string) => count(body, 'shared') + count(body, 'pool');
+      expect(total(after) - total(before)).toBeGreaterThanOrEqual(5);
+      expect(count(after, 'shared')).toBeGreaterThan(count(before, 'shared'));
+    });
+
     it('refuses everyone else, and takes the scraper token only as itself', async () => {
       const user = await h.createUser();
       expect((await h.request({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);

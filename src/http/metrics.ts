@@ -10,7 +10,8 @@ const PROBE_MS = 20;
 
 /**
  * `GET /metrics` in Prometheus text format (prom-client): the request latency histogram by route and
- * status, the event-loop delay histogram, the webhook requests this process sent, and prom-client's process
+ * status, the event-loop delay histogram, the webhook requests this process sent, where PostgreSQL's single
+ * reads ran (shared or pooled connections), and prom-client's process
  * metrics (CPU, memory, GC, handles, event-loop lag percentiles). The tail users feel shows here in production, not only in `npm run bench`.
  * Admins may read it with their session or key; a scraper with `Authorization: Bearer METRICS_TOKEN`.
  */
@@ -45,6 +46,24 @@ export async function metricsRoutes(app: FastifyInstance, ctx: AppContext): Prom
       }
     },
   });
+  const reads = ctx.db.readStats;
+  if (reads) {
+    const counted = { shared: 0, pool: 0 };
+    new Counter({
+      name: 'rapport_db_reads_total',
+      help:
+        'PostgreSQL: single reads outside a transaction, by where they ran: shared (pipelined with other ' +
+        "requests' reads) or pool (a statement text not known quick, or every shared connection busy or closed).",
+      labelNames: ['connection'],
+      registers: [registry],
+      collect() {
+        for (const connection of ['shared', 'pool'] as const) {
+          this.inc({ connection }, reads[connection] - counted[connection]);
+          counted[connection] = reads[connection];
+        }
+      },
+    });
+  }
   let expected = performance.now() + PROBE_MS;
   const probe = setInterval(() => {
     const now = performance.now();
