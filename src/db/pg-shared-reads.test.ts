@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, PG_URL, pgWritesDuring } from '../../test/harness.js';
 import { type Db, openDatabase } from './database.js';
 import { classifyDatabaseError } from './db-errors.js';
+import { deferrable } from './deferred-inserts.js';
 import { isPlainRead } from './pg-shared-reads.js';
 
 describe('isPlainRead', () => {
@@ -109,6 +110,22 @@ describe.runIf(DIALECTS.includes('postgres'))('reads sharing a connection on Pos
     // committed before the read was sent: the shared connection sees it
     expect(await byId(50)).toEqual([{ id: 50, name: 'fifty' }]);
     expect((await served()).app).toBe('rapport-reads');
+  });
+
+  it('a transaction through the sharing pool still goes in two writes: BEGIN with its first statement, the rest with COMMIT', async () => {
+    await sharedIsOpen();
+    const writes = await pgWritesDuring(() =>
+      db.kysely.transaction().execute(async (trx) => {
+        expect((await sql`select name from things where id = ${1}`.execute(trx)).rows).toEqual([
+          { name: 'one' },
+        ]);
+        await trx.executeQuery(
+          deferrable(sql`insert into things (id, name) values (${70}, ${'seventy'})`.compile(trx), 'things'),
+        );
+      }),
+    );
+    expect(writes).toBe(2);
+    expect(await byId(70)).toEqual([{ id: 70, name: 'seventy' }]);
   });
 
   it('a write after a shared read on the same client waits for the read, then takes the pool', async () => {
