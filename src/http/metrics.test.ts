@@ -8,15 +8,21 @@ const TOKEN = 'metrics-token-for-tests-0123456789abcdef';
 describeEachDialect(
   'metrics endpoint',
   (h) => {
-    it('gives admins request latency by route pattern, event-loop delay and process metrics', async () => {
+    const scrape = async () => (await h.request({ method: 'GET', url: '/metrics', as: h.admin })).body;
+    /** creates a contact as the admin; answers its id */
+    const createContact = async (lastname: string) => {
       const created = await h.request({
         method: 'POST',
         url: '/api/v1/records/Contacts',
         as: h.admin,
-        payload: { lastname: 'Metric' },
+        payload: { lastname },
       });
       expectStatus(created, 201);
-      const id = (created.json() as { id: number }).id;
+      return (created.json() as { id: number }).id;
+    };
+
+    it('gives admins request latency by route pattern, event-loop delay and process metrics', async () => {
+      const id = await createContact('Metric');
       expectStatus(
         await h.request({ method: 'GET', url: `/api/v1/records/Contacts/${id}`, as: h.admin }),
         200,
@@ -50,19 +56,10 @@ describeEachDialect(
             }),
             201,
           );
-        const scrape = async () => (await h.request({ method: 'GET', url: '/metrics', as: h.admin })).body;
         const count = (body: string, result: string) =>
           Number(new RegExp(`rapport_webhook_attempts_total\\{result="${result}"\\} (\\d+)`).exec(body)?.[1]);
         const before = await scrape();
-        expectStatus(
-          await h.request({
-            method: 'POST',
-            url: '/api/v1/records/Contacts',
-            as: h.admin,
-            payload: { lastname: 'Hooked' },
-          }),
-          201,
-        );
+        await createContact('Hooked');
         await h.ctx.webhookSender.drain();
         const after = await scrape();
         expect(count(after, 'succeeded') - count(before, 'succeeded')).toBe(1);
@@ -77,7 +74,6 @@ describeEachDialect(
     });
 
     it('PostgreSQL: counts single reads by the connection that ran them', async () => {
-      const scrape = async () => (await h.request({ method: 'GET', url: '/metrics', as: h.admin })).body;
       const count = (body: string, connection: string) =>
         Number(
           new RegExp(`rapport_db_reads_total\\{connection="${connection}"\\} (\\d+)`).exec(body)?.[1] ?? NaN,
@@ -87,14 +83,7 @@ describeEachDialect(
         expect(before).not.toContain('rapport_db_reads_total');
         return;
       }
-      const created = await h.request({
-        method: 'POST',
-        url: '/api/v1/records/Contacts',
-        as: h.admin,
-        payload: { lastname: 'Counted' },
-      });
-      expectStatus(created, 201);
-      const id = (created.json() as { id: number }).id;
+      const id = await createContact('Counted');
       for (let i = 0; i < 5; i++)
         expectStatus(
           await h.request({ method: 'GET', url: `/api/v1/records/Contacts/${id}`, as: h.admin }),
