@@ -187,17 +187,23 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
         })) as typeof pool.connect;
   // single reads share a few more connections, outside the pool (see SharedReads)
   const sharedConnections = target.sharedReadConnections ?? 2;
-  const shared = new SharedReads(() => {
-    // named, so an operator tells them from the pool's in pg_stat_activity
-    const client = new driver.Client({ ...clientConfig, application_name: 'rapport-reads' });
-    statements.attach(client);
-    return client;
-  }, sharedConnections);
+  const sharing =
+    sharedConnections > 0
+      ? new SharingPool(
+          pool,
+          new SharedReads(() => {
+            // named, so an operator tells them from the pool's in pg_stat_activity
+            const client = new driver.Client({ ...clientConfig, application_name: 'rapport-reads' });
+            statements.attach(client);
+            return client;
+          }, sharedConnections),
+        )
+      : null;
   const kysely = new Kysely<Database>({
     // a transaction's INSERTs go to the server together (see deferInserts); introspection (the migrator's)
     // sees this schema only, so other schemas' changes cannot fail it
     dialect: new OneSchemaPostgresDialect({
-      pool: sharedConnections > 0 ? new SharingPool(pool, shared) : pool,
+      pool: sharing ?? pool,
       onCreateConnection: async (connection) => deferInserts(connection),
     }),
   });
@@ -206,7 +212,7 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
     dialect: 'postgres',
     onConnectionError: (l) => listeners.push(l),
     schemaChanged: () => statements.schemaChanged(),
-    readStats: sharedConnections > 0 ? shared.stats : undefined,
+    readStats: sharing?.shared.stats,
     listener: {
       scope: target.schema ?? '',
       create: () =>

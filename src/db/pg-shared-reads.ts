@@ -16,26 +16,16 @@ export function isPlainRead(text: string): boolean {
   return SELECT.test(text) && !NOT_ONLY_A_READ.test(text);
 }
 
-export interface SharedReadOptions {
-  /** a read is not queued behind one that has waited for its answer this long (ms): it takes a pooled connection */
-  stallMs: number;
-  /** a statement text whose read took this long (ms, from its write to its answer) stops sharing */
-  slowMs: number;
-  /** …until this many of its reads on the pool have been quick again */
-  slowPenalty: number;
-  /** nor behind this many unanswered reads */
-  maxInFlight: number;
-  /** after a failed connect, how long reads go to the pool before the next attempt (ms) */
-  retryMs: number;
-}
-
-const DEFAULTS: SharedReadOptions = {
-  stallMs: 5,
-  slowMs: 50,
-  slowPenalty: 50,
-  maxInFlight: 64,
-  retryMs: 1000,
-};
+/** a read is not queued behind one written this long ago (ms) and still unanswered: it takes the pool */
+const STALL_MS = 5;
+/** nor behind this many unanswered reads */
+const MAX_IN_FLIGHT = 64;
+/** a statement text whose read took this long (ms, from its write to its answer) stops sharing… */
+const SLOW_MS = 50;
+/** …until this many of its reads on the pool have been quick again */
+const SLOW_PENALTY = 50;
+/** after a failed connect, how long reads go to the pool before the next attempt (ms) */
+const RETRY_MS = 1000;
 
 /** statement texts whose speed is remembered; past this the record starts over */
 const MAX_TEXTS = 2000;
@@ -61,20 +51,18 @@ interface Line {
  * of its own.
  *
  * A slow read would hold up every read queued behind it. So only statement texts whose reads have been
- * answered within `slowMs` share (a new text runs on the pool first; one that ran slow goes back to the
- * pool until `slowPenalty` of its reads there were quick), and a read goes to the pool while the oldest
- * unanswered read here has waited `stallMs`, or `maxInFlight` are unanswered, or the connection is not open
- * (a failed connect is retried after `retryMs`; meanwhile reads use the pool, which reports the outage as
- * before). A lost connection fails the reads in flight on it with the driver's connection error,
+ * answered within `SLOW_MS` share (a new text runs on the pool first; one that ran slow goes back to the
+ * pool until `SLOW_PENALTY` of its reads there were quick), and a read goes to the pool while the oldest
+ * unanswered read here was written `STALL_MS` ago, or `MAX_IN_FLIGHT` are unanswered, or no connection is
+ * open (a failed connect is retried after `RETRY_MS`; meanwhile reads use the pool, which reports the outage
+ * as before). A lost connection fails the reads in flight on it with the driver's connection error,
  * as a lost pooled connection fails its statement.
  */
 export class SharedReads {
-  /** the open connections; a slot is null while its connection is not open */
-  private readonly lines: (Line | null)[];
-  private readonly connecting: boolean[];
+  /** each slot's connection: open, being opened, or neither */
+  private readonly slots: (Line | 'opening' | null)[];
   private retryAt = 0;
   private closed = false;
-  private readonly opts: SharedReadOptions;
   /**
    * single reads outside a transaction since start, by where they ran: a shared connection, or the pool
    * (a text not known quick, every shared connection busy or not open)
@@ -87,11 +75,8 @@ export class SharedReads {
     /** a new client, set up like a pooled one (named statements, type parsers), not connected yet */
     private readonly create: () => pg.Client,
     connections: number,
-    opts: Partial<SharedReadOptions> = {},
   ) {
-    this.opts = { ...DEFAULTS, ...opts };
-    this.lines = new Array<Line | null>(connections).fill(null);
-    this.connecting = new Array<boolean>(connections).fill(false);
+    this.slots = new Array<Line | 'opening' | null>(connections).fill(null);
   }
 
   /** Sends the read here and answers its result; null when it should take a pooled connection instead. */
@@ -99,18 +84,19 @@ export class SharedReads {
     const now = performance.now();
     // the open connection with the fewest reads in flight, unless the oldest of them waits too long
     let line: Line | null = null;
-    for (let i = 0; i < this.lines.length; i++) {
-      const l = this.lines[i];
-      if (!l) {
-        this.connect(i);
-        continue;
-      }
+    for (let i = 0; i < this.slots.length; i++) {
+      const l = this.slots[i];
+      if (l === null) this.connect(i);
+      if (!l || l === 'opening') continue;
       const waiting = l.sent.length;
-      if (waiting >= this.opts.maxInFlight || (waiting > 0 && now - l.sent[0]! > this.opts.stallMs)) continue;
+      if (waiting >= MAX_IN_FLIGHT || (waiting > 0 && now - l.sent[0]! > STALL_MS)) continue;
       if (!line || waiting < line.sent.length) line = l;
       if (waiting === 0) break;
     }
-    if (!line || !((this.speed.get(text) ?? 0) > 0)) return null;
+    if (!line || !((this.speed.get(text) ?? 0) > 0)) {
+      this.stats.pool++;
+      return null;
+    }
     const chosen = line;
     const { sent } = chosen;
     if (chosen.unsent === 0) {
@@ -141,8 +127,8 @@ export class SharedReads {
   /** Notes how long a read of `text` took (ms, from its write to its answer), here or on the pool. */
   learn(text: string, ms: number): void {
     const known = this.speed.get(text);
-    if (ms >= this.opts.slowMs) {
-      this.speed.set(text, -this.opts.slowPenalty);
+    if (ms >= SLOW_MS) {
+      this.speed.set(text, -SLOW_PENALTY);
     } else if (known === undefined) {
       if (this.speed.size >= MAX_TEXTS) this.speed.clear();
       this.speed.set(text, 1);
@@ -152,15 +138,16 @@ export class SharedReads {
   }
 
   private drop(client: pg.Client): void {
-    const slot = this.lines.findIndex((l) => l?.client === client);
+    const slot = this.slots.findIndex((l) => typeof l === 'object' && l?.client === client);
     if (slot < 0) return;
-    this.lines[slot] = null;
+    this.slots[slot] = null;
     void client.end().catch(() => {});
   }
 
+  /** Opens the connection of an empty slot, unless a failed connect is too recent. */
   private connect(slot: number): void {
-    if (this.connecting[slot] || this.closed || performance.now() < this.retryAt) return;
-    this.connecting[slot] = true;
+    if (this.closed || performance.now() < this.retryAt) return;
+    this.slots[slot] = 'opening';
     const client = this.create();
     const drop = () => this.drop(client);
     // an error on an open connection (the server ended it) is heard here, or it would end the process;
@@ -169,25 +156,24 @@ export class SharedReads {
     client.on('end', drop);
     client.connect().then(
       () => {
-        this.connecting[slot] = false;
         if (this.closed) {
           void client.end().catch(() => {});
           return;
         }
         const { stream } = (client as unknown as { connection: { stream: Line['stream'] } }).connection;
-        this.lines[slot] = { client, stream, sent: [], unsent: 0 };
+        this.slots[slot] = { client, stream, sent: [], unsent: 0 };
       },
       () => {
-        this.connecting[slot] = false;
-        this.retryAt = performance.now() + this.opts.retryMs;
+        this.slots[slot] = null;
+        this.retryAt = performance.now() + RETRY_MS;
       },
     );
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const open = this.lines.filter((l): l is Line => l !== null);
-    this.lines.fill(null);
+    const open = this.slots.filter((l): l is Line => typeof l === 'object' && l !== null);
+    this.slots.fill(null);
     await Promise.all(open.map((l) => l.client.end().catch(() => {})));
   }
 }
@@ -252,7 +238,6 @@ class LazyClient {
         this.lastShared = shared;
         return shared;
       }
-      this.owner.shared.stats.pool++;
     }
     return new Promise((resolve, reject) => {
       this.waiting.push({ text, values: values as unknown[], read, resolve, reject });
