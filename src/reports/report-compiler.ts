@@ -11,6 +11,7 @@ import { reportError } from './report.errors.js';
 import {
   MAX_FILTER_CONDITIONS,
   MAX_FILTER_DEPTH,
+  PERIODS,
   type Period,
   type ReportDefinition,
   type ReportFilter,
@@ -464,20 +465,7 @@ function periodFilter(ref: FieldRef, value: unknown, now: number, path: string):
   const t = ref.field.type;
   if (t !== 'date' && t !== 'datetime')
     throw invalid(path, `period works on date fields; ${ref.key} is ${t}.`);
-  const periods: readonly string[] = [
-    'today',
-    'yesterday',
-    'this_week',
-    'last_week',
-    'this_month',
-    'last_month',
-    'this_quarter',
-    'this_year',
-    'last_year',
-    'last_7_days',
-    'last_30_days',
-    'next_30_days',
-  ];
+  const periods: readonly string[] = PERIODS;
   if (typeof value !== 'string' || !periods.includes(value))
     throw invalid(path, `period takes one of ${periods.join(', ')}.`);
   const [start, end] = periodRange(value as Period, now);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FILTER_OPS } from '../records/record-filter.js';
 
 /**
  * A report definition. Fields are named `<source>.<field>`: the source is the primary module's name or a
@@ -16,19 +17,8 @@ export const MAX_FILTER_CONDITIONS = 50;
 export const REPORT_TYPES = ['detail', 'summary', 'matrix'] as const;
 export const CHART_TYPES = ['bar', 'hbar', 'line', 'pie'] as const;
 export const AGGREGATE_FNS = ['count', 'sum', 'avg', 'min', 'max'] as const;
-export const REPORT_FILTER_OPS = [
-  'eq',
-  'ne',
-  'lt',
-  'lte',
-  'gt',
-  'gte',
-  'contains',
-  'startswith',
-  'in',
-  'empty',
-  'period',
-] as const;
+/** a record filter's operators, and `period` (a named date range) */
+export const REPORT_FILTER_OPS = [...FILTER_OPS, 'period'] as const;
 export const PERIODS = [
   'today',
   'yesterday',
