@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../test/harness.js';
-import { prepared, preparedInsert } from './prepared.js';
+import { dialectOf, prepared, preparedInsert, preparedStatement } from './prepared.js';
 
 describeEachDialect('prepared queries', (h) => {
   const settingByKey = prepared((db, key: string) =>
@@ -50,6 +50,22 @@ describeEachDialect('prepared queries', (h) => {
       expect(stored.map((r) => r.type)).toEqual(rows.map((r) => r.type));
       expect(stored.map((r) => Number(r.id))).toEqual(ids);
     }
+  });
+
+  it('answers the statement for given arguments without running it, and tells builders the dialect', async () => {
+    const builtFor: string[] = [];
+    const settingValue = preparedStatement((db, key: string) => {
+      builtFor.push(dialectOf(db));
+      return db.selectFrom('settings').select('value').where('key', '=', key);
+    });
+    await insertSettings(h.ctx.db.kysely, [{ key: 'prepared.stmt', value: 'three', updated_at: 1 }]);
+    const statement = settingValue(h.ctx.db.kysely, 'prepared.stmt');
+    expect((await h.ctx.db.kysely.executeQuery(statement.compile())).rows).toEqual([{ value: 'three' }]);
+    const other = settingValue(h.ctx.db.kysely, 'prepared.none').compile();
+    expect(other.parameters).toEqual(['prepared.none']);
+    expect((await h.ctx.db.kysely.executeQuery(other)).rows).toEqual([]);
+    // built once, for this database's dialect
+    expect(builtFor).toEqual([h.dialect]);
   });
 
   it('refuses a builder that drops an argument instead of running the wrong query', async () => {

@@ -1,4 +1,12 @@
-import { type Compilable, CompiledQuery, type Kysely, type QueryResult, type Transaction } from 'kysely';
+import {
+  type Compilable,
+  CompiledQuery,
+  type Kysely,
+  PostgresAdapter,
+  type QueryResult,
+  type Transaction,
+} from 'kysely';
+import type { DialectName } from './database.js';
 import { carrier, deferrable } from './deferred-inserts.js';
 import type { Database } from './schema.js';
 
@@ -16,19 +24,17 @@ interface Compiled {
 }
 
 /**
- * A query that Kysely builds and compiles once per dialect and argument count, then runs with new values.
- * Building and compiling costs Kysely 10–80 µs a query (more than SQLite takes to run a short one), and
- * a record write runs a dozen; the hot ones are prepared. `build` is called with placeholders instead of
- * the arguments, so it must pass each argument into the query as a value, unchanged (no `?? null`,
- * no branching on it, no arrays: spread a list into separate arguments, as the count is part of the key).
+ * Compiles `build`'s query once per dialect and argument count; each call then answers the compiled query
+ * with that call's arguments bound. `build` is called with placeholders instead of the arguments, so it
+ * must pass each argument into the query as a value, unchanged (no `?? null`, no branching on it, no
+ * arrays: spread a list into separate arguments, as the count is part of the key). It may branch on the
+ * dialect (`dialectOf`): the cache is per dialect.
  */
-export function prepared<A extends unknown[], R>(
+function compiler<A extends unknown[], R>(
   build: (db: Q, ...args: A) => Compilable<R>,
-  /** marks each query before it runs (`deferrable`, `carrier`) */
-  mark: (q: CompiledQuery) => CompiledQuery = (q) => q,
-): (db: Q, ...args: A) => Promise<QueryResult<R>> {
+): (db: Q, args: A) => CompiledQuery<R> {
   const cache = new Map<string, Compiled>();
-  return async (db, ...args) => {
+  return (db, args) => {
     // the dialect's adapter class decides the SQL (placeholders, quoting); a transaction shares its parent's
     const key = `${db.getExecutor().adapter.constructor.name}:${args.length}`;
     let c = cache.get(key);
@@ -46,8 +52,41 @@ export function prepared<A extends unknown[], R>(
       cache.set(key, c);
     }
     const parameters = c.params.map((p) => (typeof p === 'number' ? (args[p] ?? null) : p.value));
-    return db.executeQuery(mark(CompiledQuery.raw(c.sql, parameters))) as Promise<QueryResult<R>>;
+    return CompiledQuery.raw(c.sql, parameters) as CompiledQuery<R>;
   };
+}
+
+/**
+ * A query that Kysely builds and compiles once per dialect and argument count, then runs with new values.
+ * Building and compiling costs Kysely 8–80 µs a query (more than SQLite takes to run a short one), and
+ * a record write runs a dozen; the hot ones are prepared. See `compiler` for what `build` may do.
+ */
+export function prepared<A extends unknown[], R>(
+  build: (db: Q, ...args: A) => Compilable<R>,
+  /** marks each query before it runs (`deferrable`, `carrier`) */
+  mark: (q: CompiledQuery) => CompiledQuery = (q) => q,
+): (db: Q, ...args: A) => Promise<QueryResult<R>> {
+  const compile = compiler(build);
+  return async (db, ...args) => db.executeQuery(mark(compile(db, args))) as Promise<QueryResult<R>>;
+}
+
+/**
+ * The same, not run: the statement for these arguments, for helpers that send several statements together
+ * (`sendTogether`, `writesThenRead`, `writeStatements`).
+ */
+export function preparedStatement<A extends unknown[], R>(
+  build: (db: Q, ...args: A) => Compilable<R>,
+): (db: Q, ...args: A) => Compilable<R> {
+  const compile = compiler(build);
+  return (db, ...args) => {
+    const query = compile(db, args);
+    return { compile: () => query };
+  };
+}
+
+/** Which database a Kysely instance (or transaction) speaks to, for builders of prepared queries. */
+export function dialectOf(db: Q): DialectName {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
 /** Rows per prepared INSERT: with a dozen columns this stays far below both databases' parameter limits. */

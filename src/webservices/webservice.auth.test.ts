@@ -61,8 +61,8 @@ describeEachDialect('web services: challenge, login and sessions', (h) => {
       const unflushed = h.dialect === 'postgres';
       const now = h.clock.now();
       const before = await n();
-      await countChallengeCall(conn, '198.51.100.7', now, unflushed).execute();
-      await countChallengeCall(conn, '198.51.100.7', now, unflushed).execute();
+      await conn.executeQuery(countChallengeCall(conn, '198.51.100.7', now, unflushed).compile());
+      await conn.executeQuery(countChallengeCall(conn, '198.51.100.7', now, unflushed).compile());
       expect(await n()).toBe(before + 2);
       if (unflushed) {
         // synchronous_commit went off for each count's own commit only, never for the connection

@@ -1,7 +1,8 @@
-import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { columnTypes } from '../db/columns.js';
 import type { Db } from '../db/database.js';
 import { allResults, sendTogether, writeStatements } from '../db/group-commit.js';
+import { dialectOf, prepared, preparedStatement } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import { unflushedCommit } from '../db/unflushed-commit.js';
 import { toUser, type User } from '../users/user.model.js';
@@ -64,89 +65,146 @@ export async function issueChallengeWithin(
   const k = db.kysely;
   const postgres = db.dialect === 'postgres';
   const first = c.since - (c.since % 1000);
-  const sweep = k
-    .deleteFrom('rate_counts')
-    .where('scope', '=', 'ws-challenge-ip')
-    .where('second', '<', first);
+  const sweep = c.sweep ? [sweepChallengeCounts(k, first)] : [];
   const count = countChallengeCall(k, c.ip, c.now, postgres);
-  const calls = k
-    .selectFrom('rate_counts')
-    .select((e) => e.fn.coalesce(e.fn.sum<number | string>('n'), e.lit(0)).as('calls'))
-    .where('scope', '=', 'ws-challenge-ip')
-    .where('key', '=', c.ip)
-    .where('second', '>=', first);
-  const t = columnTypes(db.dialect);
-  // the token only while the address is within the limit (typed: PostgreSQL cannot tell a bare parameter's)
-  const issue = k
-    .insertInto('ws_challenge_tokens')
-    .columns(['user_id', 'token', 'ip', 'created_at', 'expires_at'])
-    .expression(
-      k
-        .selectNoFrom((eb) => [
-          eb.cast<number>(eb.val(c.userId), 'integer').as('user_id'),
-          eb.cast<string>(eb.val(c.token), 'text').as('token'),
-          eb.cast<string>(eb.val(c.ip), 'text').as('ip'),
-          eb.cast<number>(eb.val(c.now), t.timestamp).as('created_at'),
-          eb.cast<number>(eb.val(c.expiresAt), t.timestamp).as('expires_at'),
-        ])
-        .where(calls, '<=', c.limit),
-    )
-    .returning('id');
-  // Each scope keeps its newest `limit` tokens: whatever is older than the limit-th newest goes (none while
-  // fewer are live: the subquery is then null). Older than it, not "not among the ones I saw": a token
-  // another login issues meanwhile is newer than all of them and must stay (deleting it failed that login
-  // as a wrong key). One statement for both scopes and the user's expired tokens; after a refused call it
-  // finds nothing over the limits to delete.
-  const limitthNewest = (
-    eb: ExpressionBuilder<Database, 'ws_challenge_tokens'>,
-    limit: number,
-    ip?: string,
-  ) =>
-    eb
-      .selectFrom('ws_challenge_tokens')
-      .select('id')
-      .where('user_id', '=', c.userId)
-      .$if(ip !== undefined, (q) => q.where('ip', '=', ip!))
-      .orderBy('id', 'desc')
-      .limit(1)
-      .offset(limit - 1);
-  const trim = k
-    .deleteFrom('ws_challenge_tokens')
-    .where('user_id', '=', c.userId)
-    .where((eb) =>
-      eb.or([
-        eb('expires_at', '<', c.now),
-        eb('id', '<', limitthNewest(eb, c.perUser)),
-        eb.and([eb('ip', '=', c.ip), eb('id', '<', limitthNewest(eb, c.perClient, c.ip))]),
-      ]),
-    );
+  const issue = issueChallengeToken(k, c.userId, c.token, c.ip, c.now, c.expiresAt, first, c.limit);
+  const trim = trimChallengeTokens(k, c.userId, c.now, c.perUser - 1, c.ip, c.perClient - 1);
   if (!postgres)
     return writeStatements(db, async (w) => {
-      if (c.sweep) await w.executeQuery(sweep.compile());
+      for (const q of sweep) await w.executeQuery(q.compile());
       await w.executeQuery(count.compile());
       const { rows } = await w.executeQuery(issue.compile());
       await w.executeQuery(trim.compile());
       return rows.length > 0;
     });
-  const results = allResults(await sendTogether(k, [...(c.sweep ? [sweep] : []), count, [issue, trim]]));
+  const results = allResults(await sendTogether(k, [...sweep, count, [issue, trim]]));
   // the outcomes in order: the sweep if any, the count, the token, the trim
   return results.at(-2)!.rows.length > 0;
 }
+
+// getchallenge's statements, prepared (`preparedStatement`): a getchallenge built and compiled them anew at
+// every call, ~70 µs of Kysely's work, as much as SQLite takes to run them
+
+const sweepChallengeCounts = preparedStatement((db, first: number) =>
+  db.deleteFrom('rate_counts').where('scope', '=', 'ws-challenge-ip').where('second', '<', first),
+);
+
+const countCall = (db: Q, ip: string, second: number) =>
+  db
+    .insertInto('rate_counts')
+    .values({ scope: 'ws-challenge-ip', key: ip, second, n: 1 })
+    .onConflict((oc) =>
+      oc.columns(['scope', 'key', 'second']).doUpdateSet((eb) => ({ n: eb('rate_counts.n', '+', 1) })),
+    );
+const countCallFlushed = preparedStatement(countCall);
+const countCallUnflushed = preparedStatement((db, ip: string, second: number) =>
+  countCall(db, ip, second).returning(unflushedCommit.as('unflushed')),
+);
 
 /**
  * Counts one getchallenge from `ip` in this second's row. `unflushed` (PostgreSQL, as a statement of its
  * own only): its commit does not wait for the WAL flush (`unflushedCommit`).
  */
 export function countChallengeCall(db: Q, ip: string, now: number, unflushed: boolean) {
-  const second = now - (now % 1000);
-  return db
-    .insertInto('rate_counts')
-    .values({ scope: 'ws-challenge-ip', key: ip, second, n: 1 })
-    .onConflict((oc) =>
-      oc.columns(['scope', 'key', 'second']).doUpdateSet((eb) => ({ n: eb('rate_counts.n', '+', 1) })),
-    )
-    .$if(unflushed, (q) => q.returning(unflushedCommit.as('unflushed')));
+  return (unflushed ? countCallUnflushed : countCallFlushed)(db, ip, now - (now % 1000));
 }
+
+/** The token, written only while the address's calls since `first` are within `limit`. */
+const issueChallengeToken = preparedStatement(
+  (
+    db,
+    userId: number,
+    token: string,
+    ip: string,
+    now: number,
+    expiresAt: number,
+    first: number,
+    limit: number,
+  ) => {
+    const calls = db
+      .selectFrom('rate_counts')
+      .select((e) => e.fn.coalesce(e.fn.sum<number | string>('n'), e.lit(0)).as('calls'))
+      .where('scope', '=', 'ws-challenge-ip')
+      .where('key', '=', ip)
+      .where('second', '>=', first);
+    // typed: PostgreSQL cannot tell a bare parameter's type
+    const t = columnTypes(dialectOf(db));
+    return db
+      .insertInto('ws_challenge_tokens')
+      .columns(['user_id', 'token', 'ip', 'created_at', 'expires_at'])
+      .expression(
+        db
+          .selectNoFrom((eb) => [
+            eb.cast<number>(eb.val(userId), 'integer').as('user_id'),
+            eb.cast<string>(eb.val(token), 'text').as('token'),
+            eb.cast<string>(eb.val(ip), 'text').as('ip'),
+            eb.cast<number>(eb.val(now), t.timestamp).as('created_at'),
+            eb.cast<number>(eb.val(expiresAt), t.timestamp).as('expires_at'),
+          ])
+          .where(calls, '<=', limit),
+      )
+      .returning('id');
+  },
+);
+
+/**
+ * Each scope keeps its newest tokens: whatever is older than the user's `perUserOffset + 1`-th newest goes
+ * (none while fewer are live: the subquery is then null), and so does whatever of the client's is older than
+ * its `perClientOffset + 1`-th newest. Older than it, not "not among the ones I saw": a token another login
+ * issues meanwhile is newer than all of them and must stay (deleting it failed that login as a wrong key).
+ * One statement for both scopes and the user's expired tokens; after a refused call it finds nothing over
+ * the limits to delete.
+ */
+const trimChallengeTokens = preparedStatement(
+  (db, userId: number, now: number, perUserOffset: number, ip: string, perClientOffset: number) =>
+    db
+      .deleteFrom('ws_challenge_tokens')
+      .where('user_id', '=', userId)
+      .where((eb) =>
+        eb.or([
+          eb('expires_at', '<', now),
+          eb(
+            'id',
+            '<',
+            eb
+              .selectFrom('ws_challenge_tokens')
+              .select('id')
+              .where('user_id', '=', userId)
+              .orderBy('id', 'desc')
+              .limit(1)
+              .offset(perUserOffset),
+          ),
+          eb.and([
+            eb('ip', '=', ip),
+            eb(
+              'id',
+              '<',
+              eb
+                .selectFrom('ws_challenge_tokens')
+                .select('id')
+                .where('user_id', '=', userId)
+                .where('ip', '=', ip)
+                .orderBy('id', 'desc')
+                .limit(1)
+                .offset(perClientOffset),
+            ),
+          ]),
+        ]),
+      ),
+);
+
+/** Per LIMIT (a literal in the SQL, see `LiteralLimits`): the user's live tokens, newest first. */
+const liveChallengeQueries = new Map<number, ReturnType<typeof liveChallengesQuery>>();
+const liveChallengesQuery = (limit: number) =>
+  prepared((db, userId: number, now: number) =>
+    db
+      .selectFrom('ws_challenge_tokens')
+      .select('token')
+      .where('user_id', '=', userId)
+      .where('expires_at', '>=', now)
+      .orderBy('id', 'desc')
+      .limit(limit),
+  );
 
 /** The user's live tokens, newest first; each is reusable until it expires, as in Vtiger. */
 export async function findLiveChallenges(
@@ -155,14 +213,14 @@ export async function findLiveChallenges(
   now: number,
   limit: number,
 ): Promise<string[]> {
-  const rows = await db
-    .selectFrom('ws_challenge_tokens')
-    .select('token')
-    .where('user_id', '=', userId)
-    .where('expires_at', '>=', now)
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .execute();
+  let query = liveChallengeQueries.get(limit);
+  if (!query) {
+    // a limit is a setting, so there are one or two; a caller passing many would only lose the memo
+    if (liveChallengeQueries.size >= 8) liveChallengeQueries.clear();
+    query = liveChallengesQuery(limit);
+    liveChallengeQueries.set(limit, query);
+  }
+  const { rows } = await query(db, userId, now);
   return rows.map((r) => r.token);
 }
 
@@ -177,23 +235,27 @@ export async function findLiveChallenge(db: Q, userId: number, now: number): Pro
   return row?.token;
 }
 
+const insertWsSessionRow = prepared(
+  (db, sessionHash: string, userId: number, keyId: number, now: number, ip: string) =>
+    db
+      .insertInto('ws_sessions')
+      .values({
+        session_hash: sessionHash,
+        user_id: userId,
+        key_id: keyId,
+        created_at: now,
+        last_seen_at: now,
+        ip,
+      })
+      .returning('id'),
+);
+
 export async function insertWsSession(
   db: Q,
   row: { sessionHash: string; userId: number; keyId: number; now: number; ip: string },
 ): Promise<number> {
-  const r = await db
-    .insertInto('ws_sessions')
-    .values({
-      session_hash: row.sessionHash,
-      user_id: row.userId,
-      key_id: row.keyId,
-      created_at: row.now,
-      last_seen_at: row.now,
-      ip: row.ip,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return r.id;
+  const { rows } = await insertWsSessionRow(db, row.sessionHash, row.userId, row.keyId, row.now, row.ip);
+  return rows[0]!.id;
 }
 
 /** The session and its user in one round trip (the hot path of every web-service call). */
