@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import { columnTypes } from '../db/columns.js';
 import type { Db } from '../db/database.js';
 import { allResults, sendTogether, writeStatements } from '../db/group-commit.js';
@@ -156,41 +156,32 @@ const issueChallengeToken = preparedStatement(
  * the limits to delete.
  */
 const trimChallengeTokens = preparedStatement(
-  (db, userId: number, now: number, perUserOffset: number, ip: string, perClientOffset: number) =>
-    db
+  (db, userId: number, now: number, perUserOffset: number, ip: string, perClientOffset: number) => {
+    /** The id of the user's (or, given `client`, that client's) token at `offset` from the newest. */
+    const newestAt = (
+      eb: ExpressionBuilder<Database, 'ws_challenge_tokens'>,
+      offset: number,
+      client?: string,
+    ) =>
+      eb
+        .selectFrom('ws_challenge_tokens')
+        .select('id')
+        .where('user_id', '=', userId)
+        .$if(client !== undefined, (q) => q.where('ip', '=', client!))
+        .orderBy('id', 'desc')
+        .limit(1)
+        .offset(offset);
+    return db
       .deleteFrom('ws_challenge_tokens')
       .where('user_id', '=', userId)
       .where((eb) =>
         eb.or([
           eb('expires_at', '<', now),
-          eb(
-            'id',
-            '<',
-            eb
-              .selectFrom('ws_challenge_tokens')
-              .select('id')
-              .where('user_id', '=', userId)
-              .orderBy('id', 'desc')
-              .limit(1)
-              .offset(perUserOffset),
-          ),
-          eb.and([
-            eb('ip', '=', ip),
-            eb(
-              'id',
-              '<',
-              eb
-                .selectFrom('ws_challenge_tokens')
-                .select('id')
-                .where('user_id', '=', userId)
-                .where('ip', '=', ip)
-                .orderBy('id', 'desc')
-                .limit(1)
-                .offset(perClientOffset),
-            ),
-          ]),
+          eb('id', '<', newestAt(eb, perUserOffset)),
+          eb.and([eb('ip', '=', ip), eb('id', '<', newestAt(eb, perClientOffset, ip))]),
         ]),
-      ),
+      );
+  },
 );
 
 /** Per LIMIT (a literal in the SQL, see `LiteralLimits`): the user's live tokens, newest first. */
