@@ -5,12 +5,13 @@ import { inOneWrite, sendingTogether } from './pg-statements.js';
 
 /**
  * A statement that only reads and leaves nothing behind on its connection: a SELECT that takes no row
- * locks and calls none of the functions that write, notify, lock or change a setting. Anything else (and
- * anything this cannot tell) is not one.
+ * locks, creates no table (`select … into`) and calls none of the functions that write, notify, lock,
+ * change a setting or read the session's own state (`currval`, `lastval`: on a shared connection that is
+ * another request's session). Anything else (and anything this cannot tell) is not one.
  */
 const SELECT = /^\s*select\b/i;
 const NOT_ONLY_A_READ =
-  /\bfor\s+(update|share|no\s+key\s+update|key\s+share)\b|\b(set_config|pg_notify|nextval|setval|pg_sleep)\s*\(|advisory/i;
+  /\bfor\s+(update|share|no\s+key\s+update|key\s+share)\b|\binto\b|\b(set_config|pg_notify|nextval|setval|currval|lastval|pg_sleep)\s*\(|advisory/i;
 
 export function isPlainRead(text: string): boolean {
   return SELECT.test(text) && !NOT_ONLY_A_READ.test(text);
