@@ -21,6 +21,7 @@ import * as m0022 from './migrations/0022-webhook-events.js';
 import * as m0023 from './migrations/0023-domain-events-by-id.js';
 import * as m0024 from './migrations/0024-rate-counts.js';
 import * as m0025 from './migrations/0025-auth-version.js';
+import * as m0026 from './migrations/0026-record-number-sequences.js';
 
 export interface DialectMigration {
   // biome-ignore lint/suspicious/noExplicitAny: migrations are typed against no schema
@@ -50,6 +51,7 @@ export const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0023-domain-events-by-id': m0023,
   '0024-rate-counts': m0024,
   '0025-auth-version': m0025,
+  '0026-record-number-sequences': m0026,
 };
 
 /** Names of the migrations this build knows that the database has not applied (empty when current). */

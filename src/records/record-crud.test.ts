@@ -1,9 +1,11 @@
 import SQLite from 'better-sqlite3';
 import fc from 'fast-check';
-import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDialect, errorCode, expectStatus, type Harness } from '../../test/harness.js';
-import { takeRecordNumber } from './record.repository.js';
+import { inWriteTransaction } from '../db/group-commit.js';
+import { resolveModule } from './module-meta.js';
+import { STANDARD_MODULES } from './modules/index.js';
+import { insertEntity } from './record.repository.js';
 
 async function create(h: Harness, module: string, payload: Record<string, unknown>) {
   const res = await h.request({ method: 'POST', url: `/api/v1/records/${module}`, as: h.admin, payload });
@@ -20,23 +22,30 @@ describeEachDialect('records CRUD', (h) => {
     productId = (await create(h, 'Products', { productname: 'Widget', unit_price: 10 })).id;
   });
 
-  it('takes record numbers one after another, in statements of their own that leave the connection as it was', async () => {
-    await h.ctx.db.kysely.connection().execute(async (conn) => {
-      const db = { ...h.ctx.db, kysely: conn };
-      const first = await takeRecordNumber(db, 'Contacts');
-      const second = await takeRecordNumber(db, 'Contacts');
-      expect(first).toMatch(/^CON\d+$/);
-      expect(Number(second!.slice(3))).toBe(Number(first!.slice(3)) + 1);
-      if (h.dialect === 'postgres') {
-        // synchronous_commit went off for each number's own commit only, never for the connection
-        const { rows } = await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(conn);
-        expect(rows[0]!.synchronous_commit).toBe('on');
-      }
-    });
-    expect(await takeRecordNumber(h.ctx.db, 'NoSuchModule')).toBeNull();
+  it('numbers records one after another; on PostgreSQL from a sequence, in the statement inserting the row', async () => {
+    class Rollback extends Error {}
+    /** the number of a record inserted in a write transaction that then commits or rolls back */
+    const take = (module: string, outcome: 'commit' | 'rollback') =>
+      inWriteTransaction(h.ctx.db, async (trx) => {
+        const meta = await resolveModule(trx, module);
+        const entity = { ownerId: 1, userId: 1, now: Date.now(), label: 'Numbered' };
+        const { number } = await insertEntity(trx, meta, entity);
+        if (outcome === 'rollback') throw new Rollback(number!);
+        return number!;
+      }).catch((err) => {
+        if (err instanceof Rollback) return err.message;
+        throw err;
+      });
+    const n = async (module: string, outcome: 'commit' | 'rollback') =>
+      Number((await take(module, outcome)).replace(/^\D+/, ''));
+    const first = await n('Contacts', 'rollback');
+    expect(await n('Contacts', 'rollback')).toBe(h.dialect === 'postgres' ? first + 1 : first);
+    // every module with numbers has them (on PostgreSQL, a sequence), each with its prefix
+    for (const m of STANDARD_MODULES.filter((m) => m.numberField))
+      expect(await take(m.name, 'rollback')).toMatch(new RegExp(`^${m.numberField!.prefix}\\d+$`));
   });
 
-  // PostgreSQL takes it ahead, in a statement of its own (takeRecordNumber, the test above)
+  // PostgreSQL draws it from a sequence in the entity row's insert (the test above)
   it.skipIf(h.dialect !== 'sqlite')("takes a create's number in the write itself on SQLite", async () => {
     // every better-sqlite3 statement shares one prototype: note whether the sequence row's update ran
     // inside a transaction (SQLite) — a statement of its own was one more write transaction per create

@@ -7,10 +7,9 @@ import { lineItemsInput, resolveLineItems, writeTotals } from './quote-line-item
 import { recordError } from './record.errors.js';
 import type { CrmRecord, LineItem } from './record.model.js';
 import {
-  insertRecord,
+  insertEntity,
+  insertModuleRow,
   moduleColumns,
-  nextRecordNumber,
-  takeRecordNumberAhead,
   updateEntity,
   updateModuleRow,
 } from './record.repository.js';
@@ -85,28 +84,15 @@ export async function createRecord(
   await checkReferences(ctx.db.kysely, p, meta, values);
   const rawItems = lineItemsInput(input);
   const items = meta.hasLineItems && rawItems !== undefined ? await resolveLineItems(ctx, p, rawItems) : [];
-  // On PostgreSQL the record number is taken in a statement of its own unless the caller's unit of work is
-  // open (takeRecordNumberAhead). Taken inside the write, it held the sequence row's lock until commit, so
-  // each create of a module waited for the previous one's whole transaction. A create that fails after this
-  // leaves a gap in the numbers (Vtiger's numbering has them too); two creates never share a number.
-  const number = meta.numberField && !opts.uow ? await takeRecordNumberAhead(ctx.db, meta.name) : undefined;
   const rec = await withUnitOfWork(
     ctx,
     w.actor,
     async (uow) => {
       const { trx, now } = uow;
-      if (meta.numberField)
-        values.set(
-          meta.numberField.name,
-          number !== undefined ? number : await nextRecordNumber(trx, meta.name),
-        );
       const label = recordLabel(meta, values);
-      const id = await insertRecord(
-        trx,
-        meta,
-        { ownerId, userId: p.userId, now, label },
-        moduleColumns(meta, values),
-      );
+      const { id, number } = await insertEntity(trx, meta, { ownerId, userId: p.userId, now, label });
+      if (meta.numberField) values.set(meta.numberField.name, number);
+      await insertModuleRow(trx, meta, id, moduleColumns(meta, values));
       let lines: LineItem[] | undefined;
       if (meta.hasLineItems) {
         lines = await replaceLineItems(trx, id, items);
