@@ -147,21 +147,20 @@ export function moduleColumns(
   return out;
 }
 
-const insertEntityRows = preparedInsert(
-  'crm_entities',
-  [
-    'module',
-    'owner_id',
-    'created_by',
-    'modified_by',
-    'created_at',
-    'modified_at',
-    'deleted_at',
-    'version',
-    'label',
-  ],
-  { returningId: true },
-);
+/** A new entity row's columns, in the order the inserts below bind them. */
+const INSERTED_ENTITY_COLUMNS = [
+  'module',
+  'owner_id',
+  'created_by',
+  'modified_by',
+  'created_at',
+  'modified_at',
+  'deleted_at',
+  'version',
+  'label',
+] as const;
+
+const insertEntityRows = preparedInsert('crm_entities', INSERTED_ENTITY_COLUMNS, { returningId: true });
 
 /** SQLite: a module's next number, taken by moving its row in `record_sequences` on by one. */
 const takeNumber = prepared((db, module: string) =>
@@ -182,20 +181,10 @@ export const recordNumberSequence = (module: string) => `record_number_${module.
  * execution (a create without it ran ~17 % faster here). Waiting inserts ride along (`carrier`).
  */
 const insertNumberedEntity = prepared(
-  (db, module: string, userId: number, ownerId: number, now: number, label: string, sequence: string) =>
+  (db, sequence: string, ...values: unknown[]) =>
     db
       .insertInto('crm_entities')
-      .values({
-        module,
-        owner_id: ownerId,
-        created_by: userId,
-        modified_by: userId,
-        created_at: now,
-        modified_at: now,
-        deleted_at: null,
-        version: 1,
-        label,
-      })
+      .values(Object.fromEntries(INSERTED_ENTITY_COLUMNS.map((c, i) => [c, values[i]])) as never)
       .returning(['id', sql<string>`nextval(${sequence}::regclass)`.as('number')]),
   (q) => carrier(q, 'crm_entities'),
 );
@@ -215,32 +204,30 @@ export async function insertEntity(
   // the label is made before the number exists; the standard modules label records by name
   if (numbered && meta.labelFields.includes(numbered.name))
     throw new Error(`${meta.name} cannot label its records by their number`);
+  const row = {
+    module: meta.name,
+    owner_id: entity.ownerId,
+    created_by: entity.userId,
+    modified_by: entity.userId,
+    created_at: entity.now,
+    modified_at: entity.now,
+    deleted_at: null,
+    version: 1,
+    label: entity.label,
+  };
   if (numbered && dialectOf(trx) === 'postgres') {
-    const { ownerId, userId, now, label } = entity;
     const sequence = recordNumberSequence(meta.name);
-    const { rows } = await insertNumberedEntity(trx, meta.name, userId, ownerId, now, label, sequence);
-    const row = rows[0] as { id: number | string; number: number | string };
-    return { id: Number(row.id), number: `${numbered.prefix}${Number(row.number)}` };
+    const { rows } = await insertNumberedEntity(trx, sequence, ...INSERTED_ENTITY_COLUMNS.map((c) => row[c]));
+    const inserted = rows[0] as { id: number | string; number: number | string };
+    return { id: Number(inserted.id), number: `${numbered.prefix}${Number(inserted.number)}` };
   }
   let number: string | null = null;
   if (numbered) {
-    const row = (await takeNumber(trx, meta.name)).rows[0] as { number: number | string } | undefined;
-    if (!row) throw new Error(`${meta.name} has no record numbers to take`);
-    number = `${numbered.prefix}${Number(row.number)}`;
+    const taken = (await takeNumber(trx, meta.name)).rows[0] as { number: number | string } | undefined;
+    if (!taken) throw new Error(`${meta.name} has no record numbers to take`);
+    number = `${numbered.prefix}${Number(taken.number)}`;
   }
-  const [id] = await insertEntityRows(trx, [
-    {
-      module: meta.name,
-      owner_id: entity.ownerId,
-      created_by: entity.userId,
-      modified_by: entity.userId,
-      created_at: entity.now,
-      modified_at: entity.now,
-      deleted_at: null,
-      version: 1,
-      label: entity.label,
-    },
-  ]);
+  const [id] = await insertEntityRows(trx, [row]);
   if (id === undefined) throw new Error('inserting a record returned no id');
   return { id, number };
 }
