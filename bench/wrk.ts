@@ -143,9 +143,19 @@ async function runOnce(url: string, opts: WrkOptions, duration: number): Promise
   };
 }
 
-/** A 2 s warm-up (JIT, pools, page cache), then the measured run. */
+/**
+ * How long the measured run waits after the warm-up. When wrk stops, the server is still answering the
+ * warm-up's last requests (up to `connections` of them); the measured run's connections, opened meanwhile,
+ * are then accepted one per event-loop turn while their first requests already load the loop: a turn grows
+ * with every connection accepted, so with 2.4 ms requests (a page of 100 records) the last of 50 was accepted
+ * ~3 s after the first, and wrk reported p99 2.5 s where a server at rest measured p99 ~130 ms.
+ */
+const SETTLE_MS = 500;
+
+/** A 2 s warm-up (JIT, pools, page cache), a pause for the server to finish it, then the measured run. */
 export async function wrk(url: string, opts: WrkOptions = {}): Promise<LoadResult> {
   await runOnce(url, opts, 2);
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   return runOnce(url, opts, opts.duration ?? 10);
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type LoadResult, load, type Scenario, signIn, startRapport } from '../lib.js';
+import { type LoadResult, type Scenario, signIn, startRapport } from '../lib.js';
+import { wrk } from '../wrk.js';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 const DURATION = Number(process.env.BENCH_DURATION ?? 4);
@@ -90,8 +91,8 @@ export const masking: Scenario = {
               });
           runs.push({
             rules: rules.length,
-            list: await load(list, { headers: bearer, duration: DURATION }),
-            query: await load(query, { duration: DURATION }),
+            list: await wrk(list, { headers: bearer, duration: DURATION }),
+            query: await wrk(query, { duration: DURATION }),
           });
         }
       }

@@ -1,9 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { FieldDef } from './field.types.js';
 import type { ModuleMeta } from './module-meta.js';
 import { STANDARD_MODULES } from './modules/index.js';
-import { restRecord, restRecordSerializerCompiler } from './record.view.js';
+import {
+  recordPageSerializerCompiler,
+  restRecord,
+  restRecordSchema,
+  restRecordSerializerCompiler,
+} from './record.view.js';
 import type { PresentedRecord } from './record-presenter.js';
 
 const custom: FieldDef = {
@@ -56,6 +62,29 @@ describe('restRecord', () => {
       '{"id":1,"version":1,"label":"a","x":null}',
     );
     for (const bad of [null, {}, { id: '1', version: 1, label: 'a' }, { id: 1, version: 1.5, label: 'a' }])
+      expect(() => serialize(bad)).toThrow();
+  });
+
+  it('serializes a page of records as zod would, and refuses a page that does not match its schema', () => {
+    const schema = z.object({
+      items: z.array(restRecordSchema),
+      nextCursor: z.string().nullable(),
+      total: z.number().int().optional(),
+    });
+    const serialize = recordPageSerializerCompiler({ schema });
+    const page = {
+      items: [{ id: 1, version: 2, label: 'a', x: null, when: '2026-01-01T00:00:00.000Z' }],
+      nextCursor: null,
+    };
+    expect(serialize(page)).toBe(JSON.stringify(schema.parse(page)));
+    expect(serialize({ ...page, total: 3 })).toBe(JSON.stringify(schema.parse({ ...page, total: 3 })));
+    for (const bad of [
+      {},
+      { items: null, nextCursor: null },
+      { items: [{ id: 1, version: 1 }], nextCursor: null },
+      { items: [], nextCursor: 5 },
+      { items: [], nextCursor: null, total: 1.5 },
+    ])
       expect(() => serialize(bad)).toThrow();
   });
 });

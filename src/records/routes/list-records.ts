@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { moduleMetaFor } from '../module-meta.js';
-import { restRecord, restRecordSchema } from '../record.view.js';
+import { recordPageSerializerCompiler, restRecord, restRecordSchema } from '../record.view.js';
 import { parseRestFilters } from '../record-filter.js';
 import { countRecords, listRecords, MAX_PAGE_SIZE } from '../record-list.service.js';
 import { moduleParams, principalOf, tags } from './record-route-helpers.js';
@@ -42,6 +42,7 @@ export async function listRecordRoutes(app: FastifyInstance, ctx: AppContext): P
           }),
         },
       },
+      serializerCompiler: recordPageSerializerCompiler,
     },
     async (req) => {
       const p = await principalOf(ctx, req);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { moduleMetaFor } from '../module-meta.js';
 import { recordError } from '../record.errors.js';
-import { restRecord, restRecordSchema } from '../record.view.js';
+import { recordPageSerializerCompiler, restRecord, restRecordSchema } from '../record.view.js';
 import { getRecord, viewModule } from '../record-read.service.js';
 import { countRelated, relatedRecords, relationsOf } from '../record-relations.js';
 import { orderExpressions, parseSort } from '../record-sort.js';
@@ -70,6 +70,7 @@ export async function relatedRecordRoutes(app: FastifyInstance, ctx: AppContext)
         }),
         response: { 200: z.object({ items: z.array(restRecordSchema), total: z.number().int() }) },
       },
+      serializerCompiler: recordPageSerializerCompiler,
     },
     async (req) => {
       const p = await principalOf(ctx, req);
