@@ -159,22 +159,32 @@ export function toColumn(field: FieldDef, v: FieldValue): string | number | null
   return v as string | number;
 }
 
-/** Column value → domain value. */
-export function fromColumn(field: FieldDef, v: unknown): FieldValue {
-  if (v === null || v === undefined) return null;
-  switch (field.type) {
+const fromNumber = (v: unknown): FieldValue => (v === null || v === undefined ? null : Number(v));
+const fromText = (v: unknown): FieldValue => (v === null || v === undefined ? null : String(v));
+const fromFlag = (v: unknown): FieldValue => (v === null || v === undefined ? null : Boolean(v));
+const fromList = (v: unknown): FieldValue =>
+  v === null || v === undefined ? null : String(v).split(MULTI_SEPARATOR);
+
+/** Column value → domain value, for a field of this type. */
+export function columnReader(type: FieldDef['type']): (v: unknown) => FieldValue {
+  switch (type) {
     case 'boolean':
-      return Boolean(v);
+      return fromFlag;
     case 'multipicklist':
-      return String(v).split(MULTI_SEPARATOR);
+      return fromList;
     case 'integer':
     case 'decimal':
     case 'currency':
     case 'reference':
     case 'owner':
     case 'datetime':
-      return Number(v);
+      return fromNumber;
     default:
-      return String(v);
+      return fromText;
   }
+}
+
+/** Column value → domain value. */
+export function fromColumn(field: FieldDef, v: unknown): FieldValue {
+  return columnReader(field.type)(v);
 }

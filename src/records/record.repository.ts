@@ -3,7 +3,7 @@ import { carrier, deferrable, writeDeferred } from '../db/deferred-inserts.js';
 import { dialectOf, prepared, preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import type { FieldDef } from './field.types.js';
-import { type FieldValue, fromColumn, toColumn } from './field-coerce.js';
+import { columnReader, type FieldValue, toColumn } from './field-coerce.js';
 import type { ModuleMeta } from './module-meta.js';
 import type { CrmRecord } from './record.model.js';
 
@@ -109,16 +109,47 @@ export async function countRecords(db: Q, meta: ModuleMeta, where: Expression<Sq
   return Number(row.n);
 }
 
+type FieldsOfRow = (
+  r: Record<string, unknown>,
+  read: ReadonlyArray<(v: unknown) => FieldValue>,
+) => Record<string, FieldValue>;
+
+/** Per (frozen) module metadata, `fieldsOfRow`'s generated function. Memo only: keys are held weakly. */
+const fieldsOfRowBuilders = new WeakMap<
+  ModuleMeta,
+  { build: FieldsOfRow; read: Array<(v: unknown) => FieldValue> }
+>();
+
+/**
+ * A record's fields from its row, as one object literal generated per module (module fields in the
+ * metadata's order, then the entity's), as `restRecord` and the presenter build theirs. Built property by
+ * property, 40+ computed keys, they were 17 % of a 100-record list's CPU in a fresh process (10 % once the
+ * masking presenter had run: V8's shapes for such objects depend on what ran before). Keys are computed
+ * (`["name"]`): no field name can run as code or set the prototype.
+ */
+function fieldsOfRow(meta: ModuleMeta, r: Record<string, unknown>): Record<string, FieldValue> {
+  let b = fieldsOfRowBuilders.get(meta);
+  if (!b) {
+    const own = meta.fields.filter((f) => f.storage === 'module');
+    const props = own.map((f, i) => {
+      const k = JSON.stringify(f.name);
+      return `[${k}]: read[${i}](r[${k}])`;
+    });
+    props.push(
+      'assigned_user_id: Number(r._e_owner_id)',
+      'createdtime: Number(r._e_created_at)',
+      'modifiedtime: Number(r._e_modified_at)',
+      'modifiedby: Number(r._e_modified_by)',
+    );
+    const build = new Function('r', 'read', `return { ${props.join(', ')} };`) as FieldsOfRow;
+    b = { build, read: own.map((f) => columnReader(f.type)) };
+    fieldsOfRowBuilders.set(meta, b);
+  }
+  return b.build(r, b.read);
+}
+
 function toRecord(meta: ModuleMeta, r: Record<string, unknown>): CrmRecord {
   const n = (k: string) => Number(r[k]);
-  const fields: Record<string, FieldValue> = {};
-  for (const field of meta.fields) {
-    if (field.storage === 'module') fields[field.name] = fromColumn(field, r[field.name]);
-  }
-  fields.assigned_user_id = n('_e_owner_id');
-  fields.createdtime = n('_e_created_at');
-  fields.modifiedtime = n('_e_modified_at');
-  fields.modifiedby = n('_e_modified_by');
   return {
     id: n('_e_id'),
     module: meta.name,
@@ -130,7 +161,7 @@ function toRecord(meta: ModuleMeta, r: Record<string, unknown>): CrmRecord {
     createdAt: n('_e_created_at'),
     modifiedAt: n('_e_modified_at'),
     deletedAt: r._e_deleted_at === null ? null : n('_e_deleted_at'),
-    fields,
+    fields: fieldsOfRow(meta, r),
   };
 }
 
