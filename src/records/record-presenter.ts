@@ -111,23 +111,31 @@ function fieldsBuilder(meta: ModuleMeta, masked: ReadonlyMap<string, FieldMask>)
 
 /** A stored record as the viewer may see it: masked fields replaced, and the label rebuilt without them. */
 export function presentRecord(view: ModuleView, rec: CrmRecord): PresentedRecord {
-  if (view.masked.size === 0) return rec as unknown as PresentedRecord;
-  const fields = fieldsBuilder(view.meta, view.masked)(rec.fields, [...view.masked.values()], maskOne);
-  const masked: string[] = [];
-  for (const name of view.masked.keys()) {
-    const v = rec.fields[name];
-    if (v !== null && v !== undefined && v !== '') masked.push(name);
-  }
-  const label = view.meta.labelFields.some((f) => view.masked.has(f))
-    ? recordLabel(view.meta, new Map(Object.entries(fields)))
-    : rec.label;
-  return { ...rec, fields, label, masked } as unknown as PresentedRecord;
+  return view.masked.size === 0 ? (rec as unknown as PresentedRecord) : presenter(view)(rec);
 }
 
 export function presentRecords(view: ModuleView, recs: CrmRecord[]): PresentedRecord[] {
-  return view.masked.size === 0
-    ? (recs as unknown as PresentedRecord[])
-    : recs.map((r) => presentRecord(view, r));
+  if (view.masked.size === 0) return recs as unknown as PresentedRecord[];
+  const present = presenter(view);
+  return recs.map(present);
+}
+
+/** Masks records for one view: what depends on the view only is looked up once, not per record. */
+function presenter(view: ModuleView): (rec: CrmRecord) => PresentedRecord {
+  const build = fieldsBuilder(view.meta, view.masked);
+  const masks = [...view.masked.values()];
+  const names = [...view.masked.keys()];
+  const labelMasked = view.meta.labelFields.some((f) => view.masked.has(f));
+  return (rec) => {
+    const fields = build(rec.fields, masks, maskOne);
+    const masked: string[] = [];
+    for (const name of names) {
+      const v = rec.fields[name];
+      if (v !== null && v !== undefined && v !== '') masked.push(name);
+    }
+    const label = labelMasked ? recordLabel(view.meta, new Map(Object.entries(fields))) : rec.label;
+    return { ...rec, fields, label, masked } as unknown as PresentedRecord;
+  };
 }
 
 /**
