@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isoTimestamp } from '../platform/iso-time.js';
 import type { FieldDef } from './field.types.js';
 import type { ModuleMeta } from './module-meta.js';
 import type { PresentedRecord } from './record-presenter.js';
@@ -52,7 +53,7 @@ export function recordPageSerializerCompiler({ schema }: { schema: unknown }) {
 
 type Build = (rec: PresentedRecord) => Record<string, unknown>;
 
-const isoTime = (v: unknown) => (typeof v === 'number' ? new Date(v).toISOString() : (v ?? null));
+const isoTime = (v: unknown) => (typeof v === 'number' ? isoTimestamp(v) : (v ?? null));
 
 /**
  * Builds, once per (frozen) module metadata, a function that makes the REST object of a record with one

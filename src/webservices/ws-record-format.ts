@@ -1,4 +1,5 @@
 import type { AppContext } from '../context.js';
+import { isoTimestamp } from '../platform/iso-time.js';
 import type { FieldDef } from '../records/field.types.js';
 import type { FieldValue } from '../records/field-coerce.js';
 import type { ModuleMeta } from '../records/module-meta.js';
@@ -11,7 +12,7 @@ type WsRecord = Record<string, unknown>;
 
 /** `2026-11-23 01:12:10`, Vtiger's datetime format, in UTC. */
 export function wsDateTime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+  return isoTimestamp(ms).slice(0, 19).replace('T', ' ');
 }
 
 type Formatter = (v: FieldValue | undefined, refModules: Map<number, string>) => string;
