@@ -17,7 +17,7 @@ export function wsDateTime(ms: number): string {
 
 type Formatter = (v: FieldValue | undefined, refModules: Map<number, string>) => string;
 
-/** One formatter per field, built once per call rather than per value. */
+/** One formatter per field, built once per field list (`wsRecordBuilder`) rather than per value. */
 function formatter(field: FieldDef): Formatter {
   switch (field.type) {
     case 'boolean':
@@ -58,6 +58,55 @@ function referencedModules(
   return modulesOfRecords(ctx, [...ids]);
 }
 
+type Build = (
+  f: Readonly<Record<string, FieldValue>>,
+  format: readonly Formatter[],
+  modules: Map<number, string>,
+  id: string,
+  label: string,
+) => WsRecord;
+
+/** Per (frozen) module metadata, per field list: `wsRecordBuilder`'s function. Memo only: keys are held weakly. */
+const builders = new WeakMap<ModuleMeta, Map<string, { build: Build; format: Formatter[] }>>();
+/** distinct field lists kept per module (a VTQL column list is a query's own) */
+const MAX_FIELD_LISTS = 64;
+
+/**
+ * A function that makes a record's web-service object as one generated object literal (its fields in the
+ * given order, then `id`, then `label` when asked), as the REST view does: 40+ computed-key assignments per
+ * record cost more than the formatting itself. Keys are computed (`["name"]`): no field name can run as
+ * code or set the prototype.
+ */
+function wsRecordBuilder(meta: ModuleMeta, chosen: readonly FieldDef[], withLabel: boolean) {
+  let byList = builders.get(meta);
+  if (!byList) {
+    byList = new Map();
+    builders.set(meta, byList);
+  }
+  const key = `${withLabel ? 1 : 0}|${chosen.map((f) => f.name).join(',')}`;
+  let b = byList.get(key);
+  if (!b) {
+    if (byList.size >= MAX_FIELD_LISTS) byList.clear();
+    const props = chosen.map((f, i) => {
+      const k = JSON.stringify(f.name);
+      return `[${k}]: format[${i}](f[${k}], modules)`;
+    });
+    props.push('id: id');
+    if (withLabel) props.push('label: label');
+    const build = new Function(
+      'f',
+      'format',
+      'modules',
+      'id',
+      'label',
+      `return { ${props.join(', ')} };`,
+    ) as Build;
+    b = { build, format: chosen.map(formatter) };
+    byList.set(key, b);
+  }
+  return b;
+}
+
 /**
  * Records as Vtiger sends them: every value a string (booleans "0"/"1", empty fields ""), references and
  * owners as `NxM`, then `id` and (unless `withLabel` is false, as in query rows) `label`.
@@ -72,12 +121,9 @@ export async function toWsRecords(
   const wanted = opts.fields ? new Set(opts.fields) : null;
   // a column list keeps the query's order, as the SQL Vtiger builds from it does
   const chosen = opts.fields ? opts.fields.flatMap((n) => meta.fieldMap.get(n) ?? []) : meta.fields;
-  const fields = chosen.map((f) => [f.name, formatter(f)] as const);
+  const { build, format } = wsRecordBuilder(meta, chosen, opts.withLabel !== false && !wanted);
   return recs.map((rec) => {
-    const out: WsRecord = {};
-    for (const [name, format] of fields) out[name] = format(rec.fields[name], modules);
-    out.id = formatWsId(meta.wsEntityId, rec.id);
-    if (opts.withLabel !== false && !wanted) out.label = rec.label;
+    const out = build(rec.fields, format, modules, formatWsId(meta.wsEntityId, rec.id), rec.label);
     if (rec.lineItems && !wanted) {
       out.LineItems = rec.lineItems.map((i) => ({
         parent_id: formatWsId(meta.wsEntityId, rec.id),
