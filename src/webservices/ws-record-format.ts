@@ -83,7 +83,9 @@ function wsRecordBuilder(meta: ModuleMeta, chosen: readonly FieldDef[], withLabe
     byList = new Map();
     builders.set(meta, byList);
   }
-  const key = `${withLabel ? 1 : 0}|${chosen.map((f) => f.name).join(',')}`;
+  // every field (retrieve, SELECT *) needs no list of names for its key
+  const names = chosen === meta.fields ? '*' : chosen.map((f) => f.name).join(',');
+  const key = `${withLabel ? 1 : 0}|${names}`;
   let b = byList.get(key);
   if (!b) {
     if (byList.size >= MAX_FIELD_LISTS) byList.clear();
