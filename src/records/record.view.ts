@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isoTimestamp } from '../platform/iso-time.js';
+import { type LiteralEntry, literalFunction } from '../platform/object-literal.js';
 import type { FieldDef } from './field.types.js';
 import type { ModuleMeta } from './module-meta.js';
 import type { PresentedRecord } from './record-presenter.js';
@@ -51,28 +52,34 @@ export function recordPageSerializerCompiler({ schema }: { schema: unknown }) {
   };
 }
 
-type Build = (rec: PresentedRecord) => Record<string, unknown>;
+type Build = (
+  rec: PresentedRecord,
+  f: PresentedRecord['fields'],
+  iso: typeof isoTime,
+) => Record<string, unknown>;
 
 const isoTime = (v: unknown) => (typeof v === 'number' ? isoTimestamp(v) : (v ?? null));
 
 /**
  * Builds, once per (frozen) module metadata, a function that makes the REST object of a record with one
- * object literal, so every record gets its final shape at once instead of 40+ property additions (as
- * `src/db/sqlite-rows.ts` does for rows). Keys are computed (`["name"]`): no field name can run as code
- * or set the prototype. Memo only: keys are held weakly.
+ * object literal (`literalFunction`). Memo only: keys are held weakly.
  */
 const builders = new WeakMap<ModuleMeta, Build>();
 
 function restRecordBuilder(meta: ModuleMeta): Build {
   let build = builders.get(meta);
   if (!build) {
-    const props = meta.fields.map((f) => {
-      const k = JSON.stringify(f.name);
-      return f.type === 'datetime' ? `[${k}]: iso(f[${k}])` : `[${k}]: f[${k}] ?? null`;
-    });
-    const body = `return (rec) => { const f = rec.fields;
-      return { id: rec.id, version: rec.version, label: rec.label, ${props.join(', ')} }; };`;
-    build = new Function('iso', body)(isoTime) as Build;
+    build = literalFunction<Build>(
+      ['rec', 'f', 'iso'],
+      [
+        ['id', () => 'rec.id'],
+        ['version', () => 'rec.version'],
+        ['label', () => 'rec.label'],
+        ...meta.fields.map(
+          (f): LiteralEntry => [f.name, (k) => (f.type === 'datetime' ? `iso(f[${k}])` : `f[${k}] ?? null`)],
+        ),
+      ],
+    );
     builders.set(meta, build);
   }
   return build;
@@ -80,7 +87,7 @@ function restRecordBuilder(meta: ModuleMeta): Build {
 
 /** A presented record as REST sends it (only presented records: masking and sharing are already applied). */
 export function restRecord(meta: ModuleMeta, rec: PresentedRecord): z.infer<typeof restRecordSchema> {
-  const out = restRecordBuilder(meta)(rec);
+  const out = restRecordBuilder(meta)(rec, rec.fields, isoTime);
   if (rec.lineItems)
     out.lineItems = rec.lineItems.map((i) => ({
       id: i.id,

@@ -1,5 +1,6 @@
 import type { AppContext } from '../context.js';
 import { isoTimestamp } from '../platform/iso-time.js';
+import { type LiteralEntry, literalFunction } from '../platform/object-literal.js';
 import type { FieldDef } from '../records/field.types.js';
 import type { FieldValue } from '../records/field-coerce.js';
 import type { ModuleMeta } from '../records/module-meta.js';
@@ -74,8 +75,7 @@ const MAX_FIELD_LISTS = 64;
 /**
  * A function that makes a record's web-service object as one generated object literal (its fields in the
  * given order, then `id`, then `label` when asked), as the REST view does: 40+ computed-key assignments per
- * record cost more than the formatting itself. Keys are computed (`["name"]`): no field name can run as
- * code or set the prototype.
+ * record cost more than the formatting itself (`literalFunction`).
  */
 function wsRecordBuilder(meta: ModuleMeta, chosen: readonly FieldDef[], withLabel: boolean) {
   let byList = builders.get(meta);
@@ -89,20 +89,14 @@ function wsRecordBuilder(meta: ModuleMeta, chosen: readonly FieldDef[], withLabe
   let b = byList.get(key);
   if (!b) {
     if (byList.size >= MAX_FIELD_LISTS) byList.clear();
-    const props = chosen.map((f, i) => {
-      const k = JSON.stringify(f.name);
-      return `[${k}]: format[${i}](f[${k}], modules)`;
-    });
-    props.push('id: id');
-    if (withLabel) props.push('label: label');
-    const build = new Function(
-      'f',
-      'format',
-      'modules',
-      'id',
-      'label',
-      `return { ${props.join(', ')} };`,
-    ) as Build;
+    const build = literalFunction<Build>(
+      ['f', 'format', 'modules', 'id', 'label'],
+      [
+        ...chosen.map((f, i): LiteralEntry => [f.name, (k) => `format[${i}](f[${k}], modules)`]),
+        ['id', () => 'id'],
+        ...(withLabel ? [['label', () => 'label'] as const] : []),
+      ],
+    );
     b = { build, format: chosen.map(formatter) };
     byList.set(key, b);
   }
