@@ -105,6 +105,30 @@ describeEachDialect('custom fields', (h) => {
     expect(list.json().items).toHaveLength(1);
   });
 
+  it('reads every field of a module wider than one JSON array of columns (SQLite reads 100 at a time)', async () => {
+    const added: string[] = [];
+    // Contacts has 44 columns of its own: 60 more make two arrays on SQLite
+    for (let i = 0; i < 60; i++)
+      added.push((await addField('Contacts', { label: `Wide ${i}`, type: 'string' })).json().name);
+    const payload: Record<string, unknown> = { lastname: 'Wide' };
+    for (const [i, name] of added.entries()) payload[name] = `v${i} "quoted" \\ é 😀`;
+    const res = await h.request({ method: 'POST', url: '/api/v1/records/Contacts', as: h.admin, payload });
+    expectStatus(res, 201);
+    const expected = { ...payload, id: res.json().id };
+    const one = await h.request({
+      method: 'GET',
+      url: `/api/v1/records/Contacts/${res.json().id}`,
+      as: h.admin,
+    });
+    expect(one.json()).toMatchObject(expected);
+    const list = await h.request({
+      method: 'GET',
+      url: '/api/v1/records/Contacts?filter[lastname]=Wide',
+      as: h.admin,
+    });
+    expect(list.json().items).toEqual([expect.objectContaining(expected)]);
+  });
+
   it('audits the new field in the same transaction', async () => {
     const res = await addField('Leads', { label: 'Budget', type: 'currency' });
     expectStatus(res, 201);
