@@ -121,7 +121,7 @@ export async function selectRecords(
           sql`, `,
         )}`
       : sql``
-  }${opts.limit !== undefined ? sql` limit ${literalLimit(opts.limit)}` : sql``}${
+  }${opts.limit !== undefined ? sql` limit ${limitOf(db, opts.limit)}` : sql``}${
     opts.offset ? sql` offset ${opts.offset}` : sql``
   }`.compile(db);
   const head = selectHead(db, meta, opts.ownerRolePaths !== undefined);
@@ -130,6 +130,9 @@ export async function selectRecords(
   );
   return rowsToRecords(db, meta, rows, opts.ownerRolePaths);
 }
+
+/** A LIMIT as the `LiteralLimits` plugin writes it: a literal on SQLite, a parameter on PostgreSQL. */
+const limitOf = (db: Q, n: number) => (dialectOf(db) === 'sqlite' ? literalLimit(n) : sql`${n}`);
 
 /** The SELECT list and FROM clause of a record query, and the whole statements made from it. */
 interface SelectHead {
