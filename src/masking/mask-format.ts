@@ -36,36 +36,64 @@ export function defaultPattern(kind: MaskKind): MaskPattern {
 const isDigit = (c: number) => c >= 48 && c <= 57;
 
 function maskPhone(v: string, p: MaskPattern): string {
-  // one pass per step, no regular expression: this runs for every masked phone of every record listed
+  // a count, then one native replace over the part to hide: this runs for every masked phone listed
   let digits = 0;
   for (let i = 0; i < v.length; i++) if (isDigit(v.charCodeAt(i))) digits++;
   if (digits < p.keepLast + 4 || v.length > 1000) return PADDING;
-  const keepFrom = digits - p.keepLast;
-  const codes = new Array<number>(v.length);
-  let seen = 0;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    codes[i] = isDigit(c) && ++seen <= keepFrom ? 42 /* '*' */ : c;
-  }
-  return String.fromCharCode(...codes);
+  const hidden = digits - p.keepLast;
+  let end = 0;
+  for (let seen = 0; seen < hidden; end++) if (isDigit(v.charCodeAt(end))) seen++;
+  return v.slice(0, end).replace(DIGITS, '*') + v.slice(end);
 }
+
+const DIGITS = /[0-9]/g;
+
+/**
+ * Where the first `n` code points of `s` end (as `Array.from(s).slice(0, n).join('')` counts them: a
+ * surrogate pair is one), or -1 when `s` has fewer. No array per value: this runs for every masked field of
+ * every record listed.
+ */
+function afterCodePoints(s: string, n: number): number {
+  let i = 0;
+  for (let seen = 0; seen < n; seen++) {
+    if (i >= s.length) return -1;
+    i += isPairAt(s, i) ? 2 : 1;
+  }
+  return i;
+}
+
+/** Where the last `n` code points of `s` begin; `s` has at least `n`. */
+function beforeLastCodePoints(s: string, n: number): number {
+  let i = s.length;
+  for (let seen = 0; seen < n; seen++) i -= i >= 2 && isPairAt(s, i - 2) ? 2 : 1;
+  return i;
+}
+
+const isPairAt = (s: string, i: number) => {
+  const c = s.charCodeAt(i);
+  if (c < 0xd800 || c > 0xdbff) return false;
+  const d = s.charCodeAt(i + 1);
+  return d >= 0xdc00 && d <= 0xdfff;
+};
 
 /** Email: the first `keepFirst` letters of the local part, `***`, and the domain (`j***@example.com`). */
 function maskEmail(v: string, p: MaskPattern): string {
   const at = v.lastIndexOf('@');
   if (at <= 0 || at === v.length - 1) return PADDING;
-  const local = Array.from(v.slice(0, at));
-  const keep = local.length >= p.keepFirst + 3 ? p.keepFirst : 0;
-  return `${local.slice(0, keep).join('')}***@${v.slice(at + 1)}`;
+  const local = v.slice(0, at);
+  // the local part keeps letters only when at least three stay hidden
+  const keep = afterCodePoints(local, p.keepFirst + 3) >= 0 ? afterCodePoints(local, p.keepFirst) : 0;
+  return `${local.slice(0, keep)}***@${v.slice(at + 1)}`;
 }
 
 /** Text: the first `keepFirst` and last `keepLast` characters around fixed padding (`Lo******ce`). */
 function maskText(v: string, p: MaskPattern): string {
-  const chars = Array.from(v);
   // short values keep nothing: at least 4 characters must stay hidden
-  if (chars.length < p.keepFirst + p.keepLast + 4) return PADDING;
+  if (p.keepFirst + p.keepLast === 0 || afterCodePoints(v, p.keepFirst + p.keepLast + 4) < 0) return PADDING;
   return (
-    chars.slice(0, p.keepFirst).join('') + PADDING + (p.keepLast ? chars.slice(-p.keepLast).join('') : '')
+    v.slice(0, afterCodePoints(v, p.keepFirst)) +
+    PADDING +
+    (p.keepLast ? v.slice(beforeLastCodePoints(v, p.keepLast)) : '')
   );
 }
 

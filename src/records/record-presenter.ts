@@ -115,24 +115,35 @@ export function presentRecord(view: ModuleView, rec: CrmRecord): PresentedRecord
   return view.masked.size === 0 ? (rec as unknown as PresentedRecord) : presenter(view)(rec);
 }
 
+/**
+ * Records just read, as the viewer may see them. It takes the records over: their fields are masked in
+ * place, not copied (a page of 100 contacts copied 48 fields a record, a third of what masking cost). The
+ * callers pass what `selectRecords` has just answered; a record anyone else holds goes to `presentRecord`.
+ */
 export function presentRecords(view: ModuleView, recs: CrmRecord[]): PresentedRecord[] {
   if (view.masked.size === 0) return recs as unknown as PresentedRecord[];
-  const present = presenter(view);
+  const present = presenter(view, true);
   return recs.map(present);
 }
 
-/** Masks records for one view: what depends on the view only is looked up once, not per record. */
-function presenter(view: ModuleView): (rec: CrmRecord) => PresentedRecord {
+/**
+ * Masks records for one view: what depends on the view only is looked up once, not per record. `owned`:
+ * the records' fields may be masked in place.
+ */
+function presenter(view: ModuleView, owned = false): (rec: CrmRecord) => PresentedRecord {
   const build = fieldsBuilder(view.meta, view.masked);
   const masks = [...view.masked.values()];
   const names = [...view.masked.keys()];
   const labelMasked = view.meta.labelFields.some((f) => view.masked.has(f));
   return (rec) => {
-    const fields = build(rec.fields, masks, maskOne);
     const masked: string[] = [];
-    for (const name of names) {
+    const fields = owned ? rec.fields : build(rec.fields, masks, maskOne);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
       const v = rec.fields[name];
-      if (v !== null && v !== undefined && v !== '') masked.push(name);
+      if (v === null || v === undefined || v === '') continue;
+      masked.push(name);
+      if (owned) fields[name] = masks[i]!.mask(v);
     }
     const label = labelMasked ? recordLabel(view.meta, new Map(Object.entries(fields))) : rec.label;
     // every property by name: a spread with overrides took V8's slow path, ~700 ns a record against ~20
