@@ -107,6 +107,8 @@ export async function verifyAccessKey(
   username?: string,
   /** runs before the database lookup (not when the cache answers): may throw to refuse the attempt */
   beforeLookup?: () => Promise<void>,
+  /** the keyed digest of a key that passed the offline checks (a caller may remember it, `key-auth.ts`) */
+  digestOf: (key: string) => string = ctx.secrets.digest,
 ): Promise<KeyAuthResult> {
   const check = checkAccessKey(presented);
   if (!check.ok) {
@@ -119,7 +121,7 @@ export async function verifyAccessKey(
     )[check.problem];
     return { ok: false, failure };
   }
-  const digest = ctx.secrets.digest(presented);
+  const digest = digestOf(presented);
   let found = ctx.authCache.getKey(digest);
   if (!found) {
     await beforeLookup?.();

@@ -30,6 +30,25 @@ function parseAuthorization(
   return null;
 }
 
+/**
+ * The keyed digest of the key last presented on each connection. A client sends the same key with every
+ * request of a keep-alive connection, and its HMAC was ~5 % of a REST read's CPU. The key is held as long as
+ * the connection is (its requests' headers hold it meanwhile anyway), and only to recognise it: the digest
+ * is a pure function of it, so a key revoked meanwhile is refused by the lookup as before.
+ */
+const digestOnConnection = new WeakMap<object, { key: string; digest: string }>();
+
+function connectionDigest(ctx: AppContext, connection: object | undefined): (key: string) => string {
+  if (!connection) return ctx.secrets.digest;
+  return (key) => {
+    const last = digestOnConnection.get(connection);
+    if (last?.key === key) return last.digest;
+    const digest = ctx.secrets.digest(key);
+    digestOnConnection.set(connection, { key, digest });
+    return digest;
+  };
+}
+
 export async function authenticateWithKey(
   ctx: AppContext,
   req: FastifyRequest,
@@ -57,6 +76,7 @@ export async function authenticateWithKey(
           if (wait !== null) throw tooManyFailures(wait);
         }
       : undefined,
+    connectionDigest(ctx, req.raw.socket),
   );
   if (!result.ok) {
     let overLimit: number | null = null;
