@@ -3,7 +3,7 @@ import { prepared } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import type { ModuleMeta } from './module-meta.js';
 import type { CrmRecord } from './record.model.js';
-import { ENTITY_COLUMNS, recordQuery, rowsToRecords, withModuleColumns } from './record.repository.js';
+import { recordQuery, rowsToRecords, selectRecordColumns } from './record.repository.js';
 
 /**
  * The single-record read (live record by id, with its owner's role path), prepared once per module
@@ -14,11 +14,7 @@ const byIdQueries = new WeakMap<ModuleMeta, ReturnType<typeof byIdQueryFor>>();
 
 function byIdQueryFor(meta: ModuleMeta) {
   return prepared((db, id: number) =>
-    withModuleColumns(db, meta, recordQuery(db, meta).select([...ENTITY_COLUMNS]))
-      .leftJoin('users as _ou', '_ou.id', 'e.owner_id')
-      .leftJoin('roles as _or', '_or.id', '_ou.role_id')
-      .select('_or.path as _owner_role_path')
-      .where(sql<SqlBool>`e.id = ${id}`),
+    selectRecordColumns(db, meta, recordQuery(db, meta), true).where(sql<SqlBool>`e.id = ${id}`),
   );
 }
 

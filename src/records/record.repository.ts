@@ -22,17 +22,18 @@ type Q = Kysely<Database> | Transaction<Database>;
 type AnyQ = Kysely<any>;
 const untyped = (db: Q) => db as unknown as AnyQ;
 
+/** The module's table joined to the entity rows (aliases `e` and `m`). */
+const recordsFrom = (db: Q, meta: ModuleMeta) =>
+  untyped(db).selectFrom('crm_entities as e').innerJoin(`${meta.table} as m`, 'm.id', 'e.id');
+
 /** The module's records joined to their entity rows (aliases `e` and `m`), soft-deleted ones left out. */
 export function recordQuery(db: Q, meta: ModuleMeta, includeDeleted = false) {
-  let q = untyped(db)
-    .selectFrom('crm_entities as e')
-    .innerJoin(`${meta.table} as m`, 'm.id', 'e.id')
-    .where('e.module', '=', meta.name);
+  let q = recordsFrom(db, meta).where('e.module', '=', meta.name);
   if (!includeDeleted) q = q.where('e.deleted_at', 'is', null);
   return q;
 }
 
-export const ENTITY_COLUMNS = [
+const ENTITY_COLUMNS = [
   'e.id as _e_id',
   'e.version as _e_version',
   'e.label as _e_label',
@@ -60,30 +61,39 @@ function moduleFields(meta: ModuleMeta): FieldDef[] {
 }
 
 /**
- * Adds the module table's columns to a record query. On SQLite they come as JSON arrays of 100 columns at
- * most (`_m0`, `_m1`, …), parsed by `toRecord`: better-sqlite3 turns every value of a row into a
- * JavaScript value one call at a time, ~130 ns each even for a NULL, and a contact has 44 columns; a page of
- * ten read 54 µs as columns against 22 µs as JSON text parsed with `JSON.parse` (stop 45). SQLite writes
- * doubles so that they read back exactly (3.53). PostgreSQL rows arrive as objects from the wire and keep
- * `m.*`.
+ * Selects what `toRecord` reads: ENTITY_COLUMNS, the module table's columns and, with `withOwnerRolePaths`,
+ * each owner's role path (for a sharing check in code). On SQLite the module's columns come as JSON arrays of
+ * 100 columns at most (`_m0`, `_m1`, …), parsed by `toRecord`: better-sqlite3 turns every value of a row
+ * into a JavaScript value one call at a time, ~130 ns each even for a NULL, and a contact has 44 columns; a
+ * page of ten read 54 µs as columns against 22 µs as JSON text parsed with `JSON.parse` (stop 45). SQLite
+ * writes doubles so that they read back exactly (3.53). PostgreSQL rows arrive as objects from the wire and
+ * keep `m.*`.
  */
 // biome-ignore lint/suspicious/noExplicitAny: module tables are defined by metadata at run time
-export function withModuleColumns<B extends SelectQueryBuilder<any, any, any>>(
+export function selectRecordColumns<B extends SelectQueryBuilder<any, any, any>>(
   db: Q,
   meta: ModuleMeta,
-  q: B,
+  from: B,
+  withOwnerRolePaths: boolean,
 ): B {
-  if (dialectOf(db) !== 'sqlite') return q.selectAll('m') as B;
-  const own = moduleFields(meta);
-  const arrays = [];
-  for (let i = 0; i < own.length; i += JSON_ARRAY_COLUMNS) {
-    const columns = own.slice(i, i + JSON_ARRAY_COLUMNS).map((f) => sql.id('m', f.name));
-    arrays.push(sql`json_array(${sql.join(columns)})`.as(`_m${arrays.length}`));
+  let q = from.select([...ENTITY_COLUMNS]);
+  if (dialectOf(db) !== 'sqlite') q = q.selectAll('m');
+  else {
+    const own = moduleFields(meta);
+    for (let i = 0; i < own.length; i += JSON_ARRAY_COLUMNS) {
+      const columns = own.slice(i, i + JSON_ARRAY_COLUMNS).map((f) => sql.id('m', f.name));
+      q = q.select(sql`json_array(${sql.join(columns)})`.as(`_m${i / JSON_ARRAY_COLUMNS}`));
+    }
   }
-  return (arrays.length > 0 ? q.select(arrays) : q) as B;
+  if (withOwnerRolePaths)
+    q = q
+      .leftJoin('users as _ou', '_ou.id', 'e.owner_id')
+      .leftJoin('roles as _or', '_or.id', '_ou.role_id')
+      .select('_or.path as _owner_role_path');
+  return q as B;
 }
 
-/** The module fields' values of a row read by `withModuleColumns` on SQLite; undefined for `m.*` rows. */
+/** The module fields' values of a row read by `selectRecordColumns` on SQLite; undefined for `m.*` rows. */
 function moduleValues(r: Record<string, unknown>): unknown[] | undefined {
   const first = r._m0;
   if (typeof first !== 'string') return undefined;
@@ -162,17 +172,7 @@ function selectHead(db: Q, meta: ModuleMeta, withOwnerRolePaths: boolean): Selec
   const key = `${db.getExecutor().adapter.constructor.name}:${withOwnerRolePaths}`;
   let head = heads.get(key);
   if (!head) {
-    let q = untyped(db)
-      .selectFrom('crm_entities as e')
-      .innerJoin(`${meta.table} as m`, 'm.id', 'e.id')
-      .select([...ENTITY_COLUMNS]);
-    q = withModuleColumns(db, meta, q);
-    if (withOwnerRolePaths)
-      q = q
-        .leftJoin('users as _ou', '_ou.id', 'e.owner_id')
-        .leftJoin('roles as _or', '_or.id', '_ou.role_id')
-        .select('_or.path as _owner_role_path');
-    const compiled = q.compile();
+    const compiled = selectRecordColumns(db, meta, recordsFrom(db, meta), withOwnerRolePaths).compile();
     if (compiled.parameters.length > 0) throw new Error('a record query head took a parameter');
     const statements = new Map<string, string>();
     head = {
@@ -191,7 +191,7 @@ function selectHead(db: Q, meta: ModuleMeta, withOwnerRolePaths: boolean): Selec
   return head;
 }
 
-/** Rows of a record query (ENTITY_COLUMNS and `withModuleColumns`) as records, dead references cleared. */
+/** Rows of a record query (`selectRecordColumns`) as records, dead references cleared. */
 export function rowsToRecords(
   db: Q,
   meta: ModuleMeta,
@@ -254,7 +254,7 @@ const fieldsOfRowBuilders = new WeakMap<
  * metadata's order, then the entity's), as `restRecord` and the presenter build theirs. Built property by
  * property, 40+ computed keys, they were 17 % of a 100-record list's CPU in a fresh process (10 % once the
  * masking presenter had run: V8's shapes for such objects depend on what ran before; `literalFunction`).
- * The module fields come from the row's columns, or on SQLite from its JSON arrays (`withModuleColumns`).
+ * The module fields come from the row's columns, or on SQLite from its JSON arrays (`selectRecordColumns`).
  */
 function fieldsOfRow(meta: ModuleMeta, r: Record<string, unknown>): Record<string, FieldValue> {
   let b = fieldsOfRowBuilders.get(meta);
