@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { errorBody, phpJsonEncode, successBody } from './ws-json.js';
+import { errorBody, phpJsonEncode, phpJsonEncodeReference, successBody } from './ws-json.js';
 
 describe('PHP-compatible JSON', () => {
   it('escapes / and non-ASCII like json_encode, as the Vtiger 8.2 captures show', () => {
@@ -14,5 +15,73 @@ describe('PHP-compatible JSON', () => {
     );
     const value = { s: 'ünïcödé / \u2028', n: 1, a: [] };
     expect(JSON.parse(successBody(value))).toEqual({ success: true, result: value });
+  });
+
+  it('writes what JSON.stringify writes, with the escapes added, for any value', () => {
+    const text = fc.string({
+      unit: fc.oneof(
+        fc.constantFrom('/', '"', '\\', '\u007f', '\u0000'),
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+      ),
+    });
+    fc.assert(
+      fc.property(
+        fc.anything({
+          key: text,
+          values: [
+            text,
+            fc.double(),
+            fc.integer(),
+            fc.boolean(),
+            fc.constant(null),
+            fc.constant(undefined),
+            fc.date(),
+          ],
+          withBoxedValues: true,
+          withMap: true,
+          withSet: true,
+          withNullPrototype: true,
+          withSparseArray: true,
+          withObjectString: true,
+        }),
+        (value) => {
+          expect(phpJsonEncode({ success: true, result: value })).toBe(
+            phpJsonEncodeReference({ success: true, result: value }),
+          );
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('calls toJSON with the property name, skips functions and symbols, and throws on a bigint', () => {
+    const seen: string[] = [];
+    const value = {
+      at: new Date(Date.UTC(2026, 11, 5, 17, 0, 0)),
+      own: {
+        toJSON: (key: string) => {
+          seen.push(key);
+          return `own ${key}/x`;
+        },
+      },
+      list: [undefined, () => 1, Symbol('s'), { toJSON: () => undefined }, Number.NaN, -0],
+      gone: undefined,
+      fn: () => 1,
+      boxed: [new String('é'), new Number(2), new Boolean(false)],
+      map: new Map([[1, 2]]),
+    };
+    expect(phpJsonEncode(value)).toBe(phpJsonEncodeReference(value));
+    expect(seen).toEqual(['own', 'own']);
+    expect(() => phpJsonEncode({ n: 1n })).toThrow(TypeError);
+  });
+
+  it('leaves out what Object.prototype was given, as JSON.stringify does', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.polluted = 'yes';
+    try {
+      expect(phpJsonEncode({ a: 1 })).toBe('{"a":1}');
+    } finally {
+      delete proto.polluted;
+    }
   });
 });
