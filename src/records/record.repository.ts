@@ -33,20 +33,22 @@ export function recordQuery(db: Q, meta: ModuleMeta, includeDeleted = false) {
   return q;
 }
 
+/** The entity row's columns a record is read from, in the order the SQLite JSON array carries them. */
 const ENTITY_COLUMNS = [
-  'e.id as _e_id',
-  'e.version as _e_version',
-  'e.label as _e_label',
-  'e.owner_id as _e_owner_id',
-  'e.created_by as _e_created_by',
-  'e.modified_by as _e_modified_by',
-  'e.created_at as _e_created_at',
-  'e.modified_at as _e_modified_at',
-  'e.deleted_at as _e_deleted_at',
+  'id',
+  'version',
+  'label',
+  'owner_id',
+  'created_by',
+  'modified_by',
+  'created_at',
+  'modified_at',
+  'deleted_at',
 ] as const;
+type EntityColumn = (typeof ENTITY_COLUMNS)[number];
 
-/** Columns per `json_array`: SQLite allowed a function 127 arguments before 3.48 (1,000 since). */
-const JSON_ARRAY_COLUMNS = 100;
+/** Values per `json_array`: SQLite allowed a function 127 arguments before 3.48 (1,000 since). */
+const JSON_ARRAY_VALUES = 100;
 
 /** The module table's columns that records are read from, in the metadata's order. */
 const moduleFieldsOf = new WeakMap<ModuleMeta, FieldDef[]>();
@@ -61,13 +63,14 @@ function moduleFields(meta: ModuleMeta): FieldDef[] {
 }
 
 /**
- * Selects what `toRecord` reads: ENTITY_COLUMNS, the module table's columns and, with `withOwnerRolePaths`,
- * each owner's role path (for a sharing check in code). On SQLite the module's columns come as JSON arrays of
- * 100 columns at most (`_m0`, `_m1`, …), parsed by `toRecord`: better-sqlite3 turns every value of a row
- * into a JavaScript value one call at a time, ~130 ns each even for a NULL, and a contact has 44 columns; a
- * page of ten read 54 µs as columns against 22 µs as JSON text parsed with `JSON.parse` (stop 45). SQLite
- * writes doubles so that they read back exactly (3.53). PostgreSQL rows arrive as objects from the wire and
- * keep `m.*`.
+ * Selects what `toRecord` reads: the entity's columns (`_e_id`, …), the module table's columns and, with
+ * `withOwnerRolePaths`, each owner's role path (for a sharing check in code). On SQLite the entity's and the
+ * module's columns come as JSON arrays of 100 values at most (`_j0`, `_j1`, …; the entity's first), parsed by
+ * `toRecord`: better-sqlite3 turns every value of a row into a JavaScript value one call at a time, ~150 ns
+ * each even for a NULL, and a contact has 52. The statement for a page of ten (parsing aside) took 103 µs
+ * returning columns, 34 µs with the module's as JSON (stop 45), 22 µs with the entity's too (stop 46).
+ * SQLite writes doubles so that they read back exactly (3.53). PostgreSQL rows arrive as objects from the
+ * wire and keep their columns.
  */
 // biome-ignore lint/suspicious/noExplicitAny: module tables are defined by metadata at run time
 export function selectRecordColumns<B extends SelectQueryBuilder<any, any, any>>(
@@ -76,14 +79,21 @@ export function selectRecordColumns<B extends SelectQueryBuilder<any, any, any>>
   from: B,
   withOwnerRolePaths: boolean,
 ): B {
-  let q = from.select([...ENTITY_COLUMNS]);
-  if (dialectOf(db) !== 'sqlite') q = q.selectAll('m');
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  let q: SelectQueryBuilder<any, any, any> = from;
+  if (dialectOf(db) !== 'sqlite')
+    q = q.select(ENTITY_COLUMNS.map((c) => `e.${c} as _e_${c}` as const)).selectAll('m');
   else {
-    const own = moduleFields(meta);
-    for (let i = 0; i < own.length; i += JSON_ARRAY_COLUMNS) {
-      const columns = own.slice(i, i + JSON_ARRAY_COLUMNS).map((f) => sql.id('m', f.name));
-      q = q.select(sql`json_array(${sql.join(columns)})`.as(`_m${i / JSON_ARRAY_COLUMNS}`));
-    }
+    const columns = [
+      ...ENTITY_COLUMNS.map((c) => sql.id('e', c)),
+      ...moduleFields(meta).map((f) => sql.id('m', f.name)),
+    ];
+    for (let i = 0; i < columns.length; i += JSON_ARRAY_VALUES)
+      q = q.select(
+        sql`json_array(${sql.join(columns.slice(i, i + JSON_ARRAY_VALUES))})`.as(
+          `_j${i / JSON_ARRAY_VALUES}`,
+        ),
+      );
   }
   if (withOwnerRolePaths)
     q = q
@@ -93,12 +103,12 @@ export function selectRecordColumns<B extends SelectQueryBuilder<any, any, any>>
   return q as B;
 }
 
-/** The module fields' values of a row read by `selectRecordColumns` on SQLite; undefined for `m.*` rows. */
-function moduleValues(r: Record<string, unknown>): unknown[] | undefined {
-  const first = r._m0;
+/** The values of a row read by `selectRecordColumns` on SQLite (the entity's, then the module's); undefined for a row of columns. */
+function jsonValues(r: Record<string, unknown>): unknown[] | undefined {
+  const first = r._j0;
   if (typeof first !== 'string') return undefined;
   let values = JSON.parse(first) as unknown[];
-  for (let i = 1, more = r._m1; typeof more === 'string'; more = r[`_m${++i}`])
+  for (let i = 1, more = r._j1; typeof more === 'string'; more = r[`_j${++i}`])
     values = values.concat(JSON.parse(more) as unknown[]);
   return values;
 }
@@ -198,13 +208,11 @@ export function rowsToRecords(
   rows: Array<Record<string, unknown>>,
   ownerRolePaths: Map<number, string> | undefined,
 ): Promise<CrmRecord[]> {
+  const recs = rows.map((r) => toRecord(meta, r));
   if (ownerRolePaths)
-    for (const r of rows) ownerRolePaths.set(Number(r._e_id), String(r._owner_role_path ?? ''));
-  return clearDeadReferences(
-    db,
-    meta,
-    rows.map((r) => toRecord(meta, r)),
-  );
+    for (let i = 0; i < rows.length; i++)
+      ownerRolePaths.set(recs[i]!.id, String(rows[i]!._owner_role_path ?? ''));
+  return clearDeadReferences(db, meta, recs);
 }
 
 /** Module-table reference fields per (frozen) metadata object. Memo only: keys are held weakly. */
@@ -241,6 +249,7 @@ type FieldsOfRow = (
   r: Record<string, unknown>,
   read: ReadonlyArray<(v: unknown) => FieldValue>,
   values: readonly unknown[],
+  entity: readonly unknown[],
 ) => Record<string, FieldValue>;
 
 /** Per (frozen) module metadata, `fieldsOfRow`'s generated functions. Memo only: keys are held weakly. */
@@ -249,55 +258,74 @@ const fieldsOfRowBuilders = new WeakMap<
   { fromRow: FieldsOfRow; fromJson: FieldsOfRow; read: Array<(v: unknown) => FieldValue> }
 >();
 
+/** Where `entity` (below) holds each of ENTITY_COLUMNS. */
+const ENTITY_AT = Object.fromEntries(ENTITY_COLUMNS.map((c, i) => [c, i])) as Record<EntityColumn, number>;
+
 /**
  * A record's fields from its row, as one object literal generated per module (module fields in the
  * metadata's order, then the entity's), as `restRecord` and the presenter build theirs. Built property by
  * property, 40+ computed keys, they were 17 % of a 100-record list's CPU in a fresh process (10 % once the
  * masking presenter had run: V8's shapes for such objects depend on what ran before; `literalFunction`).
- * The module fields come from the row's columns, or on SQLite from its JSON arrays (`selectRecordColumns`).
+ * The module fields come from the row's columns, or on SQLite from its JSON values (`selectRecordColumns`).
  */
-function fieldsOfRow(meta: ModuleMeta, r: Record<string, unknown>): Record<string, FieldValue> {
+function fieldsOfRow(
+  meta: ModuleMeta,
+  r: Record<string, unknown>,
+  values: readonly unknown[] | undefined,
+  entity: readonly unknown[],
+): Record<string, FieldValue> {
   let b = fieldsOfRowBuilders.get(meta);
   if (!b) {
     const own = moduleFields(meta);
-    const entity: LiteralEntry[] = [
-      ['assigned_user_id', () => 'Number(r._e_owner_id)'],
-      ['createdtime', () => 'Number(r._e_created_at)'],
-      ['modifiedtime', () => 'Number(r._e_modified_at)'],
-      ['modifiedby', () => 'Number(r._e_modified_by)'],
+    const entityFields: LiteralEntry[] = [
+      ['assigned_user_id', () => `Number(entity[${ENTITY_AT.owner_id}])`],
+      ['createdtime', () => `Number(entity[${ENTITY_AT.created_at}])`],
+      ['modifiedtime', () => `Number(entity[${ENTITY_AT.modified_at}])`],
+      ['modifiedby', () => `Number(entity[${ENTITY_AT.modified_by}])`],
     ];
     const builder = (value: (i: number, key: string) => string) =>
       literalFunction<FieldsOfRow>(
-        ['r', 'read', 'values'],
-        [...own.map((f, i): LiteralEntry => [f.name, (k) => `read[${i}](${value(i, k)})`]), ...entity],
+        ['r', 'read', 'values', 'entity'],
+        [...own.map((f, i): LiteralEntry => [f.name, (k) => `read[${i}](${value(i, k)})`]), ...entityFields],
       );
     b = {
       fromRow: builder((_, k) => `r[${k}]`),
-      fromJson: builder((i) => `values[${i}]`),
+      fromJson: builder((i) => `values[${ENTITY_COLUMNS.length + i}]`),
       read: own.map((f) => columnReader(f.type)),
     };
     fieldsOfRowBuilders.set(meta, b);
   }
-  const values = moduleValues(r);
-  return values ? b.fromJson(r, b.read, values) : b.fromRow(r, b.read, NO_VALUES);
+  return values ? b.fromJson(r, b.read, values, entity) : b.fromRow(r, b.read, NO_VALUES, entity);
 }
 
 const NO_VALUES: readonly unknown[] = [];
 
 function toRecord(meta: ModuleMeta, r: Record<string, unknown>): CrmRecord {
-  const n = (k: string) => Number(r[k]);
+  const values = jsonValues(r);
+  // the entity's columns in ENTITY_COLUMNS' order: the JSON values start with them
+  const e = values ?? [
+    r._e_id,
+    r._e_version,
+    r._e_label,
+    r._e_owner_id,
+    r._e_created_by,
+    r._e_modified_by,
+    r._e_created_at,
+    r._e_modified_at,
+    r._e_deleted_at,
+  ];
   return {
-    id: n('_e_id'),
+    id: Number(e[ENTITY_AT.id]),
     module: meta.name,
-    version: n('_e_version'),
-    label: String(r._e_label),
-    ownerId: n('_e_owner_id'),
-    createdBy: n('_e_created_by'),
-    modifiedBy: n('_e_modified_by'),
-    createdAt: n('_e_created_at'),
-    modifiedAt: n('_e_modified_at'),
-    deletedAt: r._e_deleted_at === null ? null : n('_e_deleted_at'),
-    fields: fieldsOfRow(meta, r),
+    version: Number(e[ENTITY_AT.version]),
+    label: String(e[ENTITY_AT.label]),
+    ownerId: Number(e[ENTITY_AT.owner_id]),
+    createdBy: Number(e[ENTITY_AT.created_by]),
+    modifiedBy: Number(e[ENTITY_AT.modified_by]),
+    createdAt: Number(e[ENTITY_AT.created_at]),
+    modifiedAt: Number(e[ENTITY_AT.modified_at]),
+    deletedAt: e[ENTITY_AT.deleted_at] === null ? null : Number(e[ENTITY_AT.deleted_at]),
+    fields: fieldsOfRow(meta, r, values, e),
   };
 }
 
