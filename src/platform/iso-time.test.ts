@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isoTimestamp } from './iso-time.js';
+import { isoTimestamp, sqlDateTime } from './iso-time.js';
 
 describe('isoTimestamp', () => {
   it('writes what Date#toISOString writes, for every millisecond Date can hold', () => {
@@ -30,5 +30,18 @@ describe('isoTimestamp', () => {
     ])
       expect(isoTimestamp(ms)).toBe(new Date(ms).toISOString());
     expect(() => isoTimestamp(Number.NaN)).toThrow(RangeError);
+  });
+});
+
+describe('sqlDateTime', () => {
+  it("is the ISO timestamp's first 19 characters with a space for the T", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -8.64e15, max: 8.64e15 }), (ms) => {
+        expect(sqlDateTime(ms)).toBe(isoTimestamp(ms).slice(0, 19).replace('T', ' '));
+      }),
+      { numRuns: 20_000 },
+    );
+    expect(sqlDateTime(951_782_400_123)).toBe('2000-02-29 00:00:00');
+    expect(() => sqlDateTime(Number.NaN)).toThrow(RangeError);
   });
 });

@@ -12,7 +12,20 @@ const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
  * fast-check over the whole range.
  */
 export function isoTimestamp(ms: number): string {
-  if (!(ms >= 0 && ms < YEAR_10000) || !Number.isInteger(ms)) return new Date(ms).toISOString();
+  return civilTime(ms, true) ?? new Date(ms).toISOString();
+}
+
+/**
+ * `2026-11-23 01:12:10`, the first 19 characters of `isoTimestamp` with a space for the `T` (Vtiger's and
+ * SQL's datetime), written as directly: a page of ten records formats 20 of them.
+ */
+export function sqlDateTime(ms: number): string {
+  return civilTime(ms, false) ?? new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** The ISO form (`iso`) or the SQL form of `ms`; undefined outside whole milliseconds of 1970-9999. */
+function civilTime(ms: number, iso: boolean): string | undefined {
+  if (!(ms >= 0 && ms < YEAR_10000) || !Number.isInteger(ms)) return undefined;
   const days = Math.floor(ms / MS_PER_DAY);
   let rest = ms - days * MS_PER_DAY;
   const hours = Math.floor(rest / 3_600_000);
@@ -37,6 +50,9 @@ export function isoTimestamp(ms: number): string {
   const day = dayOfYear - Math.floor((153 * mp + 2) / 5) + 1;
   const month = mp < 10 ? mp + 3 : mp - 9;
   const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  const date = `${year}-${two(month)}-${two(day)}`;
+  const time = `${two(hours)}:${two(minutes)}:${two(seconds)}`;
+  if (!iso) return `${date} ${time}`;
   const ms3 = millis < 10 ? `00${millis}` : millis < 100 ? `0${millis}` : `${millis}`;
-  return `${year}-${two(month)}-${two(day)}T${two(hours)}:${two(minutes)}:${two(seconds)}.${ms3}Z`;
+  return `${date}T${time}.${ms3}Z`;
 }

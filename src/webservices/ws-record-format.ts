@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.js';
-import { isoTimestamp } from '../platform/iso-time.js';
+import { sqlDateTime } from '../platform/iso-time.js';
 import { type LiteralEntry, literalFunction } from '../platform/object-literal.js';
 import type { FieldDef } from '../records/field.types.js';
 import type { FieldValue } from '../records/field-coerce.js';
@@ -11,11 +11,6 @@ import { formatWsId, prefixForModule } from './ws-ids.js';
 
 type WsRecord = Record<string, unknown>;
 
-/** `2026-11-23 01:12:10`, Vtiger's datetime format, in UTC. */
-export function wsDateTime(ms: number): string {
-  return isoTimestamp(ms).slice(0, 19).replace('T', ' ');
-}
-
 type Formatter = (v: FieldValue | undefined, refModules: Map<number, string>) => string;
 
 /** One formatter per field, built once per field list (`wsRecordBuilder`) rather than per value. */
@@ -23,8 +18,8 @@ function formatter(field: FieldDef): Formatter {
   switch (field.type) {
     case 'boolean':
       return (v) => (v === null || v === undefined ? '' : v ? '1' : '0');
-    case 'datetime':
-      return (v) => (v === null || v === undefined ? '' : typeof v === 'number' ? wsDateTime(v) : String(v));
+    case 'datetime': // Vtiger's datetime format, in UTC
+      return (v) => (v === null || v === undefined ? '' : typeof v === 'number' ? sqlDateTime(v) : String(v));
     case 'multipicklist':
       return (v) => (v === null || v === undefined ? '' : Array.isArray(v) ? v.join(' |##| ') : String(v));
     case 'owner':
