@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { errorBody, phpJsonEncode, phpJsonEncodeReference, successBody } from './ws-json.js';
+import { type LiteralEntry, literalFunction } from '../platform/object-literal.js';
+import {
+  errorBody,
+  PhpJson,
+  phpJsonEncode,
+  phpJsonEncodeReference,
+  phpJsonObjectFunction,
+  successBody,
+} from './ws-json.js';
 
 describe('PHP-compatible JSON', () => {
   it('escapes / and non-ASCII like json_encode, as the Vtiger 8.2 captures show', () => {
@@ -83,5 +91,34 @@ describe('PHP-compatible JSON', () => {
     } finally {
       delete proto.polluted;
     }
+  });
+
+  it('writes the JSON phpJsonEncode writes for the object literalFunction builds from the same entries', () => {
+    const text = fc.string({
+      unit: fc.oneof(
+        fc.constantFrom('/', '"', '\\', 'é', '\u2028'),
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+      ),
+    });
+    const value = fc.oneof(
+      text,
+      fc.integer(),
+      fc.constant(undefined),
+      fc.constant(null),
+      fc.constant(() => 1),
+    );
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(text, value), { selector: ([k]) => k, maxLength: 12 }), (pairs) => {
+        const values = pairs.map(([, v]) => v);
+        const entries = pairs.map(([k], i): LiteralEntry => [k, () => `v[${i}]`]);
+        const object = literalFunction<(v: unknown[]) => object>(['v'], entries)(values);
+        const json = phpJsonObjectFunction<(v: unknown[]) => string>(['v'], entries)(values);
+        expect(json).toBe(phpJsonEncode(object));
+        expect(phpJsonEncode({ result: [new PhpJson(json)] })).toBe(
+          phpJsonEncodeReference({ result: [object] }),
+        );
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

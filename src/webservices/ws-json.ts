@@ -10,6 +10,8 @@
  * ~12 µs. Anything the walk does not know as plain data (a `toJSON`, a class instance, a boxed value, a Map)
  * goes to `JSON.stringify` itself.
  */
+import type { LiteralEntry } from '../platform/object-literal.js';
+
 const NEEDS_ESCAPE = /[\u0080-\uffff/]/g;
 /**
  * Strings that both `JSON.stringify` and `json_encode` write as they are, between quotes: printable ASCII and
@@ -58,6 +60,7 @@ function encode(value: unknown, key: string): string {
       return value ? 'true' : 'false';
     case 'object': {
       if (value === null) return 'null';
+      if (value instanceof PhpJson) return value.json;
       const toJSON = (value as { toJSON?: unknown }).toJSON;
       if (typeof toJSON === 'function') {
         const replaced: unknown = toJSON.call(value, key);
@@ -96,6 +99,35 @@ function encode(value: unknown, key: string): string {
 function prototypeHasEnumerable(): boolean {
   for (const _ in Object.prototype) return true;
   return false;
+}
+
+/** JSON text that `phpJsonEncode` writes into its output as it is: made by it, or written as it writes. */
+export class PhpJson {
+  constructor(readonly json: string) {}
+}
+
+/**
+ * A function of `params` that writes the JSON object of `entries` in their order: what `phpJsonEncode`
+ * writes for the object `literalFunction` builds from the same entries (without a property whose value is
+ * undefined, a function or a symbol), without building it. For records written straight to a response.
+ */
+export function phpJsonObjectFunction<F>(params: readonly string[], entries: readonly LiteralEntry[]): F {
+  // each key is quoted here and a value's expression sees it only quoted, as in `literalFunction`; its
+  // `"key":` text goes into the code as a string literal
+  const parts = entries.map(([key, value]) => {
+    const k = JSON.stringify(key);
+    const prefix = JSON.stringify(`${encodeString(key)}:`);
+    return `t = value(${value(k)}, ${k}); if (t !== undefined) s += (s.length === 1 ? ${prefix} : "," + ${prefix}) + t;`;
+  });
+  return new Function(
+    'value',
+    `return (${params.join(', ')}) => { let s = "{", t; ${parts.join(' ')} return s + "}"; };`,
+  )(valueText) as F;
+}
+
+/** A property's value as `phpJsonEncode` writes it, or undefined for one an object leaves out. */
+function valueText(value: unknown, key: string): string | undefined {
+  return typeof value === 'string' ? encodeString(value) : omitted(value) ? undefined : encode(value, key);
 }
 
 export function phpJsonEncode(value: unknown): string {

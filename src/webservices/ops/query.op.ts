@@ -3,7 +3,7 @@ import { compileVtql } from '../vtql/vtql-compiler.js';
 import { parseVtql } from '../vtql/vtql-parser.js';
 import { wsModule } from '../ws-module-access.js';
 import { requireCaller, type WsOperation } from '../ws-operation.js';
-import { toWsRecords } from '../ws-record-format.js';
+import { wsRecordsJson } from '../ws-record-format.js';
 import { queryWsUsers, usersVtqlTarget } from '../ws-users.js';
 import { moduleVtqlTarget } from '../ws-vtql-target.js';
 
@@ -32,6 +32,6 @@ export const query: WsOperation = {
       offset: c.offset,
     });
     const fields = q.columns.kind === 'list' ? c.select : undefined;
-    return toWsRecords(call.ctx, meta, rows, { fields, withLabel: false });
+    return wsRecordsJson(call.ctx, meta, rows, { fields, withLabel: false });
   },
 };

@@ -5,7 +5,7 @@ import { permissionDenied, WsError } from '../ws-errors.js';
 import { requireWsId } from '../ws-ids.js';
 import { wsModule } from '../ws-module-access.js';
 import { requireCaller, type WsCall, type WsOperation, wsWriter } from '../ws-operation.js';
-import { toWsRecord } from '../ws-record-format.js';
+import { toWsRecord, wsRecordJson } from '../ws-record-format.js';
 import { recordInput, type WsInputMode } from '../ws-record-input.js';
 import { wsUser } from '../ws-users.js';
 
@@ -18,7 +18,7 @@ export const create: WsOperation = {
     const meta = await wsModule(call.ctx, principal, call.params.string('elementType'), 'create');
     const input = recordInput(meta, call.params.jsonObject('element'), 'create');
     const rec = await createRecord(call.ctx, wsWriter(call), meta, input);
-    return toWsRecord(call.ctx, meta, rec);
+    return wsRecordJson(call.ctx, meta, rec);
   },
 };
 
@@ -35,7 +35,7 @@ export const retrieve: WsOperation = {
       return wsUser(user);
     }
     const meta = await wsModule(call.ctx, principal, module.name, 'view');
-    return toWsRecord(call.ctx, meta, await getRecord(call.ctx, principal, meta, id));
+    return wsRecordJson(call.ctx, meta, await getRecord(call.ctx, principal, meta, id));
   },
 };
 
@@ -48,7 +48,7 @@ async function save(call: WsCall, mode: Exclude<WsInputMode, 'create'>): Promise
   const input = recordInput(meta, element, mode);
   // Vtiger's update overlays the element on the stored record too; mandatory fields were checked above
   const rec = await updateRecord(call.ctx, wsWriter(call), meta, id, input, { mode: 'partial' });
-  return toWsRecord(call.ctx, meta, rec);
+  return wsRecordJson(call.ctx, meta, rec);
 }
 
 /** `update`: the whole record, every mandatory field included. */

@@ -8,7 +8,7 @@ import { permissionDenied, WS_MESSAGES, WsError } from '../ws-errors.js';
 import { requireWsId } from '../ws-ids.js';
 import { wsModule } from '../ws-module-access.js';
 import { requireCaller, type WsCall, type WsOperation, wsWriter } from '../ws-operation.js';
-import { toWsRecords } from '../ws-record-format.js';
+import { wsRecordsJson } from '../ws-record-format.js';
 import { moduleVtqlTarget } from '../ws-vtql-target.js';
 
 const MAX_RELATED = 1000;
@@ -53,7 +53,7 @@ export const retrieveRelated: WsOperation = {
       relatedType,
     );
     const rows = await relatedRecords(call.ctx, view, relation, id, { limit: MAX_RELATED });
-    return toWsRecords(call.ctx, relation.target, rows);
+    return wsRecordsJson(call.ctx, relation.target, rows);
   },
 };
 
@@ -79,7 +79,7 @@ export const queryRelated: WsOperation = {
       limit: c.limit,
       offset: c.offset,
     });
-    return toWsRecords(call.ctx, relation.target, rows, {
+    return wsRecordsJson(call.ctx, relation.target, rows, {
       fields: q.columns.kind === 'list' ? c.select : undefined,
       withLabel: false,
     });
