@@ -22,10 +22,15 @@ describe('LoadGauge', () => {
     spin(60);
     g.sample();
     expect(g.busy).toBe(false);
-    // requests, but an idle loop (waiting on the database, say)
-    await idle(60);
-    g.requestDone(80);
-    g.sample();
+    // requests, but an idle loop (waiting on the database, say). A window in which a loaded machine took the
+    // CPU from this process between the sample and the wait reads busy (the timer is due before the loop
+    // idles): such a window is measured again, a few times at most.
+    for (let window = 0; window < 5; window++) {
+      await idle(60);
+      g.requestDone(80);
+      g.sample();
+      if (!g.busy) break;
+    }
     expect(g.busy).toBe(false);
   });
 
