@@ -16,3 +16,26 @@ export function literalFunction<F>(params: readonly string[], entries: readonly 
   });
   return new Function(...params, `return { ${props.join(', ')} };`) as F;
 }
+
+/**
+ * A function of `params` that writes the text of one JSON object of `entries`, in their order, without
+ * building the object: each present value as `keyText(key) + value text`, comma-separated, where `valueText`
+ * answers a value's text or undefined for one the object leaves out. Keys are quoted here as in
+ * `literalFunction`, and each key's text goes into the code as a string literal: no key runs as code.
+ */
+export function objectTextFunction<F>(
+  params: readonly string[],
+  entries: readonly LiteralEntry[],
+  keyText: (key: string) => string,
+  valueText: (value: unknown, key: string) => string | undefined,
+): F {
+  const parts = entries.map(([key, value]) => {
+    const k = JSON.stringify(key);
+    const prefix = JSON.stringify(keyText(key));
+    return `t = text(${value(k)}, ${k}); if (t !== undefined) s += (s.length === 1 ? ${prefix} : "," + ${prefix}) + t;`;
+  });
+  return new Function(
+    'text',
+    `return (${params.join(', ')}) => { let s = "{", t; ${parts.join(' ')} return s + "}"; };`,
+  )(valueText) as F;
+}

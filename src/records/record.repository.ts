@@ -46,6 +46,8 @@ const ENTITY_COLUMNS = [
   'deleted_at',
 ] as const;
 type EntityColumn = (typeof ENTITY_COLUMNS)[number];
+/** The names they are selected as where a row keeps its columns (PostgreSQL). */
+const ENTITY_ALIASES = ENTITY_COLUMNS.map((c) => `_e_${c}` as const);
 
 /** Values per `json_array`: SQLite allowed a function 127 arguments before 3.48 (1,000 since). */
 const JSON_ARRAY_VALUES = 100;
@@ -82,7 +84,7 @@ export function selectRecordColumns<B extends SelectQueryBuilder<any, any, any>>
   // biome-ignore lint/suspicious/noExplicitAny: as above
   let q: SelectQueryBuilder<any, any, any> = from;
   if (dialectOf(db) !== 'sqlite')
-    q = q.select(ENTITY_COLUMNS.map((c) => `e.${c} as _e_${c}` as const)).selectAll('m');
+    q = q.select(ENTITY_COLUMNS.map((c, i) => `e.${c} as ${ENTITY_ALIASES[i]!}` as const)).selectAll('m');
   else {
     const columns = [
       ...ENTITY_COLUMNS.map((c) => sql.id('e', c)),
@@ -303,17 +305,7 @@ const NO_VALUES: readonly unknown[] = [];
 function toRecord(meta: ModuleMeta, r: Record<string, unknown>): CrmRecord {
   const values = jsonValues(r);
   // the entity's columns in ENTITY_COLUMNS' order: the JSON values start with them
-  const e = values ?? [
-    r._e_id,
-    r._e_version,
-    r._e_label,
-    r._e_owner_id,
-    r._e_created_by,
-    r._e_modified_by,
-    r._e_created_at,
-    r._e_modified_at,
-    r._e_deleted_at,
-  ];
+  const e = values ?? ENTITY_ALIASES.map((alias) => r[alias]);
   return {
     id: Number(e[ENTITY_AT.id]),
     module: meta.name,
