@@ -28,7 +28,7 @@ import type { AppContext } from '../context.js';
 import { mailRoutes } from '../mail/mail.routes.js';
 import { mailroomRoutes } from '../mailroom/mailroom.routes.js';
 import { maskingRoutes } from '../masking/masking.routes.js';
-import { redactUrl } from '../platform/logger.js';
+import { type Logger, redactUrl, requestLogger } from '../platform/logger.js';
 import { RAPPORT_VERSION } from '../platform/version.js';
 import { recordRoutes } from '../records/record.routes.js';
 import { reportRoutes } from '../reports/report.routes.js';
@@ -71,6 +71,8 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     // Fastify's overloads need one member of the union; every form is one it accepts
     trustProxy: fastifyTrustProxy(ctx.config.trustProxy) as boolean,
     genReqId: () => randomUUID(),
+    // each request's logger is built when it first writes a line (see requestLogger)
+    childLoggerFactory: (logger, bindings, options) => requestLogger(logger as Logger, bindings, options),
     routerOptions: { ignoreTrailingSlash: true },
     schemaController: ZOD_COMPILERS,
     // one line per request, written below (Fastify's own logging writes two)

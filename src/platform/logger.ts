@@ -63,6 +63,84 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 }
 
 /**
+ * The logger Fastify gives each request (`req.log`), built on first use. Fastify makes every request a
+ * child of the server's logger bound to its id; with redaction configured, pino takes ~3.3 µs to build one
+ * (~3 % of a web-service retrieve's CPU), and nearly every request writes no line at all. This one answers
+ * as that child would: a line at a level the parent writes builds the child and goes through it (so it
+ * carries the request id and is redacted as before); other lines cost a level check.
+ */
+class RequestLogger {
+  #child: Logger | undefined;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly own: pino.Bindings,
+  ) {}
+
+  private get logger(): Logger {
+    this.#child ??= this.parent.child(this.own);
+    return this.#child;
+  }
+
+  get level(): string {
+    return (this.#child ?? this.parent).level;
+  }
+
+  set level(level: string) {
+    this.logger.level = level;
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return (this.#child ?? this.parent).isLevelEnabled(level);
+  }
+
+  private write(level: pino.Level, args: unknown[]): void {
+    if (this.isLevelEnabled(level)) (this.logger[level] as (...a: unknown[]) => void)(...args);
+  }
+
+  fatal(...args: unknown[]): void {
+    this.write('fatal', args);
+  }
+  error(...args: unknown[]): void {
+    this.write('error', args);
+  }
+  warn(...args: unknown[]): void {
+    this.write('warn', args);
+  }
+  info(...args: unknown[]): void {
+    this.write('info', args);
+  }
+  debug(...args: unknown[]): void {
+    this.write('debug', args);
+  }
+  trace(...args: unknown[]): void {
+    this.write('trace', args);
+  }
+  silent(): void {}
+
+  child(bindings: pino.Bindings, options?: pino.ChildLoggerOptions): Logger {
+    return this.logger.child(bindings, options);
+  }
+
+  bindings(): pino.Bindings {
+    return this.logger.bindings();
+  }
+}
+
+/**
+ * Fastify's `childLoggerFactory`: the request's logger, built lazily unless the route asks for options of
+ * its own (a log level, serializers), which only a real child applies.
+ */
+export function requestLogger(
+  parent: Logger,
+  bindings: pino.Bindings,
+  options: pino.ChildLoggerOptions,
+): Logger {
+  if (Object.keys(options).length > 0) return parent.child(bindings, options);
+  return new RequestLogger(parent, bindings) as unknown as Logger;
+}
+
+/**
  * The server's logger: readable, coloured single lines on a terminal (or with LOG_FORMAT=pretty), JSON
  * lines otherwise (or with LOG_FORMAT=json) for log collectors. Redaction is the same either way.
  */
