@@ -178,7 +178,57 @@ const summary = (r: LoadResult) => ({
   errors: r.errors,
 });
 
-async function measureDialect(dialect: 'sqlite' | 'postgres', env: Record<string, string>) {
+/** seconds of each hello-world measured beside a scenario (BENCH_HELLO_SECONDS, default half of DURATION, at least 3) */
+const HELLO_SECONDS = Number(process.env.BENCH_HELLO_SECONDS ?? Math.max(3, Math.round(DURATION / 2)));
+
+/**
+ * The hello-world beside each scenario compared with it: measured right before and right after the scenario
+ * (a measurement shared with the neighbouring scenario when nothing ran between them), the mean of the two
+ * being that scenario's baseline. This machine's speed moves by up to 2× within minutes (neighbours on the
+ * host): one hello-world at the start of an 8-minute run was compared with scenarios measured minutes later,
+ * and a slow minute during one of them read as a regression (stop 47: query 0.045× against a hello-world
+ * measured 4 minutes earlier, 0.08–0.10× in probes around it).
+ */
+class HelloWorldBeside {
+  /** the last hello-world rate, while nothing else has been measured since */
+  private last: number | null = null;
+  readonly measured: number[] = [];
+
+  constructor(private readonly url: string) {}
+
+  private async now(): Promise<number> {
+    if (this.last === null) {
+      const r = await wrk(`${this.url}/hello`, { duration: HELLO_SECONDS, openFirst: false });
+      this.last = r.requestsPerSecond;
+      this.measured.push(this.last);
+    }
+    return this.last;
+  }
+
+  /** Measures `scenario` between two hello-worlds: its summary with `helloWorld` (the mean) and both rates. */
+  async around(scenario: () => Promise<LoadResult>) {
+    const before = await this.now();
+    const result = await this.other(scenario);
+    const after = await this.now();
+    return {
+      ...summary(result),
+      helloWorld: Math.round((before + after) / 2),
+      helloWorldBeforeAfter: [before, after],
+    };
+  }
+
+  /** Measures something that is not compared with hello-world (the next comparison measures it anew). */
+  async other<T>(fn: () => Promise<T>): Promise<T> {
+    this.last = null;
+    return fn();
+  }
+}
+
+async function measureDialect(
+  dialect: 'sqlite' | 'postgres',
+  env: Record<string, string>,
+  hello: HelloWorldBeside,
+) {
   // our own data directory: the restart for the start-up figure must find the database (and its key) again
   const dataDir = mkdtempSync(path.join(tmpdir(), 'rapport-perf-'));
   let rapport: Proc & { adminPassword: string; dataDir: string } = await startRapport(env, ROOT, dataDir);
@@ -195,48 +245,59 @@ async function measureDialect(dialect: 'sqlite' | 'postgres', env: Record<string
     }
     const wsPaths = (params: Record<string, string>) =>
       s.sessions.map((sessionName) => `/webservice.php?${new URLSearchParams({ ...params, sessionName })}`);
-    const retrieve = await wrk(`${rapport.url}/`, {
-      paths: wsPaths({ operation: 'retrieve', id: `12x${s.contactId}` }),
-      duration: DURATION,
-    });
-    const query = await wrk(`${rapport.url}/`, {
-      paths: wsPaths({ operation: 'query', query: 'SELECT * FROM Contacts LIMIT 10;' }),
-      duration: DURATION,
-    });
-    const managerQuery = await wrk(`${rapport.url}/`, {
-      paths: [
-        `/webservice.php?${new URLSearchParams({
-          operation: 'query',
-          query: 'SELECT * FROM Contacts LIMIT 10;',
-          sessionName: await managerSession(rapport.url, rapport.adminPassword, s.adminKey),
-        })}`,
-      ],
-      duration: DURATION,
-    });
+    const retrieve = await hello.around(() =>
+      wrk(`${rapport.url}/`, {
+        paths: wsPaths({ operation: 'retrieve', id: `12x${s.contactId}` }),
+        duration: DURATION,
+      }),
+    );
+    const query = await hello.around(() =>
+      wrk(`${rapport.url}/`, {
+        paths: wsPaths({ operation: 'query', query: 'SELECT * FROM Contacts LIMIT 10;' }),
+        duration: DURATION,
+      }),
+    );
+    const managerSessionName = await managerSession(rapport.url, rapport.adminPassword, s.adminKey);
+    const managerQuery = await hello.other(() =>
+      wrk(`${rapport.url}/`, {
+        paths: [
+          `/webservice.php?${new URLSearchParams({
+            operation: 'query',
+            query: 'SELECT * FROM Contacts LIMIT 10;',
+            sessionName: managerSessionName,
+          })}`,
+        ],
+        duration: DURATION,
+      }),
+    );
     const bearer = { authorization: `Bearer ${s.adminKey}` };
-    const restRead = await wrk(`${rapport.url}/api/v1/records/Contacts/${s.contactId}`, {
-      headers: bearer,
-      duration: DURATION,
-    });
+    const restRead = await hello.around(() =>
+      wrk(`${rapport.url}/api/v1/records/Contacts/${s.contactId}`, {
+        headers: bearer,
+        duration: DURATION,
+      }),
+    );
     // SQLite: the same record from a bare Fastify reading Rapport's database file (read-floor.mjs), in turn
     // with Rapport's read, so the floor and the read meet the same machine
-    let restReadFloor: LoadResult | null = null;
+    let restReadFloor: Awaited<ReturnType<HelloWorldBeside['around']>> | null = null;
     if (dialect === 'sqlite') {
       const floor = await startNode([path.join(ROOT, 'bench/scenarios/read-floor.mjs')], {
         DATA_DIR: dataDir,
       });
-      restReadFloor = await wrk(`${floor.url}/contacts/${s.contactId}`, { duration: DURATION }).finally(() =>
-        floor.stop(),
-      );
+      restReadFloor = await hello
+        .around(() => wrk(`${floor.url}/contacts/${s.contactId}`, { duration: DURATION }))
+        .finally(() => floor.stop());
     }
-    const restCreate = await wrk(`${rapport.url}/api/v1/records/Contacts`, {
-      method: 'POST',
-      headers: { ...bearer, 'content-type': 'application/json' },
-      body: JSON.stringify({ lastname: 'Created', firstname: 'Bench', email: 'created@example.com' }),
-      duration: DURATION,
-    });
+    const restCreate = await hello.other(() =>
+      wrk(`${rapport.url}/api/v1/records/Contacts`, {
+        method: 'POST',
+        headers: { ...bearer, 'content-type': 'application/json' },
+        body: JSON.stringify({ lastname: 'Created', firstname: 'Bench', email: 'created@example.com' }),
+        duration: DURATION,
+      }),
+    );
     process.stdout.write(
-      `${dialect}: ${JSON.stringify({ retrieve: summary(retrieve), query: summary(query), restRead: summary(restRead), restCreate: summary(restCreate) })}\n`,
+      `${dialect}: ${JSON.stringify({ retrieve, query, restRead, restCreate: summary(restCreate) })}\n`,
     );
     const oneUser = await wrkLoginPairs(rapport.url, [s.users[1]!], 10, DURATION);
     const distinctUsers = await wrkLoginPairs(rapport.url, s.users.slice(2, 12), 10, DURATION);
@@ -286,11 +347,11 @@ async function measureDialect(dialect: 'sqlite' | 'postgres', env: Record<string
       };
     }
     return {
-      retrieve: summary(retrieve),
-      query: summary(query),
+      retrieve,
+      query,
       queryAsManager: summary(managerQuery),
-      restRead: summary(restRead),
-      restReadFloor: restReadFloor && summary(restReadFloor),
+      restRead,
+      restReadFloor,
       restCreate: summary(restCreate),
       loginPairsOneUser: oneUser,
       loginPairsDistinctUsers: distinctUsers,
@@ -347,14 +408,20 @@ export const performanceTargets: Scenario = {
   async run() {
     if (!ensureWrk())
       throw new Error('wrk is not installed and could not be installed (apt-get install wrk)');
-    const hello = await startNode([path.join(ROOT, 'bench/scenarios/hello-world.mjs')], {});
-    const helloWorld = await wrk(`${hello.url}/hello`, { duration: DURATION, openFirst: false }).finally(() =>
-      hello.stop(),
-    );
-    const hw = helloWorld.requestsPerSecond;
-    const sqlite = await measureDialect('sqlite', {});
-    const pgEnv = await postgresEnv();
-    const postgres = pgEnv ? await measureDialect('postgres', pgEnv.env).finally(() => pgEnv.drop()) : null;
+    // the hello-world server stays up (idle) through the run: each ratio's baseline is measured beside it
+    const helloServer = await startNode([path.join(ROOT, 'bench/scenarios/hello-world.mjs')], {});
+    const hello = new HelloWorldBeside(helloServer.url);
+    let sqlite: Awaited<ReturnType<typeof measureDialect>>;
+    let postgres: Awaited<ReturnType<typeof measureDialect>> | null = null;
+    try {
+      sqlite = await measureDialect('sqlite', {}, hello);
+      const pgEnv = await postgresEnv();
+      postgres = pgEnv
+        ? await measureDialect('postgres', pgEnv.env, hello).finally(() => pgEnv.drop())
+        : null;
+    } finally {
+      await helloServer.stop();
+    }
 
     const checks: Record<string, Check> = {};
     for (const [name, m] of [
@@ -364,13 +431,13 @@ export const performanceTargets: Scenario = {
       if (!m) continue;
       checks[`${name}: ws retrieve ≥ 0.25× hello-world`] = check(
         '0.25',
-        ratio(m.retrieve.rps, hw),
-        m.retrieve.rps >= 0.25 * hw,
+        ratio(m.retrieve.rps, m.retrieve.helloWorld),
+        m.retrieve.rps >= 0.25 * m.retrieve.helloWorld,
       );
       checks[`${name}: ws query LIMIT 10 ≥ 0.08× hello-world`] = check(
         '0.08',
-        ratio(m.query.rps, hw),
-        m.query.rps >= 0.08 * hw,
+        ratio(m.query.rps, m.query.helloWorld),
+        m.query.rps >= 0.08 * m.query.helloWorld,
       );
       checks[`${name}: ws retrieve p99 ≤ 5× p50`] = check(
         '5',
@@ -394,8 +461,8 @@ export const performanceTargets: Scenario = {
       );
       checks[`${name}: REST read ≥ 0.5× hello-world`] = check(
         '0.5',
-        ratio(m.restRead.rps, hw),
-        m.restRead.rps >= 0.5 * hw,
+        ratio(m.restRead.rps, m.restRead.helloWorld),
+        m.restRead.rps >= 0.5 * m.restRead.helloWorld,
       );
       checks[`${name}: REST read p99 ≤ 10 ms`] = check('10', m.restRead.p99, m.restRead.p99 <= 10);
       checks[`${name}: start-up ≤ 1000 ms`] = check('1000', m.startupMs, m.startupMs <= 1000);
@@ -444,7 +511,7 @@ export const performanceTargets: Scenario = {
     // figures are in sqlite.restReadFloor)
     const floor = sqlite.restReadFloor;
     const floorRatios = floor && {
-      toHelloWorld: ratio(floor.rps, hw),
+      toHelloWorld: ratio(floor.rps, floor.helloWorld),
       restReadToFloor: ratio(sqlite.restRead.rps, floor.rps),
     };
     // not a target either: the issue's query target is measured as admins; this is the same query for a user
@@ -465,7 +532,8 @@ export const performanceTargets: Scenario = {
       );
     return {
       loadGenerator: 'wrk -t2 -c50',
-      helloWorld: summary(helloWorld),
+      // every hello-world rate measured, in order (each ratio's own pair is beside its scenario)
+      helloWorld: { rps: hello.measured, seconds: HELLO_SECONDS },
       sqlite,
       postgres,
       checks,
