@@ -208,6 +208,20 @@ describeInBrowser('the mailroom in the browser', (env) => {
     const order = async () =>
       (await table.locator('tbody tr').allTextContents()).map((t) => /First|Second|Third/.exec(t)?.[0]);
     await expect.poll(order).toEqual(['First', 'Second', 'Third']);
+    // the first save of the order is held up: the second move's save must not overtake it (on PostgreSQL
+    // two saves in flight could commit in either order, and the older order came back after a reload)
+    let held = false;
+    await page.route('**/api/v1/mailroom/rules-order', async (route) => {
+      if (!held) {
+        held = true;
+        await new Promise((r) => setTimeout(r, 800));
+      }
+      await route.continue();
+    });
+    let answered = 0;
+    page.on('response', (res) => {
+      if (res.url().endsWith('/mailroom/rules-order')) answered++;
+    });
     // Third onto the upper half of First: it goes above it
     await page.getByTestId('rule-Third').dragTo(page.getByTestId('rule-First'), {
       targetPosition: { x: 40, y: 4 },
@@ -218,6 +232,9 @@ describeInBrowser('the mailroom in the browser', (env) => {
     const box = (await second.boundingBox())!;
     await page.getByTestId('rule-First').dragTo(second, { targetPosition: { x: 40, y: box.height - 4 } });
     await expect.poll(order).toEqual(['Third', 'Second', 'First']);
+    // both saves answered (a reload would cancel one still in flight), and the screen kept the last order
+    await expect.poll(() => answered).toBe(2);
+    expect(await order()).toEqual(['Third', 'Second', 'First']);
     await page.reload();
     await expect.poll(order).toEqual(['Third', 'Second', 'First']);
     const saved = await h.request({ method: 'GET', url: '/api/v1/mailroom/rules', as: h.admin });

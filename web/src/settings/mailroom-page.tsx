@@ -20,7 +20,7 @@ import {
   TextInput,
 } from '@mantine/core';
 import { IconArrowDown, IconArrowUp, IconGripVertical, IconTrash } from '@tabler/icons-react';
-import { type DragEvent, useState } from 'react';
+import { type DragEvent, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { ApiError } from '../api/api-client';
 import { useApi } from '../api/use-api';
@@ -163,6 +163,14 @@ function RulesPanel() {
   /** Where a dragged row would land: before or after the row under the pointer. */
   const [drag, setDrag] = useState<{ from: number; over: number | null; after: boolean } | null>(null);
 
+  /**
+   * Saves of the order go one at a time, in the order the moves were made: two in flight could commit in
+   * either order on PostgreSQL, and an older order saved last would come back after a reload (seen in the
+   * browser test: two drags in quick succession).
+   */
+  const saving = useRef<Promise<unknown>>(Promise.resolve());
+  const moves = useRef(0);
+
   async function moveTo(from: number, to: number) {
     const items = [...rules.data!.items];
     if (from === to || to < 0 || to >= items.length) return;
@@ -170,8 +178,14 @@ function RulesPanel() {
     items.splice(to, 0, rule!);
     // shown at once; the server's order replaces it (or the old one comes back with the error)
     rules.setData({ items });
+    const move = ++moves.current;
+    const ids = items.map((r) => r.id);
+    const save = saving.current.then(() => api.put<{ items: Rule[] }>('mailroom/rules-order', { ids }));
+    saving.current = save.catch(() => {});
     try {
-      rules.setData(await api.put('mailroom/rules-order', { ids: items.map((r) => r.id) }));
+      const saved = await save;
+      // the answer to an earlier move would put back an order the screen has moved on from
+      if (move === moves.current) rules.setData(saved);
     } catch (err) {
       setError(errorText(err));
       rules.reload();
