@@ -19,7 +19,13 @@ import { RawRowStatement } from './sqlite-rows.js';
 export type DialectName = 'sqlite' | 'postgres';
 
 export type DatabaseTarget =
-  | { kind: 'sqlite'; file: string; busyTimeoutMs?: number }
+  | {
+      kind: 'sqlite';
+      file: string;
+      busyTimeoutMs?: number;
+      /** the group commit's limits (see GroupCommit; tests set them) */
+      groupCommit?: { maxUnits?: number; maxMs?: number };
+    }
   | {
       kind: 'postgres';
       url: string;
@@ -105,7 +111,7 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
       kysely,
       dialect: 'sqlite',
       readPool,
-      groupCommit: new GroupCommit(kysely, () => sqlite.inTransaction),
+      groupCommit: new GroupCommit(kysely, () => sqlite.inTransaction, target.groupCommit),
       onConnectionError: () => {},
       startBackgroundWork() {
         if (checkpointer || walWatch || target.file === ':memory:') return;
