@@ -53,24 +53,16 @@ describe('console logging', () => {
 });
 
 describe("a request's logger (Fastify's childLoggerFactory)", () => {
+  /** JSON lines written to a fake stdout, parsed */
   const lines = () => {
-    const chunks: string[] = [];
-    const stream = new Writable({
-      write(chunk, _enc, cb) {
-        chunks.push(String(chunk));
-        cb();
-      },
-    });
-    return {
-      stream,
-      read: () =>
-        chunks
-          .join('')
-          .trim()
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l)),
-    };
+    const out = fakeStdout(false);
+    const read = () =>
+      out
+        .text()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
+    return { stream: out, read };
   };
 
   it('builds no child until a line at a written level, then writes it with the request id, redacted', () => {
