@@ -22,6 +22,7 @@ import * as m0023 from './migrations/0023-domain-events-by-id.js';
 import * as m0024 from './migrations/0024-rate-counts.js';
 import * as m0025 from './migrations/0025-auth-version.js';
 import * as m0026 from './migrations/0026-record-number-sequences.js';
+import * as m0027 from './migrations/0027-live-records-by-owner.js';
 
 export interface DialectMigration {
   // biome-ignore lint/suspicious/noExplicitAny: migrations are typed against no schema
@@ -52,6 +53,7 @@ export const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0024-rate-counts': m0024,
   '0025-auth-version': m0025,
   '0026-record-number-sequences': m0026,
+  '0027-live-records-by-owner': m0027,
 };
 
 /** Names of the migrations this build knows that the database has not applied (empty when current). */

@@ -6,7 +6,7 @@ import { withLineItems } from './quote-line-items.service.js';
 import { selectRecords } from './record.repository.js';
 import { compileFilter, type RecordFilter } from './record-filter.js';
 import { type ModuleView, type PresentedRecord, presentRecords } from './record-presenter.js';
-import { countMatching, viewModule, visibleWhere } from './record-read.service.js';
+import { countMatching, viewModule, visibleQuery } from './record-read.service.js';
 import { searchableFields, termsMatch } from './record-search-index.js';
 import { afterCursor, decodeCursor, encodeCursor, orderExpressions, parseSort } from './record-sort.js';
 
@@ -40,7 +40,7 @@ export async function listRecords(
 ): Promise<RecordPage> {
   const view = await viewModule(ctx, p, module);
   const { meta } = view;
-  const where = await visibleWhere(ctx, view, conditions(ctx, view, opts.filter, opts.search));
+  const { where, ownedBy } = await visibleQuery(ctx, view, conditions(ctx, view, opts.filter, opts.search));
   const keys = parseSort(view, opts.sort);
   const spec = keys.map((k) => (k.desc ? '-' : '') + k.field).join(',');
   const valueKeys = keys.filter((k) => k.field !== 'id');
@@ -49,6 +49,7 @@ export async function listRecords(
   const rows = await selectRecords(ctx.db.kysely, meta, where, {
     order: orderExpressions(meta, keys),
     limit: limit + 1,
+    ownedBy,
   });
   const page = await withLineItems(ctx.db.kysely, meta, rows.slice(0, limit));
   const last = page[page.length - 1];

@@ -16,7 +16,7 @@ import {
   presentRecord,
   presentRecords,
 } from './record-presenter.js';
-import { scopeCondition } from './record-scope.js';
+import { MAX_LISTED_OWNERS, ownedByCondition, scopeCondition, scopeOwners } from './record-scope.js';
 
 /** A stored record the caller may see, or 404 (not found and not visible look the same). Not presented. */
 export async function findVisible(
@@ -104,14 +104,31 @@ export interface RecordQuery {
   lineItems?: boolean;
 }
 
+/**
+ * The records the viewer may see, for a query: `where` with their sharing scope, and for an "own and
+ * subordinates" scope the owners themselves instead of a condition (`selectRecords` reads a page per owner
+ * with them: see `ownedBy` there). The owners are read from the database for each query.
+ */
+export async function visibleQuery(
+  ctx: AppContext,
+  view: ModuleView,
+  where: Expression<SqlBool>[] = [],
+): Promise<{ where: Expression<SqlBool>[]; ownedBy?: readonly number[] }> {
+  const scope = await scopeFor(ctx, view.principal, view.meta.name, 'view');
+  const owners = await scopeOwners(ctx.db.kysely, scope);
+  if (owners === null) return { where };
+  if (owners.length > MAX_LISTED_OWNERS) return { where: [scopeCondition(scope)!, ...where] };
+  return { where, ownedBy: owners };
+}
+
 /** `where` narrowed to the records the viewer may see (their sharing scope as SQL). */
 export async function visibleWhere(
   ctx: AppContext,
   view: ModuleView,
   where: Expression<SqlBool>[] = [],
 ): Promise<Expression<SqlBool>[]> {
-  const scope = scopeCondition(await scopeFor(ctx, view.principal, view.meta.name, 'view'));
-  return scope ? [scope, ...where] : where;
+  const visible = await visibleQuery(ctx, view, where);
+  return visible.ownedBy ? [ownedByCondition(visible.ownedBy), ...visible.where] : visible.where;
 }
 
 /** Records the viewer may see that match the query, presented, in its order (id last, for stable pages). */
@@ -120,10 +137,12 @@ export async function queryRecords(
   view: ModuleView,
   q: RecordQuery,
 ): Promise<PresentedRecord[]> {
-  const rows = await selectRecords(ctx.db.kysely, view.meta, await visibleWhere(ctx, view, q.where), {
+  const { where, ownedBy } = await visibleQuery(ctx, view, q.where);
+  const rows = await selectRecords(ctx.db.kysely, view.meta, where, {
     order: [...(q.order ?? []), { expr: sql.ref('e.id'), desc: false }],
     limit: q.limit,
     offset: q.offset,
+    ownedBy,
   });
   if (q.lineItems) await withLineItems(ctx.db.kysely, view.meta, rows);
   return presentRecords(view, rows);

@@ -2,6 +2,7 @@ import {
   CompiledQuery,
   type Expression,
   type Kysely,
+  type RawBuilder,
   type SelectQueryBuilder,
   type SqlBool,
   sql,
@@ -16,6 +17,7 @@ import type { FieldDef } from './field.types.js';
 import { columnReader, type FieldValue, toColumn } from './field-coerce.js';
 import type { ModuleMeta } from './module-meta.js';
 import type { CrmRecord } from './record.model.js';
+import { ownedByCondition } from './record-scope.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 // biome-ignore lint/suspicious/noExplicitAny: module tables are defined by metadata at run time
@@ -126,6 +128,10 @@ export async function selectRecords(
     includeDeleted?: boolean;
     /** also read each owner's role path (into `ownerRolePaths`), for a sharing check in code */
     ownerRolePaths?: Map<number, string>;
+    /** only records owned by one of these users (a sharing scope's owners: `visibleQuery`) */
+    ownedBy?: readonly number[];
+    /** at most this many rows read by a page's per-owner statements together (tests set it) */
+    ownerPageRows?: number;
   } = {},
 ): Promise<CrmRecord[]> {
   // The head (SELECT list and FROM) is compiled once; Kysely compiles only the conditions, order and limit.
@@ -136,21 +142,69 @@ export async function selectRecords(
   // each condition in parentheses: a raw `a OR b` must not bind to its neighbour's AND
   for (const w of where) conds.push(sql`(${w})`);
   const order = opts.order ?? [];
-  const tail = sql`where ${sql.join(conds, sql` and `)}${
+  const orderBy =
     order.length > 0
       ? sql` order by ${sql.join(
           order.map((o) => sql`${o.expr} ${sql.raw(o.desc ? 'desc' : 'asc')}`),
           sql`, `,
         )}`
-      : sql``
-  }${opts.limit !== undefined ? sql` limit ${limitOf(db, opts.limit)}` : sql``}${
-    opts.offset ? sql` offset ${opts.offset}` : sql``
+      : sql``;
+  const { ownedBy, limit, offset = 0 } = opts;
+  let filter: RawBuilder<unknown>;
+  if (
+    ownedBy &&
+    ownedBy.length > 0 &&
+    limit !== undefined &&
+    !opts.includeDeleted &&
+    ownedBy.length * (offset + limit) <= (opts.ownerPageRows ?? OWNER_PAGE_ROWS)
+  ) {
+    // A page per owner, then the page of their union. The page in the query's order over "owned by one
+    // of these" walks the whole order (the id index, for most pages) until it has met enough of their
+    // rows: 12 ms on SQLite for a user's 50 contacts behind 100,000 others, and as much to find that
+    // there is no next page. Each owner's page walks `crm_entities(module, owner_id, id)` for the live
+    // rows, in id order, and stops at offset + limit (15 µs there).
+    const arm = fromRecords(db, meta);
+    const arms = ownedBy.map(
+      (owner) =>
+        sql`select p.id from (${sql.raw(arm)} where ${sql.join(conds, sql` and `)} and "e"."owner_id" = ${owner}${orderBy} limit ${limitOf(db, offset + limit)}) p`,
+    );
+    filter = sql`where "e"."id" in (${sql.join(arms, sql` union all `)})`;
+  } else {
+    if (ownedBy) conds.push(sql`(${ownedByCondition(ownedBy)})`);
+    filter = sql`where ${sql.join(conds, sql` and `)}`;
+  }
+  const tail = sql`${filter}${orderBy}${limit !== undefined ? sql` limit ${limitOf(db, limit)}` : sql``}${
+    offset ? sql` offset ${offset}` : sql``
   }`.compile(db);
   const head = selectHead(db, meta, opts.ownerRolePaths !== undefined);
   const { rows } = await db.executeQuery<Record<string, unknown>>(
     CompiledQuery.raw(head.withTail(tail.sql), tail.parameters as unknown[]),
   );
   return rowsToRecords(db, meta, rows, opts.ownerRolePaths);
+}
+
+/**
+ * At most this many rows a page's per-owner statements read together (owners × (offset + limit)); past
+ * it (many owners, a deep offset) one statement filters by the owners instead.
+ */
+const OWNER_PAGE_ROWS = 2_000;
+
+/** Per (frozen) module metadata and dialect: `select e.id from` the records, compiled once. */
+const fromRecordsSql = new WeakMap<ModuleMeta, Map<string, string>>();
+
+function fromRecords(db: Q, meta: ModuleMeta): string {
+  let byDialect = fromRecordsSql.get(meta);
+  if (!byDialect) {
+    byDialect = new Map();
+    fromRecordsSql.set(meta, byDialect);
+  }
+  const key = db.getExecutor().adapter.constructor.name;
+  let text = byDialect.get(key);
+  if (text === undefined) {
+    text = recordsFrom(db, meta).select('e.id').compile().sql;
+    byDialect.set(key, text);
+  }
+  return text;
 }
 
 /** A LIMIT as the `LiteralLimits` plugin writes it: a literal on SQLite, a parameter on PostgreSQL. */
