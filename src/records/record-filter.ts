@@ -28,13 +28,22 @@ export type RecordFilter =
 const TEXT_TYPES = new Set(['string', 'text', 'email', 'phone', 'url', 'picklist', 'multipicklist']);
 const MAX_IN = 100;
 
+/** Fields stored on the entity row, by column: every one of them is NOT NULL (migration 0003). */
+const ENTITY_FIELD_COLUMNS: ReadonlyMap<string, string> = new Map([
+  ['assigned_user_id', 'e.owner_id'],
+  ['createdtime', 'e.created_at'],
+  ['modifiedtime', 'e.modified_at'],
+  ['modifiedby', 'e.modified_by'],
+]);
+
+/** Whether a field's column can hold no null (the id and the entity row's fields). */
+export const fieldNeverNull = (name: string): boolean => name === 'id' || ENTITY_FIELD_COLUMNS.has(name);
+
 /** `id` and the system fields live on crm_entities (alias `e`); other fields on the module table (`m`). */
 export function fieldColumn(meta: ModuleMeta, name: string): RawBuilder<unknown> {
   if (name === 'id') return sql.ref('e.id');
-  if (name === 'assigned_user_id') return sql.ref('e.owner_id');
-  if (name === 'createdtime') return sql.ref('e.created_at');
-  if (name === 'modifiedtime') return sql.ref('e.modified_at');
-  if (name === 'modifiedby') return sql.ref('e.modified_by');
+  const entityColumn = ENTITY_FIELD_COLUMNS.get(name);
+  if (entityColumn) return sql.ref(entityColumn);
   if (!meta.fieldMap.has(name))
     throw recordError('FILTER_INVALID', `${meta.singular} has no field "${name}".`);
   return sql.ref(`m.${name}`);
