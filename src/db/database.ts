@@ -10,6 +10,7 @@ import { GroupCommit } from './group-commit.js';
 import { OneSchemaPostgresDialect } from './pg-introspector.js';
 import { SharedReads, SharingPool } from './pg-shared-reads.js';
 import { coalesceWrites, PgStatementNames } from './pg-statements.js';
+import { StatisticsKeeper } from './pg-statistics.js';
 import type { Database } from './schema.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
 import { LiteralLimits } from './sqlite-limits.js';
@@ -44,7 +45,10 @@ export interface Db {
   dialect: DialectName;
   /** errors of idle connections (a restart, failover or network blip): reported here, never thrown */
   onConnectionError(listener: (err: Error) => void): void;
-  /** a serving process's upkeep (SQLite: checkpoints on a worker thread); CLI commands do without */
+  /**
+   * a serving process's upkeep (SQLite: checkpoints on a worker thread; PostgreSQL: planner statistics
+   * where autovacuum is off, `StatisticsKeeper`); CLI commands do without
+   */
   startBackgroundWork?(): void;
   /**
    * PostgreSQL: a new client outside the pool, for a LISTEN connection that must stay open (not
@@ -213,10 +217,12 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
       onCreateConnection: async (connection) => deferInserts(connection),
     }),
   });
+  const statistics = new StatisticsKeeper(kysely, opts.warn);
   return {
     kysely,
     dialect: 'postgres',
     onConnectionError: (l) => listeners.push(l),
+    startBackgroundWork: () => statistics.start(),
     schemaChanged: () => statements.schemaChanged(),
     readStats: sharing?.shared.stats,
     listener: {
@@ -231,7 +237,10 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
           query_timeout: 5000,
         }),
     },
-    close: () => kysely.destroy(),
+    async close() {
+      await statistics.stop();
+      await kysely.destroy();
+    },
   };
 }
 

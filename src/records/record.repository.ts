@@ -163,10 +163,10 @@ export async function selectRecords(
     // rows: 12 ms on SQLite for a user's 50 contacts behind 100,000 others, and as much to find that
     // there is no next page. Each owner's page walks `crm_entities(module, owner_id, id)` for the live
     // rows, in id order, and stops at offset + limit (15 µs there).
-    const arm = fromRecords(db, meta);
+    const from = sql.raw(selectHead(db, meta, false).idsFrom);
     const arms = ownedBy.map(
       (owner) =>
-        sql`select p.id from (${sql.raw(arm)} where ${sql.join(conds, sql` and `)} and "e"."owner_id" = ${owner}${orderBy} limit ${limitOf(db, offset + limit)}) p`,
+        sql`select p.id from (${from} where ${sql.join(conds, sql` and `)} and "e"."owner_id" = ${owner}${orderBy} limit ${limitOf(db, offset + limit)}) p`,
     );
     filter = sql`where "e"."id" in (${sql.join(arms, sql` union all `)})`;
   } else {
@@ -189,24 +189,6 @@ export async function selectRecords(
  */
 const OWNER_PAGE_ROWS = 2_000;
 
-/** Per (frozen) module metadata and dialect: `select e.id from` the records, compiled once. */
-const fromRecordsSql = new WeakMap<ModuleMeta, Map<string, string>>();
-
-function fromRecords(db: Q, meta: ModuleMeta): string {
-  let byDialect = fromRecordsSql.get(meta);
-  if (!byDialect) {
-    byDialect = new Map();
-    fromRecordsSql.set(meta, byDialect);
-  }
-  const key = db.getExecutor().adapter.constructor.name;
-  let text = byDialect.get(key);
-  if (text === undefined) {
-    text = recordsFrom(db, meta).select('e.id').compile().sql;
-    byDialect.set(key, text);
-  }
-  return text;
-}
-
 /** A LIMIT as the `LiteralLimits` plugin writes it: a literal on SQLite, a parameter on PostgreSQL. */
 const limitOf = (db: Q, n: number) => (dialectOf(db) === 'sqlite' ? literalLimit(n) : sql`${n}`);
 
@@ -218,6 +200,8 @@ interface SelectHead {
    * hashed whole on every lookup (the head is ~1.4 KB with its JSON columns); only the short tail is here.
    */
   withTail(tail: string): string;
+  /** `select e.id` from the same tables, for a subquery of ids */
+  idsFrom: string;
 }
 
 /** Statements kept per head; past this many (a caller with ever-new conditions) they start again. */
@@ -242,6 +226,7 @@ function selectHead(db: Q, meta: ModuleMeta, withOwnerRolePaths: boolean): Selec
     if (compiled.parameters.length > 0) throw new Error('a record query head took a parameter');
     const statements = new Map<string, string>();
     head = {
+      idsFrom: recordsFrom(db, meta).select('e.id').compile().sql,
       withTail(tail) {
         let statement = statements.get(tail);
         if (statement === undefined) {

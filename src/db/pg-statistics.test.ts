@@ -1,0 +1,52 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, expectStatus, Harness } from '../../test/harness.js';
+import { StatisticsKeeper } from './pg-statistics.js';
+
+describe.runIf(DIALECTS.includes('postgres'))(
+  'planner statistics where autovacuum is off (PostgreSQL)',
+  () => {
+    const h = new Harness('postgres');
+    beforeAll(() => h.start(), 60_000);
+    afterAll(() => h.stop());
+
+    const lastAnalyze = async (table: string) =>
+      (
+        await sql<{ at: Date | null }>`select last_analyze as at from pg_stat_user_tables
+        where schemaname = current_schema() and relname = ${table}`.execute(h.ctx.db.kysely)
+      ).rows[0]?.at ?? null;
+
+    it("analyzes this schema's tables once enough of their rows changed, as autovacuum would, and then not again", async () => {
+      const keeper = new StatisticsKeeper(h.ctx.db.kysely);
+      const { rows } = await sql<{ on: string }>`select current_setting('autovacuum') as on`.execute(
+        h.ctx.db.kysely,
+      );
+      if (rows[0]?.on === 'on') {
+        // autovacuum keeps the statistics: nothing for Rapport to do
+        expect(await keeper.runOnce()).toEqual([]);
+        return;
+      }
+      await keeper.runOnce(); // what the start-up left stale
+      for (let i = 0; i < 60; i++) {
+        const res = await h.request({
+          method: 'POST',
+          url: '/api/v1/records/Contacts',
+          as: h.admin,
+          payload: { lastname: `Stat ${i}` },
+        });
+        expectStatus(res, 201);
+      }
+      // a backend reports its counts to the statistics at most once a second
+      let analyzed: string[] = [];
+      for (let i = 0; i < 40 && !analyzed.includes('crm_entities'); i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        analyzed = [...analyzed, ...(await keeper.runOnce())];
+      }
+      expect(analyzed).toContain('crm_entities');
+      expect(analyzed).toContain('crm_contacts');
+      expect(analyzed).not.toContain('users');
+      expect(await lastAnalyze('crm_entities')).not.toBeNull();
+      expect(await keeper.runOnce()).not.toContain('crm_entities');
+    }, 60_000);
+  },
+);

@@ -1,0 +1,77 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database } from './schema.js';
+
+/** How often a serving process looks for tables whose statistics are stale, when autovacuum is off. */
+export const STATISTICS_CHECK_MS = 5_000;
+
+/** A lock no two processes on one database hold at once: one analyzes, the others skip that round. */
+const ANALYZE_LOCK = 0x5261_7070; // "Rapp"
+
+/**
+ * PostgreSQL plans every statement by its tables' statistics, which autovacuum keeps current (it ANALYZEs a
+ * table once `50 + 10 %` of its rows changed). Without them a table that grew from empty still counts as
+ * empty, and the plans are guesses: a page of ten records by id read and sorted all 1,200 of a module
+ * (3.7 ms against 0.03 ms once analyzed), a list in its default order all 20,000 (`docs/performance.md`).
+ *
+ * Where autovacuum is off (these test machines; some hand-tuned servers), a serving process does that part
+ * of its work for Rapport's own tables, by the same rule, every STATISTICS_CHECK_MS: one catalog query,
+ * and `ANALYZE` of the tables it names, under an advisory lock so replicas take turns. With autovacuum on
+ * it does nothing. `track_counts` off leaves it nothing to go by, so it does nothing either.
+ */
+export class StatisticsKeeper {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | null = null;
+  private told = false;
+
+  constructor(
+    private readonly kysely: Kysely<Database>,
+    private readonly warn: (message: string) => void = () => {},
+  ) {}
+
+  start(everyMs = STATISTICS_CHECK_MS): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.runOnce()
+        .catch((err: unknown) => this.warn(`PostgreSQL statistics: ${(err as Error).message}`))
+        .finally(() => {
+          this.running = null;
+        });
+    }, everyMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Analyzes this schema's tables that autovacuum would have (none when it is on); their names. */
+  async runOnce(): Promise<string[]> {
+    const settings = await sql<{ autovacuum: string; track_counts: string }>`select
+      current_setting('autovacuum') as autovacuum, current_setting('track_counts') as track_counts`.execute(
+      this.kysely,
+    );
+    const s = settings.rows[0];
+    if (!s || s.autovacuum === 'on' || s.track_counts !== 'on') return [];
+    return this.kysely.transaction().execute(async (trx) => {
+      const lock = await sql<{
+        ok: boolean;
+      }>`select pg_try_advisory_xact_lock(${ANALYZE_LOCK}) as ok`.execute(trx);
+      if (!lock.rows[0]?.ok) return [];
+      const stale = await sql<{ relname: string }>`select relname from pg_stat_user_tables
+        where schemaname = current_schema() and n_mod_since_analyze >= 50 + 0.1 * greatest(n_live_tup, 0)
+        order by relname`.execute(trx);
+      const names = stale.rows.map((r) => r.relname);
+      if (names.length > 0 && !this.told) {
+        this.told = true;
+        this.warn(
+          'PostgreSQL autovacuum is off: Rapport analyzes its own tables when they change (docs/operations.md)',
+        );
+      }
+      for (const name of names) await sql`analyze ${sql.id(name)}`.execute(trx);
+      return names;
+    });
+  }
+}
