@@ -172,6 +172,16 @@ export class Harness {
     return { id, username, password, session: await this.login(username, password) };
   }
 
+  /** The id of the role named `name` (one of the seeded roles: `Sales Manager`, `Sales Person`…). */
+  async roleId(name: string): Promise<number> {
+    const row = await this.ctx.db.kysely
+      .selectFrom('roles')
+      .select('id')
+      .where('name', '=', name)
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
   /** A profile with `permissions` and a role that has it, under `parentId` (default: the CEO's role). */
   async createRole(
     name: string,

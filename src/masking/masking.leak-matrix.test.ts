@@ -403,15 +403,6 @@ const CHANNELS: Record<string, (fx: Fixture, v: Viewer) => Promise<Seen>> = {
   },
 };
 
-async function roleId(h: Harness, name: string): Promise<number> {
-  const row = await h.ctx.db.kysely
-    .selectFrom('roles')
-    .select('id')
-    .where('name', '=', name)
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
-
 async function admin(
   h: Harness,
   method: 'POST' | 'PUT' | 'PATCH' | 'DELETE',
@@ -463,7 +454,7 @@ describeEachDialect(
       expectStatus(profile, 201);
       const lead = await admin(h, 'POST', '/api/v1/roles', {
         name: 'Sales Lead',
-        parentId: await roleId(h, 'Sales Manager'),
+        parentId: await h.roleId('Sales Manager'),
         profileIds: [profile.json().id],
       });
       expectStatus(lead, 201);
@@ -480,14 +471,14 @@ describeEachDialect(
         module: 'Contacts',
         field: 'email',
         level: 'role',
-        roleIds: [await roleId(h, 'Sales Manager')],
+        roleIds: [await h.roleId('Sales Manager')],
         includeSubordinates: true,
       });
       await rule({
         module: 'Contacts',
         field: 'title',
         level: 'role',
-        roleIds: [await roleId(h, 'Support Manager')],
+        roleIds: [await h.roleId('Support Manager')],
         keepFirst: 2,
         keepLast: 0,
       });
@@ -495,7 +486,7 @@ describeEachDialect(
         module: 'Contacts',
         field: 'lastname',
         level: 'role',
-        roleIds: [await roleId(h, 'Support Agent')],
+        roleIds: [await h.roleId('Support Agent')],
       });
 
       for (const [name, spec] of Object.entries(VIEWERS)) {
@@ -512,7 +503,7 @@ describeEachDialect(
           });
           continue;
         }
-        const u = await h.createUser({ roleId: await roleId(h, spec.role) });
+        const u = await h.createUser({ roleId: await h.roleId(spec.role) });
         viewers.push({
           name,
           ...u,
@@ -887,7 +878,7 @@ describeEachDialect(
         expectStatus(
           await admin(h, 'PATCH', `/api/v1/masking/rules/${lastname.id}`, {
             level: 'role',
-            roleIds: [await roleId(h, 'CEO')],
+            roleIds: [await h.roleId('CEO')],
           }),
           200,
         );

@@ -13,12 +13,7 @@ describe('list pages use an index for their order and their sharing (SQLite)', (
 
   beforeAll(async () => {
     await h.start();
-    const role = await h.ctx.db.kysely
-      .selectFrom('roles')
-      .select('id')
-      .where('name', '=', 'Sales Manager')
-      .executeTakeFirstOrThrow();
-    manager = await h.createUser({ roleId: role.id });
+    manager = await h.createUser({ roleId: await h.roleId('Sales Manager') });
     const shared = await h.request({
       method: 'PUT',
       url: '/api/v1/sharing-defaults',

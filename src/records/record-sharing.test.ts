@@ -7,15 +7,6 @@ import {
   type TestUser,
 } from '../../test/harness.js';
 
-async function roleId(h: Harness, name: string): Promise<number> {
-  const row = await h.ctx.db.kysely
-    .selectFrom('roles')
-    .select('id')
-    .where('name', '=', name)
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
-
 async function setSharing(h: Harness, access: string) {
   const res = await h.request({
     method: 'PUT',
@@ -35,15 +26,15 @@ describeEachDialect('record sharing', (h) => {
   const tag = `co-${Math.random().toString(36).slice(2)}`;
 
   beforeAll(async () => {
-    viewer = await h.createUser({ roleId: await roleId(h, 'Sales Manager') });
+    viewer = await h.createUser({ roleId: await h.roleId('Sales Manager') });
     owners.own = viewer;
-    owners.subordinate = await h.createUser({ roleId: await roleId(h, 'Sales Person') });
-    owners.peer = await h.createUser({ roleId: await roleId(h, 'Sales Manager') });
-    owners.superior = await h.createUser({ roleId: await roleId(h, 'Vice President') });
+    owners.subordinate = await h.createUser({ roleId: await h.roleId('Sales Person') });
+    owners.peer = await h.createUser({ roleId: await h.roleId('Sales Manager') });
+    owners.superior = await h.createUser({ roleId: await h.roleId('Vice President') });
     const role = await h.createRole(
       'Leadless',
       { Leads: { view: false, create: false, edit: false, delete: false } },
-      await roleId(h, 'Sales Manager'),
+      await h.roleId('Sales Manager'),
     );
     outsider = await h.createUser({ roleId: role.roleId });
     for (const [k, u] of Object.entries(owners)) {
@@ -165,7 +156,7 @@ describeEachDialect('record sharing', (h) => {
   });
 
   it('a read-only profile cannot create, edit or delete', async () => {
-    const agent = await h.createUser({ roleId: await roleId(h, 'Support Agent') });
+    const agent = await h.createUser({ roleId: await h.roleId('Support Agent') });
     const res = await h.request({
       method: 'POST',
       url: '/api/v1/records/Leads',

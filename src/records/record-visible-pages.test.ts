@@ -1,20 +1,11 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
-import { describeEachDialect, expectStatus, type Harness, type TestUser } from '../../test/harness.js';
+import { describeEachDialect, expectStatus, type TestUser } from '../../test/harness.js';
 import { principalFor } from '../roles/principal.js';
 import { findUserById } from '../users/user.repository.js';
 import { selectRecords } from './record.repository.js';
 import { countMatching, queryRecords, viewModule, visibleQuery } from './record-read.service.js';
-
-async function roleId(h: Harness, name: string): Promise<number> {
-  const row = await h.ctx.db.kysely
-    .selectFrom('roles')
-    .select('id')
-    .where('name', '=', name)
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
 
 /**
  * Pages of a private module for a Sales Manager, read a page per owner (`selectRecords`, `ownedBy`): they
@@ -39,10 +30,10 @@ describeEachDialect('pages of an own-and-subordinates scope', (h) => {
       payload: { Leads: 'private' },
     });
     expectStatus(res, 200);
-    manager = await h.createUser({ roleId: await roleId(h, 'Sales Manager') });
+    manager = await h.createUser({ roleId: await h.roleId('Sales Manager') });
     for (let i = 0; i < 3; i++)
-      subordinates.push(await h.createUser({ roleId: await roleId(h, 'Sales Person') }));
-    peer = await h.createUser({ roleId: await roleId(h, 'Sales Manager') });
+      subordinates.push(await h.createUser({ roleId: await h.roleId('Sales Person') }));
+    peer = await h.createUser({ roleId: await h.roleId('Sales Manager') });
     const owners = [manager, ...subordinates, peer];
     // 30 of the peer's first, then the manager's and subordinates' among the peer's, then 10 of one subordinate
     const plan: TestUser[] = [
@@ -173,7 +164,7 @@ describeEachDialect('pages of an own-and-subordinates scope', (h) => {
       method: 'PATCH',
       url: `/api/v1/users/${moved.id}`,
       as: h.admin,
-      payload: { roleId: await roleId(h, 'Sales Manager') },
+      payload: { roleId: await h.roleId('Sales Manager') },
     });
     expectStatus(res, 200);
     const after = await list(manager, 'limit=200');

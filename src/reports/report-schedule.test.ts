@@ -1,21 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  describeEachDialect,
-  errorCode,
-  expectStatus,
-  type Harness,
-  type TestUser,
-} from '../../test/harness.js';
+import { describeEachDialect, errorCode, expectStatus, type TestUser } from '../../test/harness.js';
 import { nextRunAfter, runDueSchedules } from './report-schedule.service.js';
-
-async function roleId(h: Harness, name: string): Promise<number> {
-  const row = await h.ctx.db.kysely
-    .selectFrom('roles')
-    .select('id')
-    .where('name', '=', name)
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
 
 const HOUR = 3_600_000;
 
@@ -40,7 +25,7 @@ describeEachDialect('scheduled reports', (h) => {
       as: h.admin,
       payload: { Accounts: 'private' },
     });
-    const person = await roleId(h, 'Sales Person');
+    const person = await h.roleId('Sales Person');
     ann = await h.createUser({ roleId: person });
     bob = await h.createUser({ roleId: person });
     carl = await h.createUser({ roleId: person });

@@ -9,15 +9,6 @@ import {
 } from '../../test/harness.js';
 import { csvCell } from './report-csv.js';
 
-async function roleId(h: Harness, name: string): Promise<number> {
-  const row = await h.ctx.db.kysely
-    .selectFrom('roles')
-    .select('id')
-    .where('name', '=', name)
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
-
 async function create(h: Harness, module: string, payload: Record<string, unknown>, as: Session) {
   const res = await h.request({ method: 'POST', url: `/api/v1/records/${module}`, as, payload });
   expectStatus(res, 201);
@@ -44,7 +35,7 @@ describeReportDbs('saved reports over REST', (h) => {
       payload: { Accounts: 'private' },
     });
     expectStatus(res, 200);
-    const person = await roleId(h, 'Sales Person');
+    const person = await h.roleId('Sales Person');
     ann = await h.createUser({ roleId: person });
     bob = await h.createUser({ roleId: person });
     await create(h, 'Accounts', { accountname: 'Ann One', annual_revenue: 10 }, ann.session);
@@ -248,7 +239,7 @@ describeReportDbs('saved reports over REST', (h) => {
         module: 'Accounts',
         field: 'accountname',
         level: 'role',
-        roleIds: [await roleId(h, 'Sales Person')],
+        roleIds: [await h.roleId('Sales Person')],
       },
     });
     expectStatus(rule, 201);

@@ -1,26 +1,11 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import {
-  describeEachDialect,
-  errorCode,
-  expectStatus,
-  type Harness,
-  type TestUser,
-} from '../../test/harness.js';
+import { describeEachDialect, errorCode, expectStatus, type TestUser } from '../../test/harness.js';
 import { WebhookReceiver } from '../../test/webhook-receiver.js';
 import { parseConfig } from '../config.js';
 
 const webhookConfig = {
   webhooks: { ...parseConfig({}).webhooks, allowedHosts: ['127.0.0.1/32'], timeoutMs: 2000 },
 };
-
-async function roleId(h: Harness, name: string): Promise<number> {
-  const row = await h.ctx.db.kysely
-    .selectFrom('roles')
-    .select('id')
-    .where('name', '=', name)
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
 
 describeEachDialect(
   'webhooks: API, permissions, owners and sharing',
@@ -380,9 +365,9 @@ describeEachDialect(
     });
 
     it('sends only records the owner may see, and only modules the owner may view', async () => {
-      const viewer = await h.createUser({ roleId: await roleId(h, 'Sales Manager') });
-      const peer = await h.createUser({ roleId: await roleId(h, 'Sales Manager') });
-      const subordinate = await h.createUser({ roleId: await roleId(h, 'Sales Person') });
+      const viewer = await h.createUser({ roleId: await h.roleId('Sales Manager') });
+      const peer = await h.createUser({ roleId: await h.roleId('Sales Manager') });
+      const subordinate = await h.createUser({ roleId: await h.roleId('Sales Person') });
       expectStatus(
         await h.request({
           method: 'PUT',
@@ -420,7 +405,7 @@ describeEachDialect(
       const role = await h.createRole(
         'Leadless (webhooks)',
         { Leads: { view: false, create: false, edit: false, delete: false } },
-        await roleId(h, 'Sales Manager'),
+        await h.roleId('Sales Manager'),
       );
       const outsider = await h.createUser({ roleId: role.roleId });
       const refused = await create(outsider.session, { url: rx.url, module: 'Leads' });

@@ -1,15 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeEachDialect, expectStatus, type Harness, type TestUser } from '../../test/harness.js';
+import { describeEachDialect, expectStatus, type TestUser } from '../../test/harness.js';
 import { WsKit, type WsResponse } from '../../test/ws-kit.js';
-
-async function roleId(h: Harness, name: string): Promise<number> {
-  const row = await h.ctx.db.kysely
-    .selectFrom('roles')
-    .select('id')
-    .where('name', '=', name)
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
 
 const ok = (res: WsResponse) => {
   if (!res.json?.success) throw new Error(`expected success, got ${res.status} ${res.body}`);
@@ -48,12 +39,12 @@ describeEachDialect('web services: records, sharing and Vtiger formats', (h) => 
       }),
       200,
     );
-    manager = await h.createUser({ roleId: await roleId(h, 'Sales Manager') });
-    peer = await h.createUser({ roleId: await roleId(h, 'Sales Manager') });
+    manager = await h.createUser({ roleId: await h.roleId('Sales Manager') });
+    peer = await h.createUser({ roleId: await h.roleId('Sales Manager') });
     const role = await h.createRole(
       'WS leadless',
       { Leads: { view: false, create: false, edit: false, delete: false } },
-      await roleId(h, 'Sales Manager'),
+      await h.roleId('Sales Manager'),
     );
     outsider = await h.createUser({ roleId: role.roleId });
     managerSession = await ws.login(manager.username, manager.id);
