@@ -94,4 +94,12 @@ describe('list pages use an index for their order and their sharing (SQLite)', (
       /^SEARCH e USING (COVERING )?INDEX crm_entities_live_owner_idx \(module=\? AND owner_id=\?\)/,
     );
   });
+
+  it('a count reads the module table only when a filter names one of its columns', async () => {
+    const [, plain] = await plansOf(list(null, 'limit=1&count=true'));
+    expect(plain).toMatch(/crm_entities/);
+    expect(plain).not.toMatch(/\bm\b/);
+    const [, filtered] = await plansOf(list(null, 'limit=1&count=true&filter[lastname][eq]=Plan%201'));
+    expect(filtered).toMatch(/\bm\b/);
+  });
 });

@@ -279,11 +279,28 @@ async function clearDeadReferences(db: Q, meta: ModuleMeta, recs: CrmRecord[]): 
   return recs;
 }
 
+/**
+ * How many live records of the module match `where`. Counted from the entity rows alone when no condition
+ * names the module's table (`m`): every entity row has its module row, and the join made PostgreSQL read
+ * both tables whole (20,000 contacts: 26.8 ms against 2.4 ms) and SQLite look up each module row (1.09 ms
+ * against 0.50 ms). A list page of the web UI asks for the count every time.
+ */
 export async function countRecords(db: Q, meta: ModuleMeta, where: Expression<SqlBool>[]): Promise<number> {
-  let q = recordQuery(db, meta).select((eb) => eb.fn.countAll().as('n'));
+  const from = where.some((w) => namesModuleTable(db, w))
+    ? recordQuery(db, meta)
+    : untyped(db)
+        .selectFrom('crm_entities as e')
+        .where('e.module', '=', meta.name)
+        .where('e.deleted_at', 'is', null);
+  let q = from.select((eb) => eb.fn.countAll().as('n'));
   for (const w of where) q = q.where(w);
   const row = (await q.executeTakeFirstOrThrow()) as { n: number | string };
   return Number(row.n);
+}
+
+/** Whether a condition refers to the module table's alias `m` (`"m"."col"` from a reference, `m.col` raw). */
+function namesModuleTable(db: Q, condition: Expression<SqlBool>): boolean {
+  return /"m"\.|(^|[^\w."])m\./.test(sql`${condition}`.compile(db).sql);
 }
 
 type FieldsOfRow = (
