@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, expectStatus, Harness } from '../../test/harness.js';
+import { openDatabase } from './database.js';
 import { StatisticsKeeper } from './pg-statistics.js';
 
 describe.runIf(DIALECTS.includes('postgres'))(
@@ -50,3 +51,24 @@ describe.runIf(DIALECTS.includes('postgres'))(
     }, 60_000);
   },
 );
+
+describe('StatisticsKeeper during a database outage', () => {
+  it('warns once while every round fails the same way, not every round', async () => {
+    const db = openDatabase({
+      kind: 'postgres',
+      url: 'postgres://postgres@127.0.0.1:1/none',
+      connectTimeoutMs: 200,
+    });
+    const warnings: string[] = [];
+    const keeper = new StatisticsKeeper(db.kysely, (m) => warnings.push(m));
+    keeper.start(20);
+    try {
+      await new Promise((r) => setTimeout(r, 400));
+    } finally {
+      await keeper.stop();
+      await db.close();
+    }
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^PostgreSQL statistics: /);
+  });
+});

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from './schema.js';
 
 /** How often a serving process looks for tables whose statistics are stale, when autovacuum is off. */
-export const STATISTICS_CHECK_MS = 5_000;
+const STATISTICS_CHECK_MS = 5_000;
 
 /** A lock no two processes on one database hold at once: one analyzes, the others skip that round. */
 const ANALYZE_LOCK = 0x5261_7070; // "Rapp"
@@ -22,6 +22,8 @@ export class StatisticsKeeper {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | null = null;
   private told = false;
+  /** the last failure's message, warned once until a round succeeds (a database outage fails every round) */
+  private failing: string | null = null;
 
   constructor(
     private readonly kysely: Kysely<Database>,
@@ -33,7 +35,16 @@ export class StatisticsKeeper {
     this.timer = setInterval(() => {
       if (this.running) return;
       this.running = this.runOnce()
-        .catch((err: unknown) => this.warn(`PostgreSQL statistics: ${(err as Error).message}`))
+        .then(
+          () => {
+            this.failing = null;
+          },
+          (err: unknown) => {
+            const message = (err as Error).message;
+            if (message !== this.failing) this.warn(`PostgreSQL statistics: ${message}`);
+            this.failing = message;
+          },
+        )
         .finally(() => {
           this.running = null;
         });

@@ -117,6 +117,7 @@ export function afterCursor(meta: ModuleMeta, keys: SortKey[], cursor: Cursor): 
   const ors = parts.map((p, i) => sql.join([...parts.slice(0, i).map(eq), after(p)], sql` and `));
   const chain = sql<SqlBool>`((${sql.join(ors, sql`) or (`)}))`;
   const first = parts[0]!;
-  if (!first.neverNull || first.v === null) return chain;
+  // (a sort by the id alone is its own range already)
+  if (parts.length === 1 || !first.neverNull || first.v === null) return chain;
   return sql<SqlBool>`${first.col} ${sql.raw(first.desc ? '<=' : '>=')} ${first.v} and ${chain}`;
 }
