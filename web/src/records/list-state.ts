@@ -78,14 +78,41 @@ export function useListState(): [
   return [state, update];
 }
 
+/**
+ * How many records each list state matched when its first page was read, by `countKey`. A count reads every
+ * record the filters match (its cost grows with the module), and neither the sort nor the page changes it:
+ * later pages show the first page's count instead of asking again. Opening the first page counts afresh.
+ */
+const totals = new Map<string, number>();
+const MAX_TOTALS = 100;
+
+/** What a list's count depends on: the module and the filters, not the sort or the page. */
+function countKey(module: string, state: ListState): string {
+  return JSON.stringify([module, state.q.trim(), state.owner, state.filters]);
+}
+
+/** Remembers the count a page of a list state answered with. */
+export function rememberTotal(module: string, state: ListState, total: number): void {
+  const key = countKey(module, state);
+  totals.delete(key);
+  totals.set(key, total);
+  if (totals.size > MAX_TOTALS) totals.delete(totals.keys().next().value!);
+}
+
+/** The count a page of this list state answered with last, if any was read here. */
+export const rememberedTotal = (module: string, state: ListState): number | undefined =>
+  totals.get(countKey(module, state));
+
 /** The API query of a list state (`me` resolved to the signed-in user). */
-export function listQuery(state: ListState, meId: number, pageSize: number): URLSearchParams {
-  const q = new URLSearchParams({ limit: String(pageSize), count: 'true', sort: state.sort });
+export function listQuery(module: string, state: ListState, meId: number, pageSize: number): URLSearchParams {
+  const q = new URLSearchParams({ limit: String(pageSize), sort: state.sort });
+  const cursor = state.cursors.at(-1);
+  // the first page counts; a later one asks only when its first page was not read here (a shared link)
+  if (!cursor || !totals.has(countKey(module, state))) q.set('count', 'true');
   if (state.q.trim()) q.set('q', state.q.trim());
   if (state.owner)
     q.append('filter[assigned_user_id][eq]', state.owner === 'me' ? String(meId) : state.owner);
   for (const f of state.filters) q.append(`filter[${f.field}][${f.op}]`, f.value);
-  const cursor = state.cursors.at(-1);
   if (cursor) q.set('cursor', cursor);
   return q;
 }

@@ -29,7 +29,7 @@ import { useMe } from '../session/session-context';
 import { FieldValue } from './field-value';
 import { columnChoices, useColumns } from './list-columns';
 import { ListFilters } from './list-filters';
-import { listQuery, useListState } from './list-state';
+import { listQuery, rememberedTotal, rememberTotal, useListState } from './list-state';
 import type { FieldView, ModuleDescription, RecordPage } from './record-types';
 import { useModule, useUserNames } from './use-module';
 
@@ -77,7 +77,15 @@ function RecordTable({ meta }: { meta: ModuleDescription }) {
     if (debounced !== state.q.trim()) update({ q: debounced }, { replace: true });
   }, [debounced]);
 
-  const page = useApi<RecordPage>(`records/${meta.name}?${listQuery(state, me.user.id, PAGE_SIZE)}`);
+  const page = useApi<RecordPage>(
+    `records/${meta.name}?${listQuery(meta.name, state, me.user.id, PAGE_SIZE)}`,
+  );
+  // data arrives only for the current query, so the state here is the one it answers
+  // biome-ignore lint/correctness/useExhaustiveDependencies: only a new answer is remembered
+  useEffect(() => {
+    if (page.data?.total !== undefined) rememberTotal(meta.name, state, page.data.total);
+  }, [page.data]);
+  const total = page.data?.total ?? rememberedTotal(meta.name, state);
   const sortField = state.sort.replace(/^-/, '');
   const descending = state.sort.startsWith('-');
   const toggleSort = (field: string) =>
@@ -208,7 +216,7 @@ function RecordTable({ meta }: { meta: ModuleDescription }) {
       )}
       <Group justify="space-between" mt="sm">
         <Text size="sm" c="dimmed" aria-live="polite">
-          {page.data?.total !== undefined ? `${page.data.total} in all` : ''}
+          {total !== undefined ? `${total} in all` : ''}
         </Text>
         <Group gap="xs">
           <Button
