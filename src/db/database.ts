@@ -15,7 +15,7 @@ import type { Database } from './schema.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
 import { LiteralLimits } from './sqlite-limits.js';
 import { SqliteReadPool } from './sqlite-read-pool.js';
-import { RawRowStatement } from './sqlite-rows.js';
+import { RawRowStatement, TurnSnapshot } from './sqlite-rows.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -26,6 +26,8 @@ export type DatabaseTarget =
       busyTimeoutMs?: number;
       /** the group commit's limits (see GroupCommit; tests set them) */
       groupCommit?: { maxUnits?: number; maxMs?: number };
+      /** false: every read outside a transaction is a read transaction of its own (see TurnSnapshot) */
+      turnSnapshot?: boolean;
     }
   | {
       kind: 'postgres';
@@ -62,6 +64,8 @@ export interface Db {
    * cannot open (tests): those reads run on the serving connection.
    */
   readPool?: SqliteReadPool;
+  /** SQLite: the read transaction the plain reads of one event-loop turn share (see `TurnSnapshot`) */
+  turnSnapshot?: TurnSnapshot;
   /** SQLite: units of work that queue while one runs commit together (see `GroupCommit`) */
   groupCommit?: GroupCommit;
   /**
@@ -101,8 +105,9 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
     sqlite.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
     // a writer holding the lock longer than this makes the request a 503 DATABASE_UNAVAILABLE
     sqlite.pragma(`busy_timeout = ${Math.round(target.busyTimeoutMs ?? 5000)}`);
+    const turnSnapshot = target.turnSnapshot === false ? undefined : new TurnSnapshot(sqlite);
     const kysely = new Kysely<Database>({
-      dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+      dialect: new SqliteDialect({ database: withStatementCache(sqlite, turnSnapshot) }),
       plugins: [new LiteralLimits()],
     });
     let checkpointer: Checkpointer | null = null;
@@ -115,6 +120,7 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
       kysely,
       dialect: 'sqlite',
       readPool,
+      turnSnapshot,
       groupCommit: new GroupCommit(kysely, () => sqlite.inTransaction, target.groupCommit),
       onConnectionError: () => {},
       startBackgroundWork() {
@@ -248,8 +254,9 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
  * Kysely prepares every query anew; on SQLite preparing costs more than running a short query. Kysely
  * compiles the same SQL text for the same query shape, so prepared statements are cached by that text.
  * Readers return rows through RawRowStatement (faster on wide rows); DDL marks their column lists stale.
+ * Plain reads share the turn's read snapshot; any other statement ends it before it runs (`TurnSnapshot`).
  */
-function withStatementCache(sqlite: SQLite.Database, max = 500) {
+function withStatementCache(sqlite: SQLite.Database, snapshot: TurnSnapshot | undefined, max = 500) {
   const cache = new Map<string, SQLite.Statement | RawRowStatement>();
   return {
     close: () => sqlite.close(),
@@ -261,10 +268,12 @@ function withStatementCache(sqlite: SQLite.Database, max = 500) {
         if (/^\s*(alter|create|drop)\b/i.test(sql))
           for (const s of cache.values()) if (s instanceof RawRowStatement) s.schemaChanged();
         const prepared = sqlite.prepare(sql);
-        stmt = prepared.reader ? new RawRowStatement(prepared) : prepared;
+        stmt = prepared.reader ? new RawRowStatement(prepared, snapshot) : prepared;
         if (cache.size >= max) cache.delete(cache.keys().next().value as string);
       }
       cache.set(sql, stmt);
+      // Kysely runs what it prepares at once: anything but a reader ends the turn's read snapshot first
+      if (!(stmt instanceof RawRowStatement)) snapshot?.end();
       return stmt;
     },
   };
