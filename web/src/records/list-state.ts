@@ -86,29 +86,29 @@ export function useListState(): [
 const totals = new Map<string, number>();
 const MAX_TOTALS = 100;
 
-/** What a list's count depends on: the module and the filters, not the sort or the page. */
-function countKey(module: string, state: ListState): string {
-  return JSON.stringify([module, state.q.trim(), state.owner, state.filters]);
+/** What a list's count depends on: the module, the viewer and the filters, not the sort or the page. */
+function countKey(module: string, meId: number, state: ListState): string {
+  return JSON.stringify([module, meId, state.q.trim(), state.owner, state.filters]);
 }
 
 /** Remembers the count a page of a list state answered with. */
-export function rememberTotal(module: string, state: ListState, total: number): void {
-  const key = countKey(module, state);
+export function rememberTotal(module: string, meId: number, state: ListState, total: number): void {
+  const key = countKey(module, meId, state);
   totals.delete(key);
   totals.set(key, total);
   if (totals.size > MAX_TOTALS) totals.delete(totals.keys().next().value!);
 }
 
 /** The count a page of this list state answered with last, if any was read here. */
-export const rememberedTotal = (module: string, state: ListState): number | undefined =>
-  totals.get(countKey(module, state));
+export const rememberedTotal = (module: string, meId: number, state: ListState): number | undefined =>
+  totals.get(countKey(module, meId, state));
 
 /** The API query of a list state (`me` resolved to the signed-in user). */
 export function listQuery(module: string, state: ListState, meId: number, pageSize: number): URLSearchParams {
   const q = new URLSearchParams({ limit: String(pageSize), sort: state.sort });
   const cursor = state.cursors.at(-1);
   // the first page counts; a later one asks only when its first page was not read here (a shared link)
-  if (!cursor || !totals.has(countKey(module, state))) q.set('count', 'true');
+  if (!cursor || !totals.has(countKey(module, meId, state))) q.set('count', 'true');
   if (state.q.trim()) q.set('q', state.q.trim());
   if (state.owner)
     q.append('filter[assigned_user_id][eq]', state.owner === 'me' ? String(meId) : state.owner);

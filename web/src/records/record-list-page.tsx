@@ -83,9 +83,9 @@ function RecordTable({ meta }: { meta: ModuleDescription }) {
   // data arrives only for the current query, so the state here is the one it answers
   // biome-ignore lint/correctness/useExhaustiveDependencies: only a new answer is remembered
   useEffect(() => {
-    if (page.data?.total !== undefined) rememberTotal(meta.name, state, page.data.total);
+    if (page.data?.total !== undefined) rememberTotal(meta.name, me.user.id, state, page.data.total);
   }, [page.data]);
-  const total = page.data?.total ?? rememberedTotal(meta.name, state);
+  const total = page.data?.total ?? rememberedTotal(meta.name, me.user.id, state);
   const sortField = state.sort.replace(/^-/, '');
   const descending = state.sort.startsWith('-');
   const toggleSort = (field: string) =>
