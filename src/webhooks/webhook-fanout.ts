@@ -10,7 +10,7 @@ import type { Principal } from '../roles/permissions.js';
 import { loadPrincipal } from '../roles/role.repository.js';
 import { findUserById } from '../users/user.repository.js';
 import { insertWebhookEvents, type NewWebhookEvent, sendingSubscriptions } from './webhook.repository.js';
-import type { WebhookRow, WebhookSubscription } from './webhook.table.js';
+import type { WebhookSubscription } from './webhook.table.js';
 
 interface RecordEventPayload {
   module: string;
@@ -23,10 +23,6 @@ interface RecordEventPayload {
 /** `contacts.updated`: the module in lower case and the operation. */
 export function eventTypeOf(module: string, operation: string): string {
   return `${module.toLowerCase()}.${operation}`;
-}
-
-export function operationsOf(w: Pick<WebhookRow, 'operations'>): string[] {
-  return w.operations.split(',').filter((o) => o !== '');
 }
 
 /**
@@ -101,7 +97,7 @@ export function webhookFanOut(ctx: AppContext): EventSubscriber {
         const byOwner = new Map<number, number[]>();
         for (const hook of hooks) {
           if (hook.module !== '*' && hook.module !== data.module) continue;
-          if (!operationsOf(hook).includes(data.operation)) continue;
+          if (!hook.operations.includes(data.operation)) continue;
           const ids = byOwner.get(hook.user_id);
           if (ids) ids.push(hook.id);
           else byOwner.set(hook.user_id, [hook.id]);

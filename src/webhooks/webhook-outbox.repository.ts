@@ -15,13 +15,22 @@ type Q = Kysely<Database> | Transaction<Database>;
  */
 const EXPAND_LOCK = 0x5257_4845; // "RWHE"
 
+/** What one expansion did. */
+export interface Expansion {
+  /** events turned into deliveries (and deleted) */
+  events: number;
+  /** deliveries those events listed (a webhook deleted meanwhile gets none, but counts here) */
+  listed: number;
+  /** more events may wait: the read came back full, or `maxDeliveries` stopped it before its end */
+  more: boolean;
+}
+
 /**
  * Turns the `limit` oldest webhook events into deliveries — one per listed webhook that still exists, due at
- * once, with a fresh message id — and deletes them, in one transaction; answers how many events it took
- * (fewer than `limit` when none are left or `maxDeliveries` was reached), or null when another process is
- * expanding (PostgreSQL). Per-record order survives because the events of one record are written in commit
- * order (each write holds the record's row until it commits), one process at a time expands, and it
- * inserts in event order: a later event's deliveries always get higher ids.
+ * once, with a fresh message id — and deletes them, in one transaction; answers what it took, or null when
+ * another process is expanding (PostgreSQL). Per-record order survives because the events of one record are
+ * written in commit order (each write holds the record's row until it commits), one process at a time
+ * expands, and it inserts in event order: a later event's deliveries always get higher ids.
  */
 export async function expandWebhookEvents(
   target: Writable & { dialect: DialectName },
@@ -30,8 +39,9 @@ export async function expandWebhookEvents(
   maxDeliveries = Number.POSITIVE_INFINITY,
   /** false when an event is known to wait (this process just committed one): no probe first */
   probe = true,
-): Promise<number | null> {
+): Promise<Expansion | null> {
   const { kysely: db, dialect } = target;
+  const none: Expansion = { events: 0, listed: 0, more: false };
   // the common answer, nothing waiting, costs one read and no transaction. By the primary key: on PostgreSQL
   // a scan of the table walked every row version the expansions deleted since the last vacuum (3.7 ms a
   // call under a webhooks flood, 16 ms once, in pg_stat_statements)
@@ -39,7 +49,7 @@ export async function expandWebhookEvents(
     probe &&
     !(await db.selectFrom('webhook_events').select('id').orderBy('id').limit(1).executeTakeFirst())
   )
-    return 0;
+    return none;
   // SQLite: in the group commit, so expanding does not split the batches of the writes that queue meanwhile
   return inWriteTransaction(target, async (trx) => {
     if (dialect === 'postgres') {
@@ -52,13 +62,9 @@ export async function expandWebhookEvents(
     // every event lists at least one webhook: no more events than deliveries allowed are read (while
     // requests saturate the process that is a handful; reading 200 rows of ~1 KB bodies to expand one event
     // cost more than the expansion)
-    const read = await trx
-      .selectFrom('webhook_events')
-      .selectAll()
-      .orderBy('id')
-      .limit(Math.min(limit, maxDeliveries))
-      .execute();
-    if (read.length === 0) return 0;
+    const readLimit = Math.min(limit, maxDeliveries);
+    const read = await trx.selectFrom('webhook_events').selectAll().orderBy('id').limit(readLimit).execute();
+    if (read.length === 0) return none;
     const listed: number[][] = [];
     let count = 0;
     for (const e of read) {
@@ -100,7 +106,11 @@ export async function expandWebhookEvents(
     const ids = events.map((e) => e.id);
     for (let i = 0; i < ids.length; i += 500)
       await writeDeferred(trx, trx.deleteFrom('webhook_events').where('id', 'in', ids.slice(i, i + 500)));
-    return events.length;
+    return {
+      events: events.length,
+      listed: count,
+      more: read.length === readLimit || events.length < read.length,
+    };
   });
 }
 

@@ -207,6 +207,59 @@ describeEachDialect(
       await s.stop();
     }, 30_000);
 
+    it('events become deliveries only as fast as they are sent: a backlog waits as events', async () => {
+      await h.ctx.db.kysely.updateTable('webhooks').set({ enabled: 0 }).execute();
+      const rx = await receiver();
+      const held: Array<() => void> = [];
+      rx.respond = (_r, res) => held.push(() => res.writeHead(200).end());
+      // 32 webhooks on every event: a claim of 128 takes four of each, and all of them may start (however
+      // the slots are shared out), so every slot is in flight with more deliveries due
+      const hooks: Array<{ id: number; secret: string }> = [];
+      for (let i = 0; i < 32; i++) hooks.push(await createHook(h, `${rx.url}/jit/${i}`));
+      const ids = hooks.map((k) => k.id);
+      const events = 100;
+      const now = h.clock.now();
+      await h.ctx.db.kysely
+        .insertInto('webhook_events')
+        .values(
+          Array.from({ length: events }, (_, i) => ({
+            user_id: h.admin.userId,
+            webhook_ids: ids.join(','),
+            event_type: 'contacts.updated',
+            record_id: null,
+            payload: JSON.stringify({ seq: i }),
+            created_at: now,
+          })),
+        )
+        .execute();
+      const s = sender(10_000);
+      s.kick();
+      // the answers are held: nothing more can go now
+      await rx.waitFor(CLAIM_BATCH, 5000);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(rx.received).toHaveLength(CLAIM_BATCH);
+      // what the slots took and one more claim's worth; the rest stay events (one row for all 32 webhooks)
+      const expanded = await countRows('webhook_deliveries', ids);
+      expect(expanded).toBe(2 * CLAIM_BATCH);
+      expect(await countRows('webhook_events')).toBe(events - expanded / ids.length);
+      rx.respond = (_r, res) => res.writeHead(200).end();
+      for (const answer of held.splice(0)) answer();
+      await rx.waitFor(ids.length * events, 30_000);
+      await within(20_000, 'drain', s.drain());
+      expect(await countRows('webhook_events')).toBe(0);
+      for (const hook of hooks) {
+        const got = rx.received.filter((r) => r.path.endsWith(`/jit/${hooks.indexOf(hook)}`));
+        expect(new Set(got.map((r) => (JSON.parse(r.body) as { seq: number }).seq)).size).toBe(events);
+      }
+      expect(new Set(rx.received.map((r) => r.headers['webhook-id'])).size).toBe(ids.length * events);
+      // the admin's webhooks are limited (50): the later tests need room for theirs
+      for (const hook of hooks)
+        expectStatus(
+          await h.request({ method: 'DELETE', url: `/api/v1/webhooks/${hook.id}`, as: h.admin }),
+          204,
+        );
+    }, 60_000);
+
     it('writes results that failed to write (database overloaded) later, instead of sending them again', async () => {
       const rx = await receiver();
       const hook = await createHook(h, `${rx.url}/flaky`);

@@ -136,6 +136,10 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
   /** a commit here wrote an event since the last expansion began: it skips its "anything waiting?" read */
   let eventWaits = false;
   let lastBusyExpand = -Infinity;
+  /** the last claim took every due delivery it asked for: more may wait, so events stay events for now */
+  let deliveriesWait = false;
+  /** deliveries per event in the last expansion: how many events to read for the deliveries wanted */
+  let fanout = 1;
 
   /** Pumps again after `ms` (once): for work that may not go now but nobody will kick for. */
   function retryLater(ms: number): void {
@@ -218,13 +222,20 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
   }
 
   /**
-   * Turns waiting webhook events into deliveries, a batch per transaction; answers whether more may wait.
-   * While requests saturate the process this runs at most every BUSY_EXPAND_MS, for no more deliveries than
-   * the busy rate lets start meanwhile, so the writes that queued them are not slowed by their fan-out; the
-   * backlog goes at full speed afterwards.
+   * Turns waiting webhook events into deliveries, a batch per transaction; answers whether to expand again
+   * at once. Events become deliveries only as fast as they are sent: not while the last claim took every
+   * due delivery it asked for (more wait already), and no more than the free request slots and one more
+   * claim can take. An event is one row however many webhooks listen; expanded ahead of sending it was ten
+   * rows with ten copies of its body, and a flood of writes expanded ~20,000 deliveries in 3 s while ~1,500
+   * were sent (docs/performance.md). While requests saturate the process this runs at most every
+   * BUSY_EXPAND_MS, for no more deliveries than the busy rate lets start meanwhile, so the writes that
+   * queued them are not slowed by their fan-out; the backlog goes at full speed afterwards.
    */
   async function expandOnce(): Promise<boolean> {
-    if (!expandDue || stopped) return false;
+    if (!expandDue || stopped || deliveriesWait) return false;
+    const room = MAX_IN_FLIGHT - inFlight.size;
+    // every slot busy: whatever finishes writes its result and pumps again
+    if (room <= 0) return false;
     const busy = draining === 0 && (deps.busy?.() ?? false);
     if (busy) {
       const now = performance.now();
@@ -238,20 +249,22 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     const probe = !eventWaits;
     eventWaits = false;
     // while busy, no more deliveries than the busy rate can start meanwhile: the rest waits as events
-    const n = await expandWebhookEvents(
+    const maxDeliveries = busy ? bucket.capacity : room + CLAIM_BATCH;
+    const x = await expandWebhookEvents(
       db,
-      EXPAND_BATCH,
-      busy ? bucket.capacity : Number.POSITIVE_INFINITY,
+      Math.min(EXPAND_BATCH, Math.ceil(maxDeliveries / fanout)),
+      maxDeliveries,
       probe,
     );
-    if (n === null) {
+    if (x === null) {
       // another process is expanding; it may stop before our events, so look again soon
       expandDue = true;
       retryLater(25);
       return false;
     }
-    if (n === 0 || (n < EXPAND_BATCH && !busy)) return false;
-    // more may wait: at once, or while busy at the next turn
+    if (x.events > 0) fanout = x.listed / x.events;
+    if (!x.more) return false;
+    // more wait: at once, or while busy at the next turn
     expandDue = true;
     if (busy) retryLater(BUSY_EXPAND_MS);
     return !busy;
@@ -272,6 +285,7 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     );
     // tokens of deliveries that were not there go back
     if (charged) bucket.tokens = Math.min(bucket.capacity, bucket.tokens + asked - batch.length);
+    deliveriesWait = batch.length === asked;
     // cut short by the busy rate with every token used: more may be due when the next tokens are. One that
     // found fewer than it asked for has left nothing due: new work kicks, retries come with the poll (a
     // saturated process otherwise claimed 10 times a second for nothing)
@@ -317,8 +331,11 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
           // so without it a long backlog would be worked off without serving a request (or a signal)
           if (turn > 0) await new Promise((r) => setImmediate(r));
           pumpAgain = false;
+          const waited = deliveriesWait;
           if (await expandOnce()) pumpAgain = true;
           if ((await claimOnce()).more) pumpAgain = true;
+          // the expansion held back for deliveries that this claim has now run out of: expand next round
+          else if (waited && !deliveriesWait && expandDue) pumpAgain = true;
           if (!(pumpAgain && inFlight.size < MAX_IN_FLIGHT && !stopped)) break;
         }
         if (failures > 0) logger.info({ afterFailures: failures }, 'webhook sender resumed');

@@ -60,6 +60,11 @@ export async function deleteWebhookRow(db: Q, id: number): Promise<void> {
   await db.deleteFrom('webhooks').where('id', '=', id).execute();
 }
 
+/** A webhook's operations (stored as `created,updated`). */
+export function operationsOf(w: Pick<WebhookRow, 'operations'>): string[] {
+  return w.operations.split(',').filter((o) => o !== '');
+}
+
 /** Every webhook that would send now (on, with an owner who may send), by id: what a record write reads. */
 const sendingNow = prepared((db) =>
   db
@@ -71,7 +76,7 @@ const sendingNow = prepared((db) =>
 );
 
 export async function sendingSubscriptions(db: Q): Promise<WebhookSubscription[]> {
-  return (await sendingNow(db)).rows;
+  return (await sendingNow(db)).rows.map((w) => ({ ...w, operations: operationsOf(w) }));
 }
 
 export type NewDelivery = Omit<

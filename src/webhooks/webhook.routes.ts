@@ -14,6 +14,7 @@ import {
   listAttempts,
   listDeliveries,
   listWebhooks,
+  operationsOf,
 } from './webhook.repository.js';
 import {
   createWebhook,
@@ -26,7 +27,6 @@ import {
   updateWebhook,
 } from './webhook.service.js';
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookRow } from './webhook.table.js';
-import { operationsOf } from './webhook-fanout.js';
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 

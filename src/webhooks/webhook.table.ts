@@ -25,7 +25,10 @@ export interface WebhookTable {
 }
 
 /** What a record write needs of a webhook that may send: whose it is and what it listens to. */
-export type WebhookSubscription = Pick<WebhookRow, 'id' | 'user_id' | 'module' | 'operations'>;
+/** A webhook that would send now, as every record write checks it (cached): its operations split once. */
+export type WebhookSubscription = Pick<WebhookRow, 'id' | 'user_id' | 'module'> & {
+  operations: readonly string[];
+};
 
 /**
  * The event outbox: one record change as one owner sees it, written in the change's transaction, for the
