@@ -80,8 +80,8 @@ describe('LoadGauge', () => {
       false,
       ...Array(8).fill(true),
     ]);
-    // three in a row count as a flood again; it ends when seven of the last twelve windows were quiet
-    expect(windows(false, false, false, false, false, false, false)).toEqual([...Array(6).fill(true), false]);
+    // three in a row count as a flood again; it ends when five of the last twelve windows were quiet
+    expect(windows(false, false, false, false, false)).toEqual([true, true, true, true, false]);
     // and a single window over after it is not a new flood
     expect(window(true)).toBe(false);
   });

@@ -31,7 +31,7 @@ export class LoadGauge {
       /** also saturated: requests queueing (`queueConcurrency` in flight) on a loop this busy (a database's wait) */
       queueUtilization?: number;
       queueConcurrency?: number;
-      /** busy when at least `saturatedWindows` (default 6) of the last `recentWindows` (default 12) were */
+      /** busy when at least `saturatedWindows` (default 8) of the last `recentWindows` (default 12) were */
       recentWindows?: number;
       saturatedWindows?: number;
       /** busy at once when the last `risingWindows` (default 3) were all saturated: a flood starting, which
@@ -76,21 +76,19 @@ export class LoadGauge {
       (elu.utilization >= (this.opts.utilization ?? 0.9) && concurrency >= (this.opts.concurrency ?? 0.5)) ||
       (elu.utilization >= (this.opts.queueUtilization ?? 0.75) &&
         concurrency >= (this.opts.queueConcurrency ?? 4));
-    // busy while at least half the recent windows were saturated: under a steady flood some windows
-    // measure just under (a client late with its next request, a collection: on a 2-core machine shared
-    // with its clients 25–35 % of a flood's windows read below 0.9), and the burst of deliveries each let
-    // in cost the requests; with "8 of 12" a flood read as busy only ~70 % of its time. At a moderate rate
-    // single windows go over now and then, and throttling the sender for each let its backlog grow. A
-    // flood is noticed from a few windows in a row and counts as established at once (every remembered
-    // window saturated), so it ends only when most recent windows were quiet: with 100 ms windows and two
-    // of three it took 200 ms to notice, while the sender delivered at full speed and a flood starting
-    // from rest ran at a third of its rate.
+    // busy when most recent windows were saturated: under a steady flood some windows measure just under
+    // (a client late with its next request, a collection), and the burst of deliveries each let in cost
+    // a fifth of the requests; at a moderate rate single windows go over now and then, and throttling the
+    // sender for each let its backlog grow. A flood is noticed from a few windows in a row and counts as
+    // established at once (every remembered window saturated), so it ends only when most recent windows
+    // were quiet: with 100 ms windows and two of three it took 200 ms to notice, while the sender
+    // delivered at full speed and a flood starting from rest ran at a third of its rate.
     const recent = this.opts.recentWindows ?? 12;
     const all = (1 << recent) - 1;
     const rising = (1 << (this.opts.risingWindows ?? 3)) - 1;
     this.history = ((this.history << 1) | (saturated ? 1 : 0)) & all;
     if ((this.history & rising) === rising) this.history = all;
-    this.saturated = bitCount(this.history) >= (this.opts.saturatedWindows ?? 6);
+    this.saturated = bitCount(this.history) >= (this.opts.saturatedWindows ?? 8);
     this.lastElu = performance.eventLoopUtilization();
     this.lastAt = now;
     this.requestMs = 0;
