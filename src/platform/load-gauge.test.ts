@@ -86,6 +86,29 @@ describe('LoadGauge', () => {
     expect(window(true)).toBe(false);
   });
 
+  it('holds a flood the loop carries while half the recent windows were saturated; one of queued requests needs two thirds', () => {
+    const flood = (g: LoadGauge) => {
+      g.sample();
+      const window = (saturated: boolean) => {
+        if (saturated) {
+          spin(30);
+          g.requestDone(100);
+        }
+        g.sample();
+        return g.busy;
+      };
+      // a flood starts, then every other window reads just under
+      expect([true, true, true].map(window)).toEqual([false, false, true]);
+      return Array.from({ length: 24 }, (_, i) => window(i % 2 === 1)).at(-1);
+    };
+    // the loop busy throughout: the first rule
+    expect(flood(new LoadGauge())).toBe(true);
+    // the same windows saturated by the queue rule only (the first cannot be met)
+    expect(flood(new LoadGauge({ utilization: 1.01, queueUtilization: 0.5, queueConcurrency: 2 }))).toBe(
+      false,
+    );
+  });
+
   it('is not busy when stopped', () => {
     const g = new LoadGauge({ recentWindows: 1, saturatedWindows: 1 });
     g.start();
