@@ -8,6 +8,18 @@ function spin(ms: number): void {
 }
 const idle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Each call closes one window of `g`, saturated (a request keeping the loop busy) or quiet: busy after it? */
+function windowOf(g: LoadGauge) {
+  return (saturated: boolean): boolean => {
+    if (saturated) {
+      spin(30);
+      g.requestDone(100);
+    }
+    g.sample();
+    return g.busy;
+  };
+}
+
 describe('LoadGauge', () => {
   it('is busy only when the loop was busy and requests kept it so', async () => {
     const g = new LoadGauge({ recentWindows: 1, saturatedWindows: 1 });
@@ -62,15 +74,7 @@ describe('LoadGauge', () => {
   it('notices a flood from three windows in a row, and holds it until most recent windows were quiet', () => {
     const g = new LoadGauge();
     g.sample();
-    // each call closes one window
-    const window = (saturated: boolean) => {
-      if (saturated) {
-        spin(30);
-        g.requestDone(100);
-      }
-      g.sample();
-      return g.busy;
-    };
+    const window = windowOf(g);
     const windows = (...saturated: boolean[]) => saturated.map(window);
     // one or two windows over, between quiet ones, are not load (a moderate rate going over for a moment)
     expect(windows(false, true, false, true, true, false, false)).toEqual(Array(7).fill(false));
@@ -89,14 +93,7 @@ describe('LoadGauge', () => {
   it('holds a flood the loop carries while half the recent windows were saturated; one of queued requests needs two thirds', () => {
     const flood = (g: LoadGauge) => {
       g.sample();
-      const window = (saturated: boolean) => {
-        if (saturated) {
-          spin(30);
-          g.requestDone(100);
-        }
-        g.sample();
-        return g.busy;
-      };
+      const window = windowOf(g);
       // a flood starts, then every other window reads just under
       expect([true, true, true].map(window)).toEqual([false, false, true]);
       return Array.from({ length: 24 }, (_, i) => window(i % 2 === 1)).at(-1);
