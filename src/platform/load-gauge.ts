@@ -33,8 +33,10 @@ export class LoadGauge {
       /** also saturated: requests queueing (`queueConcurrency` in flight) on a loop this busy (a database's wait) */
       queueUtilization?: number;
       queueConcurrency?: number;
-      /** busy when at least `saturatedWindows` (default 8) of the last `recentWindows` (default 12) were, */
-      /** or at least `loopSaturatedWindows` (default 6) were saturated by the first rule (the loop itself) */
+      /**
+       * busy when at least `saturatedWindows` (default 8) of the last `recentWindows` (default 12) were, or
+       * at least `loopSaturatedWindows` (default 6) were saturated by the first rule (the loop itself)
+       */
       recentWindows?: number;
       saturatedWindows?: number;
       loopSaturatedWindows?: number;

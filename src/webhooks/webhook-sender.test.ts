@@ -49,6 +49,24 @@ async function queue(h: Harness, webhookId: number, n: number, recordOf: (i: num
   );
 }
 
+/** `n` webhook events of the admin for `webhookIds`, as record writes would have left them unexpanded. */
+async function queueEvents(h: Harness, webhookIds: number[], n: number) {
+  const now = h.clock.now();
+  await h.ctx.db.kysely
+    .insertInto('webhook_events')
+    .values(
+      Array.from({ length: n }, (_, i) => ({
+        user_id: h.admin.userId,
+        webhook_ids: webhookIds.join(','),
+        event_type: 'contacts.updated',
+        record_id: null,
+        payload: JSON.stringify({ seq: i }),
+        created_at: now,
+      })),
+    )
+    .execute();
+}
+
 describeEachDialect(
   'webhooks: the batched sender',
   (h) => {
@@ -176,20 +194,7 @@ describeEachDialect(
       await h.ctx.db.kysely.updateTable('webhooks').set({ enabled: 0 }).execute();
       const rx = await receiver();
       const hook = await createHook(h, `${rx.url}/busy-expand`);
-      const now = h.clock.now();
-      await h.ctx.db.kysely
-        .insertInto('webhook_events')
-        .values(
-          Array.from({ length: 100 }, (_, i) => ({
-            user_id: h.admin.userId,
-            webhook_ids: String(hook.id),
-            event_type: 'contacts.updated',
-            record_id: null,
-            payload: JSON.stringify({ seq: i }),
-            created_at: now,
-          })),
-        )
-        .execute();
+      await queueEvents(h, [hook.id], 100);
       let busy = true;
       const s = sender(5000, undefined, { busy: () => busy, busyRate: 50 });
       const t0 = performance.now();
@@ -218,20 +223,7 @@ describeEachDialect(
       for (let i = 0; i < 32; i++) hooks.push(await createHook(h, `${rx.url}/jit/${i}`));
       const ids = hooks.map((k) => k.id);
       const events = 100;
-      const now = h.clock.now();
-      await h.ctx.db.kysely
-        .insertInto('webhook_events')
-        .values(
-          Array.from({ length: events }, (_, i) => ({
-            user_id: h.admin.userId,
-            webhook_ids: ids.join(','),
-            event_type: 'contacts.updated',
-            record_id: null,
-            payload: JSON.stringify({ seq: i }),
-            created_at: now,
-          })),
-        )
-        .execute();
+      await queueEvents(h, ids, events);
       const s = sender(10_000);
       s.kick();
       // the answers are held: nothing more can go now
@@ -247,8 +239,8 @@ describeEachDialect(
       await rx.waitFor(ids.length * events, 30_000);
       await within(20_000, 'drain', s.drain());
       expect(await countRows('webhook_events')).toBe(0);
-      for (const hook of hooks) {
-        const got = rx.received.filter((r) => r.path.endsWith(`/jit/${hooks.indexOf(hook)}`));
+      for (const i of hooks.keys()) {
+        const got = rx.received.filter((r) => r.path.endsWith(`/jit/${i}`));
         expect(new Set(got.map((r) => (JSON.parse(r.body) as { seq: number }).seq)).size).toBe(events);
       }
       expect(new Set(rx.received.map((r) => r.headers['webhook-id'])).size).toBe(ids.length * events);

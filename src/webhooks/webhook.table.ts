@@ -24,8 +24,10 @@ export interface WebhookTable {
   updated_at: number;
 }
 
-/** What a record write needs of a webhook that may send: whose it is and what it listens to. */
-/** A webhook that would send now, as every record write checks it (cached): its operations split once. */
+/**
+ * What a record write needs of a webhook that may send: whose it is and what it listens to (cached for
+ * every write, so its operations are split once).
+ */
 export type WebhookSubscription = Pick<WebhookRow, 'id' | 'user_id' | 'module'> & {
   operations: readonly string[];
 };
