@@ -41,6 +41,7 @@ import type {
   WebhookAttemptTable,
   WebhookDeliveryTable,
   WebhookEventTable,
+  WebhookPayloadTable,
   WebhookTable,
 } from '../webhooks/webhook.table.js';
 import type {
@@ -87,6 +88,7 @@ export interface Database {
   webhooks: WebhookTable;
   webhook_events: WebhookEventTable;
   webhook_deliveries: WebhookDeliveryTable;
+  webhook_payloads: WebhookPayloadTable;
   webhook_attempts: WebhookAttemptTable;
   mailroom_mailboxes: MailroomMailboxTable;
   mailroom_folder_state: MailroomFolderStateTable;

@@ -3,7 +3,13 @@ import type { DialectName } from '../db/database.js';
 import { deferrable, writeDeferred } from '../db/deferred-inserts.js';
 import { inWriteTransaction, type Writable } from '../db/group-commit.js';
 import type { Database } from '../db/schema.js';
-import { insertDeliveriesDeferred, type NewDelivery, ownerMaySend } from './webhook.repository.js';
+import {
+  deleteUnusedPayloads,
+  insertDeliveriesDeferred,
+  insertPayloads,
+  type NewDelivery,
+  ownerMaySend,
+} from './webhook.repository.js';
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookDeliveryTable } from './webhook.table.js';
 import { newMessageId } from './webhook-signing.js';
 
@@ -84,21 +90,27 @@ export async function expandWebhookEvents(
         .where('id', 'in', wanted.slice(i, i + 500))
         .execute())
         existing.add(r.id);
+    // one body per event, however many webhooks it goes to
+    const sent = events
+      .map((e, i) => ({ e, to: listed[i]!.filter((id) => existing.has(id)) }))
+      .filter((s) => s.to.length > 0);
+    const payloadIds = await insertPayloads(
+      trx,
+      sent.map(({ e }) => ({ body: e.payload, created_at: e.created_at })),
+    );
     const rows: NewDelivery[] = [];
-    events.forEach((e, i) => {
-      for (const webhookId of listed[i]!) {
-        if (!existing.has(webhookId)) continue;
+    sent.forEach(({ e, to }, i) => {
+      for (const webhookId of to)
         rows.push({
           webhook_id: webhookId,
           msg_id: newMessageId(),
           event_type: e.event_type,
           record_id: e.record_id,
-          payload: e.payload,
+          payload_id: payloadIds[i]!,
           status: 'pending',
           next_attempt_at: e.created_at,
           created_at: e.created_at,
         });
-      }
     });
     // nothing reads the new ids: on PostgreSQL the insert goes with the delete and the COMMIT, in one write
     await insertDeliveriesDeferred(trx, rows);
@@ -299,7 +311,8 @@ export async function finishDeliveries(
 
 /**
  * Retention: deletes up to `limit` finished deliveries (delivered, failed, cancelled) that finished before
- * `before`, with their attempts; answers how many deliveries went. Callers repeat until it answers less.
+ * `before`, with their attempts and the bodies no other delivery uses; answers how many deliveries went.
+ * Callers repeat until it answers less.
  */
 export async function deleteFinishedDeliveries(db: Q, before: number, limit: number): Promise<number> {
   const old = await db
@@ -314,6 +327,14 @@ export async function deleteFinishedDeliveries(db: Q, before: number, limit: num
   const ids = old.map((r) => r.id);
   if (ids.length === 0) return 0;
   await db.deleteFrom('webhook_attempts').where('delivery_id', 'in', ids).execute();
-  await db.deleteFrom('webhook_deliveries').where('id', 'in', ids).execute();
+  const gone = await db
+    .deleteFrom('webhook_deliveries')
+    .where('id', 'in', ids)
+    .returning('payload_id')
+    .execute();
+  await deleteUnusedPayloads(
+    db,
+    gone.map((d) => d.payload_id),
+  );
   return ids.length;
 }

@@ -164,6 +164,41 @@ describeEachDialect(
         // per webhook, in commit order
         expect(got).toEqual(['contacts.created', 'contacts.updated', 'contacts.updated']);
       }
+      // a body is stored once per change, for all three webhooks, and goes with the last delivery using it
+      const bodiesOf = async () =>
+        (
+          await h.ctx.db.kysely
+            .selectFrom('webhook_deliveries')
+            .select('payload_id')
+            .distinct()
+            .where(
+              'webhook_id',
+              'in',
+              hooks.map((k) => k.id),
+            )
+            .execute()
+        ).map((d) => d.payload_id);
+      const bodies = await bodiesOf();
+      expect(bodies).toHaveLength(3);
+      const stored = async () =>
+        (
+          await h.ctx.db.kysely
+            .selectFrom('webhook_payloads')
+            .select('id')
+            .where('id', 'in', bodies)
+            .execute()
+        ).length;
+      expectStatus(
+        await h.request({ method: 'DELETE', url: `/api/v1/webhooks/${hooks[0]!.id}`, as: h.admin }),
+        204,
+      );
+      expect(await stored()).toBe(3);
+      for (const hook of hooks.slice(1))
+        expectStatus(
+          await h.request({ method: 'DELETE', url: `/api/v1/webhooks/${hook.id}`, as: h.admin }),
+          204,
+        );
+      expect(await stored()).toBe(0);
     });
 
     it('a webhook deleted between the commit and the expansion gets nothing; the others still do', async () => {

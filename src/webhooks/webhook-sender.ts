@@ -6,6 +6,7 @@ import type { Database } from '../db/schema.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { SecretBox } from '../platform/secrets.js';
+import { payloadBodies } from './webhook.repository.js';
 import type { WebhookDeliveryRow } from './webhook.table.js';
 import type { WebhookHttp } from './webhook-http.js';
 import {
@@ -196,14 +197,14 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     else limits.set(webhookId, limit * 2);
   }
 
-  function send(d: WebhookDeliveryRow, hook: SendingWebhook): void {
+  function send(d: WebhookDeliveryRow, hook: SendingWebhook, body: string): void {
     attempts++;
     perWebhook.set(d.webhook_id, (perWebhook.get(d.webhook_id) ?? 0) + 1);
     const keys = [open(hook.secret_sealed)];
     if (hook.previous_secret_sealed && (hook.previous_secret_expires_at ?? 0) > clock.now())
       keys.push(open(hook.previous_secret_sealed));
     const p: Promise<void> = http
-      .post(hook.url, signedHeaders(d.msg_id, d.payload, keys), d.payload)
+      .post(hook.url, signedHeaders(d.msg_id, body, keys), body)
       .then((outcome) => {
         adjustLimit(d.webhook_id, outcome.latencyMs);
         if (succeeded(outcome.statusCode)) stats.succeeded++;
@@ -292,15 +293,22 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     if (charged && asked < room && batch.length === asked) retryLater(100);
     if (batch.length === 0) return { claimed: 0, more: false };
     const hooks = await sendingWebhooks(db.kysely, [...new Set(batch.map((d) => d.webhook_id))]);
+    // a body once however many of the batch's deliveries share it
+    const bodies = await payloadBodies(
+      db.kysely,
+      batch.map((d) => d.payload_id),
+    );
     let cancelled = false;
     const excess: number[] = [];
     for (const d of batch) {
       const hook = hooks.get(d.webhook_id);
-      if (!hook?.may_send) {
+      const body = bodies.get(d.payload_id);
+      // no body: the webhook was deleted (with its deliveries) since the claim
+      if (!hook?.may_send || body === undefined) {
         results.push({ kind: 'cancelled', delivery: d });
         cancelled = true;
       } else if (!mayStart(d.webhook_id)) excess.push(d.id);
-      else send(d, hook);
+      else send(d, hook, body);
     }
     // slow receivers must not hold every slot: what they cannot take now goes back for later claims
     if (excess.length > 0) await writeStatements(db, (w) => releaseClaims(w, excess));

@@ -7,6 +7,7 @@ import type {
   WebhookDeliveryRow,
   WebhookDeliveryTable,
   WebhookEventTable,
+  WebhookPayloadTable,
   WebhookRow,
   WebhookSubscription,
   WebhookTable,
@@ -56,7 +57,15 @@ export async function updateWebhookRow(
 
 export async function deleteWebhookRow(db: Q, id: number): Promise<void> {
   await db.deleteFrom('webhook_attempts').where('webhook_id', '=', id).execute();
-  await db.deleteFrom('webhook_deliveries').where('webhook_id', '=', id).execute();
+  const gone = await db
+    .deleteFrom('webhook_deliveries')
+    .where('webhook_id', '=', id)
+    .returning('payload_id')
+    .execute();
+  await deleteUnusedPayloads(
+    db,
+    gone.map((d) => d.payload_id),
+  );
   await db.deleteFrom('webhooks').where('id', '=', id).execute();
 }
 
@@ -79,46 +88,109 @@ export async function sendingSubscriptions(db: Q): Promise<WebhookSubscription[]
   return (await sendingNow(db)).rows.map((w) => ({ ...w, operations: operationsOf(w) }));
 }
 
+/** A delivery of a stored body (`webhook_payloads`). */
 export type NewDelivery = Omit<
   WebhookDeliveryTable,
   'id' | 'claimed_until' | 'finished_at' | 'last_status_code' | 'last_error' | 'attempts'
 >;
 
-/** New deliveries in chunks: PostgreSQL binds at most 65,535 parameters per statement; SQLite 32,766. */
-function deliveryChunks(rows: readonly NewDelivery[]) {
-  const chunks = [];
-  for (let i = 0; i < rows.length; i += 500)
-    chunks.push(
-      rows.slice(i, i + 500).map((r) => ({
-        ...r,
-        attempts: 0,
-        claimed_until: null,
-        finished_at: null,
-        last_status_code: null,
-        last_error: null,
-      })),
-    );
+/** A delivery with a body of its own (a test event): the body is stored as a payload for it alone. */
+export type NewDeliveryWithBody = Omit<NewDelivery, 'payload_id'> & { payload: string };
+
+/** New rows in chunks: PostgreSQL binds at most 65,535 parameters per statement; SQLite 32,766. */
+function chunksOf<T>(rows: readonly T[], size = 500): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) chunks.push(rows.slice(i, i + size));
   return chunks;
 }
 
-export async function insertDeliveries(db: Q, rows: NewDelivery[]): Promise<number[]> {
+function deliveryRow(r: NewDelivery) {
+  return {
+    ...r,
+    attempts: 0,
+    claimed_until: null,
+    finished_at: null,
+    last_status_code: null,
+    last_error: null,
+  };
+}
+
+/** Stores message bodies; answers their ids in the order given. */
+export async function insertPayloads(
+  db: Q,
+  rows: readonly Omit<WebhookPayloadTable, 'id'>[],
+): Promise<number[]> {
   const ids: number[] = [];
-  for (const chunk of deliveryChunks(rows)) {
-    const out = await db.insertInto('webhook_deliveries').values(chunk).returning('id').execute();
-    ids.push(...out.map((r) => r.id));
+  for (const chunk of chunksOf(rows)) {
+    const out = await db.insertInto('webhook_payloads').values(chunk).returning('id').execute();
+    // a statement draws its ids in the order of its rows; the order RETURNING lists them in is not promised
+    ids.push(...out.map((r) => r.id).sort((a, b) => a - b));
   }
   return ids;
 }
 
+/** Writes deliveries with bodies of their own; answers their ids in the order given. */
+export async function insertDeliveries(db: Q, rows: readonly NewDeliveryWithBody[]): Promise<number[]> {
+  const payloadIds = await insertPayloads(
+    db,
+    rows.map((r) => ({ body: r.payload, created_at: r.created_at })),
+  );
+  const ids: number[] = [];
+  for (const chunk of chunksOf(rows.map(({ payload: _, ...r }, i) => ({ ...r, payload_id: payloadIds[i]! }))))
+    for (const r of await db
+      .insertInto('webhook_deliveries')
+      .values(chunk.map(deliveryRow))
+      .returning('id')
+      .execute())
+      ids.push(r.id);
+  return ids.sort((a, b) => a - b);
+}
+
 /**
- * The same, for a caller that needs no ids back: in a PostgreSQL transaction the inserts wait and go with the
- * transaction's next statement (`deferrable`), in the order given, so ids still ascend in that order.
+ * Writes deliveries of stored bodies, for a caller that needs no ids back: in a PostgreSQL transaction the
+ * inserts wait and go with the transaction's next statement (`deferrable`), in the order given, so ids
+ * still ascend in that order.
  */
-export async function insertDeliveriesDeferred(db: Q, rows: NewDelivery[]): Promise<void> {
-  for (const chunk of deliveryChunks(rows))
+export async function insertDeliveriesDeferred(db: Q, rows: readonly NewDelivery[]): Promise<void> {
+  for (const chunk of chunksOf(rows))
     await db.executeQuery(
-      deferrable(db.insertInto('webhook_deliveries').values(chunk).compile(), 'webhook_deliveries'),
+      deferrable(
+        db.insertInto('webhook_deliveries').values(chunk.map(deliveryRow)).compile(),
+        'webhook_deliveries',
+      ),
     );
+}
+
+/** The bodies with the given ids. */
+export async function payloadBodies(db: Q, ids: readonly number[]): Promise<Map<number, string>> {
+  const bodies = new Map<number, string>();
+  for (const chunk of chunksOf([...new Set(ids)]))
+    for (const p of await db
+      .selectFrom('webhook_payloads')
+      .select(['id', 'body'])
+      .where('id', 'in', chunk)
+      .execute())
+      bodies.set(p.id, p.body);
+  return bodies;
+}
+
+/** Deletes those of the given bodies that no delivery uses any more (after deliveries were deleted). */
+export async function deleteUnusedPayloads(db: Q, ids: readonly number[]): Promise<void> {
+  for (const chunk of chunksOf([...new Set(ids)]))
+    await db
+      .deleteFrom('webhook_payloads')
+      .where('id', 'in', chunk)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('webhook_deliveries as d')
+              .select(sql`1`.as('one'))
+              .whereRef('d.payload_id', '=', 'webhook_payloads.id'),
+          ),
+        ),
+      )
+      .execute();
 }
 
 export type NewWebhookEvent = Omit<WebhookEventTable, 'id'>;
@@ -152,12 +224,15 @@ export async function listDeliveries(db: Q, q: DeliveryQuery): Promise<WebhookDe
     .execute();
 }
 
+/** One delivery of a webhook, with its body. */
 export async function findDelivery(db: Q, webhookId: number, id: number) {
   return db
-    .selectFrom('webhook_deliveries')
-    .selectAll()
-    .where('webhook_id', '=', webhookId)
-    .where('id', '=', id)
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('webhook_payloads as p', 'p.id', 'd.payload_id')
+    .selectAll('d')
+    .select('p.body as payload')
+    .where('d.webhook_id', '=', webhookId)
+    .where('d.id', '=', id)
     .executeTakeFirst();
 }
 

@@ -60,8 +60,8 @@ export interface WebhookDeliveryTable {
   event_type: string;
   /** the record the event is about (per-record ordering); null for test events */
   record_id: number | null;
-  /** the JSON body, presented for the webhook owner's view when the change committed */
-  payload: string;
+  /** its body (`webhook_payloads`), shared by the deliveries of one event to one owner's webhooks */
+  payload_id: number;
   status: DeliveryStatus;
   attempts: number;
   next_attempt_at: number;
@@ -71,6 +71,17 @@ export interface WebhookDeliveryTable {
   finished_at: number | null;
   last_status_code: number | null;
   last_error: string | null;
+}
+
+/**
+ * A message's JSON body, presented for the webhook owner's view when the change committed: written once
+ * when an event becomes deliveries, however many of the owner's webhooks it goes to, and deleted with the
+ * last delivery that uses it.
+ */
+export interface WebhookPayloadTable {
+  id: Generated<number>;
+  body: string;
+  created_at: number;
 }
 
 /** One HTTP attempt of a delivery: what the receiver answered (first 4 KB), how long it took. */

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, Harness } from '../../../test/harness.js';
+import { parseConfig } from '../../config.js';
 import { loadModuleMeta } from '../../records/module-meta.js';
 import { STANDARD_MODULES } from '../../records/modules/index.js';
 import type { Db } from '../database.js';
@@ -124,6 +125,74 @@ for (const dialect of DIALECTS) {
         Object.keys(MIGRATIONS).filter((name) => name >= '0026'),
       );
       expect(await create('After')).toBe('CON3');
+    });
+  });
+
+  describe(`upgrading to stored webhook bodies (0028) [${dialect}]`, () => {
+    const h = new Harness(dialect);
+    beforeAll(async () => {
+      const { MIGRATIONS } = await import('../migrate.js');
+      const before = Object.fromEntries(Object.entries(MIGRATIONS).filter(([name]) => name < '0028'));
+      await h.start(
+        // loopback allowed, and no sender: the deliveries written below stay as they are
+        { webhooks: { ...parseConfig({}).webhooks, allowedHosts: ['127.0.0.1/32'], sender: false } },
+        { migrations: before },
+      );
+    }, 60_000);
+    afterAll(() => h.stop());
+
+    it('keeps the body of every delivery written before, and retention still deletes what is old', async () => {
+      const hook = await h.request({
+        method: 'POST',
+        url: '/api/v1/webhooks',
+        as: h.admin,
+        payload: { url: 'http://127.0.0.1:9/hook' },
+      });
+      expect(hook.statusCode, hook.body).toBe(201);
+      const webhookId = hook.json().id as number;
+      const now = h.clock.now();
+      // deliveries as the build before 0028 wrote them: each with its own copy of the body
+      const old = async (status: string, body: string, finishedAt: number | null) => {
+        await sql`insert into webhook_deliveries (webhook_id, msg_id, event_type, record_id, payload, status,
+            attempts, next_attempt_at, created_at, finished_at)
+          values (${webhookId}, ${`msg_${status}`}, 'contacts.updated', null, ${body}, ${status}, 1, ${now},
+            ${now}, ${finishedAt})`.execute(h.ctx.db.kysely);
+      };
+      await old('delivered', '{"n":"delivered"}', now);
+      await old('pending', '{"n":"pending"}', null);
+      const ids = (
+        await h.ctx.db.kysely.selectFrom('webhook_deliveries').select('id').orderBy('id').execute()
+      ).map((r) => r.id);
+
+      const { MIGRATIONS, migrateToLatest } = await import('../migrate.js');
+      expect(await migrateToLatest(h.ctx.db, MIGRATIONS)).toEqual(
+        Object.keys(MIGRATIONS).filter((name) => name >= '0028'),
+      );
+      const { findDelivery, insertDeliveries } = await import('../../webhooks/webhook.repository.js');
+      const { deleteFinishedDeliveries } = await import('../../webhooks/webhook-outbox.repository.js');
+      expect((await findDelivery(h.ctx.db.kysely, webhookId, ids[0]!))?.payload).toBe('{"n":"delivered"}');
+      expect((await findDelivery(h.ctx.db.kysely, webhookId, ids[1]!))?.payload).toBe('{"n":"pending"}');
+      // a body written after the upgrade gets an id of its own (PostgreSQL's identity goes on past the old ids)
+      const [fresh] = await insertDeliveries(h.ctx.db.kysely, [
+        {
+          webhook_id: webhookId,
+          msg_id: 'msg_new',
+          event_type: 'webhook.test',
+          record_id: null,
+          payload: '{"n":"new"}',
+          status: 'pending',
+          next_attempt_at: now,
+          created_at: now,
+        },
+      ]);
+      expect((await findDelivery(h.ctx.db.kysely, webhookId, fresh!))?.payload).toBe('{"n":"new"}');
+      expect(await deleteFinishedDeliveries(h.ctx.db.kysely, now + 1, 100)).toBe(1);
+      const bodies = await h.ctx.db.kysely
+        .selectFrom('webhook_payloads')
+        .select('body')
+        .orderBy('id')
+        .execute();
+      expect(bodies.map((b) => b.body)).toEqual(['{"n":"pending"}', '{"n":"new"}']);
     });
   });
 }
