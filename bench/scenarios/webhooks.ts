@@ -131,7 +131,15 @@ async function measure(dialect: 'sqlite' | 'postgres') {
           }
         }),
       );
-      if (trace) process.stderr.write(`${dialect} ${label} ${trace.join(' ')}\n`);
+      if (trace) {
+        // and the deliveries that arrived meanwhile, per 100 ms
+        const sent = new Array<number>(trace.length).fill(0);
+        for (const t of rx.arrivals) {
+          const at = Math.floor((t - started) / 100);
+          if (at >= 0 && at < sent.length) sent[at]! += 1;
+        }
+        process.stderr.write(`${dialect} ${label} ${trace.join(' ')}\n${dialect} sent ${sent.join(' ')}\n`);
+      }
       return { done, ms: Date.now() - started, cpu: cpuMs(rapport.child.pid!) - cpu0 };
     };
     /**
