@@ -1,9 +1,9 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
-import { cpuMs, percentile, type Scenario, signIn, startRapport } from '../lib.js';
+import { cpuMs, percentile, ROOT, type Scenario, signIn, startRapport } from '../lib.js';
 
 /** seconds per measured phase (creates with and without webhooks: this many one-second slices each): WEBHOOKS_BENCH_SECONDS, default 8 (a 2 s smoke run works too) */
 const SECONDS = Number(process.env.WEBHOOKS_BENCH_SECONDS ?? 8);
@@ -14,40 +14,48 @@ const CONCURRENCY = 8;
 const HOOKS = 10;
 const PACED_WRITES_PER_SECOND = 200;
 
-/** A loopback receiver: answers 200 at once, keeps each delivery's arrival time and commit-to-arrival lag. */
+/**
+ * A loopback receiver in a process of its own (`webhook-receiver.mjs`): answers 200 at once, keeps each
+ * delivery's arrival time and commit-to-arrival lag, and reports them over IPC.
+ */
 async function receiver() {
-  const arrivals: number[] = [];
-  const lagMs: number[] = [];
-  const ids = new Set<string>();
-  let duplicates = 0;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const now = Date.now();
-      res.writeHead(200).end();
-      const id = String(req.headers['webhook-id']);
-      if (ids.has(id)) duplicates++;
-      ids.add(id);
-      arrivals.push(now);
-      // the payload's timestamp is the commit's clock reading (set in the writing transaction)
-      const { timestamp } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { timestamp: string };
-      lagMs.push(now - Date.parse(timestamp));
-    });
+  const child = fork(path.join(ROOT, 'bench/scenarios/webhook-receiver.mjs'), [], {
+    stdio: 'inherit',
+    execArgv: [],
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  const { port } = (await once(child, 'message'))[0] as { port: number };
+  let next = 0;
+  const waiting = new Map<number, (m: unknown) => void>();
+  child.on('message', (m: { id?: number }) => {
+    if (m.id === undefined) return;
+    waiting.get(m.id)?.(m);
+    waiting.delete(m.id);
+  });
+  const ask = <T>(op: Record<string, unknown>) =>
+    new Promise<T>((resolve) => {
+      const id = next++;
+      waiting.set(id, resolve as (m: unknown) => void);
+      child.send({ ...op, id });
+    });
+  const count = () => ask<{ count: number; duplicates: number }>({ op: 'count' });
   return {
-    url,
-    arrivals,
-    lagMs,
-    duplicates: () => duplicates,
+    url: `http://127.0.0.1:${port}/hook`,
+    /** how many deliveries arrived, and how many of them twice */
+    count,
+    /** arrival times and commit-to-arrival lags of the deliveries after the first `from` */
+    since: (from: number) => ask<{ arrivals: number[]; lagMs: number[] }>({ op: 'since', from }),
     async waitFor(n: number, ms: number) {
       const until = Date.now() + ms;
-      while (arrivals.length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-      return arrivals.length >= n;
+      for (;;) {
+        if ((await count()).count >= n) return true;
+        if (Date.now() >= until) return false;
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    async close() {
+      child.disconnect();
+      if (child.exitCode === null) await once(child, 'exit');
+    },
   };
 }
 
@@ -120,6 +128,7 @@ async function measure(dialect: 'sqlite' | 'postgres') {
       const started = Date.now();
       // WEBHOOKS_BENCH_TRACE=1: each slice's creates per 100 ms on stderr (how fast the sender gives way)
       const trace = process.env.WEBHOOKS_BENCH_TRACE ? new Array<number>(seconds * 10).fill(0) : undefined;
+      const sentFrom = trace ? (await rx.count()).count : 0;
       const until = started + seconds * 1000;
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
@@ -131,16 +140,18 @@ async function measure(dialect: 'sqlite' | 'postgres') {
           }
         }),
       );
+      const ms = Date.now() - started;
+      const cpu = cpuMs(rapport.child.pid!) - cpu0;
       if (trace) {
         // and the deliveries that arrived meanwhile, per 100 ms
         const sent = new Array<number>(trace.length).fill(0);
-        for (const t of rx.arrivals) {
+        for (const t of (await rx.since(sentFrom)).arrivals) {
           const at = Math.floor((t - started) / 100);
           if (at >= 0 && at < sent.length) sent[at]! += 1;
         }
         process.stderr.write(`${dialect} ${label} ${trace.join(' ')}\n${dialect} sent ${sent.join(' ')}\n`);
       }
-      return { done, ms: Date.now() - started, cpu: cpuMs(rapport.child.pid!) - cpu0 };
+      return { done, ms, cpu };
     };
     /**
      * Waits until the server is at rest: no webhook event waits to be expanded, no delivery is unfinished
@@ -222,7 +233,7 @@ async function measure(dialect: 'sqlite' | 'postgres') {
           continue;
         }
         await setHooks(hookIds, true);
-        const before = rx.arrivals.length;
+        const before = (await rx.count()).count;
         const createdBefore = created;
         const b = await flood(SLICE_SECONDS, 'on ');
         count(on, b);
@@ -232,7 +243,7 @@ async function measure(dialect: 'sqlite' | 'postgres') {
         const expected = before + (created - createdBefore) * HOOKS;
         allArrived = (await rx.waitFor(expected, 300_000)) && allArrived;
         // the sender's own rate: what arrived after the writes stopped, while it worked off the backlog
-        const backlog = rx.arrivals.slice(before).filter((t) => t > floodEnded);
+        const backlog = (await rx.since(before)).arrivals.filter((t) => t > floodEnded);
         if (backlog.length > 1 && measured) {
           delivered += backlog.length;
           drainMs += backlog.at(-1)! - floodEnded;
@@ -249,7 +260,7 @@ async function measure(dialect: 'sqlite' | 'postgres') {
 
     // latency: one webhook on, 200 paced writes a second
     await setHooks(hookIds.slice(0, 1), true);
-    const lagFrom = rx.lagMs.length;
+    const lagFrom = (await rx.count()).count;
     const writes = PACED_WRITES_PER_SECOND * SECONDS;
     const t0 = Date.now();
     const pending: Promise<void>[] = [];
@@ -261,7 +272,8 @@ async function measure(dialect: 'sqlite' | 'postgres') {
     }
     await Promise.all(pending);
     await rx.waitFor(lagFrom + writes, 30_000);
-    const lags = rx.lagMs.slice(lagFrom).sort((a, b) => a - b);
+    const lags = (await rx.since(lagFrom)).lagMs.sort((a, b) => a - b);
+    const received = await rx.count();
     const latency = { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.at(-1) ?? null };
 
     const ratio = Math.round((withHooksPerSecond / baselinePerSecond) * 100) / 100;
@@ -270,8 +282,8 @@ async function measure(dialect: 'sqlite' | 'postgres') {
       latencyP50: latency.p50 <= 50,
       latencyP99: latency.p99 <= 250,
       restCreateRatio: ratio >= 0.85,
-      everyDeliveryArrived: allArrived && rx.arrivals.length >= lagFrom + writes,
-      noDuplicates: rx.duplicates() === 0,
+      everyDeliveryArrived: allArrived && received.count >= lagFrom + writes,
+      noDuplicates: received.duplicates === 0,
     };
     return {
       restCreatePerSecond: {
