@@ -225,6 +225,26 @@ describeEachDialect(
       expect(await countRows('webhook_events')).toBe(0);
     });
 
+    it('after rest, deliveries start at the ramp rate and speed up; all of them go', async () => {
+      await h.ctx.db.kysely.updateTable('webhooks').set({ enabled: 0 }).execute();
+      const rx = await receiver();
+      const hook = await createHook(h, `${rx.url}/ramp`);
+      await queue(h, hook.id, 1000, () => null);
+      const s = sender(5000);
+      const t0 = performance.now();
+      s.kick();
+      await new Promise((r) => setTimeout(r, 150));
+      const elapsed = performance.now() - t0;
+      const arrived = rx.received.length;
+      // the ramp's budget for the time that passed at most: RAMP_BURST at once, then 1,000 a second doubling
+      // every 100 ms: ~300 by 150 ms (at full speed all 1,000 had gone by then)
+      expect(arrived).toBeGreaterThan(0);
+      expect(arrived).toBeLessThanOrEqual(Math.floor(32 + (100 / Math.LN2) * (2 ** (elapsed / 100) - 1)));
+      await rx.waitFor(1000, 15_000);
+      expect(rx.received).toHaveLength(1000);
+      await s.stop();
+    }, 30_000);
+
     it('while requests saturate the process, events become deliveries a few at a time; all of them after', async () => {
       await h.ctx.db.kysely.updateTable('webhooks').set({ enabled: 0 }).execute();
       const rx = await receiver();

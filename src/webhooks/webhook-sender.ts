@@ -37,6 +37,19 @@ const EXPAND_BATCH = 200;
 const BUSY_EXPAND_MS = 100;
 /** retention deletes this many deliveries per statement, so it never holds the write lock for long */
 const RETENTION_BATCH = 1000;
+/**
+ * After rest, and after requests saturated the process, deliveries start at RAMP_START_RATE a second
+ * (RAMP_BURST at once) and the rate doubles every RAMP_DOUBLE_MS until RAMP_FULL_RATE, after which
+ * nothing limits it. The load gauge needs ~90 ms to notice a flood of requests and sees its lulls only
+ * afterwards; at full speed the sender started 150–460 deliveries in a flood's first 100 ms and as many in
+ * each lull, all of them work the requests then waited behind.
+ */
+const RAMP_START_RATE = 1_000;
+const RAMP_BURST = 32;
+const RAMP_DOUBLE_MS = 100;
+const RAMP_FULL_RATE = 16_000;
+/** without starting a delivery for this long (and none in flight) the sender is at rest */
+const RAMP_REST_MS = 500;
 const HOUSEKEEPING_MS = 3_600_000;
 /** results that could not be written are tried again this much later */
 const WRITE_RETRY_MS = 500;
@@ -141,6 +154,9 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
   let deliveriesWait = false;
   /** deliveries per event in the last expansion: how many events to read for the deliveries wanted */
   let fanout = 1;
+  /** the ramp after rest or saturation: when it began and how many deliveries started since */
+  const ramp = { from: -Infinity, started: 0 };
+  let lastStart = -Infinity;
 
   /** Pumps again after `ms` (once): for work that may not go now but nobody will kick for. */
   function retryLater(ms: number): void {
@@ -165,6 +181,16 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     // got tokens decides for itself, from what it found (claimOnce)
     if (allowed === 0) retryLater(100);
     return allowed;
+  }
+
+  /** How many deliveries the ramp lets start now (Infinity once it reached full speed). */
+  function rampAllowance(now: number): number {
+    const t = now - ramp.from;
+    if (t >= RAMP_DOUBLE_MS * Math.log2(RAMP_FULL_RATE / RAMP_START_RATE)) return Number.POSITIVE_INFINITY;
+    // the integral of the doubling rate since the ramp began
+    const budget =
+      RAMP_BURST + ((RAMP_START_RATE * RAMP_DOUBLE_MS) / 1000 / Math.LN2) * (2 ** (t / RAMP_DOUBLE_MS) - 1);
+    return Math.max(0, Math.floor(budget - ramp.started));
   }
 
   function open(sealed: string): string {
@@ -277,7 +303,22 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     if (room <= 0 || stopped) return { claimed: 0, more: false };
     // an explicit drain wants everything now; only the automatic sending gives way to requests
     const charged = draining === 0 && (deps.busy?.() ?? false);
-    const asked = charged ? takeTokens(room) : room;
+    const now = performance.now();
+    let asked = room;
+    if (charged) {
+      asked = takeTokens(room);
+      // the ramp begins when the saturation ends
+      ramp.from = now;
+      ramp.started = 0;
+    } else if (draining === 0) {
+      if (inFlight.size === 0 && now - lastStart > RAMP_REST_MS) {
+        ramp.from = now;
+        ramp.started = 0;
+      }
+      asked = Math.min(room, rampAllowance(now));
+      // held back by the ramp: go on when it allows more (nothing else may pump meanwhile)
+      if (asked < room) retryLater(RAMP_DOUBLE_MS / 10);
+    }
     if (asked <= 0) return { claimed: 0, more: false };
     const saturated = [...perWebhook.keys()].filter((id) => !mayStart(id));
     // SQLite: in the group commit (a write of its own would split its batches); sent only once committed
@@ -292,6 +333,8 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     // saturated process otherwise claimed 10 times a second for nothing)
     if (charged && asked < room && batch.length === asked) retryLater(100);
     if (batch.length === 0) return { claimed: 0, more: false };
+    ramp.started += batch.length;
+    lastStart = now;
     const hooks = await sendingWebhooks(db.kysely, [...new Set(batch.map((d) => d.webhook_id))]);
     // a body once however many of the batch's deliveries share it
     const bodies = await payloadBodies(
