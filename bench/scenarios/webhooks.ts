@@ -5,8 +5,12 @@ import Sqlite from 'better-sqlite3';
 import pg from 'pg';
 import { cpuMs, percentile, ROOT, type Scenario, signIn, startRapport } from '../lib.js';
 
-/** seconds per measured phase (creates with and without webhooks: this many one-second slices each): WEBHOOKS_BENCH_SECONDS, default 8 (a 2 s smoke run works too) */
-const SECONDS = Number(process.env.WEBHOOKS_BENCH_SECONDS ?? 8);
+/**
+ * seconds per measured phase (creates with and without webhooks, in slices; and the paced writes):
+ * WEBHOOKS_BENCH_SECONDS, default 16, eight pairs of slices (a single pair's ratio moved between 0.58 and
+ * 1.13 within one run, so four pairs left the result to one of them; a 2 s smoke run works too)
+ */
+const SECONDS = Number(process.env.WEBHOOKS_BENCH_SECONDS ?? 16);
 /** seconds per slice of creates (WEBHOOKS_BENCH_SLICE_SECONDS, default 2): the phases alternate in slices this long */
 const SLICE_SECONDS = Number(process.env.WEBHOOKS_BENCH_SLICE_SECONDS ?? 2);
 const PG_URL = process.env.RAPPORT_BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
