@@ -316,8 +316,8 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
         ramp.started = 0;
       }
       asked = Math.min(room, rampAllowance(now));
-      // held back by the ramp: go on when it allows more (nothing else may pump meanwhile)
-      if (asked < room) retryLater(RAMP_DOUBLE_MS / 10);
+      // nothing allowed yet: look again when the ramp allows more (nothing else may pump meanwhile)
+      if (asked <= 0) retryLater(RAMP_DOUBLE_MS / 10);
     }
     if (asked <= 0) return { claimed: 0, more: false };
     const saturated = [...perWebhook.keys()].filter((id) => !mayStart(id));
@@ -332,6 +332,9 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     // found fewer than it asked for has left nothing due: new work kicks, retries come with the poll (a
     // saturated process otherwise claimed 10 times a second for nothing)
     if (charged && asked < room && batch.length === asked) retryLater(100);
+    // the same for the ramp, which allows more sooner
+    else if (!charged && draining === 0 && asked < room && batch.length === asked)
+      retryLater(RAMP_DOUBLE_MS / 10);
     if (batch.length === 0) return { claimed: 0, more: false };
     ramp.started += batch.length;
     lastStart = now;
