@@ -4,7 +4,7 @@ import { deferrable, writeDeferred } from '../db/deferred-inserts.js';
 import { inWriteTransaction, type Writable } from '../db/group-commit.js';
 import type { Database } from '../db/schema.js';
 import {
-  deleteUnusedPayloads,
+  deleteDeliveries,
   insertDeliveriesDeferred,
   insertPayloads,
   type NewDelivery,
@@ -327,14 +327,6 @@ export async function deleteFinishedDeliveries(db: Q, before: number, limit: num
   const ids = old.map((r) => r.id);
   if (ids.length === 0) return 0;
   await db.deleteFrom('webhook_attempts').where('delivery_id', 'in', ids).execute();
-  const gone = await db
-    .deleteFrom('webhook_deliveries')
-    .where('id', 'in', ids)
-    .returning('payload_id')
-    .execute();
-  await deleteUnusedPayloads(
-    db,
-    gone.map((d) => d.payload_id),
-  );
+  await deleteDeliveries(db, 'id', ids);
   return ids.length;
 }

@@ -57,15 +57,7 @@ export async function updateWebhookRow(
 
 export async function deleteWebhookRow(db: Q, id: number): Promise<void> {
   await db.deleteFrom('webhook_attempts').where('webhook_id', '=', id).execute();
-  const gone = await db
-    .deleteFrom('webhook_deliveries')
-    .where('webhook_id', '=', id)
-    .returning('payload_id')
-    .execute();
-  await deleteUnusedPayloads(
-    db,
-    gone.map((d) => d.payload_id),
-  );
+  await deleteDeliveries(db, 'webhook_id', [id]);
   await db.deleteFrom('webhooks').where('id', '=', id).execute();
 }
 
@@ -174,8 +166,27 @@ export async function payloadBodies(db: Q, ids: readonly number[]): Promise<Map<
   return bodies;
 }
 
+/** Deletes the deliveries whose `column` is one of `values`, and the bodies no other delivery uses. */
+export async function deleteDeliveries(
+  db: Q,
+  column: 'id' | 'webhook_id',
+  values: readonly number[],
+): Promise<void> {
+  for (const chunk of chunksOf(values)) {
+    const gone = await db
+      .deleteFrom('webhook_deliveries')
+      .where(column, 'in', chunk)
+      .returning('payload_id')
+      .execute();
+    await deleteUnusedPayloads(
+      db,
+      gone.map((d) => d.payload_id),
+    );
+  }
+}
+
 /** Deletes those of the given bodies that no delivery uses any more (after deliveries were deleted). */
-export async function deleteUnusedPayloads(db: Q, ids: readonly number[]): Promise<void> {
+async function deleteUnusedPayloads(db: Q, ids: readonly number[]): Promise<void> {
   for (const chunk of chunksOf([...new Set(ids)]))
     await db
       .deleteFrom('webhook_payloads')
