@@ -57,8 +57,10 @@ async function receiver() {
       }
     },
     async close() {
+      // listening before the disconnect: the child may exit at once
+      const exited = child.exitCode === null ? once(child, 'exit') : null;
       child.disconnect();
-      if (child.exitCode === null) await once(child, 'exit');
+      await exited;
     },
   };
 }

@@ -50,6 +50,17 @@ const RAMP_DOUBLE_MS = 100;
 const RAMP_FULL_RATE = 16_000;
 /** without starting a delivery for this long (and none in flight) the sender is at rest */
 const RAMP_REST_MS = 500;
+/** how long the ramp lasts */
+const RAMP_MS = RAMP_DOUBLE_MS * Math.log2(RAMP_FULL_RATE / RAMP_START_RATE);
+
+/** How many deliveries the ramp lets start in its first `ms` (Infinity once it has reached full speed). */
+export function rampBudget(ms: number): number {
+  if (ms >= RAMP_MS) return Number.POSITIVE_INFINITY;
+  // the burst, and the integral of the doubling rate
+  return (
+    RAMP_BURST + ((RAMP_START_RATE * RAMP_DOUBLE_MS) / 1000 / Math.LN2) * (2 ** (ms / RAMP_DOUBLE_MS) - 1)
+  );
+}
 const HOUSEKEEPING_MS = 3_600_000;
 /** results that could not be written are tried again this much later */
 const WRITE_RETRY_MS = 500;
@@ -183,16 +194,6 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     return allowed;
   }
 
-  /** How many deliveries the ramp lets start now (Infinity once it reached full speed). */
-  function rampAllowance(now: number): number {
-    const t = now - ramp.from;
-    if (t >= RAMP_DOUBLE_MS * Math.log2(RAMP_FULL_RATE / RAMP_START_RATE)) return Number.POSITIVE_INFINITY;
-    // the integral of the doubling rate since the ramp began
-    const budget =
-      RAMP_BURST + ((RAMP_START_RATE * RAMP_DOUBLE_MS) / 1000 / Math.LN2) * (2 ** (t / RAMP_DOUBLE_MS) - 1);
-    return Math.max(0, Math.floor(budget - ramp.started));
-  }
-
   function open(sealed: string): string {
     let plain = opened.get(sealed);
     if (plain === undefined) {
@@ -315,7 +316,7 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
         ramp.from = now;
         ramp.started = 0;
       }
-      asked = Math.min(room, rampAllowance(now));
+      asked = Math.min(room, Math.max(0, Math.floor(rampBudget(now - ramp.from) - ramp.started)));
       // nothing allowed yet: look again when the ramp allows more (nothing else may pump meanwhile)
       if (asked <= 0) retryLater(RAMP_DOUBLE_MS / 10);
     }
@@ -328,13 +329,11 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     // tokens of deliveries that were not there go back
     if (charged) bucket.tokens = Math.min(bucket.capacity, bucket.tokens + asked - batch.length);
     deliveriesWait = batch.length === asked;
-    // cut short by the busy rate with every token used: more may be due when the next tokens are. One that
-    // found fewer than it asked for has left nothing due: new work kicks, retries come with the poll (a
-    // saturated process otherwise claimed 10 times a second for nothing)
-    if (charged && asked < room && batch.length === asked) retryLater(100);
-    // the same for the ramp, which allows more sooner
-    else if (!charged && draining === 0 && asked < room && batch.length === asked)
-      retryLater(RAMP_DOUBLE_MS / 10);
+    // cut short by the busy rate or the ramp with all it asked for found: more may be due when they allow
+    // more. One that found fewer than it asked for has left nothing due: new work kicks, retries come with
+    // the poll (a saturated process otherwise claimed 10 times a second for nothing)
+    if (draining === 0 && asked < room && batch.length === asked)
+      retryLater(charged ? 100 : RAMP_DOUBLE_MS / 10);
     if (batch.length === 0) return { claimed: 0, more: false };
     ramp.started += batch.length;
     lastStart = now;
