@@ -282,12 +282,14 @@ async function measure(dialect: 'sqlite' | 'postgres') {
     const received = await rx.count();
     const latency = { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.at(-1) ?? null };
 
-    const ratio = Math.round((withHooksPerSecond / baselinePerSecond) * 100) / 100;
+    // compared unrounded (rounded first, 0.846 printed 0.85 and passed); printed with three decimals
+    const exactRatio = on.done / on.ms / (off.done / off.ms);
+    const ratio = Math.round(exactRatio * 1000) / 1000;
     const checks = {
       deliveriesPerSecond: deliveriesPerSecond >= 1000,
       latencyP50: latency.p50 <= 50,
       latencyP99: latency.p99 <= 250,
-      restCreateRatio: ratio >= 0.85,
+      restCreateRatio: exactRatio >= 0.85,
       everyDeliveryArrived: allArrived && received.count >= lagFrom + writes,
       noDuplicates: received.duplicates === 0,
     };
