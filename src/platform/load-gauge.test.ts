@@ -1,21 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { LoadGauge } from './load-gauge.js';
 
-/** Keeps the event loop busy for `ms` (synchronously, as a request burning CPU would). */
-function spin(ms: number): void {
+/**
+ * Keeps the event loop busy for `ms` (synchronously, as a request burning CPU would); answers the time since
+ * `from`, the window's length so far. On a loaded machine the process may lose the CPU for a while in the
+ * middle, which lengthens the window: requests in flight throughout are reported for that length, not for
+ * `ms` (a 200 ms pause once made a "saturated" window read under half a request in flight).
+ */
+function spin(ms: number, from = performance.now()): number {
   const until = performance.now() + ms;
   while (performance.now() < until) {}
+  return performance.now() - from;
 }
 const idle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Each call closes one window of `g`, saturated (a request keeping the loop busy) or quiet: busy after it? */
 function windowOf(g: LoadGauge) {
+  let from = performance.now();
   return (saturated: boolean): boolean => {
-    if (saturated) {
-      spin(30);
-      g.requestDone(100);
-    }
+    // more than three requests in flight throughout the window
+    if (saturated) g.requestDone(3 * spin(30, from) + 10);
     g.sample();
+    from = performance.now();
     return g.busy;
   };
 }
@@ -25,9 +31,9 @@ describe('LoadGauge', () => {
     const g = new LoadGauge({ recentWindows: 1, saturatedWindows: 1 });
     g.sample();
     // a busy loop with requests in flight throughout (their durations add up to more than the window)
-    spin(60);
-    g.requestDone(40);
-    g.requestDone(40);
+    const window = spin(60);
+    g.requestDone(window);
+    g.requestDone(window);
     g.sample();
     expect(g.busy).toBe(true);
     // the same busy loop with no request waiting: background work alone is not load
@@ -109,10 +115,7 @@ describe('LoadGauge', () => {
   it('is not busy when stopped', () => {
     const g = new LoadGauge({ recentWindows: 1, saturatedWindows: 1 });
     g.start();
-    spin(30);
-    g.requestDone(100);
-    g.sample();
-    expect(g.busy).toBe(true);
+    expect(windowOf(g)(true)).toBe(true);
     g.stop();
     expect(g.busy).toBe(false);
   });
