@@ -12,12 +12,11 @@
  *
  * A measuring aid (docs/performance.md, stop 52), not a target: `npm run bench` does not run it.
  */
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
-import { cpuMs, ROOT, signIn, startRapport } from './lib.js';
+import { cpuMs, signIn, startRapport } from './lib.js';
+import { receiver, UNFINISHED_SQL } from './scenarios/webhooks.js';
 
 const PAIRS = Number(process.env.AB_PAIRS ?? 10);
 const SLICE_SECONDS = Number(process.env.AB_SLICE_SECONDS ?? 2);
@@ -32,25 +31,9 @@ interface Slice {
   arrived: number;
 }
 
-const receiver = fork(path.join(ROOT, 'bench/scenarios/webhook-receiver.mjs'), [], {
-  stdio: 'inherit',
-  execArgv: [],
-});
-const { port } = (await once(receiver, 'message'))[0] as { port: number };
-let asked = 0;
+const rx = await receiver();
 /** how many deliveries have arrived at the receiver */
-function arrivals(): Promise<number> {
-  const id = asked++;
-  return new Promise((resolve) => {
-    const onMessage = (m: { id?: number; count?: number }) => {
-      if (m.id !== id) return;
-      receiver.off('message', onMessage);
-      resolve(m.count ?? 0);
-    };
-    receiver.on('message', onMessage);
-    receiver.send({ op: 'count', id });
-  });
-}
+const arrivals = async () => (await rx.count()).count;
 
 /** CPU time of a process's main thread, in ms */
 function mainThreadMs(pid: number): number {
@@ -73,7 +56,7 @@ async function server(env: Record<string, string>) {
       method: 'POST',
       headers,
       body: JSON.stringify({
-        url: `http://127.0.0.1:${port}/${i}`,
+        url: `${rx.url}/${i}`,
         module: 'Contacts',
         operations: ['created'],
       }),
@@ -81,9 +64,7 @@ async function server(env: Record<string, string>) {
     if (res.status !== 201) throw new Error(`webhook create: ${res.status} ${await res.text()}`);
   }
   const file = new Sqlite(path.join(rapport.dataDir, 'rapport.db'), { readonly: true });
-  const unfinished = file.prepare<[], { n: number }>(
-    `select (select count(*) from webhook_events) + (select count(*) from webhook_deliveries where finished_at is null) as n`,
-  );
+  const unfinished = file.prepare<[], { n: number }>(UNFINISHED_SQL);
   const sends = env.WEBHOOK_SENDER !== 'off';
   let n = 0;
   return {
@@ -161,5 +142,5 @@ try {
 } finally {
   await a.stop();
   await b.stop();
-  receiver.disconnect();
+  await rx.close();
 }

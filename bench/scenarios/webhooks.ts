@@ -18,11 +18,14 @@ const CONCURRENCY = 8;
 const HOOKS = 10;
 const PACED_WRITES_PER_SECOND = 200;
 
+/** How much webhook work a server has left: events not yet expanded and deliveries not finished. */
+export const UNFINISHED_SQL = `select (select count(*) from webhook_events) + (select count(*) from webhook_deliveries where finished_at is null) as n`;
+
 /**
  * A loopback receiver in a process of its own (`webhook-receiver.mjs`): answers 200 at once, keeps each
  * delivery's arrival time and commit-to-arrival lag, and reports them over IPC.
  */
-async function receiver() {
+export async function receiver() {
   const child = fork(path.join(ROOT, 'bench/scenarios/webhook-receiver.mjs'), [], {
     stdio: 'inherit',
     execArgv: [],
@@ -163,16 +166,15 @@ async function measure(dialect: 'sqlite' | 'postgres') {
      * Waits until the server is at rest: no webhook event waits to be expanded, no delivery is unfinished
      * (its result is written), and the load gauge has seen a few idle windows since.
      */
-    const unfinished = `select (select count(*) from webhook_events) + (select count(*) from webhook_deliveries where finished_at is null) as n`;
     let readPending: () => Promise<number>;
     if (dialect === 'postgres') {
       const client = new pg.Client({ connectionString: env.DATABASE_URL });
       await client.connect();
-      readPending = async () => Number((await client.query<{ n: string }>(unfinished)).rows[0]!.n);
+      readPending = async () => Number((await client.query<{ n: string }>(UNFINISHED_SQL)).rows[0]!.n);
       closeReader = () => client.end();
     } else {
       const file = new Sqlite(path.join(rapport.dataDir, 'rapport.db'), { readonly: true });
-      const stmt = file.prepare<[], { n: number }>(unfinished);
+      const stmt = file.prepare<[], { n: number }>(UNFINISHED_SQL);
       readPending = async () => stmt.get()!.n;
       closeReader = async () => void file.close();
     }
