@@ -139,6 +139,8 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
   const limits = new Map<number, number>();
   const opened = new Map<string, string>();
   let results: SendResult[] = [];
+  /** cancelled deliveries whose write has not finished: no claim runs while there are any (see `claimOnce`) */
+  let cancelsUnwritten = 0;
   let pumping: Promise<void> | null = null;
   let pumpAgain = false;
   let writing: Promise<void> | null = null;
@@ -302,6 +304,11 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
   async function claimOnce(): Promise<{ claimed: number; more: boolean }> {
     const room = Math.min(MAX_IN_FLIGHT - inFlight.size, claimSize);
     if (room <= 0 || stopped) return { claimed: 0, more: false };
+    // Cancelled deliveries hold no slot, so nothing else bounds them: a claim waits until those of earlier
+    // claims are written (the write pumps again when done) — whatever asks for it, a kick or a timer.
+    // Claiming on meanwhile once piled up every pending delivery of webhooks switched off with a backlog
+    // as unwritten results, re-claiming them as their claims lapsed.
+    if (cancelsUnwritten > 0) return { claimed: 0, more: false };
     // an explicit drain wants everything now; only the automatic sending gives way to requests
     const charged = draining === 0 && (deps.busy?.() ?? false);
     const now = performance.now();
@@ -351,6 +358,7 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
       // no body: the webhook was deleted (with its deliveries) since the claim
       if (!hook?.may_send || body === undefined) {
         results.push({ kind: 'cancelled', delivery: d });
+        cancelsUnwritten++;
         cancelled = true;
       } else if (!mayStart(d.webhook_id)) excess.push(d.id);
       else send(d, hook, body);
@@ -359,9 +367,7 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     if (excess.length > 0) await writeStatements(db, (w) => releaseClaims(w, excess));
     claimSize =
       excess.length > 0 ? Math.max(8, batch.length - excess.length) : Math.min(CLAIM_BATCH, claimSize * 2);
-    // Cancelled deliveries hold no slot, so nothing else bounds them: the next claim waits for their
-    // write, which pumps again when done. Claiming on meanwhile once piled up every pending delivery of
-    // webhooks switched off with a backlog as unwritten results, re-claiming them as their claims lapsed.
+    // the next claim waits for this write (above)
     if (cancelled) scheduleWrite();
     // a full batch, or one that gave some back, may leave more due deliveries (of other webhooks) behind;
     // one cut short while busy is continued by its timer
@@ -466,6 +472,9 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
               }, WRITE_RETRY_MS);
               break;
             }
+          } finally {
+            // those written, and those given up on (their claims lapse), no longer hold claims back
+            cancelsUnwritten = results.reduce((n, r) => n + (r.kind === 'cancelled' ? 1 : 0), 0);
           }
         } while (writeQueued || results.length > 0);
       } finally {
