@@ -156,7 +156,9 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     busy: () => load.busy,
     busyRate: config.webhooks.busyRate,
     webhooksChanged: {
-      announce: (trx) => authEvents.publish(trx, { kind: 'clear' }),
+      announce: async (trx) => {
+        await authEvents.publish(trx, { kind: 'clear' });
+      },
       clear: () => authCache.clear(),
     },
   });

@@ -75,8 +75,9 @@ export class AuthEvents {
    * Sends `event` to the other processes; inside a transaction, only once it commits. A `clear` also bumps
    * the auth version: call it last in the transaction, as the row stays locked until the commit.
    */
-  async publish(q: Kysely<Database> | Transaction<Database>, event: AuthEvent): Promise<void> {
+  async publish(q: Kysely<Database> | Transaction<Database>, event: AuthEvent): Promise<number | undefined> {
     let e: WireEvent = event;
+    let version: number | undefined;
     if (event.kind === 'clear') {
       const row = await q
         .updateTable('auth_version')
@@ -84,12 +85,25 @@ export class AuthEvents {
         .where('id', '=', 1)
         .returning('version')
         .executeTakeFirst();
-      if (row) e = { kind: 'clear', version: Number(row.version) };
+      if (row) {
+        version = Number(row.version);
+        e = { kind: 'clear', version };
+      }
     }
     const target = this.db.listener;
-    if (!target) return;
-    const wire: Wire = { s: target.scope, o: this.origin, e };
-    await sql`select pg_notify(${AUTH_CHANNEL}, ${JSON.stringify(wire)})`.execute(q);
+    if (target) {
+      const wire: Wire = { s: target.scope, o: this.origin, e };
+      await sql`select pg_notify(${AUTH_CHANNEL}, ${JSON.stringify(wire)})`.execute(q);
+    }
+    return version;
+  }
+
+  /**
+   * This process committed the auth version `version` (a `clear` it published) and cleared its own cache:
+   * when nothing came in between, the poll need not clear for it again.
+   */
+  committedHere(version: number): void {
+    if (this.version !== undefined && version === this.version + 1) this.version = version;
   }
 
   /** Starts polling the auth version and opens the LISTEN connection (one attempt; on failure it keeps retrying in the background). */
@@ -176,6 +190,7 @@ export class AuthEvents {
     if (this.polling || this.stopped) return;
     this.polling = true;
     const startedAt = poll.clock.now();
+    const known = this.version;
     try {
       const row = await this.db.kysely
         .selectFrom('auth_version')
@@ -183,7 +198,9 @@ export class AuthEvents {
         .where('id', '=', 1)
         .executeTakeFirst();
       const version = Number(row?.version ?? 0);
-      if (version !== this.version) {
+      // a notification or this process's own commit moved on while the poll ran: an older read is stale
+      const stale = this.version !== known && this.version !== undefined && version < this.version;
+      if (!stale && version !== this.version) {
         this.version = version;
         poll.changed();
       }

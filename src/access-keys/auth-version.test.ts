@@ -53,6 +53,24 @@ describeEachDialect('auth version between processes', (h) => {
     expect(b.authCache.generation).toBe(after);
   });
 
+  it('its own change clears its cache once (the poll does not clear for it again), unless another came before', async () => {
+    await nextPoll();
+    const before = b.authCache.generation;
+    await withUnitOfWork(b, actor, async (uow) => uow.invalidatesAuth());
+    await nextPoll();
+    await nextPoll();
+    expect(b.authCache.generation).toBe(before + 1);
+
+    // the other process's change, then this one's before a poll could see the first: the poll clears for it
+    await nextPoll();
+    const start = b.authCache.generation;
+    await withUnitOfWork(h.ctx, actor, async (uow) => uow.invalidatesAuth());
+    await withUnitOfWork(b, actor, async (uow) => uow.invalidatesAuth());
+    await nextPoll();
+    await nextPoll();
+    expect(b.authCache.generation).toBe(start + 2);
+  });
+
   // PostgreSQL only: SQLite's statements follow DDL by themselves (no schemaChanged)
   it.skipIf(h.dialect === 'sqlite')(
     'a change seen by a poll drops cached permissions only: prepared statements stay',

@@ -93,17 +93,21 @@ export async function withUnitOfWork<T>(
 ): Promise<T> {
   if (within) return fn(within);
   let work: Work | undefined;
+  let authVersion: number | undefined;
   const unit = async (trx: Transaction<Database>) => {
     work = new Work(ctx, trx, actor, ctx.clock.now());
+    authVersion = undefined;
     const out = await fn(work);
     await work.flushEvents();
     // delivered to the other replicas when (and only if) this transaction commits
-    if (work.authTouched) await ctx.authEvents.publish(trx, { kind: 'clear' });
+    if (work.authTouched) authVersion = await ctx.authEvents.publish(trx, { kind: 'clear' });
     return out;
   };
   // SQLite commits the units queued meanwhile together; one that changes who may do what commits before
   // the next starts, so none of them reads permissions it is about to change
   const result = await inWriteTransaction(ctx.db, unit, () => work?.authTouched ?? false);
+  // the hook below clears this process's cache: its poll of the auth version need not clear again
+  if (authVersion !== undefined) ctx.authEvents.committedHere(authVersion);
   for (const hook of work!.hooks) {
     try {
       await hook();
