@@ -156,10 +156,11 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     busy: () => load.busy,
     busyRate: config.webhooks.busyRate,
     webhooksChanged: {
-      announce: async (trx) => {
-        await authEvents.publish(trx, { kind: 'clear' });
+      announce: (trx) => authEvents.publish(trx, { kind: 'clear' }),
+      clear: (authVersion) => {
+        authCache.clear();
+        if (authVersion !== undefined) authEvents.committedHere(authVersion);
       },
-      clear: () => authCache.clear(),
     },
   });
   const ctx: AppContext = {

@@ -104,8 +104,11 @@ export interface OutcomeDeps {
   mailFrom: string;
   /** runs after the commit when an auto-disable emailed an owner */
   onMailQueued: () => void;
-  /** an auto-disable switched webhooks off: tell the other replicas, in the transaction (once, at its end) */
-  announceSwitchedOff?: (trx: Transaction<Database>) => Promise<void>;
+  /**
+   * an auto-disable switched webhooks off: tell the other replicas, in the transaction (once, at its end);
+   * answers the auth version it moved to
+   */
+  announceSwitchedOff?: (trx: Transaction<Database>) => Promise<number | undefined>;
 }
 
 /**
@@ -118,7 +121,7 @@ export async function recordOutcomes(
   deps: OutcomeDeps,
   results: readonly SendResult[],
   now: number,
-): Promise<{ switchedOff: number }> {
+): Promise<{ switchedOff: number; authVersion: number | undefined }> {
   const cancelled = results.filter((r) => r.kind === 'cancelled').map((r) => r.delivery.id);
   await finishDeliveries(trx, cancelled, {
     status: 'cancelled',
@@ -164,8 +167,8 @@ export async function recordOutcomes(
         .where('failing_since', 'is not', null),
     );
   // last: telling the others bumps the one auth-version row, which stays locked until commit
-  if (switchedOff > 0) await deps.announceSwitchedOff?.(trx);
-  return { switchedOff };
+  const authVersion = switchedOff > 0 ? await deps.announceSwitchedOff?.(trx) : undefined;
+  return { switchedOff, authVersion };
 }
 
 /**

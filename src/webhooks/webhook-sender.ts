@@ -111,9 +111,13 @@ export interface SenderDeps {
   busyRate?: number;
   /**
    * The webhooks that may send are cached (auth cache): when an outcome switches one off, `announce` tells
-   * the other replicas in the transaction and `clear` drops this process's copy after commit.
+   * the other replicas in the transaction (answering the auth version it moved to) and `clear` drops this
+   * process's copy after commit.
    */
-  webhooksChanged?: { announce(trx: Transaction<Database>): Promise<void>; clear(): void };
+  webhooksChanged?: {
+    announce(trx: Transaction<Database>): Promise<number | undefined>;
+    clear(authVersion: number | undefined): void;
+  };
 }
 
 /**
@@ -433,7 +437,7 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
           if (batch.length === 0) break;
           try {
             // SQLite: in the group commit; one that switches webhooks off commits before the next unit
-            const { switchedOff } = await inWriteTransaction(
+            const { switchedOff, authVersion } = await inWriteTransaction(
               db,
               (trx) =>
                 recordOutcomes(
@@ -449,7 +453,7 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
                 ),
               (written) => written.switchedOff > 0,
             );
-            if (switchedOff > 0) deps.webhooksChanged?.clear();
+            if (switchedOff > 0) deps.webhooksChanged?.clear(authVersion);
           } catch (err) {
             // an overloaded database (no free connection within its timeout) must not make the receivers
             // get everything twice: results are written later while this sender's claims still hold;
