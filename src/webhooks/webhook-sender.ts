@@ -367,12 +367,12 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
       } else if (!mayStart(d.webhook_id)) excess.push(d.id);
       else send(d, hook, body);
     }
+    // the next claim waits for this write (above); scheduled before anything here can fail, or nothing would
+    if (cancelled) scheduleWrite();
     // slow receivers must not hold every slot: what they cannot take now goes back for later claims
     if (excess.length > 0) await writeStatements(db, (w) => releaseClaims(w, excess));
     claimSize =
       excess.length > 0 ? Math.max(8, batch.length - excess.length) : Math.min(CLAIM_BATCH, claimSize * 2);
-    // the next claim waits for this write (above)
-    if (cancelled) scheduleWrite();
     // a full batch, or one that gave some back, may leave more due deliveries (of other webhooks) behind;
     // one cut short while busy is continued by its timer
     return {
