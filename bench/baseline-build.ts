@@ -13,15 +13,11 @@ export function buildBaseline(ref: string): { root: string; remove(): void } {
   rmSync(root, { recursive: true });
   execFileSync('git', ['worktree', 'add', '--detach', root, ref], { cwd: ROOT, stdio: 'ignore' });
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(root, 'node_modules'), 'dir');
-  execFileSync(
-    process.execPath,
-    [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: root,
-      stdio: 'inherit',
-    },
-  );
-  if (!existsSync(path.join(root, 'dist'))) throw new Error(`building ${ref} produced no dist/`);
+  // its own build script: `bin/rapport.js` runs the bundle (`dist/server/rapport.js`), which tsc alone
+  // does not write (a baseline built with tsc only could not start)
+  execFileSync(process.execPath, ['bin/build.js'], { cwd: root, stdio: 'inherit' });
+  if (!existsSync(path.join(root, 'dist/server/rapport.js')))
+    throw new Error(`building ${ref} produced no dist/server/rapport.js`);
   return {
     root,
     remove: () =>
