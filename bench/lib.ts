@@ -21,9 +21,14 @@ export interface LoadResult {
   cpuMsPerRequest?: number;
 }
 
-/** CPU time (user + system) a process has used so far, in ms (Linux, from /proc). */
-export function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+/** CPU time (user + system) a process, or one of its threads, has used so far, in ms (Linux, from /proc). */
+export function cpuMs(pid: number, thread?: number): number {
+  const stat = readFileSync(
+    thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`,
+    'utf8',
+  );
+  // the command name in parentheses may itself hold ") "
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 a second on Linux)
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }

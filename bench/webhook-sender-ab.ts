@@ -12,7 +12,6 @@
  *
  * A measuring aid (docs/performance.md, stop 52), not a target: `npm run bench` does not run it.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { cpuMs, signIn, startRapport } from './lib.js';
@@ -34,13 +33,6 @@ interface Slice {
 const rx = await receiver();
 /** how many deliveries have arrived at the receiver */
 const arrivals = async () => (await rx.count()).count;
-
-/** CPU time of a process's main thread, in ms */
-function mainThreadMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 async function server(env: Record<string, string>) {
   const rapport = await startRapport({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1/32', ...env });
@@ -72,7 +64,7 @@ async function server(env: Record<string, string>) {
       await new Promise((r) => setTimeout(r, 700));
       const arrivedBefore = await arrivals();
       const cpu0 = cpuMs(pid);
-      const main0 = mainThreadMs(pid);
+      const main0 = cpuMs(pid, pid);
       const started = Date.now();
       const end = started + seconds * 1000;
       let done = 0;
@@ -93,7 +85,7 @@ async function server(env: Record<string, string>) {
       const slice = {
         rate: (done * 1000) / ms,
         cpuUs: ((cpuMs(pid) - cpu0) * 1000) / done,
-        mainUs: ((mainThreadMs(pid) - main0) * 1000) / done,
+        mainUs: ((cpuMs(pid, pid) - main0) * 1000) / done,
         arrived: (await arrivals()) - arrivedBefore,
       };
       // a sending server works off its backlog before the other side's slice: the two share the machine
