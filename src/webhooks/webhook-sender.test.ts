@@ -69,6 +69,32 @@ async function queueEvents(h: Harness, webhookIds: number[], n: number) {
     .execute();
 }
 
+/**
+ * `db` with `before` run ahead of its write transactions: on PostgreSQL each transaction of its own; on SQLite
+ * each unit of the group commit, or with 'results writes' only those that end a batch (the sender's results
+ * writes; its claims are neither). A `before` that rejects fails the write as the database would.
+ */
+function beforeWrites(db: Db, which: 'every write' | 'results writes', before: () => Promise<unknown>): Db {
+  const kysely = new Proxy(db.kysely, {
+    get(target, prop) {
+      if (prop === 'transaction')
+        return () => {
+          const builder = target.transaction();
+          return { execute: (work: never) => before().then(() => builder.execute(work)) };
+        };
+      const v = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  const group = db.groupCommit;
+  if (!group) return { ...db, kysely };
+  const run = ((work, endsBatch) =>
+    endsBatch || which === 'every write'
+      ? before().then(() => group.run(work, endsBatch))
+      : group.run(work)) as typeof group.run;
+  return { ...db, kysely, groupCommit: { run } as unknown as typeof group };
+}
+
 describeEachDialect(
   'webhooks: the batched sender',
   (h) => {
@@ -340,34 +366,16 @@ describeEachDialect(
       // the first two transactions fail as a pool with no free connection would (SQLite: the group
       // commit, which runs the sender's writes there)
       let failing = 2;
-      const overloaded = () => new Error('timeout exceeded when trying to connect');
-      const kysely = new Proxy(h.ctx.db.kysely, {
-        get(target, prop) {
-          if (prop === 'transaction' && failing > 0) {
-            failing--;
-            return () => {
-              throw overloaded();
-            };
-          }
-          const v = Reflect.get(target, prop, target);
-          return typeof v === 'function' ? v.bind(target) : v;
-        },
-      });
-      const group = h.ctx.db.groupCommit;
-      const groupCommit = group && {
-        run: ((work, endsBatch) => {
-          if (failing > 0) {
-            failing--;
-            return Promise.reject(overloaded());
-          }
-          return group.run(work, endsBatch);
-        }) as typeof group.run,
-      };
-      const s = sender(5000, undefined, undefined, {
-        ...h.ctx.db,
-        kysely,
-        ...(groupCommit && { groupCommit: groupCommit as unknown as typeof group }),
-      });
+      const s = sender(
+        5000,
+        undefined,
+        undefined,
+        beforeWrites(h.ctx.db, 'every write', async () => {
+          if (failing === 0) return;
+          failing--;
+          throw new Error('timeout exceeded when trying to connect');
+        }),
+      );
       // a failed claim (SQLite: the first write) ends a drain early, as the poll would retry it; a failed
       // results write is kept and written later, within the same drain
       const pending = async () =>
@@ -453,28 +461,12 @@ describeEachDialect(
       // claims without the ramp, and each results write is held back 20 ms (it comes from the group commit
       // on SQLite, a transaction of its own on PostgreSQL; a claim is neither): a claim let through during
       // a write would take a full batch more.
-      const held = () => new Promise((r) => setTimeout(r, 20));
-      const group = h.ctx.db.groupCommit;
-      const kysely = new Proxy(h.ctx.db.kysely, {
-        get(target, prop) {
-          if (prop === 'transaction')
-            return () => {
-              const builder = target.transaction();
-              return { execute: async (work: never) => held().then(() => builder.execute(work)) };
-            };
-          const v = Reflect.get(target, prop, target);
-          return typeof v === 'function' ? v.bind(target) : v;
-        },
-      });
-      const groupCommit = group && {
-        run: ((work, endsBatch) =>
-          endsBatch ? held().then(() => group.run(work, endsBatch)) : group.run(work)) as typeof group.run,
-      };
-      const s = sender(5000, undefined, undefined, {
-        ...h.ctx.db,
-        kysely,
-        ...(groupCommit && { groupCommit: groupCommit as unknown as typeof group }),
-      });
+      const s = sender(
+        5000,
+        undefined,
+        undefined,
+        beforeWrites(h.ctx.db, 'results writes', () => new Promise((r) => setTimeout(r, 20))),
+      );
       const drained = s.drain();
       let most = 0;
       let turns = 0;
