@@ -82,13 +82,19 @@ describe.runIf(DIALECTS.includes('postgres') && HAVE_NGINX)(
 
     /**
      * Asks `ask` back to back until it answers "refused"; returns when (ms after `at`) the first refused
-     * request was sent — every request sent earlier was still accepted — and when its answer arrived.
+     * request was sent — every request sent earlier was still accepted — and when its answer arrived, and
+     * when the last accepted one was sent (-1: none). On a loaded machine one slow answer delays the next
+     * request: the first refusal can be sent long after the entry went stale, but an accepted request was
+     * sent no later than the server served it from its cache.
      */
     async function firstRefusal(at: number, ask: () => Promise<'accepted' | 'refused'>) {
+      let lastAccepted = -1;
       for (;;) {
         const sent = performance.now() - at;
-        if ((await ask()) === 'refused') return { sent, answered: performance.now() - at };
-        if (sent > 3000) return { sent: Number.POSITIVE_INFINITY, answered: Number.POSITIVE_INFINITY };
+        if ((await ask()) === 'refused') return { sent, answered: performance.now() - at, lastAccepted };
+        lastAccepted = sent;
+        if (sent > 3000)
+          return { sent: Number.POSITIVE_INFINITY, answered: Number.POSITIVE_INFINITY, lastAccepted };
       }
     }
 
@@ -246,23 +252,29 @@ describe.runIf(DIALECTS.includes('postgres') && HAVE_NGINX)(
       return {
         lag: Math.max(...seen.map((x) => x.sent)),
         answered: Math.max(...seen.map((x) => x.answered)),
+        lastAccepted: Math.max(...seen.map((x) => x.lastAccepted)),
         newKey: regen.json.accessKey as string,
       };
     }
 
-    /** Starts one more replica with `env`, and answers how long it kept accepting a regenerated key (8 trials). */
-    async function lagsOnOneMoreReplica(env: Record<string, string>): Promise<number[]> {
+    /**
+     * Starts one more replica with `env`, and answers, per trial of 8, how long it kept accepting a
+     * regenerated key (`lag`) and when it last accepted it (`lastAccepted`).
+     */
+    async function trialsOnOneMoreReplica(
+      env: Record<string, string>,
+    ): Promise<Array<{ lag: number; lastAccepted: number }>> {
       const [d] = await replicas.start(1, env);
       try {
         const user = await createUser(lb.url, admin, true);
         let key = await keyOf(lb.url, admin, user.id);
-        const lags: number[] = [];
+        const trials: Array<{ lag: number; lastAccepted: number }> = [];
         for (let i = 0; i < 8; i++) {
           const t = await revocationTrial(user.id, key, [d!]);
-          lags.push(t.lag);
+          trials.push(t);
           key = t.newKey;
         }
-        return lags;
+        return trials;
       } finally {
         await d!.stop();
         replicas.servers.pop();
@@ -314,10 +326,12 @@ describe.runIf(DIALECTS.includes('postgres') && HAVE_NGINX)(
 
     it('without LISTEN a replica drops a revoked key at its next poll of the auth version', async () => {
       const pollMs = 125;
-      const lags = await lagsOnOneMoreReplica({
-        AUTH_CACHE_LISTEN: 'false',
-        AUTH_VERSION_POLL_MS: String(pollMs),
-      });
+      const lags = (
+        await trialsOnOneMoreReplica({
+          AUTH_CACHE_LISTEN: 'false',
+          AUTH_VERSION_POLL_MS: String(pollMs),
+        })
+      ).map((t) => t.lag);
       measured.pollFallback = { trials: lags.length, ...summary(lags) };
       // about one poll; the TTL alone takes ~TTL_MS (the next test), which these stay well under
       expect(percentile(lags, 50)).toBeLessThan(pollMs + 100);
@@ -325,11 +339,17 @@ describe.runIf(DIALECTS.includes('postgres') && HAVE_NGINX)(
     }, 60_000);
 
     it('without LISTEN or polls a replica drops a revoked key when its cache entry expires (the TTL)', async () => {
-      const lags = await lagsOnOneMoreReplica({ AUTH_CACHE_LISTEN: 'false' });
-      measured.ttlFallback = { trials: lags.length, ...summary(lags) };
-      // it keeps serving the cached lookup (it was just primed) until the entry is TTL_MS old, never longer
+      const trials = await trialsOnOneMoreReplica({ AUTH_CACHE_LISTEN: 'false' });
+      const lags = trials.map((t) => t.lag);
+      const lastAccepted = trials.map((t) => t.lastAccepted);
+      measured.ttlFallback = { trials: lags.length, ...summary(lags), lastAccepted: summary(lastAccepted) };
+      // it keeps serving the cached lookup (it was just primed) until the entry is TTL_MS old, never longer:
+      // no request sent TTL_MS after the regeneration (the entry was primed before it) is accepted, and each
+      // trial ends in a refusal. How soon that refusal is sent times the machine (one slow answer on a loaded
+      // machine delayed it to 922 ms), not the cache
       expect(percentile(lags, 50)).toBeGreaterThan(100);
-      expect(Math.max(...lags)).toBeLessThan(TTL_MS + 250);
+      expect(Math.max(...lastAccepted)).toBeLessThan(TTL_MS);
+      expect(lags.every(Number.isFinite)).toBe(true);
     }, 60_000);
 
     it('a replica whose LISTEN connection is cut reconnects and hears revocations again', async () => {
