@@ -6,6 +6,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type pg from 'pg';
 import { markConnectFailure } from './db-errors.js';
 import { deferInserts } from './deferred-inserts.js';
+import { enableDirectTransactions, resultsPassThrough } from './direct-transaction.js';
 import { GroupCommit } from './group-commit.js';
 import { OneSchemaPostgresDialect } from './pg-introspector.js';
 import { SharedReads, SharingPool } from './pg-shared-reads.js';
@@ -106,10 +107,9 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
     // a writer holding the lock longer than this makes the request a 503 DATABASE_UNAVAILABLE
     sqlite.pragma(`busy_timeout = ${Math.round(target.busyTimeoutMs ?? 5000)}`);
     const turnSnapshot = target.turnSnapshot === false ? undefined : new TurnSnapshot(sqlite);
-    const kysely = new Kysely<Database>({
-      dialect: new SqliteDialect({ database: withStatementCache(sqlite, turnSnapshot) }),
-      plugins: [new LiteralLimits()],
-    });
+    const dialect = new SqliteDialect({ database: withStatementCache(sqlite, turnSnapshot) });
+    const kysely = new Kysely<Database>({ dialect, plugins: [resultsPassThrough(new LiteralLimits())] });
+    enableDirectTransactions(kysely, dialect);
     let checkpointer: Checkpointer | null = null;
     let walWatch: NodeJS.Timeout | undefined;
     const readPool =
@@ -215,14 +215,14 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
           }, sharedConnections),
         )
       : null;
-  const kysely = new Kysely<Database>({
-    // a transaction's INSERTs go to the server together (see deferInserts); introspection (the migrator's)
-    // sees this schema only, so other schemas' changes cannot fail it
-    dialect: new OneSchemaPostgresDialect({
-      pool: sharing ?? pool,
-      onCreateConnection: async (connection) => deferInserts(connection),
-    }),
+  // a transaction's INSERTs go to the server together (see deferInserts); introspection (the migrator's)
+  // sees this schema only, so other schemas' changes cannot fail it
+  const dialect = new OneSchemaPostgresDialect({
+    pool: sharing ?? pool,
+    onCreateConnection: async (connection) => deferInserts(connection),
   });
+  const kysely = new Kysely<Database>({ dialect });
+  enableDirectTransactions(kysely, dialect);
   const statistics = new StatisticsKeeper(kysely, opts.warn);
   return {
     kysely,

@@ -1,4 +1,5 @@
-import { type Compilable, CompiledQuery, type Kysely, type QueryResult, sql, type Transaction } from 'kysely';
+import { type Compilable, CompiledQuery, type Kysely, type QueryResult, type Transaction } from 'kysely';
+import { transaction } from './direct-transaction.js';
 import { inOneWrite } from './pg-statements.js';
 import type { Database } from './schema.js';
 
@@ -68,7 +69,7 @@ export class GroupCommit {
     let lost: { err: unknown } | undefined;
     let waited = false;
     try {
-      await this.kysely.transaction().execute(async (trx) => {
+      await transaction(this.kysely, async (trx) => {
         while (this.queue.length > 0 && done.length + failed.length < maxUnits) {
           if (done.length > 0 && performance.now() - started >= maxMs) break;
           const entry = this.queue.shift()!;
@@ -82,10 +83,10 @@ export class GroupCommit {
               throw new FirstUnitFailed();
             }
           } else {
-            await sql`savepoint rapport_unit`.execute(trx);
+            await trx.executeQuery(SAVEPOINT);
             try {
               const value = await entry.work(trx);
-              await sql`release rapport_unit`.execute(trx);
+              await trx.executeQuery(RELEASE);
               done.push({ entry, value });
             } catch (err) {
               failed.push({ entry, err });
@@ -95,8 +96,8 @@ export class GroupCommit {
                 aborted = err;
                 throw err;
               }
-              await sql`rollback to rapport_unit`.execute(trx);
-              await sql`release rapport_unit`.execute(trx);
+              await trx.executeQuery(ROLLBACK_TO);
+              await trx.executeQuery(RELEASE);
             }
           }
           const last = done.at(-1);
@@ -120,6 +121,10 @@ export class GroupCommit {
   }
 }
 
+const SAVEPOINT = CompiledQuery.raw('savepoint rapport_unit');
+const RELEASE = CompiledQuery.raw('release rapport_unit');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to rapport_unit');
+
 /** The batch's first unit failed: its transaction rolls back with nothing else in it. */
 class FirstUnitFailed extends Error {}
 
@@ -139,7 +144,7 @@ export function inWriteTransaction<T>(
   work: Work<T>,
   endsBatch?: (value: T) => boolean,
 ): Promise<T> {
-  return db.groupCommit ? db.groupCommit.run(work, endsBatch) : db.kysely.transaction().execute(work);
+  return db.groupCommit ? db.groupCommit.run(work, endsBatch) : transaction(db.kysely, work);
 }
 
 /**
