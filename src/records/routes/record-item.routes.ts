@@ -33,6 +33,7 @@ export async function recordItemRoutes(app: FastifyInstance, ctx: AppContext): P
         body: recordBody,
         response: { 201: restRecordSchema },
       },
+      serializerCompiler: restRecordSerializerCompiler,
     },
     async (req, reply) => {
       const w = await writerOf(ctx, req);
@@ -67,6 +68,7 @@ export async function recordItemRoutes(app: FastifyInstance, ctx: AppContext): P
         body: recordBody,
         response: { 200: restRecordSchema },
       },
+      serializerCompiler: restRecordSerializerCompiler,
     },
     async (req, reply) => {
       const w = await writerOf(ctx, req);
