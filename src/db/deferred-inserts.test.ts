@@ -69,6 +69,47 @@ describe('deferInserts (what reaches the server)', () => {
     expect(trips.map((t) => t.length)).toEqual([2, 2]);
   });
 
+  it('combines the same statements into the same text every time, renumbered for their parameters', async () => {
+    const { connection: c, sent } = recordingConnection();
+    const write = async (a: number, b: number) => {
+      await c.executeQuery(raw('begin'));
+      await c.executeQuery(insertA(a));
+      await c.executeQuery(insertB(b, b));
+      await c.executeQuery(raw('commit'));
+    };
+    await write(1, 2);
+    await write(3, 4);
+    // the same texts in the other order
+    await c.executeQuery(raw('begin'));
+    await c.executeQuery(insertB(5, 5));
+    await c.executeQuery(insertA(6));
+    await c.executeQuery(raw('commit'));
+    // the same texts, the first with a parameter more than before: the second's placeholders move
+    await c.executeQuery(raw('begin'));
+    await c.executeQuery(deferrable(raw('insert into "a" ("v") values ($1)', [7, 70]), 'a'));
+    await c.executeQuery(insertB(8, 8));
+    await c.executeQuery(raw('commit'));
+    const combined = sent.filter((q) => q.sql.startsWith('with'));
+    expect(combined).toEqual([
+      {
+        sql: 'with "deferred_0" as (insert into "a" ("v") values ($1)) insert into "b" ("v", "w") values ($2, $3)',
+        parameters: [1, 2, 2],
+      },
+      {
+        sql: 'with "deferred_0" as (insert into "a" ("v") values ($1)) insert into "b" ("v", "w") values ($2, $3)',
+        parameters: [3, 4, 4],
+      },
+      {
+        sql: 'with "deferred_0" as (insert into "b" ("v", "w") values ($1, $2)) insert into "a" ("v") values ($3)',
+        parameters: [5, 5, 6],
+      },
+      {
+        sql: 'with "deferred_0" as (insert into "a" ("v") values ($1)) insert into "b" ("v", "w") values ($3, $4)',
+        parameters: [7, 70, 8, 8],
+      },
+    ]);
+  });
+
   it('sends what waits before any statement that may read it, and before a stream', async () => {
     const { connection: c, trips } = recordingConnection();
     await c.executeQuery(raw('begin'));
