@@ -1,6 +1,7 @@
+import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../test/harness.js';
-import { dialectOf, prepared, preparedInsert, preparedStatement } from './prepared.js';
+import { dialectOf, insertRow, prepared, preparedInsert, preparedStatement } from './prepared.js';
 
 describeEachDialect('prepared queries', (h) => {
   const settingByKey = prepared((db, key: string) =>
@@ -71,5 +72,43 @@ describeEachDialect('prepared queries', (h) => {
   it('refuses a builder that drops an argument instead of running the wrong query', async () => {
     const broken = prepared((db, _key: string) => db.selectFrom('settings').select('key'));
     await expect(broken(h.ctx.db.kysely, 'x')).rejects.toThrow(/lost one of its arguments/);
+  });
+
+  it('inserts one row of any columns, the text compiled once per column list', async () => {
+    const db = h.ctx.db.kysely;
+    const a = insertRow(db, 'settings', { key: 'row.a', value: 'one', updated_at: 1 });
+    const b = insertRow(db, 'settings', { key: 'row.b', value: 'two', updated_at: 2 });
+    // columns left undefined are left out, as Kysely leaves them
+    const c = insertRow(db, 'settings', {
+      key: 'row.c',
+      value: 'three',
+      updated_at: 3,
+      updated_by_user_id: undefined,
+    });
+    const d = insertRow(db, 'settings', { value: 'four', key: 'row.d', updated_at: 4 });
+    expect(b.sql).toBe(a.sql);
+    expect(c.sql).toBe(a.sql);
+    expect(b.parameters).toEqual(['row.b', 'two', 2]);
+    expect(d.sql).not.toBe(a.sql);
+    expect(d.parameters).toEqual(['four', 'row.d', 4]);
+    for (const q of [a, b, c, d]) await db.executeQuery(q);
+    const rows = await db
+      .selectFrom('settings')
+      .select(['key', 'value', 'updated_at'])
+      .where('key', 'like', 'row.%')
+      .orderBy('key')
+      .execute();
+    expect(rows).toEqual([
+      { key: 'row.a', value: 'one', updated_at: 1 },
+      { key: 'row.b', value: 'two', updated_at: 2 },
+      { key: 'row.c', value: 'three', updated_at: 3 },
+      { key: 'row.d', value: 'four', updated_at: 4 },
+    ]);
+    // a value Kysely does not bind makes a text of its own, never reused for other values
+    const e = insertRow(db, 'settings', { key: 'row.e', value: sql<string>`'five'`, updated_at: 5 });
+    const f = insertRow(db, 'settings', { key: 'row.f', value: 'six', updated_at: 6 });
+    expect(e.sql).not.toBe(a.sql);
+    expect(f.sql).toBe(a.sql);
+    expect(f.parameters).toEqual(['row.f', 'six', 6]);
   });
 });

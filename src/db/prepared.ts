@@ -1,6 +1,7 @@
 import {
   type Compilable,
   CompiledQuery,
+  isOperationNodeSource,
   type Kysely,
   PostgresAdapter,
   type QueryResult,
@@ -87,6 +88,47 @@ export function preparedStatement<A extends unknown[], R>(
 /** Which database a Kysely instance (or transaction) speaks to, for builders of prepared queries. */
 export function dialectOf(db: Q): DialectName {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/** `insertRow`'s compiled texts, by dialect, table and column list */
+const rowInserts = new Map<string, string>();
+/** column lists kept at most: a module's rows carry the fields given, so a few lists per module */
+const MAX_ROW_INSERTS = 1000;
+
+/**
+ * An INSERT of one row whose columns change from call to call (a module's row carries the fields given):
+ * Kysely builds and compiles it once per dialect, table and column list (columns whose value is
+ * `undefined` left out, as Kysely leaves them), and later calls bind the values to that text. A row with an
+ * expression among its values (a `sql` template…) is compiled on its own, every time.
+ */
+export function insertRow(db: Q, table: string, row: Readonly<Record<string, unknown>>): CompiledQuery {
+  const columns: string[] = [];
+  const values: unknown[] = [];
+  let plain = true;
+  for (const [column, value] of Object.entries(row)) {
+    if (value === undefined) continue;
+    columns.push(column);
+    values.push(value);
+    // an expression (a `sql` template, a builder, a factory) goes into the text itself
+    if (typeof value === 'function' || isOperationNodeSource(value)) plain = false;
+  }
+  const key = `${db.getExecutor().adapter.constructor.name}\0${table}\0${columns.join('\0')}`;
+  const sql = plain ? rowInserts.get(key) : undefined;
+  if (sql !== undefined) return CompiledQuery.raw(sql, values);
+  const compiled = (db as unknown as Kysely<Record<string, Record<string, unknown>>>)
+    .insertInto(table)
+    .values(row)
+    .compile();
+  // kept only when Kysely bound every value, in the order of the columns
+  if (
+    plain &&
+    compiled.parameters.length === values.length &&
+    compiled.parameters.every((p, i) => p === values[i])
+  ) {
+    if (rowInserts.size >= MAX_ROW_INSERTS) rowInserts.clear();
+    rowInserts.set(key, compiled.sql);
+  }
+  return compiled;
 }
 
 /** Rows per prepared INSERT: with a dozen columns this stays far below both databases' parameter limits. */

@@ -9,7 +9,7 @@ import {
   type Transaction,
 } from 'kysely';
 import { carrier, deferrable, writeDeferred } from '../db/deferred-inserts.js';
-import { dialectOf, prepared, preparedInsert } from '../db/prepared.js';
+import { dialectOf, insertRow, prepared, preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import { literalLimit } from '../db/sqlite-limits.js';
 import { type LiteralEntry, literalFunction } from '../platform/object-literal.js';
@@ -483,15 +483,7 @@ export async function insertModuleRow(
   columns: Record<string, unknown>,
 ): Promise<void> {
   // nothing reads this row back in the transaction before its next statement: it may go along with that
-  await trx.executeQuery(
-    deferrable(
-      untyped(trx)
-        .insertInto(meta.table)
-        .values({ ...columns, id })
-        .compile(),
-      meta.table,
-    ),
-  );
+  await trx.executeQuery(deferrable(insertRow(trx, meta.table, { ...columns, id }), meta.table));
 }
 
 /** Bumps the version only if it is still `version`; false when someone else wrote first. */
