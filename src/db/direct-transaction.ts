@@ -37,8 +37,9 @@ interface State {
  * allocates (docs/performance.md, "What webhooks add to a create", stop 54). Building and compiling queries
  * is still Kysely's (the base executor's compiler and plugins).
  *
- * Statements are not queued behind each other: the callers in this code base await each before the next,
- * better-sqlite3 runs one synchronously, and pg's client queues what it is given in order.
+ * Statements are not queued behind each other here. Most callers await each before the next; those given at
+ * once (a `Promise.all` over the transaction) still run in the order given: better-sqlite3 runs each
+ * synchronously when it is given, and pg's client sends what it is given in order, as one pipeline.
  */
 class ConnectionExecutor implements QueryExecutor {
   private readonly transformsResults: boolean;
