@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
+import { transaction } from '../db/direct-transaction.js';
 import type { Database } from '../db/schema.js';
 import type { User } from '../users/user.model.js';
 import type { UserRemovalHook } from '../users/user-removal.js';
@@ -142,7 +143,7 @@ export async function verifyAccessKey(
 export async function ensureKeysForAllUsers(ctx: AppContext): Promise<number> {
   const ids = await usersWithApiAccessButNoKey(ctx.db.kysely);
   for (const id of ids) {
-    await ctx.db.kysely.transaction().execute(async (trx) => {
+    await transaction(ctx.db.kysely, async (trx) => {
       if (!(await findKeyByUserId(trx, id))) await issueKey(ctx, trx, id);
     });
   }

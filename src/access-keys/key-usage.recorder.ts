@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { classifyDatabaseError } from '../db/db-errors.js';
+import { transaction } from '../db/direct-transaction.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
@@ -69,7 +70,7 @@ export class KeyUsageRecorder {
     const batch = this.pending;
     this.pending = new Map();
     try {
-      await this.db.transaction().execute(async (trx) => {
+      await transaction(this.db, async (trx) => {
         for (const [keyId, p] of batch) {
           await trx
             .updateTable('access_keys')

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorFromRequest, recordAudit } from '../audit/audit.repository.js';
 import type { AppContext } from '../context.js';
+import { transaction } from '../db/direct-transaction.js';
 import { CRM_MODULES } from '../roles/modules.js';
 import { canUseModule, MODULE_ACTIONS } from '../roles/permissions.js';
 import { principalFor } from '../roles/principal.js';
@@ -57,7 +58,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
         const hash = user && user.deletedAt === null ? await findPasswordHash(db, user.id) : undefined;
         const passwordOk = await ctx.passwords.verify(hash, password);
         if (!user || !passwordOk) {
-          await db.transaction().execute(async (trx) => {
+          await transaction(db, async (trx) => {
             await recordAudit(
               trx,
               { ...actorFromRequest(req), userId: user?.id ?? null, username: user?.username ?? null },
@@ -83,7 +84,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
             'This account is inactive. Ask an administrator to activate it.',
           );
         }
-        const session = await db.transaction().execute(async (trx) => {
+        const session = await transaction(db, async (trx) => {
           const s = await createSession(ctx, trx, user, {
             ip,
             userAgent: String(req.headers['user-agent'] ?? ''),
@@ -114,7 +115,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
     async (req, reply) => {
       const session = req.auth?.session;
       if (session) {
-        await db.transaction().execute(async (trx) => {
+        await transaction(db, async (trx) => {
           await deleteSession(trx, session.id);
           await recordAudit(
             trx,

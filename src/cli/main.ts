@@ -8,6 +8,7 @@ import { ConfigError, parseConfig } from '../config.js';
 import { type AppContext, closeContext, createContext } from '../context.js';
 import { BackupError, backupSqlite, inspectBackup, restoreSqlite } from '../db/backup.js';
 import { openDatabase } from '../db/database.js';
+import { transaction } from '../db/direct-transaction.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { randomToken } from '../platform/crypto.js';
 import { masterKeyCheckValue } from '../platform/master-key-check.js';
@@ -81,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
         if (!values.username || !values.email)
           throw new UsageError('create-admin needs --username and --email');
         const { password, generated } = choosePassword(values['password-stdin']);
-        await ctx.db.kysely.transaction().execute((trx) =>
+        await transaction(ctx.db.kysely, (trx) =>
           createUser(
             ctx,
             trx,

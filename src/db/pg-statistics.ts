@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { transaction } from './direct-transaction.js';
 import type { Database } from './schema.js';
 
 /** How often a serving process looks for tables whose statistics are stale, when autovacuum is off. */
@@ -66,7 +67,7 @@ export class StatisticsKeeper {
     );
     const s = settings.rows[0];
     if (!s || s.autovacuum === 'on' || s.track_counts !== 'on') return [];
-    return this.kysely.transaction().execute(async (trx) => {
+    return transaction(this.kysely, async (trx) => {
       const lock = await sql<{
         ok: boolean;
       }>`select pg_try_advisory_xact_lock(${ANALYZE_LOCK}) as ok`.execute(trx);

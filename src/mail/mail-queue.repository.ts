@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DialectName } from '../db/database.js';
+import { transaction } from '../db/direct-transaction.js';
 import type { Database } from '../db/schema.js';
 import type { SecretBox } from '../platform/secrets.js';
 import { findUserById } from '../users/user.repository.js';
@@ -69,7 +70,7 @@ export async function claimDueMail(
   claimMs: number,
   limit: number,
 ): Promise<MailQueueRow[]> {
-  return db.transaction().execute(async (trx) => {
+  return transaction(db, async (trx) => {
     const due = await trx
       .selectFrom('mail_queue')
       .select('id')

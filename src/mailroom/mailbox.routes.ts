@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorFromRequest, recordAudit } from '../audit/audit.repository.js';
 import type { AppContext } from '../context.js';
+import { transaction } from '../db/direct-transaction.js';
 import {
   type Mailbox,
   type MailboxInput,
@@ -134,7 +135,7 @@ export async function mailboxRoutes(app: FastifyInstance, ctx: AppContext): Prom
           details: { field: 'password' },
         });
       const now = ctx.clock.now();
-      const id = await db.transaction().execute(async (trx) => {
+      const id = await transaction(db, async (trx) => {
         const row = await trx
           .insertInto('mailroom_mailboxes')
           .values({
@@ -178,7 +179,7 @@ export async function mailboxRoutes(app: FastifyInstance, ctx: AppContext): Prom
       const before = await load(id);
       const m = req.body;
       const now = ctx.clock.now();
-      await db.transaction().execute(async (trx) => {
+      await transaction(db, async (trx) => {
         await trx
           .updateTable('mailroom_mailboxes')
           .set({
@@ -220,7 +221,7 @@ export async function mailboxRoutes(app: FastifyInstance, ctx: AppContext): Prom
     async (req, reply) => {
       const { id } = req.params;
       const row = await load(id);
-      await db.transaction().execute(async (trx) => {
+      await transaction(db, async (trx) => {
         await trx.deleteFrom('mailroom_folder_state').where('mailbox_id', '=', id).execute();
         await trx
           .updateTable('mailroom_messages')

@@ -2,6 +2,7 @@ import type { ImapFlow } from 'imapflow';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
+import { transaction } from '../db/direct-transaction.js';
 import type { Database } from '../db/schema.js';
 import { enqueueMail } from '../mail/mail-queue.repository.js';
 import { randomToken } from '../platform/crypto.js';
@@ -373,7 +374,7 @@ async function recordFailure(ctx: AppContext, m: Mailbox, stage: string, message
   const failures = Number(current?.failures ?? m.failures) + 1;
   // back off: the poll interval doubled per failure in a row, at most an hour
   const delay = Math.min(m.pollSeconds * 1000 * 2 ** Math.min(failures, 10), 3_600_000);
-  await db.transaction().execute(async (trx) => {
+  await transaction(db, async (trx) => {
     await trx
       .updateTable('mailroom_mailboxes')
       .set({
@@ -440,7 +441,7 @@ async function pollFolder(
           if (x.source) sources.set(x.uid, x.source);
       const claimedIds: number[] = [];
       const maxUid = Math.max(...batch);
-      await db.transaction().execute(async (trx) => {
+      await transaction(db, async (trx) => {
         const now = ctx.clock.now();
         const held = await trx
           .updateTable('mailroom_mailboxes')

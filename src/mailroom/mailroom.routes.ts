@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorFromRequest, recordAudit } from '../audit/audit.repository.js';
 import type { AppContext } from '../context.js';
+import { transaction } from '../db/direct-transaction.js';
 import { redactStrings } from '../masking/mask-redact.js';
 import { moduleMetaFor } from '../records/module-meta.js';
 import { getRecordWithRedactor } from '../records/record-read.service.js';
@@ -236,7 +237,7 @@ export async function mailroomRoutes(app: FastifyInstance, ctx: AppContext): Pro
     async (req, reply) => {
       await checkRule(req.body);
       const now = ctx.clock.now();
-      const id = await db.transaction().execute(async (trx) => {
+      const id = await transaction(db, async (trx) => {
         const last = await trx
           .selectFrom('mailroom_rules')
           .select((eb) => eb.fn.max('position').as('p'))
@@ -280,7 +281,7 @@ export async function mailroomRoutes(app: FastifyInstance, ctx: AppContext): Pro
         throw mailroomError('MAILROOM_RULE_NOT_FOUND', `There is no mailroom rule ${id}.`);
       await checkRule(req.body);
       const now = ctx.clock.now();
-      await db.transaction().execute(async (trx) => {
+      await transaction(db, async (trx) => {
         await trx
           .updateTable('mailroom_rules')
           .set(ruleColumns(req.body, now))
@@ -311,7 +312,7 @@ export async function mailroomRoutes(app: FastifyInstance, ctx: AppContext): Pro
       const { id } = req.params;
       const rule = await findRule(db, id);
       if (!rule) throw mailroomError('MAILROOM_RULE_NOT_FOUND', `There is no mailroom rule ${id}.`);
-      await db.transaction().execute(async (trx) => {
+      await transaction(db, async (trx) => {
         await trx.deleteFrom('mailroom_rules').where('id', '=', id).execute();
         await recordAudit(
           trx,
@@ -351,7 +352,7 @@ export async function mailroomRoutes(app: FastifyInstance, ctx: AppContext): Pro
           details: { field: 'ids' },
         });
       const now = ctx.clock.now();
-      await db.transaction().execute(async (trx) => {
+      await transaction(db, async (trx) => {
         for (const [i, id] of ids.entries())
           await trx
             .updateTable('mailroom_rules')

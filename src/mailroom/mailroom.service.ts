@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { AuditActor } from '../audit/audit.repository.js';
 import type { AppContext } from '../context.js';
+import { transaction } from '../db/direct-transaction.js';
 import type { Database } from '../db/schema.js';
 import type { EventSubscriber } from '../events/event-bus.js';
 import { AppError } from '../http/errors.js';
@@ -537,9 +538,9 @@ export async function receiveMessage(
   source: MessageSource,
   maxBytes = DEFAULT_MAX_MESSAGE_BYTES,
 ): Promise<ProcessResult & { duplicate: boolean }> {
-  const claimed = await ctx.db.kysely
-    .transaction()
-    .execute((trx) => claimMessage(trx, raw, source, ctx.clock.now(), maxBytes));
+  const claimed = await transaction(ctx.db.kysely, (trx) =>
+    claimMessage(trx, raw, source, ctx.clock.now(), maxBytes),
+  );
   if (claimed.duplicate) {
     const row = await ctx.db.kysely
       .selectFrom('mailroom_messages')

@@ -2,6 +2,7 @@ import { CompiledQuery, type Expression, type Kysely, type SqlBool, sql, type Tr
 import type { AppContext } from '../context.js';
 import type { Db, DialectName } from '../db/database.js';
 import { writeDeferred } from '../db/deferred-inserts.js';
+import { transaction } from '../db/direct-transaction.js';
 import { preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import { contextInTransaction } from '../db/unit-of-work.js';
@@ -232,14 +233,12 @@ export async function rebuildSearchIndexIfStale(ctx: AppContext): Promise<number
         limit: 1000,
       });
       if (page.length === 0) break;
-      await db
-        .transaction()
-        .execute((trx) => replaceTerms(trx, ctx.db.dialect, new Map([[meta.name, meta]]), page));
+      await transaction(db, (trx) => replaceTerms(trx, ctx.db.dialect, new Map([[meta.name, meta]]), page));
       after = page.at(-1)!.id;
       count += page.length;
     }
   }
-  await db.transaction().execute(async (trx) => {
+  await transaction(db, async (trx) => {
     await trx.deleteFrom('settings').where('key', '=', INDEX_VERSION_KEY).execute();
     await trx
       .insertInto('settings')

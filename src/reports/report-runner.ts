@@ -1,5 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { AppContext } from '../context.js';
+import { transaction } from '../db/direct-transaction.js';
 import { type ReadResult, ReadTimeoutError } from '../db/sqlite-read-pool.js';
 import { type FieldValue, fromColumn } from '../records/field-coerce.js';
 import { presentValue } from '../records/record-presenter.js';
@@ -100,7 +101,7 @@ async function readStatements(ctx: AppContext, statements: RawBuilder<Row>[]): P
       for (const s of statements) out.push((await s.execute(ctx.db.kysely)).rows);
       return out;
     }
-    return await ctx.db.kysely.transaction().execute(async (trx) => {
+    return await transaction(ctx.db.kysely, async (trx) => {
       await sql`set local statement_timeout = ${sql.raw(String(Math.max(1, Math.round(ms))))}`.execute(trx);
       const out: Row[][] = [];
       for (const s of statements) out.push((await s.execute(trx)).rows);
@@ -426,7 +427,7 @@ function deferred<T>(): Deferred<T> {
 async function* pgCursor(ctx: AppContext, query: RawBuilder<Row>, ms: number): AsyncGenerator<Row[]> {
   let batch = deferred<{ rows: Row[]; done: boolean }>();
   let resume = deferred<boolean>();
-  const run = ctx.db.kysely.transaction().execute(async (trx) => {
+  const run = transaction(ctx.db.kysely, async (trx) => {
     await sql`set local statement_timeout = ${sql.raw(String(Math.max(1, Math.round(ms))))}`.execute(trx);
     await sql`declare report_rows no scroll cursor for ${query}`.execute(trx);
     for (;;) {

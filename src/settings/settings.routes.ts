@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { actorFromRequest, recordAudit } from '../audit/audit.repository.js';
 import type { AppContext } from '../context.js';
+import { transaction } from '../db/direct-transaction.js';
 import { httpError } from '../http/errors.js';
 import {
   impersonationSettingsSchema,
@@ -55,7 +56,7 @@ export async function settingsRoutes(app: FastifyInstance, ctx: AppContext): Pro
     },
     async (req) => {
       const now = ctx.clock.now();
-      const saved = await db.transaction().execute(async (trx) => {
+      const saved = await transaction(db, async (trx) => {
         const before = await loadSettings(trx);
         const changes: Record<string, { from: unknown; to: unknown }> = {};
         const after: Record<string, unknown> = { ...before };

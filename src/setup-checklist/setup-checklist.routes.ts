@@ -4,6 +4,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { z } from 'zod';
 import { actorFromRequest, recordAudit } from '../audit/audit.repository.js';
 import type { AppContext } from '../context.js';
+import { transaction } from '../db/direct-transaction.js';
 import type { Database } from '../db/schema.js';
 import { httpError } from '../http/errors.js';
 import { CHECKLIST_STEPS, checklistPatchSchema, checklistSchema } from './setup-checklist.model.js';
@@ -71,7 +72,7 @@ export async function setupChecklistRoutes(app: FastifyInstance, ctx: AppContext
       if (new Set(keys).size !== keys.length)
         throw httpError('VALIDATION_FAILED', 'steps: each step may appear once.');
       const now = ctx.clock.now();
-      return db.transaction().execute(async (trx) => {
+      return transaction(db, async (trx) => {
         const before = await loadChecklist(trx);
         const changes: Record<string, unknown> = {};
         for (const s of req.body.steps) {

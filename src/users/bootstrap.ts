@@ -1,5 +1,6 @@
 import { CLI_ACTOR } from '../audit/audit.repository.js';
 import type { AppContext } from '../context.js';
+import { transaction } from '../db/direct-transaction.js';
 import { randomToken } from '../platform/crypto.js';
 import { countUsers } from './user.repository.js';
 import { createUser } from './user.service.js';
@@ -15,7 +16,7 @@ export async function ensureInitialAdmin(ctx: AppContext): Promise<BootstrapResu
   if ((await countUsers(ctx.db.kysely)) > 0) return { created: false };
   const generatedPassword = ctx.config.adminPassword ? undefined : randomToken(18);
   try {
-    await ctx.db.kysely.transaction().execute((trx) =>
+    await transaction(ctx.db.kysely, (trx) =>
       createUser(
         ctx,
         trx,

@@ -1,6 +1,7 @@
 import type { AuditActor } from '../audit/audit.repository.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import type { AppContext } from '../context.js';
+import { transaction } from '../db/direct-transaction.js';
 import { withUnitOfWork } from '../db/unit-of-work.js';
 import { isModuleName } from '../records/module-meta.js';
 import { canUseModule } from '../roles/permissions.js';
@@ -201,7 +202,7 @@ export async function deleteWebhook(ctx: AppContext, actor: AuditActor, hook: We
 export async function rotateSecret(ctx: AppContext, actor: AuditActor, hook: WebhookRow): Promise<string> {
   const secret = generateWebhookSecret();
   const now = ctx.clock.now();
-  await ctx.db.kysely.transaction().execute(async (trx) => {
+  await transaction(ctx.db.kysely, async (trx) => {
     await updateWebhookRow(trx, hook.id, {
       secret_sealed: ctx.secrets.encrypt(secret),
       previous_secret_sealed: hook.secret_sealed,
@@ -235,7 +236,7 @@ export async function sendTestEvent(
     timestamp: new Date(now).toISOString(),
     data: { webhookId: hook.id, message: 'This is a test event from Rapport.' },
   };
-  const [deliveryId] = await ctx.db.kysely.transaction().execute(async (trx) => {
+  const [deliveryId] = await transaction(ctx.db.kysely, async (trx) => {
     const ids = await insertDeliveries(trx, [
       {
         webhook_id: hook.id,
@@ -268,7 +269,7 @@ export async function redeliver(
   deliveryId: number,
 ): Promise<void> {
   const now = ctx.clock.now();
-  await ctx.db.kysely.transaction().execute(async (trx) => {
+  await transaction(ctx.db.kysely, async (trx) => {
     const res = await trx
       .updateTable('webhook_deliveries')
       .set({ status: 'pending', attempts: 0, next_attempt_at: now, claimed_until: null, finished_at: null })
@@ -308,7 +309,7 @@ export async function recoverSince(
   since: number,
 ): Promise<number> {
   const now = ctx.clock.now();
-  const n = await ctx.db.kysely.transaction().execute(async (trx) => {
+  const n = await transaction(ctx.db.kysely, async (trx) => {
     const res = await trx
       .updateTable('webhook_deliveries')
       .set({ status: 'pending', attempts: 0, next_attempt_at: now, claimed_until: null, finished_at: null })

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorFromRequest, recordAudit } from '../../audit/audit.repository.js';
 import type { AppContext } from '../../context.js';
+import { transaction } from '../../db/direct-transaction.js';
 import { withUnitOfWork } from '../../db/unit-of-work.js';
 import { assertPasswordAllowed, storeNewPassword } from '../../users/password.service.js';
 import type { User } from '../../users/user.model.js';
@@ -94,7 +95,7 @@ export async function accountRecoveryRoutes(app: FastifyInstance, ctx: AppContex
       if (user?.status !== 'Active' || user.deletedAt !== null)
         throw tokenFailure('unknown', 'password-reset');
       await assertPasswordAllowed(ctx, db, newPassword, user);
-      await db.transaction().execute(async (trx) => {
+      await transaction(db, async (trx) => {
         const now = ctx.clock.now();
         const found = await consumeUserToken(trx, 'password_reset', token, now);
         if (!found.ok) throw tokenFailure(found.reason, 'password-reset');

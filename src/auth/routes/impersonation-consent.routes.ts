@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorFromRequest, recordAudit } from '../../audit/audit.repository.js';
 import type { AppContext } from '../../context.js';
+import { transaction } from '../../db/direct-transaction.js';
 import { loadVisibleUser } from '../../users/user.routes.js';
 import type { ImpersonationConsentRow } from '../impersonation.table.js';
 import {
@@ -62,7 +63,7 @@ export async function impersonationConsentRoutes(app: FastifyInstance, ctx: AppC
       assertNotImpersonating(req);
       const target = await loadVisibleUser(ctx, req.params.id);
       const now = ctx.clock.now();
-      const row = await db.transaction().execute(async (trx) => {
+      const row = await transaction(db, async (trx) => {
         const c = await insertConsentRequest(trx, {
           adminUserId: req.auth!.user.id,
           targetUserId: target.id,
@@ -127,7 +128,7 @@ export async function impersonationConsentRoutes(app: FastifyInstance, ctx: AppC
             `There is no request ${req.params.requestId} to log in as you.`,
           );
         const now = ctx.clock.now();
-        await db.transaction().execute(async (trx) => {
+        await transaction(db, async (trx) => {
           if (!(await decideConsent(trx, found.id, decision === 'approve', now)))
             throw impersonationError(
               'CANNOT_IMPERSONATE',

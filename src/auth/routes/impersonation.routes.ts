@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorFromRequest, recordAudit } from '../../audit/audit.repository.js';
 import type { AppContext } from '../../context.js';
+import { transaction } from '../../db/direct-transaction.js';
 import { loadSettings } from '../../settings/settings.repository.js';
 import { userView, userViewSchema } from '../../users/user.model.js';
 import { findUserById } from '../../users/user.repository.js';
@@ -58,7 +59,7 @@ export async function impersonationRoutes(app: FastifyInstance, ctx: AppContext)
       const settings = (await loadSettings(db)).impersonation;
       const now = ctx.clock.now();
       const endsAt = now + Math.min(60, settings.maxMinutes) * 60_000;
-      await db.transaction().execute(async (trx) => {
+      await transaction(db, async (trx) => {
         if (settings.requireConsent && !(await spendApprovedConsent(trx, admin.id, target.id, now))) {
           throw impersonationError(
             'CONSENT_REQUIRED',
@@ -99,7 +100,7 @@ export async function impersonationRoutes(app: FastifyInstance, ctx: AppContext)
       const { impersonator, session, user } = req.auth!;
       if (!impersonator || !session)
         throw impersonationError('NOT_IMPERSONATING', 'You are not logged in as another user.');
-      await db.transaction().execute(async (trx) => {
+      await transaction(db, async (trx) => {
         await endImpersonation(trx, session.id, impersonator.id);
         await recordAudit(
           trx,

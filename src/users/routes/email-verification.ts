@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { actorFromRequest, recordAudit } from '../../audit/audit.repository.js';
 import { tokenError, tokenFailure } from '../../auth/token.errors.js';
 import type { AppContext } from '../../context.js';
+import { transaction } from '../../db/direct-transaction.js';
 import { withUnitOfWork } from '../../db/unit-of-work.js';
 import {
   assertVerificationMailAllowed,
@@ -32,7 +33,7 @@ export async function emailVerificationRoutes(app: FastifyInstance, ctx: AppCont
       },
     },
     async (req) => {
-      const result = await db.transaction().execute(async (trx) => {
+      const result = await transaction(db, async (trx) => {
         const v = await verifyEmailToken(ctx, trx, req.body.token);
         if (v.ok) {
           await recordAudit(

@@ -8,6 +8,7 @@ import {
   settleLoginAttempt,
 } from '../../auth/login-throttle.js';
 import { resolveSession, SESSION_COOKIE } from '../../auth/session.service.js';
+import { transaction } from '../../db/direct-transaction.js';
 import { withUnitOfWork } from '../../db/unit-of-work.js';
 import { AppError } from '../../http/errors.js';
 import { safeEqual } from '../../platform/crypto.js';
@@ -203,16 +204,14 @@ export const extendSession: WsOperation = {
     if (!key) throw new WsError('ACCESSKEY_UNDEFINED', WS_MESSAGES.ACCESSKEY_UNDEFINED);
     if (!key.apiAccess) throw failure();
     const session = await openWsSession(ctx, user.id, key.keyId, req.ip);
-    await ctx.db.kysely
-      .transaction()
-      .execute((trx) =>
-        recordAudit(
-          trx,
-          { ...actorFromRequest(req), userId: user.id, username: user.username },
-          { action: 'webservice.login', details: { wsSessionId: session.id, via: 'extendsession' } },
-          ctx.clock.now(),
-        ),
-      );
+    await transaction(ctx.db.kysely, (trx) =>
+      recordAudit(
+        trx,
+        { ...actorFromRequest(req), userId: user.id, username: user.username },
+        { action: 'webservice.login', details: { wsSessionId: session.id, via: 'extendsession' } },
+        ctx.clock.now(),
+      ),
+    );
     return {
       sessionName: session.sessionName,
       userId: `${USERS_WS_PREFIX}x${user.id}`,
