@@ -211,9 +211,8 @@ function combinedText(queries: readonly CompiledQuery[]): string {
     }
     node = child;
   }
-  const counts = queries.map((q) => q.parameters.length);
   const kept = node.text;
-  if (kept?.counts.every((c, i) => c === counts[i])) return kept.sql;
+  if (kept && queries.every((q, i) => q.parameters.length === kept.counts[i])) return kept.sql;
   let offset = 0;
   const texts = queries.map((q) => {
     const at = offset;
@@ -228,6 +227,6 @@ function combinedText(queries: readonly CompiledQuery[]): string {
     combinedCount = 1;
     return sql; // the node belonged to the tree just dropped
   }
-  node.text = { sql, counts };
+  node.text = { sql, counts: queries.map((q) => q.parameters.length) };
   return sql;
 }

@@ -119,14 +119,15 @@ const COMMIT = CompiledQuery.raw('commit');
 const ROLLBACK = CompiledQuery.raw('rollback');
 
 /** A direct transaction has no driver of its own: it runs on a connection the Kysely instance lent it. */
+const notInTransaction = () => Promise.reject(new Error('not supported in a transaction'));
 const noDriver: Driver = {
-  init: () => Promise.reject(new Error('not supported in a transaction')),
-  acquireConnection: () => Promise.reject(new Error('not supported in a transaction')),
-  beginTransaction: () => Promise.reject(new Error('not supported in a transaction')),
-  commitTransaction: () => Promise.reject(new Error('not supported in a transaction')),
-  rollbackTransaction: () => Promise.reject(new Error('not supported in a transaction')),
-  releaseConnection: () => Promise.reject(new Error('not supported in a transaction')),
-  destroy: () => Promise.reject(new Error('not supported in a transaction')),
+  init: notInTransaction,
+  acquireConnection: notInTransaction,
+  beginTransaction: notInTransaction,
+  commitTransaction: notInTransaction,
+  rollbackTransaction: notInTransaction,
+  releaseConnection: notInTransaction,
+  destroy: notInTransaction,
 };
 
 /** The dialect each Kysely instance was opened with, for the transactions `transaction` builds. */
