@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { columnTypes } from '../db/columns.js';
 import type { Db } from '../db/database.js';
 import { allResults, sendTogether, writeStatements } from '../db/group-commit.js';
@@ -68,7 +68,7 @@ export async function issueChallengeWithin(
   const sweep = c.sweep ? [sweepChallengeCounts(k, first)] : [];
   const count = countChallengeCall(k, c.ip, c.now, postgres);
   const issue = issueChallengeToken(k, c.userId, c.token, c.ip, c.now, c.expiresAt, first, c.limit);
-  const trim = trimChallengeTokens(k, c.userId, c.now, c.perUser - 1, c.ip, c.perClient - 1);
+  const trim = trimChallengeTokens(k, c.userId, c.now, c.perUser, c.ip, c.perClient);
   if (!postgres)
     return writeStatements(db, async (w) => {
       for (const q of sweep) await w.executeQuery(q.compile());
@@ -147,40 +147,55 @@ const issueChallengeToken = preparedStatement(
   },
 );
 
+/** at most this many tokens of each kind go per call; each call adds one, so more are never over */
+const TRIM_BATCH = 1000;
+
 /**
- * Each scope keeps its newest tokens: whatever is older than the user's `perUserOffset + 1`-th newest goes
- * (none while fewer are live: the subquery is then null), and so does whatever of the client's is older than
- * its `perClientOffset + 1`-th newest. Older than it, not "not among the ones I saw": a token another login
- * issues meanwhile is newer than all of them and must stay (deleting it failed that login as a wrong key).
- * One statement for both scopes and the user's expired tokens; after a refused call it finds nothing over
- * the limits to delete.
+ * Each scope keeps its newest tokens: whatever of the user's is beyond its `perUser` newest goes, and so
+ * does whatever of the client's is beyond its `perClient` newest, with the user's expired tokens. Beyond
+ * the newest the statement sees, not "not among the ones I saw": a token another login issues meanwhile is
+ * newer than all of them and must stay (deleting it failed that login as a wrong key). Tokens expire in the
+ * order they were issued, so the expired ones are those older than the oldest live one. One statement for
+ * all three; after a refused call it finds nothing to delete.
+ *
+ * Each arm reads the user's tokens in id order from an index in that order (0029) and stops at its end:
+ * from the newest past the ones kept, or from the oldest up to the first live one. Under load most of the
+ * index entries are dead (a token lives a few seconds, thousands a minute), and PostgreSQL's plain index
+ * scans mark those they pass so that later scans skip them; a condition on `expires_at` or `id <` a
+ * subquery's answer let it choose bitmap scans, which mark nothing and visit every dead entry's heap page.
+ * On PostgreSQL each arm locks the rows it picks and skips those another trim has locked, which that trim
+ * deletes anyway: concurrent getchallenges of one user pick overlapping rows, and deleting them in different
+ * orders deadlocked (10 workers as one user, once in a few thousand pairs). A skipped row only moves the
+ * positions, so a trim may delete fewer than it would have, never a token among the newest.
  */
 const trimChallengeTokens = preparedStatement(
-  (db, userId: number, now: number, perUserOffset: number, ip: string, perClientOffset: number) => {
-    /** The id of the user's (or, given `client`, that client's) token at `offset` from the newest. */
-    const newestAt = (
-      eb: ExpressionBuilder<Database, 'ws_challenge_tokens'>,
-      offset: number,
-      client?: string,
-    ) =>
+  (db, userId: number, now: number, perUser: number, ip: string, perClient: number) => {
+    const postgres = dialectOf(db) === 'postgres';
+    const mine = () => db.selectFrom('ws_challenge_tokens').select('id').where('user_id', '=', userId);
+    /** The tokens to delete, locked (PostgreSQL): those another trim is deleting are its to delete. */
+    const taken = <Q extends ReturnType<typeof mine>>(q: Q) => (postgres ? q.forUpdate().skipLocked() : q);
+    // the oldest token still live: everything before it has expired
+    const oldestLive = mine().where('expires_at', '>=', now).orderBy('id', 'asc').limit(1);
+    const arms = [
+      // beyond the user's newest `perUser`
+      taken(mine().orderBy('id', 'desc').limit(TRIM_BATCH).offset(perUser)),
+      // beyond the client's newest `perClient`
+      taken(mine().where('ip', '=', ip).orderBy('id', 'desc').limit(TRIM_BATCH).offset(perClient)),
+      // expired: older than the oldest live one (all of them when none is live)
+      taken(
+        mine()
+          .where((eb) => eb('id', '<', eb.fn.coalesce(oldestLive, eb.lit(2147483647))))
+          .orderBy('id', 'asc')
+          .limit(TRIM_BATCH),
+      ),
+    ] as const;
+    return db.deleteFrom('ws_challenge_tokens').where('id', 'in', (eb) =>
       eb
-        .selectFrom('ws_challenge_tokens')
-        .select('id')
-        .where('user_id', '=', userId)
-        .$if(client !== undefined, (q) => q.where('ip', '=', client!))
-        .orderBy('id', 'desc')
-        .limit(1)
-        .offset(offset);
-    return db
-      .deleteFrom('ws_challenge_tokens')
-      .where('user_id', '=', userId)
-      .where((eb) =>
-        eb.or([
-          eb('expires_at', '<', now),
-          eb('id', '<', newestAt(eb, perUserOffset)),
-          eb.and([eb('ip', '=', ip), eb('id', '<', newestAt(eb, perClientOffset, ip))]),
-        ]),
-      );
+        .selectFrom(arms[0].as('a'))
+        .select('a.id')
+        .unionAll(eb.selectFrom(arms[1].as('b')).select('b.id'))
+        .unionAll(eb.selectFrom(arms[2].as('c')).select('c.id')),
+    );
   },
 );
 
