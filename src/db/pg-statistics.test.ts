@@ -49,6 +49,41 @@ describe.runIf(DIALECTS.includes('postgres'))(
       expect(await lastAnalyze('crm_entities')).not.toBeNull();
       expect(await keeper.runOnce()).not.toContain('crm_entities');
     }, 60_000);
+
+    it('vacuums the tables where enough rows died, as autovacuum would, and then not again', async () => {
+      const keeper = new StatisticsKeeper(h.ctx.db.kysely);
+      const { rows } = await sql<{ on: string }>`select current_setting('autovacuum') as on`.execute(
+        h.ctx.db.kysely,
+      );
+      if (rows[0]?.on === 'on') {
+        expect(await keeper.vacuumOnce()).toEqual([]);
+        return;
+      }
+      await keeper.vacuumOnce(); // what the start-up left
+      const at = 1_000;
+      await h.ctx.db.kysely
+        .insertInto('auth_failures')
+        .values(
+          Array.from({ length: 500 }, (_, i) => ({ scope: 'key-ip' as const, key: `vacuum-test-${i}`, at })),
+        )
+        .execute();
+      await h.ctx.db.kysely.deleteFrom('auth_failures').where('key', 'like', 'vacuum-test-%').execute();
+      const lastVacuum = async () =>
+        (
+          await sql<{ at: Date | null }>`select last_vacuum as at from pg_stat_user_tables
+          where schemaname = current_schema() and relname = 'auth_failures'`.execute(h.ctx.db.kysely)
+        ).rows[0]?.at ?? null;
+      const before = await lastVacuum();
+      let vacuumed: string[] = [];
+      for (let i = 0; i < 40 && !vacuumed.includes('auth_failures'); i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        vacuumed = [...vacuumed, ...(await keeper.vacuumOnce())];
+      }
+      expect(vacuumed).toContain('auth_failures');
+      expect(vacuumed).not.toContain('users');
+      expect(await lastVacuum()).not.toEqual(before);
+      expect(await keeper.vacuumOnce()).not.toContain('auth_failures');
+    }, 60_000);
   },
 );
 

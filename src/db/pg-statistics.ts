@@ -7,6 +7,8 @@ const STATISTICS_CHECK_MS = 5_000;
 
 /** A lock no two processes on one database hold at once: one analyzes, the others skip that round. */
 const ANALYZE_LOCK = 0x5261_7070; // "Rapp"
+/** The same for vacuuming (a session lock: VACUUM runs outside a transaction). */
+const VACUUM_LOCK = 0x5261_7076; // "Rapv"
 
 /**
  * PostgreSQL plans every statement by its tables' statistics, which autovacuum keeps current (it ANALYZEs a
@@ -18,6 +20,11 @@ const ANALYZE_LOCK = 0x5261_7070; // "Rapp"
  * of its work for Rapport's own tables, by the same rule, every STATISTICS_CHECK_MS: one catalog query,
  * and `ANALYZE` of the tables it names, under an advisory lock so replicas take turns. With autovacuum on
  * it does nothing. `track_counts` off leaves it nothing to go by, so it does nothing either.
+ *
+ * And the other part, by autovacuum's rule too: `VACUUM` of the tables with `50 + 20 %` of their rows dead.
+ * Some tables are written and emptied all day (getchallenge tokens, sign-in attempts, webhook events): each
+ * row is deleted a moment after it is written, and until a VACUUM its index entries stay, so every read of
+ * a user's tokens or attempts passed all of that day's dead ones (`docs/performance.md`, stop 56).
  */
 export class StatisticsKeeper {
   private timer: NodeJS.Timeout | undefined;
@@ -36,6 +43,7 @@ export class StatisticsKeeper {
     this.timer = setInterval(() => {
       if (this.running) return;
       this.running = this.runOnce()
+        .then(() => this.vacuumOnce())
         .then(
           () => {
             this.failing = null;
@@ -59,14 +67,44 @@ export class StatisticsKeeper {
     await this.running;
   }
 
-  /** Analyzes this schema's tables that autovacuum would have (none when it is on); their names. */
-  async runOnce(): Promise<string[]> {
+  /** Whether autovacuum's work is Rapport's: autovacuum off, and the counts it would go by kept. */
+  private async ours(): Promise<boolean> {
     const settings = await sql<{ autovacuum: string; track_counts: string }>`select
       current_setting('autovacuum') as autovacuum, current_setting('track_counts') as track_counts`.execute(
       this.kysely,
     );
     const s = settings.rows[0];
-    if (!s || s.autovacuum === 'on' || s.track_counts !== 'on') return [];
+    return !!s && s.autovacuum !== 'on' && s.track_counts === 'on';
+  }
+
+  /** Vacuums this schema's tables that autovacuum would have (none when it is on); their names. */
+  async vacuumOnce(): Promise<string[]> {
+    if (!(await this.ours())) return [];
+    // VACUUM cannot run in a transaction: one connection, and a session lock released on it
+    return this.kysely.connection().execute(async (conn) => {
+      const lock = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${VACUUM_LOCK}) as ok`.execute(
+        conn,
+      );
+      if (!lock.rows[0]?.ok) return [];
+      try {
+        const dead = await sql<{ relname: string }>`select relname from pg_stat_user_tables
+          where schemaname = current_schema() and n_dead_tup >= 50 + 0.2 * greatest(n_live_tup, 0)
+          order by relname`.execute(conn);
+        const names = dead.rows.map((r) => r.relname);
+        if (names.length === 0) return names;
+        // each within the connection's statement_timeout (DATABASE_STATEMENT_TIMEOUT_SECONDS): one cancelled
+        // keeps what it did, and the next round goes on
+        for (const name of names) await sql`vacuum ${sql.id(name)}`.execute(conn);
+        return names;
+      } finally {
+        await sql`select pg_advisory_unlock(${VACUUM_LOCK})`.execute(conn);
+      }
+    });
+  }
+
+  /** Analyzes this schema's tables that autovacuum would have (none when it is on); their names. */
+  async runOnce(): Promise<string[]> {
+    if (!(await this.ours())) return [];
     return transaction(this.kysely, async (trx) => {
       const lock = await sql<{
         ok: boolean;
