@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { columnTypes } from '../db/columns.js';
+import { columnTypes, INT_COLUMN_MAX } from '../db/columns.js';
 import type { Db } from '../db/database.js';
 import { allResults, sendTogether, writeStatements } from '../db/group-commit.js';
 import { dialectOf, prepared, preparedStatement } from '../db/prepared.js';
@@ -147,7 +147,7 @@ const issueChallengeToken = preparedStatement(
   },
 );
 
-/** at most this many tokens of each kind go per call; each call adds one, so more are never over */
+/** at most this many tokens of each kind go per call (each call adds one token: a trim finds a few over at most) */
 const TRIM_BATCH = 1000;
 
 /**
@@ -184,7 +184,13 @@ const trimChallengeTokens = preparedStatement(
       // expired: older than the oldest live one (all of them when none is live)
       taken(
         mine()
-          .where((eb) => eb('id', '<', eb.fn.coalesce(oldestLive, eb.lit(2147483647))))
+          .where((eb) =>
+            eb(
+              'id',
+              '<',
+              eb.fn.coalesce(oldestLive, eb.lit(postgres ? INT_COLUMN_MAX : Number.MAX_SAFE_INTEGER)),
+            ),
+          )
           .orderBy('id', 'asc')
           .limit(TRIM_BATCH),
       ),

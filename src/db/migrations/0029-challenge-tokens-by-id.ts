@@ -7,8 +7,8 @@ import type { Kysely } from 'kysely';
  * few and the expired ones, and every login reads the newest live ones: all of that is "the newest first"
  * or "the oldest first" of one user's tokens. Without an index in that order PostgreSQL read all of the
  * user's entries, dead ones included (a token is written and deleted a moment later, thousands a minute
- * under load), through bitmap scans that visit every entry's heap page: the trim alone was ~0.4 ms of
- * PostgreSQL's CPU per getchallenge and ~1,000 buffer reads (docs/performance.md). In id order the scans
+ * under load), through bitmap scans that visit every entry's heap page: the trim alone took ~0.4 ms of
+ * PostgreSQL's time per getchallenge and ~1,000 buffer reads (docs/performance.md). In id order the scans
  * stop where the newest end, and plain index scans mark the dead entries they pass, which later scans skip.
  */
 // biome-ignore lint/suspicious/noExplicitAny: migrations are frozen in time and typed against no schema
