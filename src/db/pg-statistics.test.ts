@@ -11,18 +11,20 @@ describe.runIf(DIALECTS.includes('postgres'))(
     beforeAll(() => h.start(), 60_000);
     afterAll(() => h.stop());
 
-    const lastAnalyze = async (table: string) =>
+    /** When the table was last analyzed or vacuumed by hand (that is, not by autovacuum). */
+    const lastDone = async (table: string, what: 'last_analyze' | 'last_vacuum') =>
       (
-        await sql<{ at: Date | null }>`select last_analyze as at from pg_stat_user_tables
+        await sql<{ at: Date | null }>`select ${sql.ref(what)} as at from pg_stat_user_tables
         where schemaname = current_schema() and relname = ${table}`.execute(h.ctx.db.kysely)
       ).rows[0]?.at ?? null;
 
+    const autovacuumOn = async () =>
+      (await sql<{ on: string }>`select current_setting('autovacuum') as on`.execute(h.ctx.db.kysely)).rows[0]
+        ?.on === 'on';
+
     it("analyzes this schema's tables once enough of their rows changed, as autovacuum would, and then not again", async () => {
       const keeper = new StatisticsKeeper(h.ctx.db.kysely);
-      const { rows } = await sql<{ on: string }>`select current_setting('autovacuum') as on`.execute(
-        h.ctx.db.kysely,
-      );
-      if (rows[0]?.on === 'on') {
+      if (await autovacuumOn()) {
         // autovacuum keeps the statistics: nothing for Rapport to do
         expect(await keeper.runOnce()).toEqual([]);
         return;
@@ -46,16 +48,13 @@ describe.runIf(DIALECTS.includes('postgres'))(
       expect(analyzed).toContain('crm_entities');
       expect(analyzed).toContain('crm_contacts');
       expect(analyzed).not.toContain('users');
-      expect(await lastAnalyze('crm_entities')).not.toBeNull();
+      expect(await lastDone('crm_entities', 'last_analyze')).not.toBeNull();
       expect(await keeper.runOnce()).not.toContain('crm_entities');
     }, 60_000);
 
     it('vacuums the tables where enough rows died, as autovacuum would, and then not again', async () => {
       const keeper = new StatisticsKeeper(h.ctx.db.kysely);
-      const { rows } = await sql<{ on: string }>`select current_setting('autovacuum') as on`.execute(
-        h.ctx.db.kysely,
-      );
-      if (rows[0]?.on === 'on') {
+      if (await autovacuumOn()) {
         expect(await keeper.vacuumOnce()).toEqual([]);
         return;
       }
@@ -68,12 +67,7 @@ describe.runIf(DIALECTS.includes('postgres'))(
         )
         .execute();
       await h.ctx.db.kysely.deleteFrom('auth_failures').where('key', 'like', 'vacuum-test-%').execute();
-      const lastVacuum = async () =>
-        (
-          await sql<{ at: Date | null }>`select last_vacuum as at from pg_stat_user_tables
-          where schemaname = current_schema() and relname = 'auth_failures'`.execute(h.ctx.db.kysely)
-        ).rows[0]?.at ?? null;
-      const before = await lastVacuum();
+      const before = await lastDone('auth_failures', 'last_vacuum');
       let vacuumed: string[] = [];
       for (let i = 0; i < 40 && !vacuumed.includes('auth_failures'); i++) {
         await new Promise((r) => setTimeout(r, 500));
@@ -81,7 +75,7 @@ describe.runIf(DIALECTS.includes('postgres'))(
       }
       expect(vacuumed).toContain('auth_failures');
       expect(vacuumed).not.toContain('users');
-      expect(await lastVacuum()).not.toEqual(before);
+      expect(await lastDone('auth_failures', 'last_vacuum')).not.toEqual(before);
       expect(await keeper.vacuumOnce()).not.toContain('auth_failures');
     }, 60_000);
   },
