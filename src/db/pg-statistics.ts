@@ -92,9 +92,15 @@ export class StatisticsKeeper {
           order by relname`.execute(conn);
         const names = dead.rows.map((r) => r.relname);
         if (names.length === 0) return names;
-        // each within the connection's statement_timeout (DATABASE_STATEMENT_TIMEOUT_SECONDS): one cancelled
-        // keeps what it did, and the next round goes on
-        for (const name of names) await sql`vacuum ${sql.id(name)}`.execute(conn);
+        // at autovacuum's pace (its default cost delay: a pause after every 200 units of page work), so the
+        // requests meanwhile keep the cores; each within the connection's statement_timeout
+        // (DATABASE_STATEMENT_TIMEOUT_SECONDS): one cancelled keeps what it did, and the next round goes on
+        await sql`select set_config('vacuum_cost_delay', '2ms', false)`.execute(conn);
+        try {
+          for (const name of names) await sql`vacuum ${sql.id(name)}`.execute(conn);
+        } finally {
+          await sql`reset vacuum_cost_delay`.execute(conn);
+        }
         return names;
       } finally {
         await sql`select pg_advisory_unlock(${VACUUM_LOCK})`.execute(conn);
