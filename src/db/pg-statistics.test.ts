@@ -78,6 +78,67 @@ describe.runIf(DIALECTS.includes('postgres'))(
       expect(await lastDone('auth_failures', 'last_vacuum')).not.toEqual(before);
       expect(await keeper.vacuumOnce()).not.toContain('auth_failures');
     }, 60_000);
+
+    it('stopping cancels a VACUUM in flight instead of waiting for it', async () => {
+      if (await autovacuumOn()) return; // nothing to vacuum, nothing to cancel
+      const k = h.ctx.db.kysely;
+      await k
+        .insertInto('auth_failures')
+        .values(
+          Array.from({ length: 500 }, (_, i) => ({
+            scope: 'key-ip' as const,
+            key: `vacuum-stop-${i}`,
+            at: 1,
+          })),
+        )
+        .execute();
+      await k.deleteFrom('auth_failures').where('key', 'like', 'vacuum-stop-%').execute();
+      // until the statistics count the dead rows (a backend reports at most once a second)
+      const dead = async () =>
+        Number(
+          (
+            await sql<{ n: string }>`select n_dead_tup as n from pg_stat_user_tables
+            where schemaname = current_schema() and relname = 'auth_failures'`.execute(k)
+          ).rows[0]?.n ?? 0,
+        );
+      for (let i = 0; i < 40 && (await dead()) < 400; i++) await new Promise((r) => setTimeout(r, 500));
+      // a transaction holds a lock VACUUM waits for, as a long one could on a live server
+      let release = () => {};
+      let locked = () => {};
+      const isLocked = new Promise<void>((r) => {
+        locked = r;
+      });
+      const holder = k.transaction().execute(async (trx) => {
+        await sql`lock table auth_failures in share update exclusive mode`.execute(trx);
+        locked();
+        await new Promise<void>((r) => {
+          release = r;
+        });
+      });
+      await isLocked;
+      try {
+        const keeper = new StatisticsKeeper(k);
+        const vacuuming = keeper.vacuumOnce();
+        const waiting = async () =>
+          Number(
+            (
+              await sql<{ n: string }>`select count(*) as n from pg_locks
+              where relation = 'auth_failures'::regclass and not granted`.execute(k)
+            ).rows[0]?.n,
+          );
+        for (let i = 0; i < 100 && (await waiting()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+        expect(await waiting()).toBe(1);
+        await keeper.stop();
+        const outcome = await Promise.race([
+          vacuuming,
+          new Promise((r) => setTimeout(() => r('still waiting'), 10_000)),
+        ]);
+        expect(outcome).toEqual([]);
+      } finally {
+        release();
+        await holder;
+      }
+    }, 60_000);
   },
 );
 

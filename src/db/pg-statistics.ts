@@ -32,6 +32,9 @@ export class StatisticsKeeper {
   private told = false;
   /** the last failure's message, warned once until a round succeeds (a database outage fails every round) */
   private failing: string | null = null;
+  /** the backend running this process's VACUUM, while one runs: `stop` cancels it */
+  private vacuumPid: number | null = null;
+  private stopping = false;
 
   constructor(
     private readonly kysely: Kysely<Database>,
@@ -61,9 +64,13 @@ export class StatisticsKeeper {
     this.timer.unref();
   }
 
+  /** Ends the rounds; a VACUUM in flight is cancelled (it keeps what it did), not waited for. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.stopping = true;
+    const pid = this.vacuumPid;
+    if (pid !== null) await sql`select pg_cancel_backend(${pid})`.execute(this.kysely).catch(() => undefined);
     await this.running;
   }
 
@@ -79,7 +86,7 @@ export class StatisticsKeeper {
 
   /** Vacuums this schema's tables that autovacuum would have (none when it is on); their names. */
   async vacuumOnce(): Promise<string[]> {
-    if (!(await this.ours())) return [];
+    if (this.stopping || !(await this.ours())) return [];
     // VACUUM cannot run in a transaction: one connection, and a session lock released on it
     return this.kysely.connection().execute(async (conn) => {
       const lock = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${VACUUM_LOCK}) as ok`.execute(
@@ -92,18 +99,32 @@ export class StatisticsKeeper {
           order by relname`.execute(conn);
         const names = dead.rows.map((r) => r.relname);
         if (names.length === 0) return names;
-        // at autovacuum's pace (its default cost delay: a pause after every 200 units of page work), so the
+        // At autovacuum's pace (its default cost delay: a pause after every 200 units of page work), so the
         // requests meanwhile keep the cores; each within the connection's statement_timeout
-        // (DATABASE_STATEMENT_TIMEOUT_SECONDS): one cancelled keeps what it did, and the next round goes on
-        await sql`select set_config('vacuum_cost_delay', '2ms', false)`.execute(conn);
+        // (DATABASE_STATEMENT_TIMEOUT_SECONDS): one cancelled keeps what it did, and the next round goes on.
+        // The backend's pid (for `stop`) in the same statement: not a plain read, so it runs on this
+        // connection, not a shared one.
+        const pid = await sql<{ pid: number }>`select pg_backend_pid() as pid,
+          set_config('vacuum_cost_delay', '2ms', false)`.execute(conn);
+        this.vacuumPid = pid.rows[0]?.pid ?? null;
+        const done: string[] = [];
         try {
-          for (const name of names) await sql`vacuum ${sql.id(name)}`.execute(conn);
+          for (const name of names) {
+            if (this.stopping) break;
+            await sql`vacuum ${sql.id(name)}`.execute(conn);
+            done.push(name);
+          }
+        } catch (err) {
+          // cancelled by `stop`: the process is shutting down, nothing to report
+          if (!this.stopping) throw err;
         } finally {
-          await sql`reset vacuum_cost_delay`.execute(conn);
+          this.vacuumPid = null;
+          // `stop`'s cancel may land on this instead, once: then again
+          await retriedOnce(() => sql`reset vacuum_cost_delay`.execute(conn));
         }
-        return names;
+        return done;
       } finally {
-        await sql`select pg_advisory_unlock(${VACUUM_LOCK})`.execute(conn);
+        await retriedOnce(() => sql`select pg_advisory_unlock(${VACUUM_LOCK})`.execute(conn));
       }
     });
   }
@@ -130,4 +151,9 @@ export class StatisticsKeeper {
       return names;
     });
   }
+}
+
+/** Runs `statement`, and once more if it fails (a cancel meant for the statement before it). */
+async function retriedOnce(statement: () => Promise<unknown>): Promise<void> {
+  await statement().catch(statement);
 }
