@@ -60,6 +60,11 @@ export interface Db {
    */
   listener?: { create(): pg.Client; scope: string };
   /**
+   * PostgreSQL: a new client outside the pool (not connected yet) with no statement timeout, for the VACUUMs
+   * of `StatisticsKeeper`, which take as long as they take
+   */
+  maintenance?: () => pg.Client;
+  /**
    * SQLite on a file: worker threads with read-only connections for long reads under a time limit
    * (reports), so they never hold the event loop. Absent for an in-memory database, which a worker
    * cannot open (tests): those reads run on the serving connection.
@@ -223,7 +228,17 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
   });
   const kysely = new Kysely<Database>({ dialect });
   enableDirectTransactions(kysely, dialect);
-  const statistics = new StatisticsKeeper(kysely, opts.warn);
+  // VACUUM's own connection: outside the pool, whose statement timeout would cut a large table's short
+  const maintenance = () =>
+    new driver.Client({
+      connectionString: target.url,
+      application_name: 'rapport-maintenance',
+      connectionTimeoutMillis: Math.round(target.connectTimeoutMs ?? 5000),
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      options: ['-c statement_timeout=0', target.schema ? `-c search_path=${target.schema}` : ''].join(' '),
+    });
+  const statistics = new StatisticsKeeper(kysely, { maintenance, warn: opts.warn });
   return {
     kysely,
     dialect: 'postgres',
@@ -231,6 +246,7 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
     startBackgroundWork: () => statistics.start(),
     schemaChanged: () => statements.schemaChanged(),
     readStats: sharing?.shared.stats,
+    maintenance,
     listener: {
       scope: target.schema ?? '',
       create: () =>

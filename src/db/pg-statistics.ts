@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import type pg from 'pg';
 import { transaction } from './direct-transaction.js';
 import type { Database } from './schema.js';
 
@@ -24,42 +25,58 @@ const VACUUM_LOCK = 0x5261_7076; // "Rapv"
  * And the other part, by autovacuum's rule too: `VACUUM` of the tables with `50 + 20 %` of their rows dead.
  * Some tables are written and emptied all day (getchallenge tokens, sign-in attempts, webhook events): each
  * row is deleted a moment after it is written, and until a VACUUM its index entries stay, so every read of
- * a user's tokens or attempts passed all of that day's dead ones (`docs/performance.md`, stop 56).
+ * a user's tokens or attempts passed all of that day's dead ones (`docs/performance.md`, stop 56). Like
+ * autovacuum's, these VACUUMs go at a pace that leaves the cores to requests, skip a table someone holds a
+ * lock on (the next round tries again), and run as long as they take: on a connection of their own, outside
+ * the pool and its statement timeout (a large table takes minutes at that pace; cut short at the timeout, it
+ * would start over every round and never finish), one at a time beside the rounds of analyzing.
  */
+/** A connection of the keeper's own for VACUUM: no statement timeout, this schema first in the search path. */
+export type MaintenanceClient = Pick<pg.Client, 'connect' | 'query' | 'end' | 'on' | 'escapeIdentifier'>;
+
+export interface StatisticsKeeperOptions {
+  /** opens (unconnected) the connection a round of vacuuming runs on; it is ended after the round */
+  maintenance: () => MaintenanceClient;
+  /** problems worth an operator's attention: a round that failed (once until one succeeds) */
+  warn?: (message: string) => void;
+  /** the pause after every 200 units of a VACUUM's page work (autovacuum's default, 2 ms; tests slow it) */
+  vacuumCostDelayMs?: number;
+}
+
 export class StatisticsKeeper {
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | null = null;
+  private analyzing: Promise<unknown> | null = null;
+  private vacuuming: Promise<unknown> | null = null;
   private told = false;
-  /** the last failure's message, warned once until a round succeeds (a database outage fails every round) */
-  private failing: string | null = null;
+  /** each kind's last failure, warned once until one of its rounds succeeds (an outage fails every round) */
+  private readonly failing = { statistics: null as string | null, vacuum: null as string | null };
   /** the backend running this process's VACUUM, while one runs: `stop` cancels it */
   private vacuumPid: number | null = null;
   private stopping = false;
+  private readonly warn: (message: string) => void;
 
   constructor(
     private readonly kysely: Kysely<Database>,
-    private readonly warn: (message: string) => void = () => {},
-  ) {}
+    private readonly options: StatisticsKeeperOptions,
+  ) {
+    this.warn = options.warn ?? (() => {});
+  }
 
   start(everyMs = STATISTICS_CHECK_MS): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.runOnce()
-        .then(() => this.vacuumOnce())
-        .then(
-          () => {
-            this.failing = null;
-          },
-          (err: unknown) => {
-            const message = (err as Error).message;
-            if (message !== this.failing) this.warn(`PostgreSQL statistics: ${message}`);
-            this.failing = message;
-          },
-        )
-        .finally(() => {
-          this.running = null;
-        });
+      if (this.analyzing) return;
+      this.analyzing = this.reported('statistics', async () => {
+        if (!(await this.ours())) return;
+        // a VACUUM may take minutes: it goes on beside the next rounds' analyzing, one round at a time
+        if (!this.vacuuming && !this.stopping)
+          this.vacuuming = this.reported('vacuum', () => this.vacuumTables()).finally(() => {
+            this.vacuuming = null;
+          });
+        await this.analyzeTables();
+      }).finally(() => {
+        this.analyzing = null;
+      });
     }, everyMs);
     this.timer.unref();
   }
@@ -71,7 +88,19 @@ export class StatisticsKeeper {
     this.stopping = true;
     const pid = this.vacuumPid;
     if (pid !== null) await sql`select pg_cancel_backend(${pid})`.execute(this.kysely).catch(() => undefined);
-    await this.running;
+    await Promise.all([this.analyzing, this.vacuuming]);
+  }
+
+  /** Runs a round, warning of its failure once until a round of the same kind succeeds. */
+  private async reported(kind: 'statistics' | 'vacuum', round: () => Promise<unknown>): Promise<void> {
+    try {
+      await round();
+      this.failing[kind] = null;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message !== this.failing[kind]) this.warn(`PostgreSQL ${kind}: ${message}`);
+      this.failing[kind] = message;
+    }
   }
 
   /** Whether autovacuum's work is Rapport's: autovacuum off, and the counts it would go by kept. */
@@ -87,51 +116,65 @@ export class StatisticsKeeper {
   /** Vacuums this schema's tables that autovacuum would have (none when it is on); their names. */
   async vacuumOnce(): Promise<string[]> {
     if (this.stopping || !(await this.ours())) return [];
-    // VACUUM cannot run in a transaction: one connection, and a session lock released on it
-    return this.kysely.connection().execute(async (conn) => {
-      const lock = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${VACUUM_LOCK}) as ok`.execute(
-        conn,
-      );
-      if (!lock.rows[0]?.ok) return [];
-      try {
-        const dead = await sql<{ relname: string }>`select relname from pg_stat_user_tables
-          where schemaname = current_schema() and n_dead_tup >= 50 + 0.2 * greatest(n_live_tup, 0)
-          order by relname`.execute(conn);
-        const names = dead.rows.map((r) => r.relname);
-        if (names.length === 0) return names;
-        // At autovacuum's pace (its default cost delay: a pause after every 200 units of page work), so the
-        // requests meanwhile keep the cores; each within the connection's statement_timeout
-        // (DATABASE_STATEMENT_TIMEOUT_SECONDS): one cancelled keeps what it did, and the next round goes on.
-        // The backend's pid (for `stop`) in the same statement: not a plain read, so it runs on this
-        // connection, not a shared one.
-        const pid = await sql<{ pid: number }>`select pg_backend_pid() as pid,
-          set_config('vacuum_cost_delay', '2ms', false)`.execute(conn);
-        this.vacuumPid = pid.rows[0]?.pid ?? null;
-        const done: string[] = [];
-        try {
-          for (const name of names) {
-            if (this.stopping) break;
-            await sql`vacuum ${sql.id(name)}`.execute(conn);
-            done.push(name);
-          }
-        } catch (err) {
-          // cancelled by `stop`: the process is shutting down, nothing to report
-          if (!this.stopping) throw err;
-        } finally {
-          this.vacuumPid = null;
-          // `stop`'s cancel may land on this instead, once: then again
-          await retriedOnce(() => sql`reset vacuum_cost_delay`.execute(conn));
-        }
-        return done;
-      } finally {
-        await retriedOnce(() => sql`select pg_advisory_unlock(${VACUUM_LOCK})`.execute(conn));
-      }
-    });
+    return this.vacuumTables();
   }
 
-  /** Analyzes this schema's tables that autovacuum would have (none when it is on); their names. */
+  /**
+   * Analyzes this schema's tables that autovacuum would have (none when it is on); their names, a table
+   * skipped because someone held a lock on it included.
+   */
   async runOnce(): Promise<string[]> {
     if (!(await this.ours())) return [];
+    return this.analyzeTables();
+  }
+
+  /**
+   * VACUUM of the tables with enough dead rows, one after another on the keeper's own connection, under a
+   * session advisory lock so replicas take turns (ending the connection releases it). A table someone holds
+   * a lock on is skipped (`SKIP_LOCKED`, as autovacuum does) and left out of the names.
+   */
+  private async vacuumTables(): Promise<string[]> {
+    const client = this.options.maintenance();
+    // a lost connection fails the statement in flight; this only keeps the event from being unhandled
+    client.on('error', () => {});
+    // SKIP_LOCKED's notice for the table in hand (one per statement): "skipping vacuum of … lock not available"
+    let skipped = false;
+    client.on('notice', (notice) => {
+      if (notice.code === '55P03') skipped = true;
+    });
+    const done: string[] = [];
+    await client.connect();
+    try {
+      // The backend's pid (for `stop`), autovacuum's pace (a pause after every 200 units of page work, so
+      // the requests meanwhile keep the cores) and the lock, in one round trip
+      const me = await client.query<{ pid: number; ok: boolean }>(
+        `select pg_backend_pid() as pid, set_config('vacuum_cost_delay', $1, false) is not null
+          and pg_try_advisory_lock($2) as ok`,
+        [`${this.options.vacuumCostDelayMs ?? 2}ms`, VACUUM_LOCK],
+      );
+      if (!me.rows[0]?.ok) return done;
+      this.vacuumPid = me.rows[0].pid;
+      const dead = await client.query<{ relname: string }>(`select relname from pg_stat_user_tables
+        where schemaname = current_schema() and n_dead_tup >= 50 + 0.2 * greatest(n_live_tup, 0)
+        order by relname`);
+      for (const { relname } of dead.rows) {
+        if (this.stopping) break;
+        skipped = false;
+        await client.query(`vacuum (skip_locked) ${client.escapeIdentifier(relname)}`);
+        if (!skipped) done.push(relname);
+      }
+      return done;
+    } catch (err) {
+      // cancelled by `stop`: the process is shutting down, nothing to report
+      if (this.stopping) return done;
+      throw err;
+    } finally {
+      this.vacuumPid = null;
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private analyzeTables(): Promise<string[]> {
     return transaction(this.kysely, async (trx) => {
       const lock = await sql<{
         ok: boolean;
@@ -147,13 +190,10 @@ export class StatisticsKeeper {
           'PostgreSQL autovacuum is off: Rapport analyzes its own tables when they change (docs/operations.md)',
         );
       }
-      for (const name of names) await sql`analyze ${sql.id(name)}`.execute(trx);
+      // a table a VACUUM (this process's, beside this round) or a schema change holds is skipped, not
+      // waited for: it stays stale for a later round
+      for (const name of names) await sql`analyze (skip_locked) ${sql.id(name)}`.execute(trx);
       return names;
     });
   }
-}
-
-/** Runs `statement`, and once more if it fails (a cancel meant for the statement before it). */
-async function retriedOnce(statement: () => Promise<unknown>): Promise<void> {
-  await statement().catch(statement);
 }
