@@ -131,6 +131,48 @@ describe.runIf(DIALECTS.includes('postgres'))(
       expect(await keeper.vacuumOnce()).not.toContain('auth_failures');
     }, 60_000);
 
+    it("follows a table's own autovacuum settings, as autovacuum does", async () => {
+      if (await autovacuumOn()) return;
+      const k = h.ctx.db.kysely;
+      const keeper = keeperOf(h.ctx.db);
+      await keeper.vacuumOnce(); // what the start-up left
+      await keeper.runOnce();
+      try {
+        // due by the server's rule, but not by the table's own
+        await sql`alter table auth_failures set (autovacuum_vacuum_threshold = 1000000, autovacuum_analyze_threshold = 1000000)`.execute(
+          k,
+        );
+        await deadRows(500, 'vacuum-own-rule');
+        expect(await keeper.vacuumOnce()).not.toContain('auth_failures');
+        expect(await keeper.runOnce()).not.toContain('auth_failures');
+        // autovacuum off for the table: neither, whatever the numbers
+        await sql`alter table auth_failures reset (autovacuum_vacuum_threshold, autovacuum_analyze_threshold)`.execute(
+          k,
+        );
+        await sql`alter table auth_failures set (autovacuum_enabled = off)`.execute(k);
+        expect(await keeper.vacuumOnce()).not.toContain('auth_failures');
+        expect(await keeper.runOnce()).not.toContain('auth_failures');
+      } finally {
+        await sql`alter table auth_failures reset (autovacuum_enabled, autovacuum_vacuum_threshold, autovacuum_analyze_threshold)`.execute(
+          k,
+        );
+      }
+      // the server's rule again
+      expect(await keeper.vacuumOnce()).toContain('auth_failures');
+      expect(await keeper.runOnce()).toContain('auth_failures');
+    }, 60_000);
+
+    it('analyzes the queue and log tables once their changes reach their size, not at a tenth of it', async () => {
+      const options = await sql<{ relname: string; reloptions: string[] | null }>`select relname, reloptions
+        from pg_class where relnamespace = current_schema()::regnamespace and relkind = 'r'
+        and reloptions is not null order by relname`.execute(h.ctx.db.kysely);
+      expect(options.rows).toEqual(
+        ['domain_events', 'webhook_attempts', 'webhook_deliveries', 'webhook_events', 'webhook_payloads'].map(
+          (relname) => ({ relname, reloptions: ['autovacuum_analyze_scale_factor=1.0'] }),
+        ),
+      );
+    });
+
     it('skips a table someone holds a lock on, as autovacuum does, and vacuums it once the lock is gone', async () => {
       if (await autovacuumOn()) return;
       const keeper = keeperOf(h.ctx.db);

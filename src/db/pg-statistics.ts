@@ -18,7 +18,7 @@ const VACUUM_LOCK = 0x5261_7076; // "Rapv"
  * (3.7 ms against 0.03 ms once analyzed), a list in its default order all 20,000 (`docs/performance.md`).
  *
  * Where autovacuum is off (these test machines; some hand-tuned servers), a serving process does that part
- * of its work for Rapport's own tables, by the same rule, every STATISTICS_CHECK_MS: one catalog query,
+ * of its work for Rapport's own tables, by the same rule (`dueTables`), every STATISTICS_CHECK_MS: one catalog query,
  * and `ANALYZE` of the tables it names, under an advisory lock so replicas take turns. With autovacuum on
  * it does nothing. `track_counts` off leaves it nothing to go by, so it does nothing either.
  *
@@ -31,6 +31,27 @@ const VACUUM_LOCK = 0x5261_7076; // "Rapv"
  * the pool and its statement timeout (a large table takes minutes at that pace; cut short at the timeout, it
  * would start over every round and never finish), one at a time beside the rounds of analyzing.
  */
+/**
+ * This schema's tables that autovacuum would analyze or vacuum now, by its rule: `threshold + scale factor ×
+ * live rows` changed (analyze) or dead (vacuum), each from the table's own setting where it has one
+ * (`alter table … set (autovacuum_analyze_scale_factor = …)`: migration 0030 sets one for the log tables), else
+ * the server's; none of a table whose `autovacuum_enabled` is off.
+ */
+function dueTables(kind: 'analyze' | 'vacuum'): string {
+  const counted = kind === 'analyze' ? 's.n_mod_since_analyze' : 's.n_dead_tup';
+  const option = (name: string) =>
+    `max(option_value) filter (where option_name = 'autovacuum_${kind}_${name}') as ${name}`;
+  return `select s.relname from pg_stat_user_tables s
+    join pg_class c on c.oid = s.relid
+    cross join lateral (select max(option_value) filter (where option_name = 'autovacuum_enabled') as enabled,
+      ${option('threshold')}, ${option('scale_factor')} from pg_options_to_table(c.reloptions)) o
+    where s.schemaname = current_schema() and coalesce(o.enabled, 'on')::boolean
+      and ${counted} >= coalesce(o.threshold, current_setting('autovacuum_${kind}_threshold'))::float8
+        + coalesce(o.scale_factor, current_setting('autovacuum_${kind}_scale_factor'))::float8
+          * greatest(s.n_live_tup, 0)
+    order by s.relname`;
+}
+
 /** A connection of the keeper's own for VACUUM: no statement timeout, this schema first in the search path. */
 export type MaintenanceClient = Pick<pg.Client, 'connect' | 'query' | 'end' | 'on' | 'escapeIdentifier'>;
 
@@ -154,9 +175,7 @@ export class StatisticsKeeper {
       );
       if (!me.rows[0]?.ok) return done;
       this.vacuumPid = me.rows[0].pid;
-      const dead = await client.query<{ relname: string }>(`select relname from pg_stat_user_tables
-        where schemaname = current_schema() and n_dead_tup >= 50 + 0.2 * greatest(n_live_tup, 0)
-        order by relname`);
+      const dead = await client.query<{ relname: string }>(dueTables('vacuum'));
       for (const { relname } of dead.rows) {
         if (this.stopping) break;
         skipped = false;
@@ -180,9 +199,7 @@ export class StatisticsKeeper {
         ok: boolean;
       }>`select pg_try_advisory_xact_lock(${ANALYZE_LOCK}) as ok`.execute(trx);
       if (!lock.rows[0]?.ok) return [];
-      const stale = await sql<{ relname: string }>`select relname from pg_stat_user_tables
-        where schemaname = current_schema() and n_mod_since_analyze >= 50 + 0.1 * greatest(n_live_tup, 0)
-        order by relname`.execute(trx);
+      const stale = await sql<{ relname: string }>`${sql.raw(dueTables('analyze'))}`.execute(trx);
       const names = stale.rows.map((r) => r.relname);
       if (names.length > 0 && !this.told) {
         this.told = true;
