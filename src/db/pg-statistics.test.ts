@@ -131,6 +131,27 @@ describe.runIf(DIALECTS.includes('postgres'))(
       expect(await keeper.vacuumOnce()).not.toContain('auth_failures');
     }, 60_000);
 
+    it('opens its connection only for a round with something to vacuum', async () => {
+      if (await autovacuumOn()) return;
+      let opened = 0;
+      const keeper = new StatisticsKeeper(h.ctx.db.kysely, {
+        maintenance: () => {
+          opened++;
+          return h.ctx.db.maintenance!();
+        },
+      });
+      // a round with nothing due (counts of earlier work may still arrive: until one has none)
+      let before = opened;
+      for (let i = 0; i < 10; i++) {
+        before = opened;
+        if ((await keeper.vacuumOnce()).length === 0) break;
+      }
+      expect(opened).toBe(before);
+      await deadRows(500, 'vacuum-opened');
+      expect(await keeper.vacuumOnce()).toContain('auth_failures');
+      expect(opened).toBe(before + 1);
+    }, 60_000);
+
     it("follows a table's own autovacuum settings, as autovacuum does", async () => {
       if (await autovacuumOn()) return;
       const k = h.ctx.db.kysely;

@@ -155,6 +155,9 @@ export class StatisticsKeeper {
    * a lock on is skipped (`SKIP_LOCKED`, as autovacuum does) and left out of the names.
    */
   private async vacuumTables(): Promise<string[]> {
+    // a connection is opened only when there is something to vacuum (most rounds have nothing)
+    const due = (await sql<{ relname: string }>`${sql.raw(dueTables('vacuum'))}`.execute(this.kysely)).rows;
+    if (due.length === 0) return [];
     const client = this.options.maintenance();
     // a lost connection fails the statement in flight; this only keeps the event from being unhandled
     client.on('error', () => {});
@@ -175,8 +178,7 @@ export class StatisticsKeeper {
       );
       if (!me.rows[0]?.ok) return done;
       this.vacuumPid = me.rows[0].pid;
-      const dead = await client.query<{ relname: string }>(dueTables('vacuum'));
-      for (const { relname } of dead.rows) {
+      for (const { relname } of due) {
         if (this.stopping) break;
         skipped = false;
         await client.query(`vacuum (skip_locked) ${client.escapeIdentifier(relname)}`);
