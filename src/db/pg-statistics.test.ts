@@ -85,10 +85,10 @@ describe.runIf(DIALECTS.includes('postgres'))(
       const keeper = keeperOf(h.ctx.db);
       if (await autovacuumOn()) {
         // autovacuum keeps the statistics: nothing for Rapport to do
-        expect(await keeper.runOnce()).toEqual([]);
+        expect(await keeper.analyzeOnce()).toEqual([]);
         return;
       }
-      await keeper.runOnce(); // what the start-up left stale
+      await keeper.analyzeOnce(); // what the start-up left stale
       for (let i = 0; i < 60; i++) {
         const res = await h.request({
           method: 'POST',
@@ -102,13 +102,13 @@ describe.runIf(DIALECTS.includes('postgres'))(
       let analyzed: string[] = [];
       for (let i = 0; i < 40 && !analyzed.includes('crm_entities'); i++) {
         await new Promise((r) => setTimeout(r, 500));
-        analyzed = [...analyzed, ...(await keeper.runOnce())];
+        analyzed = [...analyzed, ...(await keeper.analyzeOnce())];
       }
       expect(analyzed).toContain('crm_entities');
       expect(analyzed).toContain('crm_contacts');
       expect(analyzed).not.toContain('users');
       expect(await lastDone('crm_entities', 'last_analyze')).not.toBeNull();
-      expect(await keeper.runOnce()).not.toContain('crm_entities');
+      expect(await keeper.analyzeOnce()).not.toContain('crm_entities');
     }, 60_000);
 
     it('vacuums the tables where enough rows died, as autovacuum would, and then not again', async () => {
@@ -157,7 +157,7 @@ describe.runIf(DIALECTS.includes('postgres'))(
       const k = h.ctx.db.kysely;
       const keeper = keeperOf(h.ctx.db);
       await keeper.vacuumOnce(); // what the start-up left
-      await keeper.runOnce();
+      await keeper.analyzeOnce();
       try {
         // due by the server's rule, but not by the table's own
         await sql`alter table auth_failures set (autovacuum_vacuum_threshold = 1000000, autovacuum_analyze_threshold = 1000000)`.execute(
@@ -165,14 +165,14 @@ describe.runIf(DIALECTS.includes('postgres'))(
         );
         await deadRows(500, 'vacuum-own-rule');
         expect(await keeper.vacuumOnce()).not.toContain('auth_failures');
-        expect(await keeper.runOnce()).not.toContain('auth_failures');
+        expect(await keeper.analyzeOnce()).not.toContain('auth_failures');
         // autovacuum off for the table: neither, whatever the numbers
         await sql`alter table auth_failures reset (autovacuum_vacuum_threshold, autovacuum_analyze_threshold)`.execute(
           k,
         );
         await sql`alter table auth_failures set (autovacuum_enabled = off)`.execute(k);
         expect(await keeper.vacuumOnce()).not.toContain('auth_failures');
-        expect(await keeper.runOnce()).not.toContain('auth_failures');
+        expect(await keeper.analyzeOnce()).not.toContain('auth_failures');
       } finally {
         await sql`alter table auth_failures reset (autovacuum_enabled, autovacuum_vacuum_threshold, autovacuum_analyze_threshold)`.execute(
           k,
@@ -180,7 +180,7 @@ describe.runIf(DIALECTS.includes('postgres'))(
       }
       // the server's rule again
       expect(await keeper.vacuumOnce()).toContain('auth_failures');
-      expect(await keeper.runOnce()).toContain('auth_failures');
+      expect(await keeper.analyzeOnce()).toContain('auth_failures');
     }, 60_000);
 
     it('analyzes the queue and log tables once their changes reach their size, not at a tenth of it', async () => {
@@ -241,14 +241,14 @@ describe.runIf(DIALECTS.includes('postgres'))(
       if (await autovacuumOn()) return;
       const keeper = keeperOf(h.ctx.db, SLOW);
       await keeper.vacuumOnce(); // what the start-up left
-      await keeper.runOnce();
+      await keeper.analyzeOnce();
       await deadRows(LARGE, 'vacuum-beside'); // written and deleted: stale for ANALYZE too
       const vacuuming = keeper.vacuumOnce();
       try {
         for (let i = 0; i < 200 && (await vacuumRunning()) === 0; i++)
           await new Promise((r) => setTimeout(r, 50));
         expect(await vacuumRunning()).toBe(1);
-        expect(await keeper.runOnce()).toContain('auth_failures');
+        expect(await keeper.analyzeOnce()).toContain('auth_failures');
         // the round ended while the VACUUM went on: it did not wait for the table's lock
         expect(await vacuumRunning()).toBe(1);
       } finally {

@@ -12,26 +12,6 @@ const ANALYZE_LOCK = 0x5261_7070; // "Rapp"
 const VACUUM_LOCK = 0x5261_7076; // "Rapv"
 
 /**
- * PostgreSQL plans every statement by its tables' statistics, which autovacuum keeps current (it ANALYZEs a
- * table once `50 + 10 %` of its rows changed). Without them a table that grew from empty still counts as
- * empty, and the plans are guesses: a page of ten records by id read and sorted all 1,200 of a module
- * (3.7 ms against 0.03 ms once analyzed), a list in its default order all 20,000 (`docs/performance.md`).
- *
- * Where autovacuum is off (these test machines; some hand-tuned servers), a serving process does that part
- * of its work for Rapport's own tables, by the same rule (`dueTables`), every STATISTICS_CHECK_MS: one catalog query,
- * and `ANALYZE` of the tables it names, under an advisory lock so replicas take turns. With autovacuum on
- * it does nothing. `track_counts` off leaves it nothing to go by, so it does nothing either.
- *
- * And the other part, by autovacuum's rule too: `VACUUM` of the tables with `50 + 20 %` of their rows dead.
- * Some tables are written and emptied all day (getchallenge tokens, sign-in attempts, webhook events): each
- * row is deleted a moment after it is written, and until a VACUUM its index entries stay, so every read of
- * a user's tokens or attempts passed all of that day's dead ones (`docs/performance.md`, stop 56). Like
- * autovacuum's, these VACUUMs go at a pace that leaves the cores to requests, skip a table someone holds a
- * lock on (the next round tries again), and run as long as they take: on a connection of their own, outside
- * the pool and its statement timeout (a large table takes minutes at that pace; cut short at the timeout, it
- * would start over every round and never finish), one at a time beside the rounds of analyzing.
- */
-/**
  * This schema's tables that autovacuum would analyze or vacuum now, by its rule: `threshold + scale factor ×
  * live rows` changed (analyze) or dead (vacuum), each from the table's own setting where it has one
  * (`alter table … set (autovacuum_analyze_scale_factor = …)`: migration 0030 sets one for the log tables), else
@@ -64,6 +44,27 @@ export interface StatisticsKeeperOptions {
   vacuumCostDelayMs?: number;
 }
 
+/**
+ * PostgreSQL plans every statement by its tables' statistics, which autovacuum keeps current (it ANALYZEs a
+ * table once `50 + 10 %` of its rows changed). Without them a table that grew from empty still counts as
+ * empty, and the plans are guesses: a page of ten records by id read and sorted all 1,200 of a module
+ * (3.7 ms against 0.03 ms once analyzed), a list in its default order all 20,000 (`docs/performance.md`).
+ *
+ * Where autovacuum is off (these test machines; some hand-tuned servers), a serving process does that part
+ * of its work for Rapport's own tables, by the same rule (`dueTables`), every STATISTICS_CHECK_MS: one
+ * catalog query, and `ANALYZE` of the tables it names, under an advisory lock so replicas take turns. With
+ * autovacuum on it does nothing. `track_counts` off leaves it nothing to go by, so it does nothing either.
+ *
+ * And the other part, by autovacuum's rule too: `VACUUM` of the tables with `50 + 20 %` of their rows dead
+ * (or by their own settings, as above).
+ * Some tables are written and emptied all day (getchallenge tokens, sign-in attempts, webhook events): each
+ * row is deleted a moment after it is written, and until a VACUUM its index entries stay, so every read of
+ * a user's tokens or attempts passed all of that day's dead ones (`docs/performance.md`, stop 56). Like
+ * autovacuum's, these VACUUMs go at a pace that leaves the cores to requests, skip a table someone holds a
+ * lock on (the next round tries again), and run as long as they take: on a connection of their own, outside
+ * the pool and its statement timeout (a large table takes minutes at that pace; cut short at the timeout, it
+ * would start over every round and never finish), one at a time beside the rounds of analyzing.
+ */
 export class StatisticsKeeper {
   private timer: NodeJS.Timeout | undefined;
   private analyzing: Promise<unknown> | null = null;
@@ -144,7 +145,7 @@ export class StatisticsKeeper {
    * Analyzes this schema's tables that autovacuum would have (none when it is on); their names, a table
    * skipped because someone held a lock on it included.
    */
-  async runOnce(): Promise<string[]> {
+  async analyzeOnce(): Promise<string[]> {
     if (!(await this.ours())) return [];
     return this.analyzeTables();
   }
@@ -156,7 +157,7 @@ export class StatisticsKeeper {
    */
   private async vacuumTables(): Promise<string[]> {
     // a connection is opened only when there is something to vacuum (most rounds have nothing)
-    const due = (await sql<{ relname: string }>`${sql.raw(dueTables('vacuum'))}`.execute(this.kysely)).rows;
+    const due = (await sql.raw<{ relname: string }>(dueTables('vacuum')).execute(this.kysely)).rows;
     if (due.length === 0) return [];
     const client = this.options.maintenance();
     // a lost connection fails the statement in flight; this only keeps the event from being unhandled
@@ -167,8 +168,8 @@ export class StatisticsKeeper {
       if (notice.code === '55P03') skipped = true;
     });
     const done: string[] = [];
-    await client.connect();
     try {
+      await client.connect();
       // The backend's pid (for `stop`), autovacuum's pace (a pause after every 200 units of page work, so
       // the requests meanwhile keep the cores) and the lock, in one round trip
       const me = await client.query<{ pid: number; ok: boolean }>(
@@ -201,7 +202,7 @@ export class StatisticsKeeper {
         ok: boolean;
       }>`select pg_try_advisory_xact_lock(${ANALYZE_LOCK}) as ok`.execute(trx);
       if (!lock.rows[0]?.ok) return [];
-      const stale = await sql<{ relname: string }>`${sql.raw(dueTables('analyze'))}`.execute(trx);
+      const stale = await sql.raw<{ relname: string }>(dueTables('analyze')).execute(trx);
       const names = stale.rows.map((r) => r.relname);
       if (names.length > 0 && !this.told) {
         this.told = true;
