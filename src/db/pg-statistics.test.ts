@@ -54,6 +54,28 @@ describe.runIf(DIALECTS.includes('postgres'))(
         await new Promise((r) => setTimeout(r, 500));
     };
 
+    /** `n` audit rows written (live), once the statistics count them */
+    const auditRows = async (n: number, action: string) => {
+      const k = h.ctx.db.kysely;
+      const modified = async () =>
+        Number(
+          (
+            await sql<{ n: string }>`select n_mod_since_analyze as n from pg_stat_user_tables
+            where schemaname = current_schema() and relname = 'audit_log'`.execute(k)
+          ).rows[0]?.n ?? 0,
+        );
+      const from = await modified();
+      await k.transaction().execute(async (trx) => {
+        await sql`insert into audit_log (at, action, outcome, details)
+          select i, ${action}, 'success', repeat('x', 200) from generate_series(1, ${n}) as i`.execute(trx);
+        await sql`do $$ begin perform pg_stat_force_next_flush(); exception when undefined_function then null; end $$`.execute(
+          trx,
+        );
+      });
+      for (let i = 0; i < 40 && (await modified()) < from + n * 0.8; i++)
+        await new Promise((r) => setTimeout(r, 500));
+    };
+
     /** How many VACUUMs of the sign-in attempts are under way (0 or 1). */
     const vacuumRunning = async () =>
       Number(
@@ -188,11 +210,34 @@ describe.runIf(DIALECTS.includes('postgres'))(
         from pg_class where relnamespace = current_schema()::regnamespace and relkind = 'r'
         and reloptions is not null order by relname`.execute(h.ctx.db.kysely);
       expect(options.rows).toEqual(
-        ['domain_events', 'webhook_attempts', 'webhook_deliveries', 'webhook_events', 'webhook_payloads'].map(
-          (relname) => ({ relname, reloptions: ['autovacuum_analyze_scale_factor=1.0'] }),
-        ),
+        [
+          'audit_log',
+          'domain_events',
+          'record_changes',
+          'webhook_attempts',
+          'webhook_deliveries',
+          'webhook_events',
+          'webhook_payloads',
+        ].map((relname) => ({ relname, reloptions: ['autovacuum_analyze_scale_factor=1.0'] })),
       );
     });
+
+    it('analyzes a table that only grows once its changes reach the rows its last ANALYZE counted', async () => {
+      if (await autovacuumOn()) return;
+      const keeper = keeperOf(h.ctx.db);
+      try {
+        // the audit log's scale factor is 1 (migration 0031): due when its changes reach its size
+        await auditRows(2_000, 'test.grows');
+        expect(await keeper.analyzeOnce()).toContain('audit_log');
+        await auditRows(1_000, 'test.grows');
+        expect(await keeper.analyzeOnce()).not.toContain('audit_log');
+        // as many rows added as it held: due again (counted against the rows live now, it never was)
+        await auditRows(1_500, 'test.grows');
+        expect(await keeper.analyzeOnce()).toContain('audit_log');
+      } finally {
+        await h.ctx.db.kysely.deleteFrom('audit_log').where('action', '=', 'test.grows').execute();
+      }
+    }, 60_000);
 
     it('skips a table someone holds a lock on, as autovacuum does, and vacuums it once the lock is gone', async () => {
       if (await autovacuumOn()) return;

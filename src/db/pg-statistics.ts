@@ -13,7 +13,9 @@ const VACUUM_LOCK = 0x5261_7076; // "Rapv"
 
 /**
  * This schema's tables that autovacuum would analyze or vacuum now, by its rule: `threshold + scale factor ×
- * live rows` changed (analyze) or dead (vacuum), each from the table's own setting where it has one
+ * rows` changed (analyze) or dead (vacuum), the rows as the last ANALYZE or VACUUM counted them
+ * (`pg_class.reltuples`, as autovacuum reads them: counting the rows live now instead, a table that only grows
+ * never reached a scale factor of 1), each from the table's own setting where it has one
  * (`alter table … set (autovacuum_analyze_scale_factor = …)`: migration 0030 sets one for the log tables), else
  * the server's; none of a table whose `autovacuum_enabled` is off.
  */
@@ -28,7 +30,7 @@ function dueTables(kind: 'analyze' | 'vacuum'): string {
     where s.schemaname = current_schema() and coalesce(o.enabled, 'on')::boolean
       and ${counted} >= coalesce(o.threshold, current_setting('autovacuum_${kind}_threshold'))::float8
         + coalesce(o.scale_factor, current_setting('autovacuum_${kind}_scale_factor'))::float8
-          * greatest(s.n_live_tup, 0)
+          * greatest(c.reltuples, 0)
     order by s.relname`;
 }
 
