@@ -325,6 +325,33 @@ describe.runIf(DIALECTS.includes('postgres'))(
       expect(await lastDone('auth_failures', 'last_analyze')).not.toEqual(analyzed);
     }, 60_000);
 
+    it("vacuums after a round's analyzing, not beside it: the two at once took both cores", async () => {
+      if (await autovacuumOn()) return;
+      const keeper = keeperOf(h.ctx.db, 0);
+      await keeper.analyzeOnce(); // what the start-up left
+      await keeper.vacuumOnce();
+      // a table whose ANALYZE takes a while (every row live), first of the round by name…
+      await auditRows(LARGE, 'test.slow-analyze');
+      // …and one whose VACUUM is quick, due in the same round
+      await deadRows(500, 'vacuum-after');
+      const vacuumed = await lastDone('auth_failures', 'last_vacuum');
+      keeper.start(100);
+      try {
+        for (let i = 0; i < 100; i++) {
+          if ((await lastDone('auth_failures', 'last_vacuum'))?.getTime() !== vacuumed?.getTime()) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      } finally {
+        await keeper.stop();
+        await h.ctx.db.kysely.deleteFrom('audit_log').where('action', '=', 'test.slow-analyze').execute();
+      }
+      const analyzedAt = await lastDone('audit_log', 'last_analyze');
+      const vacuumedAt = await lastDone('auth_failures', 'last_vacuum');
+      expect(analyzedAt).not.toBeNull();
+      expect(vacuumedAt).not.toEqual(vacuumed);
+      expect(vacuumedAt!.getTime()).toBeGreaterThanOrEqual(analyzedAt!.getTime());
+    }, 60_000);
+
     it('stopping cancels a VACUUM in flight instead of waiting for it', async () => {
       if (await autovacuumOn()) return; // nothing to vacuum, nothing to cancel
       const keeper = keeperOf(h.ctx.db, SLOW);

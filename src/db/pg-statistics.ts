@@ -65,7 +65,10 @@ export interface StatisticsKeeperOptions {
  * autovacuum's, these VACUUMs go at a pace that leaves the cores to requests, skip a table someone holds a
  * lock on (the next round tries again), and run as long as they take: on a connection of their own, outside
  * the pool and its statement timeout (a large table takes minutes at that pace; cut short at the timeout, it
- * would start over every round and never finish), one at a time beside the rounds of analyzing.
+ * would start over every round and never finish), one at a time beside the rounds of analyzing, but never
+ * computing at the same moment as one: a VACUUM round starts when an analyze round ends, and lets the next
+ * round end before it takes its next table (the two at once took both cores of a small machine from the
+ * requests; a single table's VACUUM under way still overlaps the next round).
  */
 export class StatisticsKeeper {
   private timer: NodeJS.Timeout | undefined;
@@ -92,12 +95,14 @@ export class StatisticsKeeper {
       if (this.analyzing) return;
       this.analyzing = this.reported('statistics', async () => {
         if (!(await this.ours())) return;
-        // a VACUUM may take minutes: it goes on beside the next rounds' analyzing, one round at a time
+        await this.analyzeTables();
+        // after the analyzing, not beside it: each takes a core while it computes, and on a small machine
+        // the two together took both from the requests. A VACUUM may take minutes: it goes on beside the
+        // next rounds' analyzing, one round at a time (and between its tables lets a round in flight end).
         if (!this.vacuuming && !this.stopping)
           this.vacuuming = this.reported('vacuum', () => this.vacuumTables()).finally(() => {
             this.vacuuming = null;
           });
-        await this.analyzeTables();
       }).finally(() => {
         this.analyzing = null;
       });
@@ -182,6 +187,8 @@ export class StatisticsKeeper {
       if (!me.rows[0]?.ok) return done;
       this.vacuumPid = me.rows[0].pid;
       for (const { relname } of due) {
+        // a round of analyzing under way ends first (it takes seconds at most; see `start`)
+        while (this.analyzing && !this.stopping) await this.analyzing;
         if (this.stopping) break;
         skipped = false;
         await client.query(`vacuum (skip_locked) ${client.escapeIdentifier(relname)}`);
