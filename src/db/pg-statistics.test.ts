@@ -1,8 +1,9 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, expectStatus, Harness, PG_URL } from '../../test/harness.js';
 import { type Db, openDatabase } from './database.js';
 import { StatisticsKeeper } from './pg-statistics.js';
+import type { Database } from './schema.js';
 
 /** Dead rows enough for a slowed VACUUM to take seconds (~4 s here)… */
 const LARGE = 80_000;
@@ -30,51 +31,50 @@ describe.runIf(DIALECTS.includes('postgres'))(
       (await sql<{ on: string }>`select current_setting('autovacuum') as on`.execute(h.ctx.db.kysely)).rows[0]
         ?.on === 'on';
 
-    /** `n` sign-in attempt rows written and deleted, once the statistics count them dead */
-    const deadRows = async (n: number, prefix: string) => {
+    /**
+     * Runs `write` in a transaction, then waits until the statistics count `n` more (at least 80 % of them) in
+     * `table`'s `counter`: an idle backend reports its counts within 10 s; PostgreSQL 15 can be asked for the
+     * next moment.
+     */
+    const counted = async (
+      table: string,
+      counter: 'n_dead_tup' | 'n_mod_since_analyze',
+      n: number,
+      write: (trx: Transaction<Database>) => Promise<unknown>,
+    ) => {
       const k = h.ctx.db.kysely;
-      const dead = async () =>
+      const count = async () =>
         Number(
           (
-            await sql<{ n: string }>`select n_dead_tup as n from pg_stat_user_tables
-            where schemaname = current_schema() and relname = 'auth_failures'`.execute(k)
+            await sql<{ n: string }>`select ${sql.ref(counter)} as n from pg_stat_user_tables
+            where schemaname = current_schema() and relname = ${table}`.execute(k)
           ).rows[0]?.n ?? 0,
         );
-      const from = await dead();
+      const from = await count();
       await k.transaction().execute(async (trx) => {
-        await sql`insert into auth_failures (scope, key, at)
-          select 'key-ip', ${prefix} || '-' || i, 1 from generate_series(1, ${n}) as i`.execute(trx);
-        await trx.deleteFrom('auth_failures').where('key', 'like', `${prefix}-%`).execute();
-        // an idle backend reports its counts within 10 s; PostgreSQL 15 can be asked for the next moment
+        await write(trx);
         await sql`do $$ begin perform pg_stat_force_next_flush(); exception when undefined_function then null; end $$`.execute(
           trx,
         );
       });
-      for (let i = 0; i < 40 && (await dead()) < from + n * 0.8; i++)
+      for (let i = 0; i < 40 && (await count()) < from + n * 0.8; i++)
         await new Promise((r) => setTimeout(r, 500));
     };
 
-    /** `n` audit rows written (live), once the statistics count them */
-    const auditRows = async (n: number, action: string) => {
-      const k = h.ctx.db.kysely;
-      const modified = async () =>
-        Number(
-          (
-            await sql<{ n: string }>`select n_mod_since_analyze as n from pg_stat_user_tables
-            where schemaname = current_schema() and relname = 'audit_log'`.execute(k)
-          ).rows[0]?.n ?? 0,
-        );
-      const from = await modified();
-      await k.transaction().execute(async (trx) => {
-        await sql`insert into audit_log (at, action, outcome, details)
-          select i, ${action}, 'success', repeat('x', 200) from generate_series(1, ${n}) as i`.execute(trx);
-        await sql`do $$ begin perform pg_stat_force_next_flush(); exception when undefined_function then null; end $$`.execute(
-          trx,
-        );
+    /** `n` sign-in attempt rows written and deleted, once the statistics count them dead */
+    const deadRows = (n: number, prefix: string) =>
+      counted('auth_failures', 'n_dead_tup', n, async (trx) => {
+        await sql`insert into auth_failures (scope, key, at)
+          select 'key-ip', ${prefix} || '-' || i, 1 from generate_series(1, ${n}) as i`.execute(trx);
+        await trx.deleteFrom('auth_failures').where('key', 'like', `${prefix}-%`).execute();
       });
-      for (let i = 0; i < 40 && (await modified()) < from + n * 0.8; i++)
-        await new Promise((r) => setTimeout(r, 500));
-    };
+
+    /** `n` audit rows written (live), once the statistics count them */
+    const auditRows = (n: number, action: string) =>
+      counted('audit_log', 'n_mod_since_analyze', n, (trx) =>
+        sql`insert into audit_log (at, action, outcome, details)
+          select i, ${action}, 'success', repeat('x', 200) from generate_series(1, ${n}) as i`.execute(trx),
+      );
 
     /** How many VACUUMs of the sign-in attempts are under way (0 or 1). */
     const vacuumRunning = async () =>

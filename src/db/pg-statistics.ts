@@ -95,14 +95,18 @@ export class StatisticsKeeper {
       if (this.analyzing) return;
       this.analyzing = this.reported('statistics', async () => {
         if (!(await this.ours())) return;
-        await this.analyzeTables();
-        // after the analyzing, not beside it: each takes a core while it computes, and on a small machine
-        // the two together took both from the requests. A VACUUM may take minutes: it goes on beside the
-        // next rounds' analyzing, one round at a time (and between its tables lets a round in flight end).
-        if (!this.vacuuming && !this.stopping)
-          this.vacuuming = this.reported('vacuum', () => this.vacuumTables()).finally(() => {
-            this.vacuuming = null;
-          });
+        try {
+          await this.analyzeTables();
+        } finally {
+          // after the analyzing (failed or not), not beside it: each takes a core while it computes, and on a
+          // small machine the two together took both from the requests. A VACUUM may take minutes: it goes
+          // on beside the next rounds' analyzing, one round at a time (between its tables it lets a round
+          // in flight end).
+          if (!this.vacuuming && !this.stopping)
+            this.vacuuming = this.reported('vacuum', () => this.vacuumTables()).finally(() => {
+              this.vacuuming = null;
+            });
+        }
       }).finally(() => {
         this.analyzing = null;
       });
