@@ -224,6 +224,25 @@ class HelloWorldBeside {
   }
 }
 
+/** microseconds of CPU the calibration's handlers spend per request (hello-world.mjs, `/busy/:us`) */
+const CALIBRATION_US = [20, 80];
+
+/**
+ * Not a target: the same bare Fastify as hello-world with a handler that spends a fixed CPU time per request,
+ * each measured beside hello-world, as Rapport's scenarios are. It tells what the ratio targets leave a
+ * request's own work on this machine: a server's rate is not hello-world's less its work. Where hello-world
+ * is fast, 20 µs of work per request gave 0.28–0.30× of it, and the machine took ~1.3 function-call
+ * interrupts (wake-ups across the two cores) per request against 0.2 at hello-world's speed
+ * (docs/performance.md, stop 59).
+ */
+async function calibrate(url: string, hello: HelloWorldBeside) {
+  const out: Record<string, Awaited<ReturnType<HelloWorldBeside['around']>>> = {};
+  // measured as Rapport's scenarios are (connections opened first), beside hello-world as they are
+  for (const us of CALIBRATION_US)
+    out[us] = await hello.around(() => wrk(`${url}/busy/${us}`, { duration: HELLO_SECONDS }));
+  return out;
+}
+
 async function measureDialect(
   dialect: 'sqlite' | 'postgres',
   env: Record<string, string>,
@@ -413,7 +432,9 @@ export const performanceTargets: Scenario = {
     const hello = new HelloWorldBeside(helloServer.url);
     let sqlite: Awaited<ReturnType<typeof measureDialect>>;
     let postgres: Awaited<ReturnType<typeof measureDialect>> | null = null;
+    let calibration: Record<string, Awaited<ReturnType<HelloWorldBeside['around']>>> = {};
     try {
+      calibration = await calibrate(helloServer.url, hello);
       sqlite = await measureDialect('sqlite', {}, hello);
       const pgEnv = await postgresEnv();
       postgres = pgEnv
@@ -530,8 +551,14 @@ export const performanceTargets: Scenario = {
         `INFO    sqlite: REST read floor (bare Fastify + one SQLite read of the record): ${floor.rps}/s, ` +
           `${floorRatios.toHelloWorld}× hello-world; Rapport's REST read is ${floorRatios.restReadToFloor}× the floor\n`,
       );
+    for (const [us, c] of Object.entries(calibration))
+      process.stdout.write(
+        `INFO    calibration: hello-world spending ${us} µs of CPU per request: ${c.rps}/s, ` +
+          `${ratio(c.rps, c.helloWorld)}× hello-world\n`,
+      );
     return {
       loadGenerator: 'wrk -t2 -c50',
+      calibration,
       // every hello-world rate measured, in order (each ratio's own pair is beside its scenario)
       helloWorld: { rps: hello.measured, seconds: HELLO_SECONDS },
       sqlite,
