@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { RawNode, sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, expectStatus, Harness, PG_URL } from '../../test/harness.js';
 import { type Db, openDatabase } from './database.js';
@@ -347,6 +347,42 @@ describe.runIf(DIALECTS.includes('postgres'))(
       expect(analyzedAt).not.toBeNull();
       expect(vacuumedAt).not.toEqual(vacuumed);
       expect(vacuumedAt!.getTime()).toBeGreaterThanOrEqual(analyzedAt!.getTime());
+    }, 60_000);
+
+    it('vacuums after a round whose analyzing failed, and warns of the failure once, not every round', async () => {
+      if (await autovacuumOn()) return;
+      await keeperOf(h.ctx.db).vacuumOnce(); // what the tests before left
+      // every ANALYZE refused (as a statement timeout on a huge table would, round after round)
+      const refusing = h.ctx.db.kysely.withPlugin({
+        transformQuery: ({ node }) => {
+          if (RawNode.is(node) && node.sqlFragments.join('').startsWith('analyze'))
+            throw new Error('analyze refused (test)');
+          return node;
+        },
+        transformResult: async ({ result }) => result,
+      });
+      const warnings: string[] = [];
+      const keeper = new StatisticsKeeper(refusing, {
+        maintenance: h.ctx.db.maintenance!,
+        warn: (m) => warnings.push(m),
+      });
+      await deadRows(500, 'vacuum-failed-analyze'); // written and deleted: stale for ANALYZE too
+      const vacuumed = await lastDone('auth_failures', 'last_vacuum');
+      keeper.start(100);
+      try {
+        for (let i = 0; i < 100; i++) {
+          if ((await lastDone('auth_failures', 'last_vacuum'))?.getTime() !== vacuumed?.getTime()) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        // a few more rounds, each failing the same way
+        await new Promise((r) => setTimeout(r, 500));
+      } finally {
+        await keeper.stop();
+      }
+      expect(await lastDone('auth_failures', 'last_vacuum')).not.toEqual(vacuumed);
+      expect(warnings.filter((w) => w.startsWith('PostgreSQL statistics: '))).toEqual([
+        'PostgreSQL statistics: analyze refused (test)',
+      ]);
     }, 60_000);
 
     it('stopping cancels a VACUUM in flight instead of waiting for it', async () => {
