@@ -432,7 +432,7 @@ export const performanceTargets: Scenario = {
     const hello = new HelloWorldBeside(helloServer.url);
     let sqlite: Awaited<ReturnType<typeof measureDialect>>;
     let postgres: Awaited<ReturnType<typeof measureDialect>> | null = null;
-    let calibration: Record<string, Awaited<ReturnType<HelloWorldBeside['around']>>> = {};
+    let calibration: Awaited<ReturnType<typeof calibrate>> = {};
     try {
       calibration = await calibrate(helloServer.url, hello);
       sqlite = await measureDialect('sqlite', {}, hello);
