@@ -14,6 +14,8 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
   durationSeconds: number;
+  /** how long the load ran: the duration without wrk's wait for every connection to open (wrk only) */
+  loadSeconds?: number;
   connections: number;
   /** requests answered in the measured run */
   requests: number;

@@ -1,27 +1,37 @@
 /**
  * What the webhook sender costs a flood of REST creates, paired so that the machine's noise hits both sides:
- * two servers side by side (SQLite), both with 10 webhooks on Contacts. Server A sends (`WEBHOOK_SENDER=on`);
- * server B only queues (`off`), or, with `AB_B_ENV` (JSON), runs its sender with those settings: an A/B of a
- * setting. 2 s slices of 8 clients alternate between them (A first in even pairs); after each slice a sending
- * server works off its backlog before the next slice starts. Prints per pair, and as medians, the process CPU
- * per create (`/proc`, every thread), the main thread's, the rate ratio A/B and the deliveries that arrived
- * during each side's slices.
+ * two servers side by side (SQLite), both with 10 webhooks on Contacts. Server A sends (`WEBHOOK_SENDER=on`,
+ * plus `AB_A_ENV`, JSON); server B only queues (`off`), or runs its sender with `AB_B_ENV`'s settings (an A/B
+ * of a setting), or is another commit's build (`AB_B_REF`: an A/B of two builds), with `AB_B_HOOKS` webhooks
+ * (default 10; `AB_A_ENV='{"WEBHOOK_SENDER":"off"}' AB_B_HOOKS=0` measures what the write alone pays).
+ * 2 s slices of 8 wrk connections alternate between them (A first in even pairs); after each slice a sending
+ * server works off its backlog before the next slice starts. Prints per pair, and as medians, the process
+ * CPU per create (`/proc`, every thread), the main thread's, the rate ratio A/B and the deliveries that
+ * arrived during each side's slices.
  *
  *   npx tsx bench/webhook-sender-ab.ts            (npm run build first: it runs the built server)
  *   AB_PAIRS=10 AB_SLICE_SECONDS=2 AB_B_ENV='{"WEBHOOK_BUSY_RATE":"1"}' npx tsx bench/webhook-sender-ab.ts
+ *   AB_B_REF=HEAD~1 npx tsx bench/webhook-sender-ab.ts
  *
- * A measuring aid (docs/performance.md, stop 52), not a target: `npm run bench` does not run it.
- */
+ * A measuring aid (docs/performance.md, stops 52 and 60), not a target: `npm run bench` does not run it. */
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
-import { cpuMs, signIn, startRapport } from './lib.js';
+import { buildBaseline } from './baseline-build.js';
+import { cpuMs, ROOT, signIn, startRapport } from './lib.js';
 import { receiver, UNFINISHED_SQL } from './scenarios/webhooks.js';
+import { runOnce } from './wrk.js';
 
 const PAIRS = Number(process.env.AB_PAIRS ?? 10);
 const SLICE_SECONDS = Number(process.env.AB_SLICE_SECONDS ?? 2);
 const B_ENV = process.env.AB_B_ENV ? (JSON.parse(process.env.AB_B_ENV) as Record<string, string>) : null;
+/** server A's settings over `WEBHOOK_SENDER=on` (AB_A_ENV, JSON) */
+const A_ENV = process.env.AB_A_ENV ? (JSON.parse(process.env.AB_A_ENV) as Record<string, string>) : {};
 const HOOKS = 10;
-const CLIENTS = 8;
+/** server B runs this commit's build instead of this checkout's (AB_B_REF): an A/B of two builds */
+const B_REF = process.env.AB_B_REF;
+/** webhooks on server B (AB_B_HOOKS, default 10): 0 with both senders off measures what the write pays */
+const B_HOOKS = Number(process.env.AB_B_HOOKS ?? HOOKS);
+const CONNECTIONS = 8;
 
 interface Slice {
   rate: number;
@@ -34,8 +44,8 @@ const rx = await receiver();
 /** how many deliveries have arrived at the receiver */
 const arrivals = async () => (await rx.count()).count;
 
-async function server(env: Record<string, string>) {
-  const rapport = await startRapport({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1/32', ...env });
+async function server(env: Record<string, string>, hooks = HOOKS, root = ROOT) {
+  const rapport = await startRapport({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1/32', ...env }, root);
   const pid = rapport.child.pid!;
   const session = await signIn(rapport.url, 'admin', rapport.adminPassword);
   const keyRes = await fetch(`${rapport.url}/api/v1/users/me/access-key`, {
@@ -43,7 +53,7 @@ async function server(env: Record<string, string>) {
   });
   const { accessKey } = (await keyRes.json()) as { accessKey: string };
   const headers = { authorization: `Bearer ${accessKey}`, 'content-type': 'application/json' };
-  for (let i = 0; i < HOOKS; i++) {
+  for (let i = 0; i < hooks; i++) {
     const res = await fetch(`${rapport.url}/api/v1/webhooks`, {
       method: 'POST',
       headers,
@@ -65,25 +75,20 @@ async function server(env: Record<string, string>) {
       const arrivedBefore = await arrivals();
       const cpu0 = cpuMs(pid);
       const main0 = cpuMs(pid, pid);
-      const started = Date.now();
-      const end = started + seconds * 1000;
-      let done = 0;
-      await Promise.all(
-        Array.from({ length: CLIENTS }, async () => {
-          while (Date.now() < end) {
-            const res = await fetch(`${rapport.url}/api/v1/records/Contacts`, {
-              method: 'POST',
-              headers,
-              body: JSON.stringify({ lastname: `AB ${n++}`, firstname: 'Web', email: `ab${n}@example.org` }),
-            });
-            await res.arrayBuffer();
-            if (res.status === 201) done++;
-          }
-        }),
+      const r = await runOnce(
+        `${rapport.url}/api/v1/records/Contacts`,
+        {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ lastname: `AB ${n++}`, firstname: 'Web', email: 'ab@example.org' }),
+          connections: CONNECTIONS,
+          threads: 2,
+        },
+        seconds,
       );
-      const ms = Date.now() - started;
+      const done = r.requests - r.non2xx;
       const slice = {
-        rate: (done * 1000) / ms,
+        rate: done / r.loadSeconds!,
         cpuUs: ((cpuMs(pid) - cpu0) * 1000) / done,
         mainUs: ((cpuMs(pid, pid) - main0) * 1000) / done,
         arrived: (await arrivals()) - arrivedBefore,
@@ -105,8 +110,13 @@ async function server(env: Record<string, string>) {
 
 const median = (values: readonly number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const a = await server({ WEBHOOK_SENDER: 'on' });
-const b = await server(B_ENV ? { WEBHOOK_SENDER: 'on', ...B_ENV } : { WEBHOOK_SENDER: 'off' });
+const baseline = B_REF ? buildBaseline(B_REF) : null;
+const a = await server({ WEBHOOK_SENDER: 'on', ...A_ENV });
+const b = await server(
+  B_ENV || B_REF ? { WEBHOOK_SENDER: 'on', ...B_ENV } : { WEBHOOK_SENDER: 'off' },
+  B_HOOKS,
+  baseline?.root,
+);
 try {
   // warm-up, not counted
   await a.slice(SLICE_SECONDS);
@@ -124,7 +134,12 @@ try {
     );
   }
   const result = {
-    b: B_ENV ?? { WEBHOOK_SENDER: 'off' },
+    a: { WEBHOOK_SENDER: 'on', ...A_ENV },
+    b: {
+      ...(B_ENV || B_REF ? { WEBHOOK_SENDER: 'on', ...B_ENV } : { WEBHOOK_SENDER: 'off' }),
+      hooks: B_HOOKS,
+      ...(B_REF && { ref: B_REF }),
+    },
     medianCpuUsPerCreateAminusB: Math.round(median(pairs.map((p) => p.a.cpuUs - p.b.cpuUs))),
     medianMainThreadUsPerCreateAminusB: Math.round(median(pairs.map((p) => p.a.mainUs - p.b.mainUs))),
     medianRateRatioAoverB: Math.round(median(pairs.map((p) => p.a.rate / p.b.rate)) * 1000) / 1000,
@@ -134,5 +149,6 @@ try {
 } finally {
   await a.stop();
   await b.stop();
+  baseline?.remove();
   await rx.close();
 }

@@ -117,7 +117,8 @@ async function runWrk(
   return JSON.parse(line.slice(5)) as Record<string, number>;
 }
 
-async function runOnce(url: string, opts: WrkOptions, duration: number): Promise<LoadResult> {
+/** One wrk run of `duration` seconds, without the warm-up `wrk` gives (for callers that alternate short runs). */
+export async function runOnce(url: string, opts: WrkOptions, duration: number): Promise<LoadResult> {
   const connections = opts.connections ?? 50;
   const threads = Math.min(opts.threads ?? 2, connections);
   // wrk gives each thread (and its own Lua state) connections / threads connections
@@ -129,11 +130,11 @@ async function runOnce(url: string, opts: WrkOptions, duration: number): Promise
     duration,
   );
   const ms = (us: number) => Number((us / 1000).toFixed(2));
+  // the wait before the first requests is not load time
+  const loadSeconds = r.duration_us! / 1e6 - (opts.openFirst === false ? 0 : FIRST_REQUEST_DELAY_MS / 1000);
   return {
-    // the wait before the first requests is not load time
-    requestsPerSecond: Math.round(
-      r.requests! / (r.duration_us! / 1e6 - (opts.openFirst === false ? 0 : FIRST_REQUEST_DELAY_MS / 1000)),
-    ),
+    requestsPerSecond: Math.round(r.requests! / loadSeconds),
+    loadSeconds,
     latencyMs: { p50: ms(r.p50!), p90: ms(r.p90!), p99: ms(r.p99!), max: ms(r.max!) },
     non2xx: r.non2xx!,
     errors: r.errors!,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
 import { cpuMs, percentile, ROOT, type Scenario, signIn, startRapport } from '../lib.js';
+import { ensureWrk, runOnce } from '../wrk.js';
 
 /**
  * seconds per measured phase (creates with and without webhooks, in slices; and the paced writes):
@@ -130,14 +131,38 @@ async function measure(dialect: 'sqlite' | 'postgres') {
         failures.set(why, (failures.get(why) ?? 0) + 1);
       }
     };
-    /** REST creates from CONCURRENCY workers for `seconds`: how many, over how long (ms), and the server's CPU (ms) */
+    /**
+     * REST creates over CONCURRENCY connections for `seconds`: how many, over how long (ms), and the server's
+     * CPU (ms). wrk sends them: eight `fetch` workers in this process were the bottleneck (594–648 creates/s
+     * where wrk's connections got 1,026–1,030 from the same server, which then spent 25–35 % less CPU per
+     * create: a server waiting for its client commits fewer creates per group commit), so the ratio was
+     * one of a server held below saturation. With WEBHOOKS_BENCH_TRACE the `fetch` workers send them, as
+     * the trace needs each create's time.
+     */
     const flood = async (seconds: number, label = '') => {
       let done = 0;
       const cpu0 = cpuMs(rapport.child.pid!);
-      const started = Date.now();
       // WEBHOOKS_BENCH_TRACE=1: each slice's creates per 100 ms on stderr (how fast the sender gives way)
       const trace = process.env.WEBHOOKS_BENCH_TRACE ? new Array<number>(seconds * 10).fill(0) : undefined;
-      const sentFrom = trace ? (await rx.count()).count : 0;
+      if (!trace) {
+        const body = JSON.stringify({
+          lastname: `Bench ${label.trim()}`,
+          firstname: 'Web',
+          email: 'w@example.org',
+        });
+        const r = await runOnce(
+          `${rapport.url}/api/v1/records/Contacts`,
+          { method: 'POST', headers, body, connections: CONCURRENCY, threads: 2 },
+          seconds,
+        );
+        done = r.requests - r.non2xx;
+        created += done;
+        if (r.non2xx > 0) failures.set('non-2xx', (failures.get('non-2xx') ?? 0) + r.non2xx);
+        if (r.errors > 0) failures.set('wrk errors', (failures.get('wrk errors') ?? 0) + r.errors);
+        return { done, ms: r.loadSeconds! * 1000, cpu: cpuMs(rapport.child.pid!) - cpu0 };
+      }
+      const started = Date.now();
+      const sentFrom = (await rx.count()).count;
       const until = started + seconds * 1000;
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
@@ -145,21 +170,19 @@ async function measure(dialect: 'sqlite' | 'postgres') {
             await create();
             done++;
             const at = Math.floor((Date.now() - started) / 100);
-            if (trace && at < trace.length) trace[at] = (trace[at] ?? 0) + 1;
+            if (at < trace.length) trace[at] = (trace[at] ?? 0) + 1;
           }
         }),
       );
       const ms = Date.now() - started;
       const cpu = cpuMs(rapport.child.pid!) - cpu0;
-      if (trace) {
-        // and the deliveries that arrived meanwhile, per 100 ms
-        const sent = new Array<number>(trace.length).fill(0);
-        for (const t of (await rx.since(sentFrom)).arrivals) {
-          const at = Math.floor((t - started) / 100);
-          if (at >= 0 && at < sent.length) sent[at]! += 1;
-        }
-        process.stderr.write(`${dialect} ${label} ${trace.join(' ')}\n${dialect} sent ${sent.join(' ')}\n`);
+      // and the deliveries that arrived meanwhile, per 100 ms
+      const sent = new Array<number>(trace.length).fill(0);
+      for (const t of (await rx.since(sentFrom)).arrivals) {
+        const at = Math.floor((t - started) / 100);
+        if (at >= 0 && at < sent.length) sent[at]! += 1;
       }
+      process.stderr.write(`${dialect} ${label} ${trace.join(' ')}\n${dialect} sent ${sent.join(' ')}\n`);
       return { done, ms, cpu };
     };
     /**
@@ -331,8 +354,10 @@ async function measure(dialect: 'sqlite' | 'postgres') {
  */
 export const webhooks: Scenario = {
   name: 'webhooks',
-  description: `webhook deliveries/s, commit-to-delivery latency at ${PACED_WRITES_PER_SECOND} writes/s, REST create with ${HOOKS} webhooks vs none (SQLite${PG_URL ? ' and PostgreSQL' : ''})`,
+  description: `webhook deliveries/s, commit-to-delivery latency at ${PACED_WRITES_PER_SECOND} writes/s, REST create (wrk, ${CONCURRENCY} connections) with ${HOOKS} webhooks vs none (SQLite${PG_URL ? ' and PostgreSQL' : ''})`,
   async run() {
+    if (!process.env.WEBHOOKS_BENCH_TRACE && !ensureWrk())
+      throw new Error('wrk is not installed and could not be installed (apt-get install wrk)');
     const out: Record<string, unknown> = { sqlite: await measure('sqlite') };
     if (PG_URL) out.postgres = await measure('postgres');
     return out;
