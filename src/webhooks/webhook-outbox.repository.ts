@@ -1,7 +1,8 @@
-import { type CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DialectName } from '../db/database.js';
 import { deferrable, writeDeferred } from '../db/deferred-inserts.js';
 import { inWriteTransaction, type Writable } from '../db/group-commit.js';
+import { dialectOf, prepared } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import {
   deleteDeliveries,
@@ -31,6 +32,9 @@ export interface Expansion {
   more: boolean;
 }
 
+/** Whether any webhook event waits (its id), compiled once: the sender asks at every kick. */
+const firstEvent = prepared((db) => db.selectFrom('webhook_events').select('id').orderBy('id').limit(1));
+
 /**
  * Turns the `limit` oldest webhook events into deliveries — one per listed webhook that still exists, due at
  * once, with a fresh message id — and deletes them, in one transaction; answers what it took, or null when
@@ -51,11 +55,7 @@ export async function expandWebhookEvents(
   // the common answer, nothing waiting, costs one read and no transaction. By the primary key: on PostgreSQL
   // a scan of the table walked every row version the expansions deleted since the last vacuum (3.7 ms a
   // call under a webhooks flood, 16 ms once, in pg_stat_statements)
-  if (
-    probe &&
-    !(await db.selectFrom('webhook_events').select('id').orderBy('id').limit(1).executeTakeFirst())
-  )
-    return none;
+  if (probe && (await firstEvent(db)).rows.length === 0) return none;
   // SQLite: in the group commit, so expanding does not split the batches of the writes that queue meanwhile
   return inWriteTransaction(target, async (trx) => {
     if (dialect === 'postgres') {
@@ -141,19 +141,21 @@ export async function claimDueDeliveries(
   /** webhooks that already have as many requests in flight as they may */
   skipWebhooks: readonly number[] = [],
 ): Promise<WebhookDeliveryRow[]> {
-  let rows: WebhookDeliveryRow[];
-  if (skipWebhooks.length === 0) {
-    // the common case runs SQL compiled once per database: building this query costs more than running it
-    const { query, at } = compiledClaim(db, dialect);
-    const parameters = [...query.parameters];
-    parameters[at.now1] = now;
-    parameters[at.now2] = now;
-    parameters[at.until] = now + claimMs;
-    parameters[at.limit] = limit;
-    rows = (await db.executeQuery<WebhookDeliveryRow>({ ...query, parameters })).rows;
-  } else rows = await claimQuery(db, dialect, now, now, now + claimMs, limit, skipWebhooks).execute();
+  const rows =
+    skipWebhooks.length === 0
+      ? (await claim(db, now, now + claimMs, limit)).rows
+      : await claimQuery(db, dialect, now, now, now + claimMs, limit, skipWebhooks).execute();
   return rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.id - b.id);
 }
+
+/**
+ * The common claim, built and compiled once per database: building it costs more than running it. On SQLite
+ * every claim runs in the group commit's transaction, a new Kysely object per batch: a cache keyed by that
+ * object (as this was until stop 60) compiled the claim again every time.
+ */
+const claim = prepared((db, now: number, until: number, limit: number) =>
+  claimQuery(db, dialectOf(db), now, now, until, limit, []),
+);
 
 function claimQuery(
   db: Kysely<Database>,
@@ -198,29 +200,6 @@ function claimQuery(
     .returningAll();
 }
 
-const claimQueries = new WeakMap<
-  object,
-  { query: CompiledQuery; at: { now1: number; now2: number; until: number; limit: number } }
->();
-
-function compiledClaim(db: Kysely<Database>, dialect: DialectName) {
-  let entry = claimQueries.get(db);
-  if (!entry) {
-    const m = { now1: {}, now2: {}, until: {}, limit: {} };
-    const query = claimQuery(db, dialect, m.now1, m.now2, m.until, m.limit, []).compile();
-    const at = {
-      now1: query.parameters.indexOf(m.now1),
-      now2: query.parameters.indexOf(m.now2),
-      until: query.parameters.indexOf(m.until),
-      limit: query.parameters.indexOf(m.limit),
-    };
-    if (Object.values(at).some((i) => i < 0)) throw new Error('webhook claim query lost a parameter');
-    entry = { query, at };
-    claimQueries.set(db, entry);
-  }
-  return entry;
-}
-
 /** Gives claimed deliveries back untried (this sender has no room for them): claimable again at once. */
 export async function releaseClaims(db: Q, ids: readonly number[]): Promise<void> {
   if (ids.length === 0) return;
@@ -242,10 +221,9 @@ export interface SendingWebhook {
   may_send: boolean;
 }
 
-/** Where and with which secrets the given webhooks send, and whether they may send now: one query a batch. */
-export async function sendingWebhooks(db: Q, ids: readonly number[]): Promise<Map<number, SendingWebhook>> {
-  if (ids.length === 0) return new Map();
-  const rows = await db
+/** Compiled once per number of webhooks (a claimed batch's are at most CLAIM_BATCH). */
+const webhooksToSend = prepared((db, ...ids: number[]) =>
+  db
     .selectFrom('webhooks')
     .select(['id', 'url', 'secret_sealed', 'previous_secret_sealed', 'previous_secret_expires_at'])
     .select((eb) =>
@@ -257,8 +235,13 @@ export async function sendingWebhooks(db: Q, ids: readonly number[]): Promise<Ma
         .end()
         .as('may'),
     )
-    .where('id', 'in', [...ids])
-    .execute();
+    .where('id', 'in', ids),
+);
+
+/** Where and with which secrets the given webhooks send, and whether they may send now: one query a batch. */
+export async function sendingWebhooks(db: Q, ids: readonly number[]): Promise<Map<number, SendingWebhook>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await webhooksToSend(db, ...ids);
   return new Map(rows.map(({ may, ...r }) => [r.id, { ...r, may_send: Number(may) === 1 }]));
 }
 

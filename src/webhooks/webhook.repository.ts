@@ -153,16 +153,16 @@ export async function insertDeliveriesDeferred(db: Q, rows: readonly NewDelivery
     );
 }
 
+/** Compiled once per number of ids (a claimed batch's bodies, at most CLAIM_BATCH) */
+const bodiesById = prepared((db, ...ids: number[]) =>
+  db.selectFrom('webhook_payloads').select(['id', 'body']).where('id', 'in', ids),
+);
+
 /** The bodies with the given ids. */
 export async function payloadBodies(db: Q, ids: readonly number[]): Promise<Map<number, string>> {
   const bodies = new Map<number, string>();
   for (const chunk of chunksOf([...new Set(ids)]))
-    for (const p of await db
-      .selectFrom('webhook_payloads')
-      .select(['id', 'body'])
-      .where('id', 'in', chunk)
-      .execute())
-      bodies.set(p.id, p.body);
+    for (const p of (await bodiesById(db, ...chunk)).rows) bodies.set(p.id, p.body);
   return bodies;
 }
 
