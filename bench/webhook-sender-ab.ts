@@ -13,7 +13,8 @@
  *   AB_PAIRS=10 AB_SLICE_SECONDS=2 AB_B_ENV='{"WEBHOOK_BUSY_RATE":"1"}' npx tsx bench/webhook-sender-ab.ts
  *   AB_B_REF=HEAD~1 npx tsx bench/webhook-sender-ab.ts
  *
- * A measuring aid (docs/performance.md, stops 52 and 60), not a target: `npm run bench` does not run it. */
+ * A measuring aid (docs/performance.md, stops 52 and 60), not a target: `npm run bench` does not run it.
+ */
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { buildBaseline } from './baseline-build.js';
