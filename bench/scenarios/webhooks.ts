@@ -134,7 +134,7 @@ async function measure(dialect: 'sqlite' | 'postgres') {
     /**
      * REST creates over CONCURRENCY connections for `seconds`: how many, over how long (ms), and the server's
      * CPU (ms). wrk sends them: eight `fetch` workers in this process were the bottleneck (594–648 creates/s
-     * where wrk's connections got 1,026–1,030 from the same server, which then spent 25–35 % less CPU per
+     * where wrk's connections got 1,026–1,030 from the same server, which then spent 25–30 % less CPU per
      * create: a server waiting for its client commits fewer creates per group commit), so the ratio was
      * one of a server held below saturation. With WEBHOOKS_BENCH_TRACE the `fetch` workers send them, as
      * the trace needs each create's time.
