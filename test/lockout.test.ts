@@ -118,17 +118,6 @@ describeEachDialect('locking a user out', (h) => {
     expect((await challenge(u.username, '198.51.100.201')).success).toBe(true);
   });
 
-  it('parallel getchallenges from one address meet the limit exactly', async () => {
-    const u = await apiUser();
-    const answers = await Promise.all(
-      Array.from({ length: 75 }, () => challenge(u.username, '198.51.100.210')),
-    );
-    expect(answers.filter((a) => a.success)).toHaveLength(60);
-    expect(new Set(answers.filter((a) => !a.success).map((a) => a.error.code))).toEqual(
-      new Set(['TOO_MANY_ATTEMPTS']),
-    );
-  });
-
   it('getchallenge counts the calls of the last minute: an address is let in again a minute later', async () => {
     const u = await apiUser();
     for (let i = 0; i < 30; i++) await challenge(u.username, '198.51.100.220');
@@ -142,27 +131,29 @@ describeEachDialect('locking a user out', (h) => {
     expect(later.filter((a) => a.success)).toHaveLength(29);
   });
 
-  it('parallel getchallenges from one address never get more tokens than the limit', async () => {
+  it('parallel getchallenges from one address meet the limit exactly, and every one is counted', async () => {
     const u = await apiUser();
     const limit = h.ctx.config.wsChallengesPerIpPerMinute;
-    const answers = await Promise.all(
-      Array.from({ length: limit + 30 }, () => challenge(u.username, '198.51.100.221')),
-    );
-    const issued = answers.filter((a) => a.success);
-    expect(issued.length).toBeLessThanOrEqual(limit);
-    // parallel calls reaching the limit together may refuse one another there (PostgreSQL); SQLite counts
-    // them one after another
-    expect(issued.length).toBeGreaterThan(h.dialect === 'sqlite' ? limit - 1 : 0);
-    expect(new Set(issued.map((a) => a.result.token)).size).toBe(issued.length);
-    for (const a of answers.filter((x) => !x.success)) expect(a.error.code).toBe('TOO_MANY_ATTEMPTS');
-    // every call counted, the refused ones too
-    const counted = await h.ctx.db.kysely
-      .selectFrom('rate_counts')
-      .select((eb) => eb.fn.sum<number | string>('n').as('n'))
-      .where('scope', '=', 'ws-challenge-ip')
-      .where('key', '=', '198.51.100.221')
-      .executeTakeFirstOrThrow();
-    expect(Number(counted.n)).toBe(limit + 30);
+    // several bursts, one address each: calls reaching the limit together are what could go wrong (on a
+    // loaded machine PostgreSQL refused the 60th of 60 once in ~40 bursts when each call compared the
+    // window's committed count with the limit)
+    for (let burst = 0; burst < 5; burst++) {
+      const ip = `198.51.100.${221 + burst}`;
+      const answers = await Promise.all(Array.from({ length: limit + 30 }, () => challenge(u.username, ip)));
+      const issued = answers.filter((a) => a.success);
+      // each call's place in the window is handed out one at a time, so the first `limit` get a token
+      expect(issued).toHaveLength(limit);
+      expect(new Set(issued.map((a) => a.result.token)).size).toBe(issued.length);
+      for (const a of answers.filter((x) => !x.success)) expect(a.error.code).toBe('TOO_MANY_ATTEMPTS');
+      // every call counted, the refused ones too
+      const counted = await h.ctx.db.kysely
+        .selectFrom('rate_counts')
+        .select((eb) => eb.fn.sum<number | string>('n').as('n'))
+        .where('scope', '=', 'ws-challenge-ip')
+        .where('key', '=', ip)
+        .executeTakeFirstOrThrow();
+      expect(Number(counted.n)).toBe(limit + 30);
+    }
   });
 
   it("wrong passwords from one client block that client, not the user's own sign-in (web and web services)", async () => {

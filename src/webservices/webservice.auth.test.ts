@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, describeEachDialect, expectStatus } from '../../test/harness.js';
 import { md5, WsKit } from '../../test/ws-kit.js';
-import { countChallengeCall } from './ws-session.repository.js';
+import { countAndIssueChallenge, countChallengeCall } from './ws-session.repository.js';
 
 const err = (res: { json: { success: boolean; error?: { code: string; message: string } } }) => {
   expect(res.json.success).toBe(false);
@@ -58,14 +59,36 @@ describeEachDialect('web services: challenge, login and sessions', (h) => {
               .executeTakeFirst()
           )?.n ?? 0,
         );
-      const unflushed = h.dialect === 'postgres';
+      const admin = await conn
+        .selectFrom('users')
+        .select('id')
+        .where('username', '=', 'admin')
+        .executeTakeFirstOrThrow();
       const now = h.clock.now();
       const before = await n();
-      await conn.executeQuery(countChallengeCall(conn, '198.51.100.7', now, unflushed).compile());
-      await conn.executeQuery(countChallengeCall(conn, '198.51.100.7', now, unflushed).compile());
+      // PostgreSQL: the count and the token in one statement that commits unflushed
+      const call = (limit: number) =>
+        h.dialect === 'postgres'
+          ? countAndIssueChallenge(
+              conn,
+              admin.id,
+              randomUUID(),
+              '198.51.100.7',
+              now,
+              now + 1000,
+              0,
+              now - (now % 1000),
+              limit,
+            )
+          : countChallengeCall(conn, '198.51.100.7', now);
+      const answers = [];
+      for (let i = 0; i < 2; i++)
+        answers.push((await conn.executeQuery(call(before + 1).compile())).rows.length);
       expect(await n()).toBe(before + 2);
-      if (unflushed) {
-        // synchronous_commit went off for each count's own commit only, never for the connection
+      if (h.dialect === 'postgres') {
+        // the call at the limit got its token, the one past it none
+        expect(answers).toEqual([1, 0]);
+        // synchronous_commit went off for each statement's own commit only, never for the connection
         const { rows } = await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(conn);
         expect(rows[0]!.synchronous_commit).toBe('on');
       }

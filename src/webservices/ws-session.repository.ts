@@ -31,19 +31,21 @@ export async function replaceChallenge(
  *
  * Calls are counted per second (`rate_counts`), so a count costs at most the window's seconds however many
  * calls there were; the second holding `since` counts whole, so the window is up to a second longer than
- * asked, never shorter. The token is written only if the count, read when it is written, is within the
- * limit: parallel calls cannot all see a count under it. Earlier tokens stay live, so a stranger's
- * getchallenge cannot void the victim's; only the same client's oldest beyond `perClient` go, and the
- * user's oldest beyond `perUser`, with the user's expired tokens.
+ * asked, never shorter. A call's place in the window is the earlier seconds' calls plus this second's count
+ * just after its own increment, which the row's lock hands out one at a time: parallel calls from one
+ * address get the places 1, 2, 3, … and exactly those within the limit get a token. Earlier tokens stay
+ * live, so a stranger's getchallenge cannot void the victim's; only the same client's oldest beyond
+ * `perClient` go, and the user's oldest beyond `perUser`, with the user's expired tokens.
  *
- * SQLite: the statements one after another in the group commit. PostgreSQL: all of them in one round trip
- * (`sendTogether`): the count as its own transaction, whose commit does not wait for the WAL flush
- * (`unflushedCommit`) — every getchallenge of an address updates this second's row, and with a flushed
- * commit its lock made calls from one address (a NAT, a pool of workers) queue one flush at a time; a crash
- * can only lose increments, letting an address make a few more calls — then the token and the trim in a
- * transaction that commits flushed, and sees the count committed. Parallel calls from one address that
- * reach the limit together may each see the others' increments there and all be refused: at the limit,
- * never more than it.
+ * SQLite: the statements one after another in the group commit. PostgreSQL: one round trip
+ * (`sendTogether`) of two statements. The first counts and issues together (the count a data-modifying
+ * CTE whose `RETURNING` gives its place) and commits without waiting for the WAL flush (`unflushedCommit`):
+ * every getchallenge of an address updates this second's row, and with a flushed commit its lock made
+ * calls from one address (a NAT, a pool of workers) queue one flush at a time. A crash can only lose
+ * increments, letting an address make a few more calls, or a token just issued, which fails its login as
+ * an expired one would. The trim follows as its own statement. (Until stop 61 the count committed alone
+ * and the token's insert compared the window's committed sum with the limit: parallel calls reaching the
+ * limit together saw each other's increments and could all be refused, 59 tokens of 60 in one CI run.)
  */
 export async function issueChallengeWithin(
   db: Db,
@@ -66,10 +68,11 @@ export async function issueChallengeWithin(
   const postgres = db.dialect === 'postgres';
   const first = c.since - (c.since % 1000);
   const sweep = c.sweep ? [sweepChallengeCounts(k, first)] : [];
-  const count = countChallengeCall(k, c.ip, c.now, postgres);
-  const issue = issueChallengeToken(k, c.userId, c.token, c.ip, c.now, c.expiresAt, first, c.limit);
+  const second = c.now - (c.now % 1000);
   const trim = trimChallengeTokens(k, c.userId, c.now, c.perUser, c.ip, c.perClient);
-  if (!postgres)
+  if (!postgres) {
+    const count = countChallengeCall(k, c.ip, c.now);
+    const issue = issueChallengeToken(k, c.userId, c.token, c.ip, c.now, c.expiresAt, first, c.limit);
     return writeStatements(db, async (w) => {
       for (const q of sweep) await w.executeQuery(q.compile());
       await w.executeQuery(count.compile());
@@ -77,8 +80,20 @@ export async function issueChallengeWithin(
       await w.executeQuery(trim.compile());
       return rows.length > 0;
     });
-  const results = allResults(await sendTogether(k, [...sweep, count, [issue, trim]]));
-  // the outcomes in order: the sweep if any, the count, the token, the trim
+  }
+  const issue = countAndIssueChallenge(
+    k,
+    c.userId,
+    c.token,
+    c.ip,
+    c.now,
+    c.expiresAt,
+    first,
+    second,
+    c.limit,
+  );
+  const results = allResults(await sendTogether(k, [...sweep, issue, trim]));
+  // the outcomes in order: the sweep if any, the count and token, the trim
   return results.at(-2)!.rows.length > 0;
 }
 
@@ -89,25 +104,87 @@ const sweepChallengeCounts = preparedStatement((db, first: number) =>
   db.deleteFrom('rate_counts').where('scope', '=', 'ws-challenge-ip').where('second', '<', first),
 );
 
-const countCall = (db: Q, ip: string, second: number) =>
+const countCall = preparedStatement((db, ip: string, second: number) =>
   db
     .insertInto('rate_counts')
     .values({ scope: 'ws-challenge-ip', key: ip, second, n: 1 })
     .onConflict((oc) =>
       oc.columns(['scope', 'key', 'second']).doUpdateSet((eb) => ({ n: eb('rate_counts.n', '+', 1) })),
-    );
-const countCallFlushed = preparedStatement(countCall);
-const countCallUnflushed = preparedStatement((db, ip: string, second: number) =>
-  countCall(db, ip, second).returning(unflushedCommit.as('unflushed')),
+    ),
 );
 
-/**
- * Counts one getchallenge from `ip` in this second's row. `unflushed` (PostgreSQL, as a statement of its
- * own only): its commit does not wait for the WAL flush (`unflushedCommit`).
- */
-export function countChallengeCall(db: Q, ip: string, now: number, unflushed: boolean) {
-  return (unflushed ? countCallUnflushed : countCallFlushed)(db, ip, now - (now % 1000));
+/** Counts one getchallenge from `ip` in this second's row (SQLite, in the group commit). */
+export function countChallengeCall(db: Q, ip: string, now: number) {
+  return countCall(db, ip, now - (now % 1000));
 }
+
+/**
+ * PostgreSQL: counts one getchallenge from `ip` in `second`'s row and writes the token if the call's place
+ * in the window (the calls of the seconds from `first` before `second`, plus `second`'s count after this
+ * increment) is within `limit`; the statement's commit does not wait for the WAL flush. Answers the
+ * token's id, or no row when refused. The earlier seconds are read in the statement's snapshot; calls
+ * still counting in the second before (a call that read the clock just before it turned) are not seen,
+ * so at a second's turn a window may let in the few calls in flight then over the limit.
+ */
+export const countAndIssueChallenge = preparedStatement(
+  (
+    db,
+    userId: number,
+    token: string,
+    ip: string,
+    now: number,
+    expiresAt: number,
+    first: number,
+    second: number,
+    limit: number,
+  ) => {
+    const t = columnTypes('postgres');
+    return db
+      .with('counted', (d) =>
+        d
+          .insertInto('rate_counts')
+          .values({ scope: 'ws-challenge-ip', key: ip, second, n: 1 })
+          .onConflict((oc) =>
+            oc.columns(['scope', 'key', 'second']).doUpdateSet((eb) => ({ n: eb('rate_counts.n', '+', 1) })),
+          )
+          .returning(['n', unflushedCommit.as('unflushed')]),
+      )
+      .insertInto('ws_challenge_tokens')
+      .columns(['user_id', 'token', 'ip', 'created_at', 'expires_at'])
+      .expression((eb) =>
+        eb
+          .selectFrom('counted')
+          .select((e) => [
+            e.cast<number>(e.val(userId), 'integer').as('user_id'),
+            e.cast<string>(e.val(token), 'text').as('token'),
+            e.cast<string>(e.val(ip), 'text').as('ip'),
+            e.cast<number>(e.val(now), t.timestamp).as('created_at'),
+            e.cast<number>(e.val(expiresAt), t.timestamp).as('expires_at'),
+          ])
+          .where((e) =>
+            e(
+              e(
+                'counted.n',
+                '+',
+                e.fn.coalesce(
+                  e
+                    .selectFrom('rate_counts')
+                    .select((s) => s.fn.sum<number>('n').as('calls'))
+                    .where('scope', '=', 'ws-challenge-ip')
+                    .where('key', '=', ip)
+                    .where('second', '>=', first)
+                    .where('second', '<', second),
+                  e.lit(0),
+                ),
+              ),
+              '<=',
+              limit,
+            ),
+          ),
+      )
+      .returning('id');
+  },
+);
 
 /** The token, written only while the address's calls since `first` are within `limit`. */
 const issueChallengeToken = preparedStatement(
