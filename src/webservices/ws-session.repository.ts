@@ -1,6 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, QueryCreator, Transaction } from 'kysely';
 import { columnTypes, INT_COLUMN_MAX } from '../db/columns.js';
-import type { Db } from '../db/database.js';
+import type { Db, DialectName } from '../db/database.js';
 import { allResults, sendTogether, writeStatements } from '../db/group-commit.js';
 import { dialectOf, prepared, preparedStatement } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
@@ -31,7 +31,7 @@ export async function replaceChallenge(
  *
  * Calls are counted per second (`rate_counts`), so a count costs at most the window's seconds however many
  * calls there were; the second holding `since` counts whole, so the window is up to a second longer than
- * asked, never shorter. A call's place in the window is the earlier seconds' calls plus this second's count
+ * asked, never shorter. A call's place in the window is the other seconds' calls plus this second's count
  * just after its own increment, which the row's lock hands out one at a time: parallel calls from one
  * address get the places 1, 2, 3, … and exactly those within the limit get a token. Earlier tokens stay
  * live, so a stranger's getchallenge cannot void the victim's; only the same client's oldest beyond
@@ -104,14 +104,15 @@ const sweepChallengeCounts = preparedStatement((db, first: number) =>
   db.deleteFrom('rate_counts').where('scope', '=', 'ws-challenge-ip').where('second', '<', first),
 );
 
-const countCall = preparedStatement((db, ip: string, second: number) =>
+/** One more getchallenge from `ip` in `second`'s row. */
+const countCallQuery = (db: QueryCreator<Database>, ip: string, second: number) =>
   db
     .insertInto('rate_counts')
     .values({ scope: 'ws-challenge-ip', key: ip, second, n: 1 })
     .onConflict((oc) =>
       oc.columns(['scope', 'key', 'second']).doUpdateSet((eb) => ({ n: eb('rate_counts.n', '+', 1) })),
-    ),
-);
+    );
+const countCall = preparedStatement(countCallQuery);
 
 /** Counts one getchallenge from `ip` in this second's row (SQLite, in the group commit). */
 export function countChallengeCall(db: Q, ip: string, now: number) {
@@ -120,11 +121,12 @@ export function countChallengeCall(db: Q, ip: string, now: number) {
 
 /**
  * PostgreSQL: counts one getchallenge from `ip` in `second`'s row and writes the token if the call's place
- * in the window (the calls of the seconds from `first` before `second`, plus `second`'s count after this
+ * in the window (the calls of the other seconds from `first` on, plus `second`'s count after this
  * increment) is within `limit`; the statement's commit does not wait for the WAL flush. Answers the
- * token's id, or no row when refused. The earlier seconds are read in the statement's snapshot; calls
- * still counting in the second before (a call that read the clock just before it turned) are not seen,
- * so at a second's turn a window may let in the few calls in flight then over the limit.
+ * token's id, or no row when refused. The other seconds are read in the statement's snapshot, later ones
+ * too (another replica whose clock is ahead); calls counting in another second at the same moment (one
+ * that read the clock just before it turned) are not seen, so at a second's turn a window may let in the
+ * few calls in flight then over the limit.
  */
 export const countAndIssueChallenge = preparedStatement(
   (
@@ -137,53 +139,20 @@ export const countAndIssueChallenge = preparedStatement(
     first: number,
     second: number,
     limit: number,
-  ) => {
-    const t = columnTypes('postgres');
-    return db
-      .with('counted', (d) =>
-        d
-          .insertInto('rate_counts')
-          .values({ scope: 'ws-challenge-ip', key: ip, second, n: 1 })
-          .onConflict((oc) =>
-            oc.columns(['scope', 'key', 'second']).doUpdateSet((eb) => ({ n: eb('rate_counts.n', '+', 1) })),
-          )
-          .returning(['n', unflushedCommit.as('unflushed')]),
-      )
+  ) =>
+    db
+      .with('counted', (d) => countCallQuery(d, ip, second).returning(['n', unflushedCommit.as('unflushed')]))
       .insertInto('ws_challenge_tokens')
-      .columns(['user_id', 'token', 'ip', 'created_at', 'expires_at'])
+      .columns(TOKEN_COLUMNS)
       .expression((eb) =>
         eb
           .selectFrom('counted')
-          .select((e) => [
-            e.cast<number>(e.val(userId), 'integer').as('user_id'),
-            e.cast<string>(e.val(token), 'text').as('token'),
-            e.cast<string>(e.val(ip), 'text').as('ip'),
-            e.cast<number>(e.val(now), t.timestamp).as('created_at'),
-            e.cast<number>(e.val(expiresAt), t.timestamp).as('expires_at'),
-          ])
+          .select((e) => tokenRow(e, 'postgres', userId, token, ip, now, expiresAt))
           .where((e) =>
-            e(
-              e(
-                'counted.n',
-                '+',
-                e.fn.coalesce(
-                  e
-                    .selectFrom('rate_counts')
-                    .select((s) => s.fn.sum<number>('n').as('calls'))
-                    .where('scope', '=', 'ws-challenge-ip')
-                    .where('key', '=', ip)
-                    .where('second', '>=', first)
-                    .where('second', '<', second),
-                  e.lit(0),
-                ),
-              ),
-              '<=',
-              limit,
-            ),
+            e(e('counted.n', '+', e.fn.coalesce(callsOf(db, ip, first, second), e.lit(0))), '<=', limit),
           ),
       )
-      .returning('id');
-  },
+      .returning('id'),
 );
 
 /** The token, written only while the address's calls since `first` are within `limit`. */
@@ -197,32 +166,51 @@ const issueChallengeToken = preparedStatement(
     expiresAt: number,
     first: number,
     limit: number,
-  ) => {
-    const calls = db
-      .selectFrom('rate_counts')
-      .select((e) => e.fn.coalesce(e.fn.sum<number | string>('n'), e.lit(0)).as('calls'))
-      .where('scope', '=', 'ws-challenge-ip')
-      .where('key', '=', ip)
-      .where('second', '>=', first);
-    // typed: PostgreSQL cannot tell a bare parameter's type
-    const t = columnTypes(dialectOf(db));
-    return db
+  ) =>
+    db
       .insertInto('ws_challenge_tokens')
-      .columns(['user_id', 'token', 'ip', 'created_at', 'expires_at'])
+      .columns(TOKEN_COLUMNS)
       .expression(
         db
-          .selectNoFrom((eb) => [
-            eb.cast<number>(eb.val(userId), 'integer').as('user_id'),
-            eb.cast<string>(eb.val(token), 'text').as('token'),
-            eb.cast<string>(eb.val(ip), 'text').as('ip'),
-            eb.cast<number>(eb.val(now), t.timestamp).as('created_at'),
-            eb.cast<number>(eb.val(expiresAt), t.timestamp).as('expires_at'),
-          ])
-          .where(calls, '<=', limit),
+          .selectNoFrom((e) => tokenRow(e, dialectOf(db), userId, token, ip, now, expiresAt))
+          .where((e) => e(e.fn.coalesce(callsOf(db, ip, first), e.lit(0)), '<=', limit)),
       )
-      .returning('id');
-  },
+      .returning('id'),
 );
+
+const TOKEN_COLUMNS = ['user_id', 'token', 'ip', 'created_at', 'expires_at'] as const;
+
+/** A new token's row as a select list, typed: PostgreSQL cannot tell a bare parameter's type. */
+function tokenRow<DB, TB extends keyof DB>(
+  e: ExpressionBuilder<DB, TB>,
+  dialect: DialectName,
+  userId: number,
+  token: string,
+  ip: string,
+  now: number,
+  expiresAt: number,
+) {
+  const t = columnTypes(dialect);
+  return [
+    e.cast<number>(e.val(userId), 'integer').as('user_id'),
+    e.cast<string>(e.val(token), 'text').as('token'),
+    e.cast<string>(e.val(ip), 'text').as('ip'),
+    e.cast<number>(e.val(now), t.timestamp).as('created_at'),
+    e.cast<number>(e.val(expiresAt), t.timestamp).as('expires_at'),
+  ] as const;
+}
+
+/** The getchallenges counted for `ip` from the second `first` on (except the second `except`, if given). */
+function callsOf(db: QueryCreator<Database>, ip: string, first: number, except?: number) {
+  let q = db
+    .selectFrom('rate_counts')
+    .select((s) => s.fn.sum<number>('n').as('calls'))
+    .where('scope', '=', 'ws-challenge-ip')
+    .where('key', '=', ip)
+    .where('second', '>=', first);
+  if (except !== undefined) q = q.where('second', '<>', except);
+  return q;
+}
 
 /** at most this many tokens of each kind go per call (each call adds one token: a trim finds a few over at most) */
 const TRIM_BATCH = 1000;
