@@ -68,7 +68,6 @@ export async function issueChallengeWithin(
   const postgres = db.dialect === 'postgres';
   const first = c.since - (c.since % 1000);
   const sweep = c.sweep ? [sweepChallengeCounts(k, first)] : [];
-  const second = c.now - (c.now % 1000);
   const trim = trimChallengeTokens(k, c.userId, c.now, c.perUser, c.ip, c.perClient);
   if (!postgres) {
     const count = countChallengeCall(k, c.ip, c.now);
@@ -81,6 +80,7 @@ export async function issueChallengeWithin(
       return rows.length > 0;
     });
   }
+  const second = c.now - (c.now % 1000);
   const issue = countAndIssueChallenge(
     k,
     c.userId,
@@ -113,6 +113,9 @@ const countCallQuery = (db: QueryCreator<Database>, ip: string, second: number) 
       oc.columns(['scope', 'key', 'second']).doUpdateSet((eb) => ({ n: eb('rate_counts.n', '+', 1) })),
     );
 const countCall = preparedStatement(countCallQuery);
+
+/** The columns a new token's row fills (`tokenRow`'s order). */
+const TOKEN_COLUMNS = ['user_id', 'token', 'ip', 'created_at', 'expires_at'] as const;
 
 /** Counts one getchallenge from `ip` in this second's row (SQLite, in the group commit). */
 export function countChallengeCall(db: Q, ip: string, now: number) {
@@ -177,8 +180,6 @@ const issueChallengeToken = preparedStatement(
       )
       .returning('id'),
 );
-
-const TOKEN_COLUMNS = ['user_id', 'token', 'ip', 'created_at', 'expires_at'] as const;
 
 /** A new token's row as a select list, typed: PostgreSQL cannot tell a bare parameter's type. */
 function tokenRow<DB, TB extends keyof DB>(
