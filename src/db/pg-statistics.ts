@@ -17,9 +17,10 @@ const VACUUM_LOCK = 0x5261_7076; // "Rapv"
  * (`pg_class.reltuples`, as autovacuum reads them: counting the rows live now instead, a table that only grows
  * never reached a scale factor of 1), each from the table's own setting where it has one
  * (`alter table … set (autovacuum_analyze_scale_factor = …)`: migration 0030 sets one for the log tables), else
- * the server's; none of a table whose `autovacuum_enabled` is off.
+ * the server's; none of a table whose `autovacuum_enabled` is off. A table vacuumed less than `revisit` ago
+ * is not due for VACUUM (see `vacuumRevisitMs`).
  */
-function dueTables(kind: 'analyze' | 'vacuum'): string {
+function dueTables(kind: 'analyze' | 'vacuum', revisitMs?: number): string {
   const counted = kind === 'analyze' ? 's.n_mod_since_analyze' : 's.n_dead_tup';
   const option = (name: string) =>
     `max(option_value) filter (where option_name = 'autovacuum_${kind}_${name}') as ${name}`;
@@ -30,8 +31,18 @@ function dueTables(kind: 'analyze' | 'vacuum'): string {
     where s.schemaname = current_schema() and coalesce(o.enabled, 'on')::boolean
       and ${counted} >= coalesce(o.threshold, current_setting('autovacuum_${kind}_threshold'))::float8
         + coalesce(o.scale_factor, current_setting('autovacuum_${kind}_scale_factor'))::float8
-          * greatest(c.reltuples, 0)
+          * greatest(c.reltuples, 0)${kind === 'vacuum' ? revisited(revisitMs) : ''}
     order by s.relname`;
+}
+
+/** The condition that the table's last VACUUM (the keeper's or autovacuum's) is `revisitMs` ago or more. */
+function revisited(revisitMs: number | undefined): string {
+  const revisit =
+    revisitMs === undefined
+      ? `current_setting('autovacuum_naptime')::interval`
+      : `${Math.max(0, Math.trunc(revisitMs))} * interval '1 millisecond'`;
+  return `
+      and coalesce(greatest(s.last_vacuum, s.last_autovacuum), '-infinity') <= now() - ${revisit}`;
 }
 
 /** A connection of the keeper's own for VACUUM: no statement timeout, this schema first in the search path. */
@@ -44,6 +55,13 @@ export interface StatisticsKeeperOptions {
   warn?: (message: string) => void;
   /** the pause after every 200 units of a VACUUM's page work (autovacuum's default, 2 ms; tests slow it) */
   vacuumCostDelayMs?: number;
+  /**
+   * A table is vacuumed again only this long after its last VACUUM (default: `autovacuum_naptime`, the least
+   * autovacuum waits before it looks at a database again). Rows a transaction's snapshot can still see (a long
+   * report, a `pg_dump`) survive a VACUUM and stay counted dead, so by the rule alone the same table was due
+   * again at once, and the keeper vacuumed it every round (5 s) for nothing while the snapshot lasted.
+   */
+  vacuumRevisitMs?: number;
 }
 
 /**
@@ -58,7 +76,7 @@ export interface StatisticsKeeperOptions {
  * autovacuum on it does nothing. `track_counts` off leaves it nothing to go by, so it does nothing either.
  *
  * And the other part, by autovacuum's rule too: `VACUUM` of the tables with `50 + 20 %` of their rows dead
- * (or by their own settings, as above).
+ * (or by their own settings, as above), no sooner than `autovacuum_naptime` after the table's last VACUUM.
  * Some tables are written and emptied all day (getchallenge tokens, sign-in attempts, webhook events): each
  * row is deleted a moment after it is written, and until a VACUUM its index entries stay, so every read of
  * a user's tokens or attempts passed all of that day's dead ones (`docs/performance.md`, stop 56). Like
@@ -168,7 +186,11 @@ export class StatisticsKeeper {
    */
   private async vacuumTables(): Promise<string[]> {
     // a connection is opened only when there is something to vacuum (most rounds have nothing)
-    const due = (await sql.raw<{ relname: string }>(dueTables('vacuum')).execute(this.kysely)).rows;
+    const due = (
+      await sql
+        .raw<{ relname: string }>(dueTables('vacuum', this.options.vacuumRevisitMs))
+        .execute(this.kysely)
+    ).rows;
     if (due.length === 0) return [];
     const client = this.options.maintenance();
     // a lost connection fails the statement in flight; this only keeps the event from being unhandled
