@@ -8,7 +8,7 @@ import type { DialectName } from '../database.js';
  * ms, one actor's 25 ms, and each page of an export did it again. Ending the indexes in the id gives each
  * filter its entries in the page's order: the same pages read ~0.2 ms. PostgreSQL, which plans by
  * statistics, mostly walked the primary key backwards and did not suffer, but takes the same indexes. The
- * time index stays (a time range alone has no id to order by). Upgrading rebuilds the three indexes once.
+ * time index stays, for a time range alone. Upgrading rebuilds the three indexes once.
  */
 // biome-ignore lint/suspicious/noExplicitAny: migrations are frozen in time and typed against no schema
 export async function up(db: Kysely<any>, _dialect: DialectName): Promise<void> {
