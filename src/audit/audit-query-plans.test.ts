@@ -1,6 +1,7 @@
-import { CompiledQuery, type QueryResult, sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, Harness } from '../../test/harness.js';
+import { sqlitePlansOf } from '../../test/query-plans.js';
 import { type AuditQuery, listAudit } from './audit.repository.js';
 
 const ENTRIES = 600;
@@ -51,24 +52,9 @@ describe('audit log pages come from an index in id order, not a sort (SQLite)', 
   afterAll(() => h.stop());
 
   async function planOf(q: AuditQuery): Promise<string> {
-    const db = h.ctx.db.kysely;
-    const executor = db.getExecutor();
-    const original = executor.executeQuery.bind(executor);
-    const seen: CompiledQuery[] = [];
-    const spy = vi.spyOn(executor, 'executeQuery').mockImplementation((c: CompiledQuery) => {
-      if (/from "audit_log"/i.test(c.sql)) seen.push(c);
-      return original(c);
-    });
-    try {
-      await listAudit(db, q);
-    } finally {
-      spy.mockRestore();
-    }
-    expect(seen).toHaveLength(1);
-    const r: QueryResult<{ detail: string }> = await db.executeQuery(
-      CompiledQuery.raw(`explain query plan ${seen[0]!.sql}`, [...seen[0]!.parameters]),
-    );
-    return r.rows.map((row) => row.detail).join(' | ');
+    const plans = await sqlitePlansOf(h.ctx.db.kysely, 'audit_log', () => listAudit(h.ctx.db.kysely, q));
+    expect(plans).toHaveLength(1);
+    return plans[0]!;
   }
 
   for (const [name, filter] of FILTERS)

@@ -1,6 +1,6 @@
-import { CompiledQuery, type QueryResult } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectStatus, Harness, type TestUser } from '../../test/harness.js';
+import { sqlitePlansOf } from '../../test/query-plans.js';
 
 /**
  * How SQLite runs the statements of a list page, read with EXPLAIN QUERY PLAN: what makes a page cost
@@ -34,29 +34,7 @@ describe('list pages use an index for their order and their sharing (SQLite)', (
   afterAll(() => h.stop());
 
   /** The plans of the statements reading `crm_entities` that a request ran, one string each. */
-  async function plansOf(run: () => Promise<unknown>): Promise<string[]> {
-    const db = h.ctx.db.kysely;
-    const executor = db.getExecutor();
-    const original = executor.executeQuery.bind(executor);
-    const seen: CompiledQuery[] = [];
-    const spy = vi.spyOn(executor, 'executeQuery').mockImplementation((q: CompiledQuery) => {
-      if (/from "crm_entities"/i.test(q.sql)) seen.push(q);
-      return original(q);
-    });
-    try {
-      await run();
-    } finally {
-      spy.mockRestore();
-    }
-    const plans: string[] = [];
-    for (const q of seen) {
-      const r: QueryResult<{ detail: string }> = await db.executeQuery(
-        CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]),
-      );
-      plans.push(r.rows.map((row) => row.detail).join(' | '));
-    }
-    return plans;
-  }
+  const plansOf = (run: () => Promise<unknown>) => sqlitePlansOf(h.ctx.db.kysely, 'crm_entities', run);
 
   const list = (as: TestUser | null, query: string) => async () => {
     const res = await h.request({
