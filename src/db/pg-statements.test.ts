@@ -7,7 +7,7 @@ import { type Db, openDatabase } from './database.js';
 import { classifyDatabaseError } from './db-errors.js';
 import { deferrable } from './deferred-inserts.js';
 import { allResults, sendTogether, writesThenRead } from './group-commit.js';
-import { PgStatementNames } from './pg-statements.js';
+import { PgStatementNames, rowBuilder } from './pg-statements.js';
 
 describe('PgStatementNames', () => {
   it('names a text the second time it is seen, within a bound, and afresh after a schema change', () => {
@@ -24,6 +24,37 @@ describe('PgStatementNames', () => {
     expect(names.generation).toBe(1);
     expect(names.nameFor('select $1')).toBeUndefined();
     expect(names.nameFor('select $1')).toBe('rapport_1_0');
+  });
+});
+
+describe('rowBuilder', () => {
+  const text = (v: unknown) => v;
+  const int = (v: unknown) => Number.parseInt(String(v), 10);
+
+  it('builds each row as one object: values through their parsers, nulls as null, names as the server gave them', () => {
+    const build = rowBuilder(
+      [{ name: 'id' }, { name: 'Odd "name"\n' }, { name: '12' }, { name: 'note' }],
+      [int, text, int, text],
+    )!;
+    const row = build(['7', 'x', '3', null]);
+    expect(row).toEqual({ id: 7, 'Odd "name"\n': 'x', 12: 3, note: null });
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
+    // pg's own order of keys: integer-like names first, the rest as described
+    expect(Object.keys(row)).toEqual(['12', 'id', 'Odd "name"\n', 'note']);
+    expect(build(['8', null, null, 'n'])).toEqual({ id: 8, 'Odd "name"\n': null, 12: null, note: 'n' });
+  });
+
+  it('a repeated name keeps its last value, and a column named __proto__ is a property, not the prototype', () => {
+    const build = rowBuilder([{ name: 'a' }, { name: 'a' }, { name: '__proto__' }], [text, text, text])!;
+    const row = build(['first', 'last', 'p']);
+    expect(row.a).toBe('last');
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(row, '__proto__')?.value).toBe('p');
+  });
+
+  it("leaves binary fields and rows without fields to pg's own parsing", () => {
+    expect(rowBuilder([{ name: 'b', format: 'binary' }], [text])).toBeNull();
+    expect(rowBuilder([], [])).toBeNull();
   });
 });
 
@@ -152,6 +183,30 @@ describe.runIf(DIALECTS.includes('postgres'))('named prepared statements on Post
       expect(Object.keys(row!).at(-1)).toBe('shade');
     } finally {
       describe.mockRestore();
+    }
+  });
+
+  it("a named statement's rows are what pg itself makes of them, on the run that describes and on later runs", async () => {
+    const columns = `id, name, id * 2 as "Twice ""id""", null::int as nothing, now() as at, name as name`;
+    const other = new pg.Client({ connectionString: PG_URL });
+    await other.connect();
+    try {
+      for (let run = 0; run < 4; run++) {
+        const id = 1 + (run % 2);
+        const [mine] = (
+          await sql<Record<string, unknown>>`select ${sql.raw(columns)} from things where id = ${id}`.execute(
+            a.kysely,
+          )
+        ).rows;
+        // pg's own parsing, on a connection of its own (an unnamed statement, described every time)
+        const [theirs] = (await other.query(`select ${columns} from ${schema}.things where id = $1`, [id]))
+          .rows;
+        expect(mine).toEqual({ ...theirs, at: mine!.at });
+        expect(Object.keys(mine!)).toEqual(Object.keys(theirs));
+        expect(mine!.at).toBeInstanceOf(Date);
+      }
+    } finally {
+      await other.end();
     }
   });
 
