@@ -22,9 +22,9 @@ type Parser = (raw: unknown) => unknown;
 /**
  * A function that builds a row of this shape as one object literal, its values through the fields' type
  * parsers. pg's `parseRow` copies an empty row with every field (`{ ...empty }`) and then stores each value
- * by its name: for a record's ~50 columns, 7 % of a PostgreSQL process's CPU under a web-service query flood
- * (10 rows a query), and objects V8 cannot give one layout. A literal with the names written in gets one
- * layout per statement. Null for binary fields (pg copies their buffers; Rapport asks for none) and for rows
+ * by its name, a keyed store each: for a record's ~50 columns, 7 % of a PostgreSQL process's CPU under a
+ * web-service query flood (10 rows a query). A literal with the names written in builds the row in one step.
+ * Null for binary fields (pg copies their buffers; Rapport asks for none) and for rows
  * with no fields. The names are the server's column names, written as JSON string literals; a repeated name
  * keeps its last value, as with pg.
  */
