@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -190,14 +191,21 @@ describe.runIf(DIALECTS.includes('postgres'))('named prepared statements on Post
     const columns = `id, name, id * 2 as "Twice ""id""", null::int as nothing, now() as at, name as name`;
     const other = new pg.Client({ connectionString: PG_URL });
     await other.connect();
+    // pg's own row parsing: the first run (not yet named) uses it, the named runs use the compiled builder
+    const { prototype } = createRequire(import.meta.url)('pg/lib/result.js') as {
+      prototype: { parseRow(raw: unknown[]): unknown };
+    };
+    const pgParse = vi.spyOn(prototype, 'parseRow');
     try {
       for (let run = 0; run < 4; run++) {
         const id = 1 + (run % 2);
+        pgParse.mockClear();
         const [mine] = (
           await sql<Record<string, unknown>>`select ${sql.raw(columns)} from things where id = ${id}`.execute(
             a.kysely,
           )
         ).rows;
+        expect(pgParse).toHaveBeenCalledTimes(run === 0 ? 1 : 0);
         // pg's own parsing, on a connection of its own (an unnamed statement, described every time)
         const [theirs] = (await other.query(`select ${columns} from ${schema}.things where id = $1`, [id]))
           .rows;
@@ -206,6 +214,7 @@ describe.runIf(DIALECTS.includes('postgres'))('named prepared statements on Post
         expect(mine!.at).toBeInstanceOf(Date);
       }
     } finally {
+      pgParse.mockRestore();
       await other.end();
     }
   });
