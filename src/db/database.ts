@@ -8,13 +8,13 @@ import { markConnectFailure } from './db-errors.js';
 import { deferInserts } from './deferred-inserts.js';
 import { enableDirectTransactions, resultsPassThrough } from './direct-transaction.js';
 import { GroupCommit } from './group-commit.js';
+import { LiteralLimits } from './literal-limits.js';
 import { OneSchemaPostgresDialect } from './pg-introspector.js';
 import { SharedReads, SharingPool } from './pg-shared-reads.js';
 import { coalesceWrites, PgStatementNames } from './pg-statements.js';
 import { StatisticsKeeper } from './pg-statistics.js';
 import type { Database } from './schema.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
-import { LiteralLimits } from './sqlite-limits.js';
 import { SqliteReadPool } from './sqlite-read-pool.js';
 import { RawRowStatement, TurnSnapshot } from './sqlite-rows.js';
 
@@ -226,7 +226,7 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
     pool: sharing ?? pool,
     onCreateConnection: async (connection) => deferInserts(connection),
   });
-  const kysely = new Kysely<Database>({ dialect });
+  const kysely = new Kysely<Database>({ dialect, plugins: [resultsPassThrough(new LiteralLimits())] });
   enableDirectTransactions(kysely, dialect);
   // VACUUM's own connection: outside the pool, whose statement timeout would cut a large table's short
   const maintenance = () =>

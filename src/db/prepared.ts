@@ -85,6 +85,24 @@ export function preparedStatement<A extends unknown[], R>(
   };
 }
 
+/**
+ * One prepared query per key, for values written into the SQL rather than bound (LIMITs and OFFSETs from
+ * settings: see `LiteralLimits`), made on first use. Keys are meant to be few (one or two settings' values);
+ * past `max` the memo starts over, so a caller passing many loses only the memo.
+ */
+export function perKey<K, F>(make: (key: K) => F, max = 8): (key: K) => F {
+  const made = new Map<K, F>();
+  return (key) => {
+    let f = made.get(key);
+    if (f === undefined) {
+      if (made.size >= max) made.clear();
+      f = make(key);
+      made.set(key, f);
+    }
+    return f;
+  };
+}
+
 /** Which database a Kysely instance (or transaction) speaks to, for builders of prepared queries. */
 export function dialectOf(db: Q): DialectName {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';

@@ -1,6 +1,6 @@
 import { type SqlBool, sql } from 'kysely';
 import type { AppContext } from '../context.js';
-import { literalLimit } from '../db/sqlite-limits.js';
+import { literalLimit } from '../db/literal-limits.js';
 import { canUseModule, type Principal } from '../roles/permissions.js';
 import type { FieldValue } from './field-coerce.js';
 import { listModuleMetas } from './module-meta.js';

@@ -9,9 +9,9 @@ import {
   type Transaction,
 } from 'kysely';
 import { carrier, deferrable, writeDeferred } from '../db/deferred-inserts.js';
+import { literalLimit } from '../db/literal-limits.js';
 import { dialectOf, insertRow, prepared, preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
-import { literalLimit } from '../db/sqlite-limits.js';
 import { type LiteralEntry, literalFunction } from '../platform/object-literal.js';
 import type { FieldDef } from './field.types.js';
 import { columnReader, type FieldValue, toColumn } from './field-coerce.js';
@@ -166,14 +166,14 @@ export async function selectRecords(
     const from = sql.raw(selectHead(db, meta, false).idsFrom);
     const arms = ownedBy.map(
       (owner) =>
-        sql`select p.id from (${from} where ${sql.join(conds, sql` and `)} and "e"."owner_id" = ${owner}${orderBy} limit ${limitOf(db, offset + limit)}) p`,
+        sql`select p.id from (${from} where ${sql.join(conds, sql` and `)} and "e"."owner_id" = ${owner}${orderBy} limit ${literalLimit(offset + limit)}) p`,
     );
     filter = sql`where "e"."id" in (${sql.join(arms, sql` union all `)})`;
   } else {
     if (ownedBy) conds.push(sql`(${ownedByCondition(ownedBy)})`);
     filter = sql`where ${sql.join(conds, sql` and `)}`;
   }
-  const tail = sql`${filter}${orderBy}${limit !== undefined ? sql` limit ${limitOf(db, limit)}` : sql``}${
+  const tail = sql`${filter}${orderBy}${limit !== undefined ? sql` limit ${literalLimit(limit)}` : sql``}${
     offset ? sql` offset ${offset}` : sql``
   }`.compile(db);
   const head = selectHead(db, meta, opts.ownerRolePaths !== undefined);
@@ -188,9 +188,6 @@ export async function selectRecords(
  * it (many owners, a deep offset) one statement filters by the owners instead.
  */
 const OWNER_PAGE_ROWS = 2_000;
-
-/** A LIMIT as the `LiteralLimits` plugin writes it: a literal on SQLite, a parameter on PostgreSQL. */
-const limitOf = (db: Q, n: number) => (dialectOf(db) === 'sqlite' ? literalLimit(n) : sql`${n}`);
 
 /** The SELECT list and FROM clause of a record query, and the whole statements made from it. */
 interface SelectHead {

@@ -2,7 +2,8 @@ import type { ExpressionBuilder, Kysely, QueryCreator, Transaction } from 'kysel
 import { columnTypes, INT_COLUMN_MAX } from '../db/columns.js';
 import type { Db, DialectName } from '../db/database.js';
 import { allResults, sendTogether, writeStatements } from '../db/group-commit.js';
-import { dialectOf, prepared, preparedStatement } from '../db/prepared.js';
+import { literalLimit } from '../db/literal-limits.js';
+import { dialectOf, perKey, prepared, preparedStatement } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import { unflushedCommit } from '../db/unflushed-commit.js';
 import { toUser, type User } from '../users/user.model.js';
@@ -234,19 +235,26 @@ const TRIM_BATCH = 1000;
  * orders deadlocked (10 workers as one user, once in a few thousand pairs). A skipped row only moves the
  * positions, so a trim may delete fewer than it would have, never a token among the newest.
  */
-const trimChallengeTokens = preparedStatement(
-  (db, userId: number, now: number, perUser: number, ip: string, perClient: number) => {
+const trimQuery = perKey((perUsersAndClients: `${number}:${number}`) => {
+  const [perUser, perClient] = perUsersAndClients.split(':').map(Number) as [number, number];
+  return preparedStatement((db, userId: number, now: number, ip: string) => {
     const postgres = dialectOf(db) === 'postgres';
     const mine = () => db.selectFrom('ws_challenge_tokens').select('id').where('user_id', '=', userId);
     /** The tokens to delete, locked (PostgreSQL): those another trim is deleting are its to delete. */
     const taken = <Q extends ReturnType<typeof mine>>(q: Q) => (postgres ? q.forUpdate().skipLocked() : q);
     // the oldest token still live: everything before it has expired
-    const oldestLive = mine().where('expires_at', '>=', now).orderBy('id', 'asc').limit(1);
+    const oldestLive = mine().where('expires_at', '>=', now).orderBy('id', 'asc').limit(literalLimit(1));
     const arms = [
       // beyond the user's newest `perUser`
-      taken(mine().orderBy('id', 'desc').limit(TRIM_BATCH).offset(perUser)),
+      taken(mine().orderBy('id', 'desc').limit(literalLimit(TRIM_BATCH)).offset(literalLimit(perUser))),
       // beyond the client's newest `perClient`
-      taken(mine().where('ip', '=', ip).orderBy('id', 'desc').limit(TRIM_BATCH).offset(perClient)),
+      taken(
+        mine()
+          .where('ip', '=', ip)
+          .orderBy('id', 'desc')
+          .limit(literalLimit(TRIM_BATCH))
+          .offset(literalLimit(perClient)),
+      ),
       // expired: older than the oldest live one (all of them when none is live)
       taken(
         mine()
@@ -258,7 +266,7 @@ const trimChallengeTokens = preparedStatement(
             ),
           )
           .orderBy('id', 'asc')
-          .limit(TRIM_BATCH),
+          .limit(literalLimit(TRIM_BATCH)),
       ),
     ] as const;
     return db.deleteFrom('ws_challenge_tokens').where('id', 'in', (eb) =>
@@ -268,12 +276,27 @@ const trimChallengeTokens = preparedStatement(
         .unionAll(eb.selectFrom(arms[1].as('b')).select('b.id'))
         .unionAll(eb.selectFrom(arms[2].as('c')).select('c.id')),
     );
-  },
-);
+  });
+});
+
+/**
+ * The trim with the user's and the client's caps (settings) written into it, and its LIMITs: on PostgreSQL a
+ * bound LIMIT or OFFSET, even in a subquery, keeps a named statement planned anew on every run (see
+ * `LiteralLimits`), and this one runs at every getchallenge.
+ */
+export function trimChallengeTokens(
+  db: Q,
+  userId: number,
+  now: number,
+  perUser: number,
+  ip: string,
+  perClient: number,
+) {
+  return trimQuery(`${perUser}:${perClient}`)(db, userId, now, ip);
+}
 
 /** Per LIMIT (a literal in the SQL, see `LiteralLimits`): the user's live tokens, newest first. */
-const liveChallengeQueries = new Map<number, ReturnType<typeof liveChallengesQuery>>();
-const liveChallengesQuery = (limit: number) =>
+const liveChallengesQuery = perKey((limit: number) =>
   prepared((db, userId: number, now: number) =>
     db
       .selectFrom('ws_challenge_tokens')
@@ -282,7 +305,8 @@ const liveChallengesQuery = (limit: number) =>
       .where('expires_at', '>=', now)
       .orderBy('id', 'desc')
       .limit(limit),
-  );
+  ),
+);
 
 /** The user's live tokens, newest first; each is reusable until it expires, as in Vtiger. */
 export async function findLiveChallenges(
@@ -291,14 +315,7 @@ export async function findLiveChallenges(
   now: number,
   limit: number,
 ): Promise<string[]> {
-  let query = liveChallengeQueries.get(limit);
-  if (!query) {
-    // a limit is a setting, so there are one or two; a caller passing many would only lose the memo
-    if (liveChallengeQueries.size >= 8) liveChallengeQueries.clear();
-    query = liveChallengesQuery(limit);
-    liveChallengeQueries.set(limit, query);
-  }
-  const { rows } = await query(db, userId, now);
+  const { rows } = await liveChallengesQuery(limit)(db, userId, now);
   return rows.map((r) => r.token);
 }
 
