@@ -41,6 +41,8 @@ export type DatabaseTarget =
       statementTimeoutMs?: number;
       /** connections besides the pool that single reads share (see SharedReads); 0 turns sharing off */
       sharedReadConnections?: number;
+      /** the named statements' bookkeeping (tests give one with small bounds) */
+      statementNames?: PgStatementNames;
     };
 
 export interface Db {
@@ -188,7 +190,7 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
   pool.on('error', (err) => {
     for (const l of listeners) l(err);
   });
-  const statements = new PgStatementNames();
+  const statements = target.statementNames ?? new PgStatementNames();
   pool.on('connect', (client) => {
     // The pool listens only while a connection is idle: one lost while checked out (mid-query, or between
     // a transaction's statements) emits 'error' with nobody listening, and that kills the process. The

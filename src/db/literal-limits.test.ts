@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachDialect } from '../../test/harness.js';
-import { literalLimit } from './literal-limits.js';
+import { boundLimit, literalLimit } from './literal-limits.js';
 import { prepared } from './prepared.js';
 
 describeEachDialect('limits', (h) => {
@@ -29,6 +29,19 @@ describeEachDialect('limits', (h) => {
       h.ctx.db.dialect === 'sqlite' ? / limit 7 offset \?$/ : / limit 7 offset \$2$/,
     );
     expect(compiled.parameters).toEqual(['limits.%', 3]);
+  });
+
+  it('keeps a LIMIT given as boundLimit bound: one statement for every value', async () => {
+    const q = h.ctx.db.kysely
+      .selectFrom('settings')
+      .select('key')
+      .where('key', 'like', 'limits.%')
+      .orderBy('key')
+      .limit(boundLimit(2));
+    const compiled = q.compile();
+    expect(compiled.sql).toMatch(h.ctx.db.dialect === 'sqlite' ? / limit \?$/ : / limit \$2$/);
+    expect(compiled.parameters).toEqual(['limits.%', 2]);
+    expect((await q.execute()).map((r) => r.key)).toEqual(['limits.a', 'limits.b']);
   });
 
   it('gives the same rows on both databases, for any limit, and leaves a prepared query bound', async () => {

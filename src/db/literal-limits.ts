@@ -53,3 +53,13 @@ export function literalLimit(n: number): RawBuilder<number> {
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`a LIMIT must be a whole number, not ${n}`);
   return sql.lit(n);
 }
+
+/**
+ * A LIMIT that changes from call to call with the program's own state (a batch sized by free slots): bound,
+ * so it stays one statement instead of one per value, which on PostgreSQL would take a named statement for
+ * each (a generation holds 200). `LiteralLimits` leaves it alone; it is prepared (SQLite) or planned
+ * (PostgreSQL) at every run, which a statement run a few times a second can afford.
+ */
+export function boundLimit(n: number): RawBuilder<number> {
+  return sql<number>`${n}`;
+}

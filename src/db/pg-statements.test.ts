@@ -26,6 +26,34 @@ describe('PgStatementNames', () => {
     expect(names.nameFor('select $1')).toBeUndefined();
     expect(names.nameFor('select $1')).toBe('rapport_1_0');
   });
+
+  it('starts a new generation when its names are all taken and a text comes back, at most once a period', () => {
+    let now = 0;
+    const names = new PgStatementNames(2, 10, 60_000, () => now);
+    for (const text of ['select $1', 'select $2']) {
+      names.nameFor(text);
+      names.nameFor(text);
+    }
+    names.nameFor('select $3');
+    expect(names.nameFor('select $3')).toBeUndefined(); // full, and the generation is new
+    now = 59_999;
+    expect(names.nameFor('select $3')).toBeUndefined();
+    expect(names.generation).toBe(0);
+    now = 60_000;
+    // the new generation starts, but the connection asking has the old one's statements to free first
+    expect(names.nameFor('select $3')).toBeUndefined();
+    expect(names.generation).toBe(1);
+    expect(names.nameFor('select $3')).toBe('rapport_1_0');
+    // the texts of the old generation are named again from their next two runs
+    expect(names.nameFor('select $1')).toBeUndefined();
+    expect(names.nameFor('select $1')).toBe('rapport_1_1');
+    // a text seen once does not start a generation, however old the full one is
+    names.nameFor('select $2');
+    names.nameFor('select $2');
+    now = 10 * 60_000;
+    expect(names.nameFor('select $4')).toBeUndefined();
+    expect(names.generation).toBe(1);
+  });
 });
 
 describe('rowBuilder', () => {
@@ -99,6 +127,42 @@ describe.runIf(DIALECTS.includes('postgres'))('named prepared statements on Post
     // several statements in one text without parameters still run (the simple protocol)
     await sql`select 1; select 2`.execute(a.kysely);
     await sql`select 1; select 2`.execute(a.kysely);
+  });
+
+  it('when every name is taken, a new generation frees the old statements and names the texts in use again', async () => {
+    // two names a generation, and a full one gives way at once
+    const c = openDatabase({
+      kind: 'postgres',
+      url: PG_URL,
+      schema,
+      poolSize: 1,
+      sharedReadConnections: 0,
+      statementNames: new PgStatementNames(2, 10, 0),
+    });
+    try {
+      const byName = (name: string) =>
+        sql<{ id: number }>`select id from things where name = ${name}`.execute(c.kysely);
+      const nameLike = (pattern: string) =>
+        sql<{ id: number }>`select id from things where name like ${pattern} order by id`.execute(c.kysely);
+      for (let round = 0; round < 4; round++) {
+        expect((await byId(c, 1)).rows).toMatchObject([{ id: 1 }]);
+        expect((await byName('two')).rows).toEqual([{ id: 2 }]);
+        expect((await nameLike('%o%')).rows).toEqual([{ id: 1 }, { id: 2 }]);
+        // never more than a generation's names on the connection, whatever the texts
+        expect((await prepared(c)).length).toBeLessThanOrEqual(2);
+      }
+      // two texts in use fit a generation: both are prepared and stay
+      for (let i = 0; i < 3; i++) {
+        await byId(c, 1);
+        await byName('one');
+      }
+      expect((await prepared(c)).sort()).toEqual([
+        'select * from things where id = $1',
+        'select id from things where name = $1',
+      ]);
+    } finally {
+      await c.close();
+    }
   });
 
   it("this process's own DDL, in a transaction: later statements see the new column", async () => {

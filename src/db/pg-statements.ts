@@ -157,24 +157,45 @@ export class PgStatementNames {
   /** the rows' shape of each named statement, once described (see `DescribedOnce`) */
   private readonly shapes = new Map<string, RowShape>();
 
+  /** when the current generation started (`now()`) */
+  private genStartedAt: number;
+
   constructor(
     /** names per generation: each is held by every pooled connection that ran it */
     private readonly max = 200,
     /** texts remembered as seen once, so one-off statements never get a name */
     private readonly seenMax = 2000,
-  ) {}
+    /** a generation whose names are all taken gives way to a new one once it is this old */
+    private readonly fullGenerationMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.genStartedAt = now();
+  }
 
   get generation(): number {
     return this.gen;
   }
 
-  /** The name for this text, or undefined while it is new (or the generation's names are all taken). */
+  /**
+   * The name for this text, or undefined while it is new (or the generation's names are all taken). Names
+   * are never taken back one by one (a connection would have to free each), so when they are all taken a
+   * text seen again starts a new generation, at most once a `fullGenerationMs`: the texts in use get names
+   * again within two runs each, where a full generation kept every text that came later unnamed (parsed and
+   * planned at every run) for as long as the process ran. Statements with a LIMIT written in (one text per
+   * limit a client asks for) and list filters' shapes fill a generation over days.
+   */
   nameFor(text: string): string | undefined {
     const name = this.names.get(text);
-    if (name !== undefined || this.names.size >= this.max) return name;
+    if (name !== undefined) return name;
     if (!this.seenOnce.has(text)) {
       if (this.seenOnce.size >= this.seenMax) this.seenOnce.clear();
       this.seenOnce.add(text);
+      return undefined;
+    }
+    if (this.names.size >= this.max) {
+      if (this.now() - this.genStartedAt >= this.fullGenerationMs) this.schemaChanged();
+      // not named in this call even then: the asking connection still holds the old generation's statements
+      // and frees them all before its next statement, which would free this one too
       return undefined;
     }
     this.seenOnce.delete(text);
@@ -185,6 +206,7 @@ export class PgStatementNames {
 
   schemaChanged(): void {
     this.gen++;
+    this.genStartedAt = this.now();
     this.names.clear();
     this.shapes.clear();
   }

@@ -2,6 +2,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DialectName } from '../db/database.js';
 import { deferrable, writeDeferred } from '../db/deferred-inserts.js';
 import { inWriteTransaction, type Writable } from '../db/group-commit.js';
+import { boundLimit } from '../db/literal-limits.js';
 import { dialectOf, prepared } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import {
@@ -69,7 +70,12 @@ export async function expandWebhookEvents(
     // requests saturate the process that is a handful; reading 200 rows of ~1 KB bodies to expand one event
     // cost more than the expansion)
     const readLimit = Math.min(limit, maxDeliveries);
-    const read = await trx.selectFrom('webhook_events').selectAll().orderBy('id').limit(readLimit).execute();
+    const read = await trx
+      .selectFrom('webhook_events')
+      .selectAll()
+      .orderBy('id')
+      .limit(boundLimit(readLimit))
+      .execute();
     if (read.length === 0) return none;
     const listed: number[][] = [];
     let count = 0;
