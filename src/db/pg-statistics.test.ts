@@ -309,7 +309,8 @@ describe.runIf(DIALECTS.includes('postgres'))(
 
     it("is not cut short by the connection's statement timeout: a large table's VACUUM takes as long as it takes", async () => {
       if (await autovacuumOn()) return;
-      // a process whose statements may run one second, vacuuming slowly enough to need several
+      // a process whose statements may run a quarter second, vacuuming slowly enough to need several times that
+      // (0.87 s measured on a day it needed less than the one second this test first allowed)
       const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(h.ctx.db.kysely))
         .rows[0]!.s;
       const db = openDatabase({
@@ -317,7 +318,7 @@ describe.runIf(DIALECTS.includes('postgres'))(
         url: PG_URL,
         schema,
         poolSize: 2,
-        statementTimeoutMs: 1000,
+        statementTimeoutMs: 250,
       });
       try {
         const keeper = keeperOf(db, SLOW);
@@ -325,7 +326,7 @@ describe.runIf(DIALECTS.includes('postgres'))(
         await deadRows(LARGE, 'vacuum-long');
         const started = Date.now();
         expect(await keeper.vacuumOnce()).toContain('auth_failures');
-        expect(Date.now() - started).toBeGreaterThan(1000);
+        expect(Date.now() - started).toBeGreaterThan(250);
       } finally {
         await db.close();
       }
