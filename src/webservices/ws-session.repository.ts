@@ -235,49 +235,50 @@ const TRIM_BATCH = 1000;
  * orders deadlocked (10 workers as one user, once in a few thousand pairs). A skipped row only moves the
  * positions, so a trim may delete fewer than it would have, never a token among the newest.
  */
-const trimQuery = perKey((perUsersAndClients: `${number}:${number}`) => {
-  const [perUser, perClient] = perUsersAndClients.split(':').map(Number) as [number, number];
-  return preparedStatement((db, userId: number, now: number, ip: string) => {
-    const postgres = dialectOf(db) === 'postgres';
-    const mine = () => db.selectFrom('ws_challenge_tokens').select('id').where('user_id', '=', userId);
-    /** The tokens to delete, locked (PostgreSQL): those another trim is deleting are its to delete. */
-    const taken = <Q extends ReturnType<typeof mine>>(q: Q) => (postgres ? q.forUpdate().skipLocked() : q);
-    // the oldest token still live: everything before it has expired
-    const oldestLive = mine().where('expires_at', '>=', now).orderBy('id', 'asc').limit(literalLimit(1));
-    const arms = [
-      // beyond the user's newest `perUser`
-      taken(mine().orderBy('id', 'desc').limit(literalLimit(TRIM_BATCH)).offset(literalLimit(perUser))),
-      // beyond the client's newest `perClient`
-      taken(
-        mine()
-          .where('ip', '=', ip)
-          .orderBy('id', 'desc')
-          .limit(literalLimit(TRIM_BATCH))
-          .offset(literalLimit(perClient)),
-      ),
-      // expired: older than the oldest live one (all of them when none is live)
-      taken(
-        mine()
-          .where((eb) =>
-            eb(
-              'id',
-              '<',
-              eb.fn.coalesce(oldestLive, eb.lit(postgres ? INT_COLUMN_MAX : Number.MAX_SAFE_INTEGER)),
-            ),
-          )
-          .orderBy('id', 'asc')
-          .limit(literalLimit(TRIM_BATCH)),
-      ),
-    ] as const;
-    return db.deleteFrom('ws_challenge_tokens').where('id', 'in', (eb) =>
-      eb
-        .selectFrom(arms[0].as('a'))
-        .select('a.id')
-        .unionAll(eb.selectFrom(arms[1].as('b')).select('b.id'))
-        .unionAll(eb.selectFrom(arms[2].as('c')).select('c.id')),
-    );
-  });
-});
+const trimQuery = perKey((perUser: number) =>
+  perKey((perClient: number) =>
+    preparedStatement((db, userId: number, now: number, ip: string) => {
+      const postgres = dialectOf(db) === 'postgres';
+      const mine = () => db.selectFrom('ws_challenge_tokens').select('id').where('user_id', '=', userId);
+      /** The tokens to delete, locked (PostgreSQL): those another trim is deleting are its to delete. */
+      const taken = <Q extends ReturnType<typeof mine>>(q: Q) => (postgres ? q.forUpdate().skipLocked() : q);
+      // the oldest token still live: everything before it has expired
+      const oldestLive = mine().where('expires_at', '>=', now).orderBy('id', 'asc').limit(literalLimit(1));
+      const arms = [
+        // beyond the user's newest `perUser`
+        taken(mine().orderBy('id', 'desc').limit(literalLimit(TRIM_BATCH)).offset(literalLimit(perUser))),
+        // beyond the client's newest `perClient`
+        taken(
+          mine()
+            .where('ip', '=', ip)
+            .orderBy('id', 'desc')
+            .limit(literalLimit(TRIM_BATCH))
+            .offset(literalLimit(perClient)),
+        ),
+        // expired: older than the oldest live one (all of them when none is live)
+        taken(
+          mine()
+            .where((eb) =>
+              eb(
+                'id',
+                '<',
+                eb.fn.coalesce(oldestLive, eb.lit(postgres ? INT_COLUMN_MAX : Number.MAX_SAFE_INTEGER)),
+              ),
+            )
+            .orderBy('id', 'asc')
+            .limit(literalLimit(TRIM_BATCH)),
+        ),
+      ] as const;
+      return db.deleteFrom('ws_challenge_tokens').where('id', 'in', (eb) =>
+        eb
+          .selectFrom(arms[0].as('a'))
+          .select('a.id')
+          .unionAll(eb.selectFrom(arms[1].as('b')).select('b.id'))
+          .unionAll(eb.selectFrom(arms[2].as('c')).select('c.id')),
+      );
+    }),
+  ),
+);
 
 /**
  * The trim with the user's and the client's caps (settings) written into it, and its LIMITs: on PostgreSQL a
@@ -292,7 +293,7 @@ export function trimChallengeTokens(
   ip: string,
   perClient: number,
 ) {
-  return trimQuery(`${perUser}:${perClient}`)(db, userId, now, ip);
+  return trimQuery(perUser)(perClient)(db, userId, now, ip);
 }
 
 /** Per LIMIT (a literal in the SQL, see `LiteralLimits`): the user's live tokens, newest first. */
