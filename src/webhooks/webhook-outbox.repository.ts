@@ -12,7 +12,12 @@ import {
   type NewDelivery,
   ownerMaySend,
 } from './webhook.repository.js';
-import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookDeliveryTable } from './webhook.table.js';
+import type {
+  WebhookAttemptRow,
+  WebhookDeliveryRow,
+  WebhookDeliveryTable,
+  WebhookEventRow,
+} from './webhook.table.js';
 import { newMessageId } from './webhook-signing.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
@@ -21,7 +26,7 @@ type Q = Kysely<Database> | Transaction<Database>;
  * The PostgreSQL advisory lock held by the one process expanding webhook events: a constant of our own and
  * the schema (advisory locks are per database; Rapports on other schemas of it must not wait for ours)
  */
-const EXPAND_LOCK = 0x5257_4845; // "RWHE"
+export const EXPAND_LOCK = 0x5257_4845; // "RWHE"
 
 /** What one expansion did. */
 export interface Expansion {
@@ -59,23 +64,24 @@ export async function expandWebhookEvents(
   if (probe && (await firstEvent(db)).rows.length === 0) return none;
   // SQLite: in the group commit, so expanding does not split the batches of the writes that queue meanwhile
   return inWriteTransaction(target, async (trx) => {
-    if (dialect === 'postgres') {
-      // the lock before the read: two processes must never read the same events
-      const got = await sql<{ ok: boolean }>`
-        select pg_try_advisory_xact_lock(${sql.lit(EXPAND_LOCK)}, hashtext(current_schema())) as ok
-      `.execute(trx);
-      if (!got.rows[0]?.ok) return null;
-    }
     // every event lists at least one webhook: no more events than deliveries allowed are read (while
     // requests saturate the process that is a handful; reading 200 rows of ~1 KB bodies to expand one event
     // cost more than the expansion)
     const readLimit = Math.min(limit, maxDeliveries);
-    const read = await trx
-      .selectFrom('webhook_events')
-      .selectAll()
-      .orderBy('id')
-      .limit(boundLimit(readLimit))
-      .execute();
+    const oldest = () =>
+      trx.selectFrom('webhook_events').selectAll().orderBy('id').limit(boundLimit(readLimit));
+    let read: WebhookEventRow[];
+    if (dialect === 'postgres') {
+      // the lock before the read, in the same statement (one round trip fewer between a commit and its
+      // delivery): two processes must never read the same events. The lock is taken once, in the outer row;
+      // the events are read only when it was, and a lock held elsewhere answers one row with ok = false
+      const { rows } = await sql<WebhookEventRow & { ok: boolean }>`
+        select e.*, l.ok from (
+          select pg_try_advisory_xact_lock(${sql.lit(EXPAND_LOCK)}, hashtext(current_schema())) as ok
+        ) l left join lateral (${oldest()}) e on l.ok`.execute(trx);
+      if (!rows[0]?.ok) return null;
+      read = rows.filter((r) => r.id !== null);
+    } else read = await oldest().execute();
     if (read.length === 0) return none;
     const listed: number[][] = [];
     let count = 0;
