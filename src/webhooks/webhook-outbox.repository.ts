@@ -12,12 +12,7 @@ import {
   type NewDelivery,
   ownerMaySend,
 } from './webhook.repository.js';
-import type {
-  WebhookAttemptRow,
-  WebhookDeliveryRow,
-  WebhookDeliveryTable,
-  WebhookEventRow,
-} from './webhook.table.js';
+import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookDeliveryTable } from './webhook.table.js';
 import { newMessageId } from './webhook-signing.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
@@ -64,24 +59,26 @@ export async function expandWebhookEvents(
   if (probe && (await firstEvent(db)).rows.length === 0) return none;
   // SQLite: in the group commit, so expanding does not split the batches of the writes that queue meanwhile
   return inWriteTransaction(target, async (trx) => {
+    if (dialect === 'postgres') {
+      // the lock before the read, in a statement of its own: two processes must never read the same events.
+      // One statement taking the lock and reading would read with a snapshot taken before the lock: a
+      // process that got the lock as another committed its expansion would read the events that one had
+      // just deleted, and deliver them again
+      const got = await sql<{ ok: boolean }>`
+        select pg_try_advisory_xact_lock(${sql.lit(EXPAND_LOCK)}, hashtext(current_schema())) as ok
+      `.execute(trx);
+      if (!got.rows[0]?.ok) return null;
+    }
     // every event lists at least one webhook: no more events than deliveries allowed are read (while
     // requests saturate the process that is a handful; reading 200 rows of ~1 KB bodies to expand one event
     // cost more than the expansion)
     const readLimit = Math.min(limit, maxDeliveries);
-    const oldest = () =>
-      trx.selectFrom('webhook_events').selectAll().orderBy('id').limit(boundLimit(readLimit));
-    let read: WebhookEventRow[];
-    if (dialect === 'postgres') {
-      // the lock before the read, in the same statement (one round trip fewer between a commit and its
-      // delivery): two processes must never read the same events. The lock is taken once, in the outer row;
-      // the events are read only when it was, and a lock held elsewhere answers one row with ok = false
-      const { rows } = await sql<WebhookEventRow & { ok: boolean }>`
-        select e.*, l.ok from (
-          select pg_try_advisory_xact_lock(${sql.lit(EXPAND_LOCK)}, hashtext(current_schema())) as ok
-        ) l left join lateral (${oldest()}) e on l.ok`.execute(trx);
-      if (!rows[0]?.ok) return null;
-      read = rows.filter((r) => r.id !== null);
-    } else read = await oldest().execute();
+    const read = await trx
+      .selectFrom('webhook_events')
+      .selectAll()
+      .orderBy('id')
+      .limit(boundLimit(readLimit))
+      .execute();
     if (read.length === 0) return none;
     const listed: number[][] = [];
     let count = 0;
