@@ -50,8 +50,12 @@ export class LiteralLimits implements KyselyPlugin {
 
 /** The same for a LIMIT written in a `sql` template: a whole number as a literal (anything else throws). */
 export function literalLimit(n: number): RawBuilder<number> {
+  return sql.lit(wholeLimit(n));
+}
+
+function wholeLimit(n: number): number {
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`a LIMIT must be a whole number, not ${n}`);
-  return sql.lit(n);
+  return n;
 }
 
 /**
@@ -61,5 +65,5 @@ export function literalLimit(n: number): RawBuilder<number> {
  * (PostgreSQL) at every run, which a statement run a few times a second can afford.
  */
 export function boundLimit(n: number): RawBuilder<number> {
-  return sql<number>`${n}`;
+  return sql<number>`${wholeLimit(n)}`;
 }

@@ -8,6 +8,7 @@ import { parseConfig } from '../config.js';
 import type { Db } from '../db/database.js';
 import { insertDeliveries } from './webhook.repository.js';
 import { WebhookHttp } from './webhook-http.js';
+import { EXPAND_LOCK, expandWebhookEvents } from './webhook-outbox.repository.js';
 import {
   CLAIM_BATCH,
   createWebhookSender,
@@ -225,6 +226,40 @@ describeEachDialect(
           204,
         );
       expect(await stored()).toBe(0);
+    });
+
+    it('expands a waiting event once, and not while another process holds the expansion (PostgreSQL)', async () => {
+      // what earlier tests left waiting goes first, so the change below is the only event
+      while ((await expandWebhookEvents(h.ctx.db, 200))?.events) {}
+      const hook = await createHook(h, 'http://127.0.0.1:9/outbox');
+      const res = await h.request({
+        method: 'POST',
+        url: '/api/v1/records/Contacts',
+        as: h.admin,
+        payload: { lastname: 'Outbox' },
+      });
+      expectStatus(res, 201);
+      expect(await countRows('webhook_events')).toBe(1);
+      const before = await countRows('webhook_deliveries');
+      if (h.dialect === 'postgres') {
+        // another process expanding: its transaction holds the lock; this one must leave the event alone
+        await h.ctx.db.kysely.transaction().execute(async (trx) => {
+          await sql`select pg_advisory_xact_lock(${sql.lit(EXPAND_LOCK)}, hashtext(current_schema()))`.execute(
+            trx,
+          );
+          expect(await expandWebhookEvents(h.ctx.db, 10)).toBeNull();
+        });
+        expect(await countRows('webhook_events')).toBe(1);
+        expect(await countRows('webhook_deliveries')).toBe(before);
+      }
+      const x = await expandWebhookEvents(h.ctx.db, 10);
+      expect(x).toMatchObject({ events: 1, more: false });
+      expect(await countRows('webhook_events')).toBe(0);
+      // one delivery per webhook the event listed (earlier tests' webhooks of the admin's are still on)
+      expect(await countRows('webhook_deliveries')).toBe(before + x!.listed);
+      expect(await countRows('webhook_deliveries', [hook.id])).toBe(1);
+      // nothing left: the next expansion finds nothing
+      expect(await expandWebhookEvents(h.ctx.db, 10)).toEqual({ events: 0, listed: 0, more: false });
     });
 
     it('a webhook deleted between the commit and the expansion gets nothing; the others still do', async () => {
