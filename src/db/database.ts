@@ -168,6 +168,9 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
     // a server that stops answering (network cut, not a closed socket) must not hold requests forever
     query_timeout: statementTimeout + 5000,
     keepAlive: true,
+    // the pool keeps its connections (below): TCP keepalives from 10 s of quiet on keep a firewall's or NAT's
+    // idle timer from dropping one unnoticed, and notice it when something does
+    keepAliveInitialDelayMillis: 10_000,
     // statements sent together (a transaction's BEGIN with its first statement, its last inserts with the
     // COMMIT: see deferInserts; the shared connection's reads) go without waiting for each other's answers,
     // in one write (inOneWrite)
@@ -183,7 +186,11 @@ export function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Db
           : driver.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
     },
   };
-  const pool = new driver.Pool({ ...clientConfig, max: target.poolSize ?? 10 });
+  // A connection once opened stays open (no idle timeout; pg's default closed one after 10 s of rest): a new one
+  // costs its backend's start and, for each statement, a parse and plan its predecessor had kept, and catalog
+  // caches to fill, so a burst after a quiet spell ran ~30 % slower, its slowest requests twice as slow
+  // (docs/performance.md, "The pool's idle connections"). A fixed-size pool, as HikariCP keeps by default.
+  const pool = new driver.Pool({ ...clientConfig, max: target.poolSize ?? 10, idleTimeoutMillis: 0 });
   // Without a listener, an idle connection that the server ends (restart, pg_terminate_backend, failover)
   // is an unhandled 'error' event that kills the process. The pool drops that connection by itself.
   const listeners: ((err: Error) => void)[] = [];
