@@ -7,18 +7,22 @@
  * 2 s slices of 8 wrk connections alternate between them (A first in even pairs); after each slice a sending
  * server works off its backlog before the next slice starts. Prints per pair, and as medians, the process
  * CPU per create (`/proc`, every thread), the main thread's, the rate ratio A/B and the deliveries that
- * arrived during each side's slices.
+ * arrived during each side's slices. With `AB_DATABASE_URL=postgres://…` each server gets a database of its
+ * own on that PostgreSQL, and PostgreSQL's CPU per create is printed too (its processes on this machine,
+ * ended backends included: the other server is at rest meanwhile).
  *
  *   npx tsx bench/webhook-sender-ab.ts            (npm run build first: it runs the built server)
  *   AB_PAIRS=10 AB_SLICE_SECONDS=2 AB_B_ENV='{"WEBHOOK_BUSY_RATE":"1"}' npx tsx bench/webhook-sender-ab.ts
  *   AB_B_REF=HEAD~1 npx tsx bench/webhook-sender-ab.ts
+ *   AB_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/webhook-sender-ab.ts
  *
  * A measuring aid (docs/performance.md, stops 52 and 60), not a target: `npm run bench` does not run it.
  */
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
+import pg from 'pg';
 import { buildBaseline } from './baseline-build.js';
-import { cpuMs, ROOT, signIn, startRapport } from './lib.js';
+import { cpuMs, postgresCpuMs, ROOT, signIn, startRapport } from './lib.js';
 import { receiver, UNFINISHED_SQL } from './scenarios/webhooks.js';
 import { runOnce } from './wrk.js';
 
@@ -33,11 +37,15 @@ const B_REF = process.env.AB_B_REF;
 /** webhooks on server B (AB_B_HOOKS, default 10): 0 with both senders off measures what the write pays */
 const B_HOOKS = Number(process.env.AB_B_HOOKS ?? HOOKS);
 const CONNECTIONS = 8;
+/** a PostgreSQL server to run both on (AB_DATABASE_URL), a database each; SQLite without it */
+const PG_URL = process.env.AB_DATABASE_URL;
 
 interface Slice {
   rate: number;
   cpuUs: number;
   mainUs: number;
+  /** PostgreSQL's CPU per create (µs), on PostgreSQL */
+  pgUs: number;
   arrived: number;
 }
 
@@ -45,8 +53,44 @@ const rx = await receiver();
 /** how many deliveries have arrived at the receiver */
 const arrivals = async () => (await rx.count()).count;
 
+/** A database of its own on AB_DATABASE_URL: its URL, and how to drop it. */
+async function database() {
+  const name = `rapport_bench_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const url = new URL(PG_URL!);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+/** How much webhook work the server has left (UNFINISHED_SQL) from its database file or PostgreSQL. */
+async function unfinishedReader(dataDir: string, url: string | undefined) {
+  if (url) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    return {
+      read: async () => Number((await client.query<{ n: string }>(UNFINISHED_SQL)).rows[0]!.n),
+      close: () => client.end(),
+    };
+  }
+  const file = new Sqlite(path.join(dataDir, 'rapport.db'), { readonly: true });
+  const stmt = file.prepare<[], { n: number }>(UNFINISHED_SQL);
+  return { read: async () => stmt.get()!.n, close: async () => void file.close() };
+}
+
 async function server(env: Record<string, string>, hooks = HOOKS, root = ROOT) {
-  const rapport = await startRapport({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1/32', ...env }, root);
+  const db = PG_URL ? await database() : null;
+  const rapport = await startRapport(
+    { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1/32', ...(db && { DATABASE_URL: db.url }), ...env },
+    root,
+  );
   const pid = rapport.child.pid!;
   const session = await signIn(rapport.url, 'admin', rapport.adminPassword);
   const keyRes = await fetch(`${rapport.url}/api/v1/users/me/access-key`, {
@@ -66,8 +110,7 @@ async function server(env: Record<string, string>, hooks = HOOKS, root = ROOT) {
     });
     if (res.status !== 201) throw new Error(`webhook create: ${res.status} ${await res.text()}`);
   }
-  const file = new Sqlite(path.join(rapport.dataDir, 'rapport.db'), { readonly: true });
-  const unfinished = file.prepare<[], { n: number }>(UNFINISHED_SQL);
+  const unfinished = await unfinishedReader(rapport.dataDir, db?.url);
   const sends = env.WEBHOOK_SENDER !== 'off';
   let n = 0;
   return {
@@ -76,6 +119,7 @@ async function server(env: Record<string, string>, hooks = HOOKS, root = ROOT) {
       const arrivedBefore = await arrivals();
       const cpu0 = cpuMs(pid);
       const main0 = cpuMs(pid, pid);
+      const pg0 = postgresCpuMs();
       const r = await runOnce(
         `${rapport.url}/api/v1/records/Contacts`,
         {
@@ -92,19 +136,21 @@ async function server(env: Record<string, string>, hooks = HOOKS, root = ROOT) {
         rate: done / r.loadSeconds!,
         cpuUs: ((cpuMs(pid) - cpu0) * 1000) / done,
         mainUs: ((cpuMs(pid, pid) - main0) * 1000) / done,
+        pgUs: pg0 === null ? 0 : (((postgresCpuMs() ?? pg0) - pg0) * 1000) / done,
         arrived: (await arrivals()) - arrivedBefore,
       };
       // a sending server works off its backlog before the other side's slice: the two share the machine
       const until = Date.now() + 300_000;
-      while (sends && unfinished.get()!.n > 0) {
+      while (sends && (await unfinished.read()) > 0) {
         if (Date.now() > until) throw new Error('the sender did not finish within 5 minutes');
         await new Promise((r) => setTimeout(r, 50));
       }
       return slice;
     },
     async stop() {
-      file.close();
+      await unfinished.close();
       await rapport.stop();
+      await db?.drop();
     },
   };
 }
@@ -129,12 +175,13 @@ try {
     const y = await (first === a ? b : a).slice(SLICE_SECONDS);
     const pair = first === a ? { a: x, b: y } : { a: y, b: x };
     pairs.push(pair);
-    process.stdout.write(
-      `pair ${p}: A ${Math.round(pair.a.rate)}/s ${Math.round(pair.a.cpuUs)} µs (${pair.a.arrived} sent), ` +
-        `B ${Math.round(pair.b.rate)}/s ${Math.round(pair.b.cpuUs)} µs (${pair.b.arrived} sent)\n`,
-    );
+    const side = (x: Slice) =>
+      `${Math.round(x.rate)}/s ${Math.round(x.cpuUs)} µs${PG_URL ? ` (PostgreSQL ${Math.round(x.pgUs)} µs)` : ''} ` +
+      `(${x.arrived} sent)`;
+    process.stdout.write(`pair ${p}: A ${side(pair.a)}, B ${side(pair.b)}\n`);
   }
   const result = {
+    database: PG_URL ? 'postgres' : 'sqlite',
     a: { WEBHOOK_SENDER: 'on', ...A_ENV },
     b: {
       ...(B_ENV || B_REF ? { WEBHOOK_SENDER: 'on', ...B_ENV } : { WEBHOOK_SENDER: 'off' }),
@@ -143,6 +190,9 @@ try {
     },
     medianCpuUsPerCreateAminusB: Math.round(median(pairs.map((p) => p.a.cpuUs - p.b.cpuUs))),
     medianMainThreadUsPerCreateAminusB: Math.round(median(pairs.map((p) => p.a.mainUs - p.b.mainUs))),
+    ...(PG_URL && {
+      medianPostgresCpuUsPerCreateAminusB: Math.round(median(pairs.map((p) => p.a.pgUs - p.b.pgUs))),
+    }),
     medianRateRatioAoverB: Math.round(median(pairs.map((p) => p.a.rate / p.b.rate)) * 1000) / 1000,
     deliveriesPerSlice: { a: pairs.map((p) => p.a.arrived), b: pairs.map((p) => p.b.arrived) },
   };

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
-import { cpuMs, percentile, ROOT, type Scenario, signIn, startRapport } from '../lib.js';
+import { cpuMs, percentile, postgresCpuMs, ROOT, type Scenario, signIn, startRapport } from '../lib.js';
 import { ensureWrk, runOnce } from '../wrk.js';
 
 /**
@@ -142,6 +142,11 @@ async function measure(dialect: 'sqlite' | 'postgres') {
     const flood = async (seconds: number, label = '') => {
       let done = 0;
       const cpu0 = cpuMs(rapport.child.pid!);
+      const pg0 = dialect === 'postgres' ? postgresCpuMs() : null;
+      const pgCpu = () => {
+        const now = pg0 === null ? null : postgresCpuMs();
+        return now === null || pg0 === null ? 0 : now - pg0;
+      };
       // WEBHOOKS_BENCH_TRACE=1: each slice's creates per 100 ms on stderr (how fast the sender gives way)
       const trace = process.env.WEBHOOKS_BENCH_TRACE ? new Array<number>(seconds * 10).fill(0) : undefined;
       if (!trace) {
@@ -159,7 +164,7 @@ async function measure(dialect: 'sqlite' | 'postgres') {
         created += done;
         if (r.non2xx > 0) failures.set('non-2xx', (failures.get('non-2xx') ?? 0) + r.non2xx);
         if (r.errors > 0) failures.set('wrk errors', (failures.get('wrk errors') ?? 0) + r.errors);
-        return { done, ms: r.loadSeconds! * 1000, cpu: cpuMs(rapport.child.pid!) - cpu0 };
+        return { done, ms: r.loadSeconds! * 1000, cpu: cpuMs(rapport.child.pid!) - cpu0, pgCpu: pgCpu() };
       }
       const started = Date.now();
       const sentFrom = (await rx.count()).count;
@@ -176,6 +181,7 @@ async function measure(dialect: 'sqlite' | 'postgres') {
       );
       const ms = Date.now() - started;
       const cpu = cpuMs(rapport.child.pid!) - cpu0;
+      const pgMs = pgCpu();
       // and the deliveries that arrived meanwhile, per 100 ms
       const sent = new Array<number>(trace.length).fill(0);
       for (const t of (await rx.since(sentFrom)).arrivals) {
@@ -183,7 +189,7 @@ async function measure(dialect: 'sqlite' | 'postgres') {
         if (at >= 0 && at < sent.length) sent[at]! += 1;
       }
       process.stderr.write(`${dialect} ${label} ${trace.join(' ')}\n${dialect} sent ${sent.join(' ')}\n`);
-      return { done, ms, cpu };
+      return { done, ms, cpu, pgCpu: pgMs };
     };
     /**
      * Waits until the server is at rest: no webhook event waits to be expanded, no delivery is unfinished
@@ -238,8 +244,8 @@ async function measure(dialect: 'sqlite' | 'postgres') {
     // way to requests once it notices them), and a slice without carries none of the other's work. The
     // first pair warms up (JIT, caches, connections: a first slice ran at 0.6× the later ones) and is not
     // counted.
-    const off = { done: 0, ms: 0, cpu: 0 };
-    const on = { done: 0, ms: 0, cpu: 0 };
+    const off = { done: 0, ms: 0, cpu: 0, pgCpu: 0 };
+    const on = { done: 0, ms: 0, cpu: 0, pgCpu: 0 };
     const pairRatios: number[] = [];
     let delivered = 0;
     let drainMs = 0;
@@ -253,6 +259,7 @@ async function measure(dialect: 'sqlite' | 'postgres') {
         phase.done += slice.done;
         phase.ms += slice.ms;
         phase.cpu += slice.cpu;
+        phase.pgCpu += slice.pgCpu;
       };
       const rate: Record<string, number> = {};
       for (const withHooks of order) {
@@ -331,6 +338,14 @@ async function measure(dialect: 'sqlite' | 'postgres') {
           baselineNoWebhooks: Math.round((off.cpu * 1000) / off.done),
           with10Webhooks: Math.round((on.cpu * 1000) / on.done),
         },
+        // PostgreSQL's processes on this machine (every backend, ended ones included), the same slices
+        ...(dialect === 'postgres' &&
+          postgresCpuMs() !== null && {
+            postgresCpuUsPerCreate: {
+              baselineNoWebhooks: Math.round((off.pgCpu * 1000) / off.done),
+              with10Webhooks: Math.round((on.pgCpu * 1000) / on.done),
+            },
+          }),
       },
       deliveriesPerSecond,
       deliveriesMeasured: delivered,
