@@ -18,12 +18,9 @@
  *
  * A measuring aid (docs/performance.md, stops 52 and 60), not a target: `npm run bench` does not run it.
  */
-import path from 'node:path';
-import Sqlite from 'better-sqlite3';
-import pg from 'pg';
 import { buildBaseline } from './baseline-build.js';
-import { cpuMs, postgresCpuMs, ROOT, signIn, startRapport } from './lib.js';
-import { receiver, UNFINISHED_SQL } from './scenarios/webhooks.js';
+import { benchDatabase, cpuMs, postgresCpuMs, ROOT, signIn, startRapport } from './lib.js';
+import { receiver, unfinishedReader } from './scenarios/webhooks.js';
 import { runOnce } from './wrk.js';
 
 const PAIRS = Number(process.env.AB_PAIRS ?? 10);
@@ -53,40 +50,9 @@ const rx = await receiver();
 /** how many deliveries have arrived at the receiver */
 const arrivals = async () => (await rx.count()).count;
 
-/** A database of its own on AB_DATABASE_URL: its URL, and how to drop it. */
-async function database() {
-  const name = `rapport_bench_${Math.random().toString(36).slice(2, 10)}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const url = new URL(PG_URL!);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
-  };
-}
-
-/** How much webhook work the server has left (UNFINISHED_SQL) from its database file or PostgreSQL. */
-async function unfinishedReader(dataDir: string, url: string | undefined) {
-  if (url) {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    return {
-      read: async () => Number((await client.query<{ n: string }>(UNFINISHED_SQL)).rows[0]!.n),
-      close: () => client.end(),
-    };
-  }
-  const file = new Sqlite(path.join(dataDir, 'rapport.db'), { readonly: true });
-  const stmt = file.prepare<[], { n: number }>(UNFINISHED_SQL);
-  return { read: async () => stmt.get()!.n, close: async () => void file.close() };
-}
-
 async function server(env: Record<string, string>, hooks = HOOKS, root = ROOT) {
-  const db = PG_URL ? await database() : null;
+  const db = PG_URL ? await benchDatabase(PG_URL) : null;
+  if (PG_URL && !db) throw new Error(`no PostgreSQL at ${PG_URL}`);
   const rapport = await startRapport(
     { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1/32', ...(db && { DATABASE_URL: db.url }), ...env },
     root,
@@ -119,7 +85,7 @@ async function server(env: Record<string, string>, hooks = HOOKS, root = ROOT) {
       const arrivedBefore = await arrivals();
       const cpu0 = cpuMs(pid);
       const main0 = cpuMs(pid, pid);
-      const pg0 = postgresCpuMs();
+      const pg0 = PG_URL ? postgresCpuMs() : null;
       const r = await runOnce(
         `${rapport.url}/api/v1/records/Contacts`,
         {

@@ -3,7 +3,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { type LoadResult, type Proc, ROOT, type Scenario, signIn, startNode, startRapport } from '../lib.js';
+import {
+  benchDatabase,
+  type LoadResult,
+  type Proc,
+  ROOT,
+  type Scenario,
+  signIn,
+  startNode,
+  startRapport,
+} from '../lib.js';
 import { ensureWrk, wrk, wrkLoginPairs } from '../wrk.js';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
@@ -385,26 +394,8 @@ async function measureDialect(
 }
 
 export async function postgresEnv(): Promise<{ env: Record<string, string>; drop(): Promise<void> } | null> {
-  const name = `rapport_perf_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  try {
-    await admin.connect();
-  } catch {
-    return null;
-  }
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  return {
-    env: { DATABASE_URL: url.toString() },
-    async drop() {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
+  const db = await benchDatabase(PG_URL, 'rapport_perf');
+  return db && { env: { DATABASE_URL: db.url }, drop: db.drop };
 }
 
 type Check = { target: string; measured: number | string; verdict: 'PASS' | 'FAIL' | 'NOT RUN' };

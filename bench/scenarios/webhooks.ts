@@ -3,7 +3,16 @@ import { once } from 'node:events';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
-import { cpuMs, percentile, postgresCpuMs, ROOT, type Scenario, signIn, startRapport } from '../lib.js';
+import {
+  benchDatabase,
+  cpuMs,
+  percentile,
+  postgresCpuMs,
+  ROOT,
+  type Scenario,
+  signIn,
+  startRapport,
+} from '../lib.js';
 import { ensureWrk, runOnce } from '../wrk.js';
 
 /**
@@ -21,6 +30,21 @@ const PACED_WRITES_PER_SECOND = 200;
 
 /** How much webhook work a server has left: events not yet expanded and deliveries not finished. */
 export const UNFINISHED_SQL = `select (select count(*) from webhook_events) + (select count(*) from webhook_deliveries where finished_at is null) as n`;
+
+/** Reads UNFINISHED_SQL of a server: from PostgreSQL at `databaseUrl`, else from its SQLite file in `dataDir`. */
+export async function unfinishedReader(dataDir: string, databaseUrl: string | undefined) {
+  if (databaseUrl) {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    return {
+      read: async () => Number((await client.query<{ n: string }>(UNFINISHED_SQL)).rows[0]!.n),
+      close: () => client.end(),
+    };
+  }
+  const file = new Sqlite(path.join(dataDir, 'rapport.db'), { readonly: true });
+  const stmt = file.prepare<[], { n: number }>(UNFINISHED_SQL);
+  return { read: async () => stmt.get()!.n, close: async () => void file.close() };
+}
 
 /**
  * A loopback receiver in a process of its own (`webhook-receiver.mjs`): answers 200 at once, keeps each
@@ -85,20 +109,10 @@ async function measure(dialect: 'sqlite' | 'postgres') {
   let dropDb: (() => Promise<void>) | undefined;
   const env: Record<string, string> = { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1/32' };
   if (dialect === 'postgres') {
-    const name = `rapport_bench_${Math.random().toString(36).slice(2, 10)}`;
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`create database ${name}`);
-    await c.end();
-    const url = new URL(PG_URL!);
-    url.pathname = `/${name}`;
-    env.DATABASE_URL = url.toString();
-    dropDb = async () => {
-      const d = new pg.Client({ connectionString: PG_URL });
-      await d.connect();
-      await d.query(`drop database if exists ${name} with (force)`);
-      await d.end();
-    };
+    const db = await benchDatabase(PG_URL!);
+    if (!db) throw new Error(`no PostgreSQL at ${PG_URL}`);
+    env.DATABASE_URL = db.url;
+    dropDb = db.drop;
   }
   const rx = await receiver();
   const rapport = await startRapport(env);
@@ -143,10 +157,7 @@ async function measure(dialect: 'sqlite' | 'postgres') {
       let done = 0;
       const cpu0 = cpuMs(rapport.child.pid!);
       const pg0 = dialect === 'postgres' ? postgresCpuMs() : null;
-      const pgCpu = () => {
-        const now = pg0 === null ? null : postgresCpuMs();
-        return now === null || pg0 === null ? 0 : now - pg0;
-      };
+      const pgCpu = () => (pg0 === null ? 0 : (postgresCpuMs() ?? pg0) - pg0);
       // WEBHOOKS_BENCH_TRACE=1: each slice's creates per 100 ms on stderr (how fast the sender gives way)
       const trace = process.env.WEBHOOKS_BENCH_TRACE ? new Array<number>(seconds * 10).fill(0) : undefined;
       if (!trace) {
@@ -195,21 +206,11 @@ async function measure(dialect: 'sqlite' | 'postgres') {
      * Waits until the server is at rest: no webhook event waits to be expanded, no delivery is unfinished
      * (its result is written), and the load gauge has seen a few idle windows since.
      */
-    let readPending: () => Promise<number>;
-    if (dialect === 'postgres') {
-      const client = new pg.Client({ connectionString: env.DATABASE_URL });
-      await client.connect();
-      readPending = async () => Number((await client.query<{ n: string }>(UNFINISHED_SQL)).rows[0]!.n);
-      closeReader = () => client.end();
-    } else {
-      const file = new Sqlite(path.join(rapport.dataDir, 'rapport.db'), { readonly: true });
-      const stmt = file.prepare<[], { n: number }>(UNFINISHED_SQL);
-      readPending = async () => stmt.get()!.n;
-      closeReader = async () => void file.close();
-    }
+    const unfinished = await unfinishedReader(rapport.dataDir, env.DATABASE_URL);
+    closeReader = unfinished.close;
     const settled = async () => {
       const until = Date.now() + 300_000;
-      while ((await readPending()) > 0) {
+      while ((await unfinished.read()) > 0) {
         if (Date.now() > until)
           throw new Error('the webhook sender did not finish its work within 5 minutes');
         await new Promise((r) => setTimeout(r, 50));
@@ -340,7 +341,7 @@ async function measure(dialect: 'sqlite' | 'postgres') {
         },
         // PostgreSQL's processes on this machine (every backend, ended ones included), the same slices
         ...(dialect === 'postgres' &&
-          postgresCpuMs() !== null && {
+          on.pgCpu > 0 && {
             postgresCpuUsPerCreate: {
               baselineNoWebhooks: Math.round((off.pgCpu * 1000) / off.done),
               with10Webhooks: Math.round((on.pgCpu * 1000) / on.done),
