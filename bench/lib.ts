@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import {
   closeSync,
@@ -14,7 +13,6 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon, { type Request } from 'autocannon';
-import pg from 'pg';
 import { freePort } from '../test/process.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
@@ -44,36 +42,6 @@ export function cpuMs(pid: number, thread?: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 a second on Linux)
   return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/**
- * A database of its own on the PostgreSQL server at `serverUrl` (a fresh name each call): its URL and how to
- * drop it; null when the server cannot be reached.
- */
-export async function benchDatabase(
-  serverUrl: string,
-  prefix = 'rapport_bench',
-): Promise<{ url: string; drop(): Promise<void> } | null> {
-  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  try {
-    await admin.connect();
-  } catch {
-    return null;
-  }
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
 }
 
 /**

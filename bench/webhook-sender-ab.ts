@@ -18,8 +18,9 @@
  *
  * A measuring aid (docs/performance.md, stops 52 and 60), not a target: `npm run bench` does not run it.
  */
+import { scratchDatabase } from '../test/scratch-database.js';
 import { buildBaseline } from './baseline-build.js';
-import { benchDatabase, cpuMs, postgresCpuMs, ROOT, signIn, startRapport } from './lib.js';
+import { cpuMs, postgresCpuMs, ROOT, signIn, startRapport } from './lib.js';
 import { receiver, unfinishedReader } from './scenarios/webhooks.js';
 import { runOnce } from './wrk.js';
 
@@ -51,8 +52,7 @@ const rx = await receiver();
 const arrivals = async () => (await rx.count()).count;
 
 async function server(env: Record<string, string>, hooks = HOOKS, root = ROOT) {
-  const db = PG_URL ? await benchDatabase(PG_URL) : null;
-  if (PG_URL && !db) throw new Error(`no PostgreSQL at ${PG_URL}`);
+  const db = PG_URL ? await scratchDatabase(PG_URL, 'rapport_bench') : null;
   const rapport = await startRapport(
     { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1/32', ...(db && { DATABASE_URL: db.url }), ...env },
     root,

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { PG_URL } from './harness.js';
+import { scratchDatabase } from './scratch-database.js';
 
 /** A data directory and, on PostgreSQL, a database of the test's own for a real `rapport` process. */
 export async function databaseEnv(
@@ -14,20 +14,11 @@ export async function databaseEnv(
       env: { DATA_DIR: dataDir },
       cleanup: async () => rmSync(dataDir, { recursive: true, force: true }),
     };
-  const name = `rapport_e2e_${Math.random().toString(36).slice(2, 10)}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
+  const db = await scratchDatabase(PG_URL, 'rapport_e2e');
   return {
-    env: { DATA_DIR: dataDir, DATABASE_URL: url.toString() },
+    env: { DATA_DIR: dataDir, DATABASE_URL: db.url },
     cleanup: async () => {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
+      await db.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

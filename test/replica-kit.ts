@@ -2,9 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { PG_URL } from './harness.js';
 import { type RunningServer, startServer } from './process.js';
+import { scratchDatabase } from './scratch-database.js';
 
 /** Talks HTTP to a running Rapport (a replica or the proxy in front of them) the way a client does. */
 export interface Call {
@@ -134,24 +134,8 @@ export async function wsCreate(base: string, sessionName: string, element: Recor
 }
 
 /** A database of the test's own on the PostgreSQL server, dropped by `drop()`. */
-export async function freshDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
-  const name = `rapport_scale_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  return {
-    name,
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
+export function freshDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  return scratchDatabase(PG_URL, 'rapport_scale');
 }
 
 /** Rapport processes with data directories of their own; `restart(i)` starts replica i again on its port. */

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { DIALECTS, PG_URL } from './harness.js';
 import { login, startServer } from './process.js';
+import { scratchDatabase } from './scratch-database.js';
 
 const ADMIN_PASSWORD = 'replica-test-admin-password';
 
@@ -14,19 +14,13 @@ const ADMIN_PASSWORD = 'replica-test-admin-password';
 // and drops it sooner when the change's NOTIFY arrives (timed in test/scale-out.test.ts).
 describe.runIf(DIALECTS.includes('postgres'))('two replicas on one PostgreSQL', () => {
   it('a key regenerated through one replica is refused at once by it and within 1 s by the other', async () => {
-    const name = `rapport_replicas_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: PG_URL });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const url = new URL(PG_URL);
-    url.pathname = `/${name}`;
+    const db = await scratchDatabase(PG_URL, 'rapport_replicas');
     const dirs = [
       mkdtempSync(path.join(tmpdir(), 'rapport-a-')),
       mkdtempSync(path.join(tmpdir(), 'rapport-b-')),
     ];
     const shared = {
-      DATABASE_URL: url.toString(),
+      DATABASE_URL: db.url,
       RAPPORT_SECRET_KEY: randomBytes(32).toString('hex'),
       RAPPORT_ADMIN_PASSWORD: ADMIN_PASSWORD,
     };
@@ -68,10 +62,7 @@ describe.runIf(DIALECTS.includes('postgres'))('two replicas on one PostgreSQL', 
     } finally {
       await a.stop();
       await b.stop();
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
+      await db.drop();
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     }
   });

@@ -3,16 +3,8 @@ import { once } from 'node:events';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
-import {
-  benchDatabase,
-  cpuMs,
-  percentile,
-  postgresCpuMs,
-  ROOT,
-  type Scenario,
-  signIn,
-  startRapport,
-} from '../lib.js';
+import { scratchDatabase } from '../../test/scratch-database.js';
+import { cpuMs, percentile, postgresCpuMs, ROOT, type Scenario, signIn, startRapport } from '../lib.js';
 import { ensureWrk, runOnce } from '../wrk.js';
 
 /**
@@ -109,8 +101,7 @@ async function measure(dialect: 'sqlite' | 'postgres') {
   let dropDb: (() => Promise<void>) | undefined;
   const env: Record<string, string> = { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1/32' };
   if (dialect === 'postgres') {
-    const db = await benchDatabase(PG_URL!);
-    if (!db) throw new Error(`no PostgreSQL at ${PG_URL}`);
+    const db = await scratchDatabase(PG_URL!, 'rapport_bench');
     env.DATABASE_URL = db.url;
     dropDb = db.drop;
   }
