@@ -34,14 +34,33 @@ export interface LoadResult {
 
 /** CPU time (user + system) a process, or one of its threads, has used so far, in ms (Linux, from /proc). */
 export function cpuMs(pid: number, thread?: number): number {
-  const stat = readFileSync(
-    thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`,
-    'utf8',
-  );
+  const stat = procStat(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`);
+  if (!stat) throw new Error(`no process ${pid}`);
+  return (stat.utime + stat.stime) * 10;
+}
+
+/**
+ * A `/proc/…/stat` line: the command name and the CPU clock ticks (100 a second on Linux) of fields 14–17
+ * (utime, stime, and the reaped children's cutime, cstime), with the parent's pid; null once the process is gone.
+ */
+function procStat(file: string) {
+  let line: string;
+  try {
+    line = readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
   // the command name in parentheses may itself hold ") "
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 a second on Linux)
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  const end = line.lastIndexOf(')');
+  const fields = line.slice(end + 2).split(' ');
+  return {
+    comm: line.slice(line.indexOf('(') + 1, end),
+    ppid: Number(fields[1]),
+    utime: Number(fields[11]),
+    stime: Number(fields[12]),
+    cutime: Number(fields[13]),
+    cstime: Number(fields[14]),
+  };
 }
 
 /**
@@ -52,33 +71,18 @@ export function cpuMs(pid: number, thread?: number): number {
  * and one 2 s slice read −247 µs per create.
  */
 export function postgresCpuMs(): number | null {
-  let total = 0;
+  let ticks = 0;
   let found = false;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // ended since the listing
-    }
-    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
+    const stat = procStat(`/proc/${entry}/stat`);
+    if (stat?.comm !== 'postgres') continue;
     found = true;
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime, stime (fields 14, 15), and for the postmaster (whose parent is not postgres) cutime, cstime (16, 17)
-    total += Number(fields[11]) + Number(fields[12]);
-    if (!isPostgres(Number(fields[1]))) total += Number(fields[13]) + Number(fields[14]);
+    ticks += stat.utime + stat.stime;
+    // the postmaster (whose parent is not postgres) also holds its ended children's time
+    if (procStat(`/proc/${stat.ppid}/stat`)?.comm !== 'postgres') ticks += stat.cutime + stat.cstime;
   }
-  return found ? total * 10 : null;
-}
-
-function isPostgres(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === 'postgres';
-  } catch {
-    return false;
-  }
+  return found ? ticks * 10 : null;
 }
 
 /** The nearest-rank percentile `p` (0-100) of `values` (any order); NaN for none. */
