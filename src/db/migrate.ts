@@ -28,6 +28,7 @@ import * as m0029 from './migrations/0029-challenge-tokens-by-id.js';
 import * as m0030 from './migrations/0030-log-tables-analyzed-on-doubling.js';
 import * as m0031 from './migrations/0031-history-and-audit-analyzed-on-doubling.js';
 import * as m0032 from './migrations/0032-audit-indexes-in-id-order.js';
+import * as m0033 from './migrations/0033-claim-check-off-the-due-index.js';
 
 export interface DialectMigration {
   // biome-ignore lint/suspicious/noExplicitAny: migrations are typed against no schema
@@ -64,6 +65,7 @@ export const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0030-log-tables-analyzed-on-doubling': m0030,
   '0031-history-and-audit-analyzed-on-doubling': m0031,
   '0032-audit-indexes-in-id-order': m0032,
+  '0033-claim-check-off-the-due-index': m0033,
 };
 
 /** Names of the migrations this build knows that the database has not applied (empty when current). */

@@ -3,7 +3,7 @@ import type { DialectName } from '../db/database.js';
 import { deferrable, writeDeferred } from '../db/deferred-inserts.js';
 import { inWriteTransaction, type Writable } from '../db/group-commit.js';
 import { boundLimit } from '../db/literal-limits.js';
-import { dialectOf, prepared } from '../db/prepared.js';
+import { dialectOf, prepared, preparedStatement } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import {
   deleteDeliveries,
@@ -160,11 +160,14 @@ export async function claimDueDeliveries(
 /**
  * The common claim, built and compiled once per database: building it costs more than running it. On SQLite
  * every claim runs in the group commit's transaction, a new Kysely object per batch: a cache keyed by that
- * object (as this was until stop 60) compiled the claim again every time.
+ * object (as this was until stop 60) compiled the claim again every time. The statement itself is exported for
+ * the test of its plan.
  */
-const claim = prepared((db, now: number, until: number, limit: number) =>
+export const claimStatement = preparedStatement((db, now: number, until: number, limit: number) =>
   claimQuery(db, dialectOf(db), now, now, until, limit, []),
 );
+const claim = (db: Kysely<Database>, now: number, until: number, limit: number) =>
+  db.executeQuery(claimStatement(db, now, until, limit).compile());
 
 function claimQuery(
   db: Kysely<Database>,
