@@ -223,7 +223,8 @@ export interface DeliveryQuery {
   before?: number;
 }
 
-export async function listDeliveries(db: Q, q: DeliveryQuery): Promise<WebhookDeliveryRow[]> {
+/** A page of a webhook's messages, newest first, read through `(webhook_id, id)` (migration 0034). */
+export function deliveriesPage(db: Q, q: DeliveryQuery) {
   return db
     .selectFrom('webhook_deliveries')
     .selectAll()
@@ -231,8 +232,11 @@ export async function listDeliveries(db: Q, q: DeliveryQuery): Promise<WebhookDe
     .$if(q.status !== undefined, (b) => b.where('status', '=', q.status!))
     .$if(q.before !== undefined, (b) => b.where('id', '<', q.before!))
     .orderBy('id', 'desc')
-    .limit(q.limit)
-    .execute();
+    .limit(q.limit);
+}
+
+export async function listDeliveries(db: Q, q: DeliveryQuery): Promise<WebhookDeliveryRow[]> {
+  return deliveriesPage(db, q).execute();
 }
 
 /** One delivery of a webhook, with its body. */
