@@ -7,8 +7,8 @@ import { claimStatement } from './webhook-outbox.repository.js';
 import { newMessageId } from './webhook-signing.js';
 
 /**
- * The indexes `webhook_deliveries` is read through, per query: PostgreSQL's plan (JSON) or SQLite's plan
- * lines, for table alias `alias` (PostgreSQL; SQLite names it in its lines) — plus, on SQLite, a sort.
+ * How a query reads the table aliased `alias`: the index or scan of each access to it, from PostgreSQL's plan
+ * (JSON) or SQLite's plan lines, plus any sort.
  */
 async function plan(h: Harness, query: Compilable<unknown>, alias: string): Promise<string[]> {
   const q = query.compile();
@@ -19,7 +19,7 @@ async function plan(h: Harness, query: Compilable<unknown>, alias: string): Prom
     );
     return rows
       .map((r) => r.detail)
-      .filter((d) => d.includes(` ${alias} `) || `${d} `.includes(` ${alias} `) || d.includes('TEMP B-TREE'));
+      .filter((d) => `${d} `.includes(` ${alias} `) || d.includes('TEMP B-TREE'));
   }
   const { rows } = await db.executeQuery<{ 'QUERY PLAN': unknown }>(
     CompiledQuery.raw(`explain (format json) ${q.sql}`, [...q.parameters]),
@@ -90,8 +90,9 @@ describeEachDialect(
     it('checks for earlier pending deliveries through the order index', async () => {
       const now = h.clock.now();
       const claim = claimStatement(h.ctx.db.kysely, now, now + 60_000, 128);
-      expect((await plan(h, claim, 'e')).join(' | ')).toMatch(/webhook_deliveries_pending_order_idx/);
-      expect(await plan(h, claim, 'e')).toHaveLength(1);
+      expect(await plan(h, claim, 'e')).toEqual([
+        expect.stringMatching(/webhook_deliveries_pending_order_idx/),
+      ]);
       // and the claim takes the oldest pending delivery of each webhook and record
       const { rows } = await h.ctx.db.kysely.executeQuery<{ webhook_id: number; record_id: number }>(
         claim.compile(),
