@@ -544,7 +544,12 @@ export function createWebhookSender(deps: SenderDeps): WebhookSender {
     kick: (eventCommitted = false) => {
       expandDue = true;
       if (eventCommitted) eventWaits = true;
-      if (deps.auto !== false && !stopped) void pump();
+      if (deps.auto === false || stopped) return;
+      // While requests saturate the process and a pump is already timed (at most ~100 ms away: the next busy
+      // expansion, or the busy rate's next tokens), that pump does what this one would: a pump now would find
+      // the expansion not due and no tokens, at ~4 µs of a commit's time, every commit of a flood.
+      if (busyRetry !== undefined && draining === 0 && deps.busy?.()) return;
+      void pump();
     },
     drain,
     housekeep,
