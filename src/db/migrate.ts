@@ -30,6 +30,7 @@ import * as m0031 from './migrations/0031-history-and-audit-analyzed-on-doubling
 import * as m0032 from './migrations/0032-audit-indexes-in-id-order.js';
 import * as m0033 from './migrations/0033-claim-check-off-the-due-index.js';
 import * as m0034 from './migrations/0034-webhook-messages-by-id.js';
+import * as m0035 from './migrations/0035-webhook-failures-by-webhook.js';
 
 export interface DialectMigration {
   // biome-ignore lint/suspicious/noExplicitAny: migrations are typed against no schema
@@ -68,6 +69,7 @@ export const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0032-audit-indexes-in-id-order': m0032,
   '0033-claim-check-off-the-due-index': m0033,
   '0034-webhook-messages-by-id': m0034,
+  '0035-webhook-failures-by-webhook': m0035,
 };
 
 /** Names of the migrations this build knows that the database has not applied (empty when current). */

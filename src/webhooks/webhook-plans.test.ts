@@ -2,7 +2,7 @@ import { type Compilable, CompiledQuery, sql } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachDialect, expectStatus, type Harness } from '../../test/harness.js';
 import { parseConfig } from '../config.js';
-import { deliveriesPage, insertDeliveries } from './webhook.repository.js';
+import { deliveriesPage, insertDeliveries, requeueFailedSince } from './webhook.repository.js';
 import { claimStatement } from './webhook-outbox.repository.js';
 import { newMessageId } from './webhook-signing.js';
 
@@ -125,6 +125,57 @@ describeEachDialect(
       expect(page).toHaveLength(20);
       expect(page.every((d) => d.webhook_id === rare)).toBe(true);
       expect(page.map((d) => d.id)).toEqual([...page.map((d) => d.id)].sort((a, b) => b - a));
+    });
+
+    // "Recover every failed message since" and a page of failed or cancelled messages read those rows through
+    // their own index, not every message of the webhook: on SQLite that read blocks every other request
+    // (migration 0035)
+    it("reads a webhook's failed and cancelled messages through their own index", async () => {
+      const db = h.ctx.db.kysely;
+      const hook = webhookIds[1]!;
+      const ids = (
+        await db
+          .selectFrom('webhook_deliveries')
+          .select('id')
+          .where('webhook_id', '=', hook)
+          .where('status', '=', 'delivered')
+          .orderBy('id')
+          .limit(3)
+          .execute()
+      ).map((r) => r.id);
+      await db
+        .updateTable('webhook_deliveries')
+        .set({ status: 'failed' })
+        .where('id', 'in', ids.slice(0, 2))
+        .execute();
+      await db
+        .updateTable('webhook_deliveries')
+        .set({ status: 'cancelled' })
+        .where('id', '=', ids[2]!)
+        .execute();
+      const now = h.clock.now();
+      const byFailedIndex = [expect.stringMatching(/webhook_deliveries_failed_idx/)];
+      for (const status of ['failed', 'cancelled'] as const) {
+        const page = deliveriesPage(db, { webhookId: hook, limit: 20, status });
+        expect(await plan(h, page, 'webhook_deliveries'), status).toEqual(byFailedIndex);
+      }
+      // PostgreSQL's plan of an update names the table on its ModifyTable node too
+      const recover = requeueFailedSince(db, hook, now - 3_600_000, now);
+      expect((await plan(h, recover, 'webhook_deliveries')).filter((p) => p !== 'ModifyTable')).toEqual(
+        byFailedIndex,
+      );
+      // and they find what they should: the failed ones newest first, all three made pending again
+      const failed = await deliveriesPage(db, { webhookId: hook, limit: 20, status: 'failed' }).execute();
+      expect(failed.map((d) => d.id)).toEqual([ids[1], ids[0]]);
+      expect(Number((await recover.executeTakeFirst()).numUpdatedRows)).toBe(3);
+      expect(await deliveriesPage(db, { webhookId: hook, limit: 20, status: 'cancelled' }).execute()).toEqual(
+        [],
+      );
+      await db
+        .updateTable('webhook_deliveries')
+        .set({ status: 'delivered' })
+        .where('id', 'in', ids)
+        .execute();
     });
   },
   { webhooks: { ...parseConfig({}).webhooks, allowedHosts: ['127.0.0.1/32'], sender: false } },

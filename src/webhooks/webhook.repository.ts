@@ -223,16 +223,40 @@ export interface DeliveryQuery {
   before?: number;
 }
 
-/** A page of a webhook's messages, newest first, read through `(webhook_id, id)` (migration 0034). */
+/**
+ * Failed or cancelled, written as `webhook_deliveries_failed_idx`'s predicate is (migration 0035): a planner
+ * uses a partial index only for a query whose conditions imply its predicate, and SQLite proves that only
+ * from the same term with the same literals (a bound parameter proves nothing).
+ */
+const failedOrCancelled = sql<boolean>`status in ('failed', 'cancelled')`;
+
+/**
+ * A page of a webhook's messages, newest first, read through `(webhook_id, id)` (migration 0034), or its
+ * failed or cancelled ones through their own index (0035), which holds nothing else.
+ */
 export function deliveriesPage(db: Q, q: DeliveryQuery) {
   return db
     .selectFrom('webhook_deliveries')
     .selectAll()
     .where('webhook_id', '=', q.webhookId)
     .$if(q.status !== undefined, (b) => b.where('status', '=', q.status!))
+    .$if(q.status === 'failed' || q.status === 'cancelled', (b) => b.where(failedOrCancelled))
     .$if(q.before !== undefined, (b) => b.where('id', '<', q.before!))
     .orderBy('id', 'desc')
     .limit(q.limit);
+}
+
+/**
+ * A webhook's failed and cancelled messages since `since`, pending again with a fresh retry schedule: read
+ * through their own index (0035), not past every message the webhook ever had.
+ */
+export function requeueFailedSince(db: Q, webhookId: number, since: number, now: number) {
+  return db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'pending', attempts: 0, next_attempt_at: now, claimed_until: null, finished_at: null })
+    .where('webhook_id', '=', webhookId)
+    .where(failedOrCancelled)
+    .where('created_at', '>=', since);
 }
 
 export async function listDeliveries(db: Q, q: DeliveryQuery): Promise<WebhookDeliveryRow[]> {

@@ -14,6 +14,7 @@ import {
   findWebhook,
   insertDeliveries,
   insertWebhook,
+  requeueFailedSince,
   updateWebhookRow,
 } from './webhook.repository.js';
 import type { WebhookRow } from './webhook.table.js';
@@ -310,13 +311,7 @@ export async function recoverSince(
 ): Promise<number> {
   const now = ctx.clock.now();
   const n = await transaction(ctx.db.kysely, async (trx) => {
-    const res = await trx
-      .updateTable('webhook_deliveries')
-      .set({ status: 'pending', attempts: 0, next_attempt_at: now, claimed_until: null, finished_at: null })
-      .where('webhook_id', '=', hook.id)
-      .where('status', 'in', ['failed', 'cancelled'])
-      .where('created_at', '>=', since)
-      .executeTakeFirst();
+    const res = await requeueFailedSince(trx, hook.id, since, now).executeTakeFirst();
     const count = Number(res.numUpdatedRows);
     await recordAudit(
       trx,
