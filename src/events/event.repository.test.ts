@@ -63,4 +63,42 @@ describeEachDialect('domain event retention', (h) => {
     expect((await left()).filter((t) => t < base + 1_605)).toEqual([]);
     expect(await pruneEvents(db, base + 1_605)).toBe(0);
   });
+
+  it('deletes a batch of ids at a time, letting other work run between batches, until stopped', async () => {
+    const db = h.ctx.db.kysely;
+    await db.deleteFrom('domain_events').execute();
+    const insert = (n: number, created_at: number) =>
+      db
+        .insertInto('domain_events')
+        .values(
+          Array.from({ length: n }, () => ({
+            type: 'test.b',
+            payload: '{}',
+            created_at,
+            module: null,
+            record_id: null,
+            actor_user_id: null,
+          })),
+        )
+        .execute();
+    await insert(50, 1_000);
+    await insert(10, 3_000);
+    const count = async () =>
+      Number(
+        (await db.selectFrom('domain_events').select(db.fn.countAll().as('n')).executeTakeFirstOrThrow()).n,
+      );
+    // stopped after its first statement: one batch of 7 went
+    let statements = 0;
+    expect(await pruneEvents(db, 2_000, { batch: 7, stopped: () => statements++ > 0 })).toBe(7);
+    expect(await count()).toBe(53);
+    // the rest in batches of 7; a callback queued meanwhile runs before the prune ends
+    let turned = false;
+    const prune = pruneEvents(db, 2_000, { batch: 7 });
+    setImmediate(() => {
+      turned = true;
+    });
+    expect(await prune).toBe(43);
+    expect(turned).toBe(true);
+    expect(await count()).toBe(10);
+  });
 });

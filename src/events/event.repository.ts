@@ -36,6 +36,9 @@ export async function insertEvents(
   return events.map((e) => ({ ...e, createdAt: now }));
 }
 
+/** the retention prune deletes at most this many ids' worth of events per statement */
+export const PRUNE_BATCH = 2_000;
+
 /**
  * Deletes events created before `before`; answers how many went. There is no index on the time (one more
  * page for every write to maintain, see migration 0023): ids ascend with time, so the first id to keep is
@@ -43,8 +46,16 @@ export async function insertEvents(
  * (an event's time is its unit of work's start, its id is taken when the unit of work writes it, at the end),
  * so the delete also checks the time: an event is never deleted early, and one that straddles the boundary
  * goes at a later prune.
+ *
+ * The delete goes `batch` ids at a time, letting the event loop turn between statements: an hour of events
+ * is what each hourly prune deletes, and in one statement SQLite took 195 ms for 72,000 events (20 writes a
+ * second) and 2.4 s for 720,000, with every request waiting meanwhile. `stopped` ends it early (shutdown).
  */
-export async function pruneEvents(db: Kysely<Database>, before: number): Promise<number> {
+export async function pruneEvents(
+  db: Kysely<Database>,
+  before: number,
+  { batch = PRUNE_BATCH, stopped = () => false }: { batch?: number; stopped?: () => boolean } = {},
+): Promise<number> {
   const first = async (atLeast: number) =>
     db
       .selectFrom('domain_events')
@@ -70,10 +81,16 @@ export async function pruneEvents(db: Kysely<Database>, before: number): Promise
     if (!row || Number(row.created_at) >= before) hi = mid;
     else lo = Number(row.id) + 1;
   }
-  const res = await db
-    .deleteFrom('domain_events')
-    .where('id', '<', lo)
-    .where('created_at', '<', before)
-    .executeTakeFirst();
-  return Number(res.numDeletedRows);
+  let deleted = 0;
+  for (let from = Number(oldest.id); from < lo && !stopped(); from += batch) {
+    if (from > Number(oldest.id)) await new Promise((r) => setImmediate(r));
+    const res = await db
+      .deleteFrom('domain_events')
+      .where('id', '>=', from)
+      .where('id', '<', Math.min(from + batch, lo))
+      .where('created_at', '<', before)
+      .executeTakeFirst();
+    deleted += Number(res.numDeletedRows);
+  }
+  return deleted;
 }
