@@ -6,7 +6,7 @@ import { boundLimit } from '../db/literal-limits.js';
 import { dialectOf, prepared, preparedStatement } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import {
-  deleteDeliveries,
+  deleteMessages,
   insertDeliveriesDeferred,
   insertPayloads,
   type NewDelivery,
@@ -321,7 +321,6 @@ export async function deleteFinishedDeliveries(db: Q, before: number, limit: num
     .execute();
   const ids = old.map((r) => r.id);
   if (ids.length === 0) return 0;
-  await db.deleteFrom('webhook_attempts').where('delivery_id', 'in', ids).execute();
-  await deleteDeliveries(db, 'id', ids);
+  await deleteMessages(db, ids);
   return ids.length;
 }

@@ -4,9 +4,11 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { describeEachDialect, expectStatus, type Harness } from '../../test/harness.js';
 import { WebhookReceiver } from '../../test/webhook-receiver.js';
+import { CLI_ACTOR } from '../audit/audit.repository.js';
 import { parseConfig } from '../config.js';
 import type { Db } from '../db/database.js';
-import { insertDeliveries } from './webhook.repository.js';
+import { findWebhook, insertDeliveries } from './webhook.repository.js';
+import { deleteWebhook } from './webhook.service.js';
 import { WebhookHttp } from './webhook-http.js';
 import { EXPAND_LOCK, expandWebhookEvents } from './webhook-outbox.repository.js';
 import {
@@ -226,6 +228,88 @@ describeEachDialect(
           204,
         );
       expect(await stored()).toBe(0);
+    });
+
+    it('deletes a webhook a batch of messages at a time, with their attempts and bodies, audited once', async () => {
+      const db = h.ctx.db.kysely;
+      const hook = await createHook(h, 'http://127.0.0.1:9/purged');
+      const kept = await createHook(h, 'http://127.0.0.1:9/kept');
+      // the other webhook's messages between this one's: inside the id ranges the batches delete
+      await queue(h, hook.id, 10, () => null);
+      await queue(h, kept.id, 3, () => null);
+      await queue(h, hook.id, 15, () => null);
+      const messages = await db
+        .selectFrom('webhook_deliveries')
+        .select(['id', 'webhook_id', 'payload_id'])
+        .where('webhook_id', 'in', [hook.id, kept.id])
+        .execute();
+      await db
+        .insertInto('webhook_attempts')
+        .values(
+          messages.map((m) => ({
+            delivery_id: m.id,
+            webhook_id: m.webhook_id,
+            at: h.clock.now(),
+            status_code: 500,
+            latency_ms: 3,
+            error: null,
+            response_body: null,
+            next_attempt_at: null,
+          })),
+        )
+        .execute();
+      const left = async (table: 'webhook_deliveries' | 'webhook_attempts', id: number) =>
+        Number(
+          (
+            await db
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll().as('n'))
+              .where('webhook_id', '=', id)
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const row = (await findWebhook(db, hook.id))!;
+      // the event loop turns between batches of 7: four batches, three turns at least
+      let turns = 0;
+      let deleting = true;
+      const count = () => {
+        turns++;
+        if (deleting) setImmediate(count);
+      };
+      setImmediate(count);
+      await deleteWebhook(h.ctx, CLI_ACTOR, row, 7);
+      deleting = false;
+      expect(turns).toBeGreaterThanOrEqual(3);
+      expect(await findWebhook(db, hook.id)).toBeUndefined();
+      expect(await left('webhook_deliveries', hook.id)).toBe(0);
+      expect(await left('webhook_attempts', hook.id)).toBe(0);
+      expect(await left('webhook_deliveries', kept.id)).toBe(3);
+      expect(await left('webhook_attempts', kept.id)).toBe(3);
+      const bodies = await db
+        .selectFrom('webhook_payloads')
+        .select('id')
+        .where(
+          'id',
+          'in',
+          messages.map((m) => m.payload_id),
+        )
+        .execute();
+      expect(bodies).toHaveLength(3);
+      const audited = await db
+        .selectFrom('audit_log')
+        .select('action')
+        .where('target_type', '=', 'webhook')
+        .where('target_id', '=', String(hook.id))
+        .execute();
+      expect(audited.map((a) => a.action).filter((a) => a === 'webhook.deleted')).toHaveLength(1);
+      // deleting it again (a second request that found it before the first ended) finds nothing
+      await expect(deleteWebhook(h.ctx, CLI_ACTOR, row, 7)).rejects.toMatchObject({
+        code: 'WEBHOOK_NOT_FOUND',
+      });
+      expectStatus(
+        await h.request({ method: 'DELETE', url: `/api/v1/webhooks/${kept.id}`, as: h.admin }),
+        204,
+      );
     });
 
     it('expands a waiting event once, and not while another process holds the expansion (PostgreSQL)', async () => {

@@ -55,10 +55,58 @@ export async function updateWebhookRow(
   await db.updateTable('webhooks').set(patch).where('id', '=', id).execute();
 }
 
-export async function deleteWebhookRow(db: Q, id: number): Promise<void> {
-  await db.deleteFrom('webhook_attempts').where('webhook_id', '=', id).execute();
-  await deleteDeliveries(db, 'webhook_id', [id]);
-  await db.deleteFrom('webhooks').where('id', '=', id).execute();
+/**
+ * Up to `limit` of a webhook's messages with ids above `after` (oldest first), with their attempts and the
+ * bodies no other message uses; answers the highest id of the range deleted, null when none was left.
+ * Callers that must not hold the database long repeat it from that id, a transaction each. Each statement
+ * names an id range: with the batch's ids as a subquery, PostgreSQL scanned the whole table for each batch.
+ */
+export async function deleteWebhookMessages(
+  db: Q,
+  webhookId: number,
+  limit: number,
+  after = 0,
+): Promise<number | null> {
+  const above = db
+    .selectFrom('webhook_deliveries')
+    .where('webhook_id', '=', webhookId)
+    .where('id', '>', after);
+  const last =
+    (
+      await above
+        .select('id')
+        .orderBy('id')
+        .offset(limit - 1)
+        .limit(1)
+        .executeTakeFirst()
+    )?.id ?? (await above.select((eb) => eb.fn.max('id').as('id')).executeTakeFirst())?.id;
+  if (last === undefined || last === null) return null;
+  await db
+    .deleteFrom('webhook_attempts')
+    .where('delivery_id', '>', after)
+    .where('delivery_id', '<=', last)
+    .where('webhook_id', '=', webhookId)
+    .execute();
+  const gone = await db
+    .deleteFrom('webhook_deliveries')
+    .where('webhook_id', '=', webhookId)
+    .where('id', '>', after)
+    .where('id', '<=', last)
+    .returning('payload_id')
+    .execute();
+  await deleteUnusedPayloads(
+    db,
+    gone.map((d) => d.payload_id),
+  );
+  return last;
+}
+
+/** Deletes a webhook with every message it has left; answers whether it was there. */
+export async function deleteWebhookRow(db: Q, id: number): Promise<boolean> {
+  for (let after: number | null = 0; after !== null; )
+    after = await deleteWebhookMessages(db, id, 1000, after);
+  const res = await db.deleteFrom('webhooks').where('id', '=', id).executeTakeFirst();
+  return Number(res.numDeletedRows) > 0;
 }
 
 /** A webhook's operations (stored as `created,updated`). */
@@ -166,16 +214,13 @@ export async function payloadBodies(db: Q, ids: readonly number[]): Promise<Map<
   return bodies;
 }
 
-/** Deletes the deliveries whose `column` is one of `values`, and the bodies no other delivery uses. */
-export async function deleteDeliveries(
-  db: Q,
-  column: 'id' | 'webhook_id',
-  values: readonly number[],
-): Promise<void> {
-  for (const chunk of chunksOf(values)) {
+/** Deletes the given messages with their attempts and the bodies no other message uses. */
+export async function deleteMessages(db: Q, ids: readonly number[]): Promise<void> {
+  for (const chunk of chunksOf(ids)) {
+    await db.deleteFrom('webhook_attempts').where('delivery_id', 'in', chunk).execute();
     const gone = await db
       .deleteFrom('webhook_deliveries')
-      .where(column, 'in', chunk)
+      .where('id', 'in', chunk)
       .returning('payload_id')
       .execute();
     await deleteUnusedPayloads(
