@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, describeEachDialect, errorCode, expectStatus } from '../../test/harness.js';
+import { insertSession } from './session.repository.js';
 
 describeEachDialect('sign-in and sessions', (h) => {
   it('signs in with the right password and sets an HttpOnly SameSite cookie', async () => {
@@ -188,6 +189,37 @@ describeEachDialect('sign-in and sessions', (h) => {
     }
     expectStatus(await h.request({ method: 'GET', url: '/api/v1/me', as: u.session }), 401);
     h.admin = await h.login('admin', ADMIN_PASSWORD);
+  });
+
+  it('deletes sessions that expired without being presented again when someone signs in', async () => {
+    const db = h.ctx.db.kysely;
+    const u = await h.createUser();
+    const now = h.clock.now();
+    const { idleMs } = h.ctx.config.session;
+    const add = (lastSeen: number, expires: number) =>
+      insertSession(db, {
+        token_hash: `t-${Math.random()}`,
+        user_id: u.id,
+        csrf_token: 'x',
+        now: lastSeen,
+        expires_at: expires,
+        ip: '192.0.2.1',
+        user_agent: 'test',
+      });
+    // idle too long, past the absolute end, and two in use
+    const expired = [await add(now - idleMs, now + 3_600_000), await add(now - 1000, now)];
+    const live = [await add(now, now + 3_600_000), await add(now, now + 7_200_000)];
+    const left = async (ids: number[]) =>
+      (await db.selectFrom('sessions').select('id').where('id', 'in', ids).execute()).length;
+    // a sign-in sweeps them, at most once a minute per process
+    h.clock.advance(60_001);
+    h.admin = await h.login('admin', ADMIN_PASSWORD);
+    expect(await left(expired)).toBe(0);
+    expect(await left(live)).toBe(2);
+    const again = await add(h.clock.now() - idleMs, h.clock.now() + 3_600_000);
+    await h.login('admin', ADMIN_PASSWORD);
+    expect(await left([again])).toBe(1);
+    expectStatus(await h.request({ method: 'GET', url: '/api/v1/me', as: h.admin }), 200);
   });
 
   it('audits sign-in success and failure without the password', async () => {

@@ -12,7 +12,7 @@ import { findPasswordHash, findUserByUsername } from '../users/user.repository.j
 import { authError } from './auth.errors.js';
 import { beginLoginAttempt, loginAttemptSucceeded, settleLoginAttempt } from './login-throttle.js';
 import { deleteSession } from './session.repository.js';
-import { createSession, SESSION_COOKIE } from './session.service.js';
+import { createSession, SESSION_COOKIE, sweepSessions } from './session.service.js';
 
 const grantsSchema = z.object({
   view: z.boolean(),
@@ -84,6 +84,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
             'This account is inactive. Ask an administrator to activate it.',
           );
         }
+        await sweepSessions(ctx);
         const session = await transaction(db, async (trx) => {
           const s = await createSession(ctx, trx, user, {
             ip,

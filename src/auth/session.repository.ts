@@ -38,6 +38,15 @@ export async function deleteSession(db: Q, id: number): Promise<void> {
   await db.deleteFrom('sessions').where('id', '=', id).execute();
 }
 
+/** Deletes the sessions past their absolute end or idle `idleMs` (what `resolveSession` calls expired). */
+export async function deleteExpiredSessions(db: Q, now: number, idleMs: number): Promise<number> {
+  const r = await db
+    .deleteFrom('sessions')
+    .where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', now - idleMs)]))
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
 /**
  * Ends every session of a user, including sessions in which they are logged in as someone else, optionally
  * keeping one (the caller's own).

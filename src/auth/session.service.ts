@@ -2,9 +2,11 @@ import type { Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { Database } from '../db/schema.js';
 import { randomToken, sha256Hex } from '../platform/crypto.js';
+import { upkeepDue } from '../platform/upkeep.js';
 import type { User } from '../users/user.model.js';
 import { findUserById } from '../users/user.repository.js';
 import {
+  deleteExpiredSessions,
   deleteSession,
   endImpersonation,
   findSessionByTokenHash,
@@ -21,6 +23,18 @@ export interface NewSession {
   token: string;
   csrfToken: string;
   expiresAt: number;
+}
+
+/**
+ * Deletes sessions past their absolute end or idle limit. Otherwise a session goes only at sign-out or when
+ * presented after it expired, so one never presented again (a browser closed without signing out) stayed
+ * for good, with its user's address and browser. Swept when a session opens, at most once a minute per
+ * process, as web-service sessions are (`sweepWsSessions`); call it outside the sign-in's transaction.
+ */
+export async function sweepSessions(ctx: AppContext): Promise<void> {
+  const now = ctx.clock.now();
+  if (!upkeepDue(ctx, 'sessions past their life', now, 60_000)) return;
+  await deleteExpiredSessions(ctx.db.kysely, now, ctx.config.session.idleMs);
 }
 
 export async function createSession(
