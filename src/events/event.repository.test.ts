@@ -1,8 +1,27 @@
+import type { Kysely } from 'kysely';
 import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../test/harness.js';
 import { CLI_ACTOR } from '../audit/audit.repository.js';
+import type { Database } from '../db/schema.js';
 import { withUnitOfWork } from '../db/unit-of-work.js';
 import { pruneEvents } from './event.repository.js';
+
+/** Events of type `type`, one at each of `times` (their `created_at`), inserted in that order. */
+async function insertEvents(db: Kysely<Database>, type: string, times: readonly number[]): Promise<void> {
+  await db
+    .insertInto('domain_events')
+    .values(
+      times.map((created_at) => ({
+        type,
+        payload: '{}',
+        created_at,
+        module: null,
+        record_id: null,
+        actor_user_id: null,
+      })),
+    )
+    .execute();
+}
 
 describeEachDialect('domain event retention', (h) => {
   it('prunes only the events created before the cut-off', async () => {
@@ -33,18 +52,7 @@ describeEachDialect('domain event retention', (h) => {
     const times = Array.from({ length: 300 }, (_, i) => base + i * 10);
     times[149] = base + 1_600; // written late by a unit of work that started after the cut-off: kept
     times[151] = base + 1_400; // started before the cut-off, written after a newer event: goes later
-    for (const created_at of times)
-      await db
-        .insertInto('domain_events')
-        .values({
-          type: 'test.t',
-          payload: '{}',
-          created_at,
-          module: null,
-          record_id: null,
-          actor_user_id: null,
-        })
-        .execute();
+    await insertEvents(db, 'test.t', times);
     const cutOff = base + 1_505;
     const left = async () =>
       (await db.selectFrom('domain_events').select('created_at').orderBy('id').execute()).map((r) =>
@@ -67,22 +75,7 @@ describeEachDialect('domain event retention', (h) => {
   it('deletes a batch of ids at a time, letting other work run between batches, until stopped', async () => {
     const db = h.ctx.db.kysely;
     await db.deleteFrom('domain_events').execute();
-    const insert = (n: number, created_at: number) =>
-      db
-        .insertInto('domain_events')
-        .values(
-          Array.from({ length: n }, () => ({
-            type: 'test.b',
-            payload: '{}',
-            created_at,
-            module: null,
-            record_id: null,
-            actor_user_id: null,
-          })),
-        )
-        .execute();
-    await insert(50, 1_000);
-    await insert(10, 3_000);
+    await insertEvents(db, 'test.b', [...Array<number>(50).fill(1_000), ...Array<number>(10).fill(3_000)]);
     const count = async () =>
       Number(
         (await db.selectFrom('domain_events').select(db.fn.countAll().as('n')).executeTakeFirstOrThrow()).n,
